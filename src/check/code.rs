@@ -1,0 +1,156 @@
+//! Finding codes: stable names, what each means, and how to fix it.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! codes {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $name:literal, configurable: $configurable:literal,
+            description: $description:literal,
+            help: $help:literal;
+    )*) => {
+        /// A stable finding code, written `berth::<name>` in diagnostics.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The kebab-case name.
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// What the finding means.
+            pub fn description(self) -> &'static str {
+                match self { $(Code::$variant => $description,)* }
+            }
+
+            /// How to fix it, when the finding has nothing more specific to say.
+            pub fn help(self) -> &'static str {
+                match self { $(Code::$variant => $help,)* }
+            }
+
+            /// Whether `[checks]` in berth.toml may change its severity. Integrity
+            /// checks may not: every other guarantee rests on them.
+            pub fn configurable(self) -> bool {
+                match self { $(Code::$variant => $configurable,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// A file is not well-formed JSON or TOML, not UTF-8, or holds a number JSON
+    /// cannot carry.
+    Parse = "parse", configurable: false,
+        description: "A file is not well-formed JSON or TOML, is not UTF-8, or holds NaN, an infinity or an integer beyond ±(2^53 − 1).",
+        help: "fix the syntax at the marked position; objects are strict JSON (RFC 8259) or TOML";
+    /// Data does not match its kind's schema, or a field breaks a rule of its kind.
+    Schema = "schema", configurable: false,
+        description: "An object, berth.toml or a user-defined schema does not match its schema, or a field breaks a rule of its kind.",
+        help: "change the marked field to match the schema; `schemas/` in berth's repository has the JSON Schemas editors can use";
+    /// An object's file name is not the hash of its data.
+    HashMismatch = "hash-mismatch", configurable: false,
+        description: "An object's file name is not the SHA-256 of its canonical data: the file was edited after it was written.",
+        help: "objects are immutable: restore the file from git (`git checkout -- <file>`), and put the changed data as a new object with `berth put`";
+    /// A file sits where the layout has no place for it.
+    BadPath = "bad-path", configurable: false,
+        description: "A file under objects/ is not at objects/<store>/<partition>/<sha256>.<json|toml>, sits in the wrong partition or an unknown store, or is a symlink.",
+        help: "let `berth put` place objects; move or remove files that are not objects";
+    /// A store, partition, package or environment name breaks the name rule.
+    BadName = "bad-name", configurable: false,
+        description: "A store, partition, package or environment name does not match ^[a-z0-9][a-z0-9._-]{0,127}$ or contains `..`.",
+        help: "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, without `..`";
+    /// The same key appears twice in one JSON object or TOML table.
+    DuplicateKey = "duplicate-key", configurable: false,
+        description: "The same key appears twice in one JSON object or TOML table, so readers disagree on its value.",
+        help: "remove one of the two entries";
+    /// An object file exceeds the size limit.
+    TooLarge = "too-large", configurable: false,
+        description: "An object file is larger than the limit (8 MiB unless berth.toml sets [repo] max_object_bytes).",
+        help: "keep large artifacts outside the repository and refer to them from an external store";
+    /// A reference does not resolve.
+    DanglingRef = "dangling-ref", configurable: true,
+        description: "A `<store>/<hash>` reference names an object that is not in the repository, or a store berth.toml does not declare.",
+        help: "put the referenced object first, fix the hash, or declare the store in berth.toml (`external = true` for stores kept outside the repository)";
+}
+
+impl Code {
+    /// The code as miette prints it: `berth::<name>`.
+    pub fn qualified(self) -> String {
+        format!("berth::{}", self.name())
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not a finding code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a finding code")]
+pub struct UnknownCode(pub String);
+
+impl FromStr for Code {
+    type Err = UnknownCode;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let name = name.strip_prefix("berth::").unwrap_or(name);
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.name() == name)
+            .ok_or_else(|| UnknownCode(name.to_owned()))
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl schemars::JsonSchema for Code {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Code".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Code::ALL.iter().map(|code| code.name()).collect();
+        schemars::json_schema!({
+            "description": "A finding code; diagnostics print it as `berth::<code>`.",
+            "type": "string",
+            "enum": names,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_round_trip() {
+        let mut seen = HashSet::new();
+        for &code in Code::ALL {
+            let name = code.name();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !name.starts_with('-'),
+                "{name} is not kebab-case"
+            );
+            assert_eq!(name.parse::<Code>(), Ok(code));
+            assert_eq!(code.qualified().parse::<Code>(), Ok(code));
+            assert!(code.description().ends_with('.'), "{name}");
+            assert!(!code.help().is_empty(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The validator: one engine that checks every invariant of a repository read from a
+//! [`Source`], and reports every problem as a [`Finding`].
+//!
+//! It reads berth.toml and the stores first, lists `objects/` once to place every
+//! file and index every hash, then checks the objects in parallel: each is read,
+//! parsed, hashed and checked on its own, so memory stays flat in the number of
+//! objects.
+
+pub mod code;
+pub mod finding;
+pub mod object;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::kinds::{Kinds, KindsError, StoreDef};
+use crate::settings::{LoadError, Settings};
+use crate::source::{Content, Entry, EntryKind, Source, SourceError};
+use crate::store::{LayoutProblem, OBJECTS_DIR, ObjectIndex, ObjectPath};
+use code::Code;
+use finding::Finding;
+
+/// What a validation found.
+#[derive(Debug, Default)]
+pub struct Validation {
+    /// Every finding, sorted by file and position.
+    pub findings: Vec<Finding>,
+    /// How many files were checked.
+    pub files_checked: usize,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// `berth validate --format json`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ValidationReport<'a> {
+    /// True when no error was found.
+    pub ok: bool,
+    /// Every finding, sorted by file and position.
+    pub findings: &'a [Finding],
+    /// Counts and time.
+    pub summary: Summary,
+}
+
+/// The counts of a validation.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Summary {
+    /// Files checked, berth.toml included.
+    pub files_checked: usize,
+    /// Findings with severity `error`.
+    pub errors: usize,
+    /// Findings with severity `warning`.
+    pub warnings: usize,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+impl Validation {
+    /// The result as `--format json` reports it.
+    pub fn report(&self) -> ValidationReport<'_> {
+        ValidationReport {
+            ok: self.errors() == 0,
+            findings: &self.findings,
+            summary: Summary {
+                files_checked: self.files_checked,
+                errors: self.errors(),
+                warnings: self.warnings(),
+                elapsed_ms: u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX),
+            },
+        }
+    }
+
+    /// The number of error findings.
+    pub fn errors(&self) -> usize {
+        self.findings.iter().filter(|f| f.is_error()).count()
+    }
+
+    /// The number of warning findings.
+    pub fn warnings(&self) -> usize {
+        self.findings.len() - self.errors()
+    }
+}
+
+/// Why validation could not run at all.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ValidateError {
+    /// The repository has no berth.toml.
+    #[error("this git repository has no berth.toml at its root")]
+    #[diagnostic(
+        code("berth::not-a-berth-repository"),
+        help("run `berth init` to start managing this repository with berth")
+    )]
+    NotBerth,
+    /// A file could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// Validates a repository.
+pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
+    let started = Instant::now();
+    let mut validation = validate_unsorted(source)?;
+    validation
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    validation.elapsed = started.elapsed();
+    Ok(validation)
+}
+
+fn validate_unsorted(source: &dyn Source) -> Result<Validation, ValidateError> {
+    let settings = match Settings::load(source) {
+        Ok(settings) => settings,
+        Err(LoadError::Missing) => return Err(ValidateError::NotBerth),
+        Err(LoadError::Invalid(findings)) => {
+            return Ok(Validation {
+                findings,
+                files_checked: 1,
+                elapsed: Duration::ZERO,
+            });
+        }
+        Err(LoadError::Source(error)) => return Err(error.into()),
+    };
+    let kinds = match Kinds::load(&settings, source) {
+        Ok(kinds) => kinds,
+        Err(KindsError::Invalid(findings)) => {
+            return Ok(Validation {
+                findings,
+                files_checked: 1 + settings.stores().len(),
+                elapsed: Duration::ZERO,
+            });
+        }
+        Err(KindsError::Source(error)) => return Err(error.into()),
+    };
+    let entries = source.list(OBJECTS_DIR)?;
+    let (placed, mut findings) = place(&entries, &kinds);
+    let index = ObjectIndex::of_entries(&entries);
+    let checked: Result<Vec<Vec<Finding>>, SourceError> = placed
+        .par_iter()
+        .map(|(entry, path)| check_file(source, &settings, &kinds, &index, &entry.path, path))
+        .collect();
+    findings.extend(checked?.into_iter().flatten());
+    let findings = apply_severities(&settings, findings);
+    Ok(Validation {
+        findings,
+        files_checked: 1 + entries.len(),
+        elapsed: Duration::ZERO,
+    })
+}
+
+/// Places every entry under `objects/`: the object files to check, and findings for
+/// everything that is not one.
+fn place<'a>(entries: &'a [Entry], kinds: &Kinds) -> (Vec<(&'a Entry, ObjectPath)>, Vec<Finding>) {
+    let mut placed = Vec::with_capacity(entries.len());
+    let mut findings = Vec::new();
+    let mut seen: HashMap<(String, crate::canonical::ObjectHash), &str> = HashMap::new();
+    for entry in entries {
+        let file = entry.path.as_str();
+        match entry.kind {
+            EntryKind::Symlink => {
+                findings.push(
+                    Finding::new(
+                        Code::BadPath,
+                        file,
+                        "is a symlink; objects are regular files",
+                    )
+                    .with_help("replace the link with the object file itself, or remove it"),
+                );
+                continue;
+            }
+            EntryKind::Other => {
+                findings.push(Finding::new(Code::BadPath, file, "is not a regular file"));
+                continue;
+            }
+            EntryKind::File => {}
+        }
+        let path = match ObjectPath::parse(file) {
+            Ok(path) => path,
+            Err(LayoutProblem::BadPath(message)) => {
+                findings.push(Finding::new(Code::BadPath, file, message));
+                continue;
+            }
+            Err(LayoutProblem::BadName(message)) => {
+                findings.push(Finding::new(Code::BadName, file, message));
+                continue;
+            }
+        };
+        match kinds.get(&path.store) {
+            None => {
+                findings.push(
+                    Finding::new(Code::BadPath, file, format!("`{}` is not a store", path.store)).with_help(format!(
+                        "declare [stores.{}] in berth.toml, or move the file to the store it belongs to",
+                        path.store
+                    )),
+                );
+                continue;
+            }
+            Some(StoreDef::External) => {
+                findings.push(
+                    Finding::new(
+                        Code::BadPath,
+                        file,
+                        format!("`{}` is an external store: its objects live outside the repository", path.store),
+                    )
+                    .with_help("remove the file, or drop `external = true` to hold the store's objects here"),
+                );
+                continue;
+            }
+            Some(StoreDef::Held(_)) => {}
+        }
+        if let Some(first) = seen.insert((path.store.clone(), path.hash), file) {
+            findings.push(
+                Finding::new(
+                    Code::BadPath,
+                    file,
+                    format!("is the same object as `{first}`"),
+                )
+                .with_help("an object is stored once; remove this copy"),
+            );
+            continue;
+        }
+        placed.push((entry, path));
+    }
+    (placed, findings)
+}
+
+/// Checks one object file: size, parse, identity, partition and its kind's checks.
+///
+/// Severities are not yet applied (see [`apply_severities`]).
+pub fn check_file(
+    source: &dyn Source,
+    settings: &Settings,
+    kinds: &Kinds,
+    resolver: &dyn object::Resolve,
+    file: &str,
+    path: &ObjectPath,
+) -> Result<Vec<Finding>, SourceError> {
+    let limit = settings.max_object_bytes();
+    let bytes = match source.read(file, limit)? {
+        Some(Content::Bytes(bytes)) => bytes,
+        Some(Content::TooLarge { size }) => {
+            return Ok(vec![Finding::new(
+                Code::TooLarge,
+                file,
+                format!("is {size} bytes, over the {limit}-byte limit"),
+            )]);
+        }
+        None => return Ok(Vec::new()),
+    };
+    let (data, hash) = match object::read_object(file, &bytes, path.format) {
+        Ok(read) => read,
+        Err(finding) => return Ok(vec![*finding]),
+    };
+    let mut findings = Vec::new();
+    if hash != path.hash {
+        findings.push(
+            Finding::new(
+                Code::HashMismatch,
+                file,
+                format!(
+                    "the data hashes to {hash}, not to the {} its name claims",
+                    path.hash.short(12)
+                ),
+            )
+            .with_label("edited after it was written"),
+        );
+    }
+    let Some(kind) = kinds.held(&path.store) else {
+        return Ok(findings);
+    };
+    let checked = object::check_object(
+        kind.as_ref(),
+        kinds,
+        resolver,
+        file,
+        &bytes,
+        path.format,
+        &data,
+    );
+    if let Some(partition) = &checked.partition
+        && *partition != path.partition
+    {
+        findings.push(
+            Finding::new(
+                Code::BadPath,
+                file,
+                format!(
+                    "belongs in partition `{partition}`, not `{}`",
+                    path.partition
+                ),
+            )
+            .with_help(format!(
+                "move it to {OBJECTS_DIR}/{}/{partition}/, or let `berth put` place it",
+                path.store
+            )),
+        );
+    }
+    findings.extend(checked.findings);
+    Ok(findings)
+}
+
+/// Applies `[checks]`: drops findings whose check is off and sets severities.
+pub fn apply_severities(settings: &Settings, findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter_map(|mut finding| {
+            finding.severity = settings.severity(finding.code)?;
+            Some(finding)
+        })
+        .collect()
+}
+
+/// A summary line: "2 errors, 1 warning in 1204 files (0.31s)".
+pub fn summary_line(validation: &Validation) -> String {
+    fn plural(n: usize, word: &str) -> String {
+        format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+    }
+    format!(
+        "{}, {} in {} ({:.2}s)",
+        plural(validation.errors(), "error"),
+        plural(validation.warnings(), "warning"),
+        plural(validation.files_checked, "file"),
+        validation.elapsed.as_secs_f64()
+    )
+}

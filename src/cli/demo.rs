@@ -1,0 +1,240 @@
+//! `berth demo`: build a sample repository and walk it through berth's commands.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+
+use berth::demo;
+use berth::repo::Git;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::GlobalArgs;
+use super::error::CliError;
+use super::render::Output;
+
+/// Build a sample repository from embedded fixtures and walk it through berth
+///
+/// Each step runs the berth binary itself, as you would, and checks that it
+/// behaves as described. The repository is left in place to explore.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to build the repository (new or empty) [default: a new temporary directory]
+    dir: Option<PathBuf>,
+}
+
+/// One step: what it shows, the berth arguments, and the exit code it must give.
+struct Step {
+    say: &'static str,
+    before: Option<Action>,
+    args: Vec<String>,
+    expect: u8,
+}
+
+enum Action {
+    Tamper,
+    Restore,
+}
+
+#[derive(Serialize)]
+struct DemoReport {
+    dir: String,
+    steps: Vec<StepReport>,
+}
+
+#[derive(Serialize)]
+struct StepReport {
+    command: String,
+    exit_code: u8,
+    output: Value,
+}
+
+pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Result<u8, CliError> {
+    let dir = match &args.dir {
+        Some(dir) => cwd.join(dir),
+        None => fresh_temporary_dir(),
+    };
+    let occupied = dir
+        .read_dir()
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false);
+    if occupied {
+        return Err(CliError::DemoDirNotEmpty { path: dir });
+    }
+    let git = Git::init(&dir, "main")?;
+    if !git.has_identity() {
+        git.set_local_config("user.name", "berth demo")?;
+        git.set_local_config("user.email", "demo@berth.invalid")?;
+    }
+    demo::write_inbox(&dir).map_err(|error| CliError::Io {
+        path: dir.clone(),
+        error,
+    })?;
+    git.exclude(&format!("/{}/", demo::INBOX))?;
+    let tampered = demo::object_path("search-1.json");
+    let shown = demo::object_path("search-2.json")
+        .map(|path| path.hash.short(10))
+        .unwrap_or_default();
+    let own = |items: &[&str]| {
+        items
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<String>>()
+    };
+    let steps = vec![
+        Step {
+            say: "Make it a berth repository: berth.toml with dev -> staging -> production.",
+            before: None,
+            args: own(&["init", "--commit"]),
+            expect: 0,
+        },
+        Step {
+            say: "Put a version set. Its name is the SHA-256 of its canonical JSON.",
+            before: None,
+            args: own(&["put", "version-sets", "inbox/search-1.json", "--commit"]),
+            expect: 0,
+        },
+        Step {
+            say: "The same data written as TOML is the same object: nothing new is created.",
+            before: None,
+            args: own(&["put", "version-sets", "inbox/search-1.toml"]),
+            expect: 0,
+        },
+        Step {
+            say: "Put two more at once: all of them are written, or none.",
+            before: None,
+            args: own(&[
+                "put",
+                "version-sets",
+                "inbox/search-2.json",
+                "inbox/devpad-1.toml",
+                "-m",
+                "Add search 2 and devpad 1",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "List the objects, newest first in each package.",
+            before: None,
+            args: own(&["ls"]),
+            expect: 0,
+        },
+        Step {
+            say: "Show one by a unique prefix of its hash.",
+            before: None,
+            args: vec!["show".to_owned(), shown],
+            expect: 0,
+        },
+        Step {
+            say: "Check every invariant of the repository.",
+            before: None,
+            args: own(&["validate"]),
+            expect: 0,
+        },
+        Step {
+            say: "Someone edits a committed object by hand. The validator notices.",
+            before: Some(Action::Tamper),
+            args: own(&["validate"]),
+            expect: 1,
+        },
+        Step {
+            say: "Restore it from git, and the repository is valid again.",
+            before: Some(Action::Restore),
+            args: own(&["validate"]),
+            expect: 0,
+        },
+        Step {
+            say: "A package name that would escape its directory is refused before any path is built.",
+            before: None,
+            args: own(&["put", "version-sets", "inbox/escape.json"]),
+            expect: 1,
+        },
+    ];
+    let mut report = DemoReport {
+        dir: dir.display().to_string(),
+        steps: Vec::new(),
+    };
+    for step in steps {
+        match (&step.before, &tampered) {
+            (Some(Action::Tamper), Some(path)) => {
+                demo::tamper(&dir, path).map_err(|error| CliError::Io {
+                    path: dir.join(path.path()),
+                    error,
+                })?;
+            }
+            (Some(Action::Restore), Some(path)) => git.restore(&path.path())?,
+            _ => {}
+        }
+        let command = format!("berth {}", step.args.join(" "));
+        if !out.is_json() {
+            out.line(format!("\n# {}\n$ {command}", step.say));
+        }
+        let (exit_code, output) = run_berth(&dir, &step.args, global, out.is_json())?;
+        if exit_code != step.expect {
+            return Err(CliError::DemoStep {
+                command,
+                actual: exit_code,
+                expected: step.expect,
+            });
+        }
+        report.steps.push(StepReport {
+            command,
+            exit_code,
+            output,
+        });
+    }
+    if out.is_json() {
+        out.json(&report);
+    } else {
+        out.line(format!(
+            "\nThe demo repository is at {0}\nExplore it: cd {0} && git log --stat, or berth ls",
+            dir.display()
+        ));
+    }
+    Ok(0)
+}
+
+/// Runs this berth binary in `dir`, its output going straight to the terminal, or,
+/// for `--format json`, captured and parsed.
+fn run_berth(
+    dir: &Path,
+    args: &[String],
+    global: &GlobalArgs,
+    json: bool,
+) -> Result<(u8, Value), CliError> {
+    let exe = std::env::current_exe().map_err(|error| CliError::Io {
+        path: PathBuf::from("berth"),
+        error,
+    })?;
+    let mut process = Process::new(&exe);
+    process.arg("-C").arg(dir).args(args);
+    if global.no_color {
+        process.arg("--no-color");
+    }
+    let io_error = |error| CliError::Io {
+        path: exe.clone(),
+        error,
+    };
+    if json {
+        process.args(["--format", "json"]).stderr(Stdio::null());
+        let output = process.output().map_err(io_error)?;
+        let value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        Ok((exit_code(output.status), value))
+    } else {
+        let status = process.status().map_err(io_error)?;
+        Ok((exit_code(status), Value::Null))
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    status
+        .code()
+        .and_then(|code| u8::try_from(code).ok())
+        .unwrap_or(u8::MAX)
+}
+
+fn fresh_temporary_dir() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    std::env::temp_dir().join(format!("berth-demo-{}-{nanos:09}", std::process::id()))
+}

@@ -1,0 +1,157 @@
+//! Errors the commands report, and the exit code each one means.
+//!
+//! Exit codes: 0 success; 1 the repository or an input breaks an invariant, or a
+//! guard refused; 2 usage error; 3 conflict (something moved underneath; retrying
+//! may succeed); 4 could not run (not a berth repository, git or I/O failure).
+
+use std::io;
+use std::path::PathBuf;
+
+use berth::check::ValidateError;
+use berth::check::finding::Finding;
+use berth::kinds::KindsError;
+use berth::repo::{self, CommitError};
+use berth::settings::LoadError;
+use berth::store::lookup::{BadSpec, LookupError};
+use berth::store::put::PutError;
+use berth::workspace::{InitError, OpenError};
+
+/// The exit code for a refusal or broken invariant.
+pub const INVALID: u8 = 1;
+/// The exit code for a usage error.
+pub const USAGE: u8 = 2;
+/// The exit code for a conflict.
+pub const CONFLICT: u8 = 3;
+/// The exit code for "could not run".
+pub const CANNOT_RUN: u8 = 4;
+
+/// Anything a command can fail with.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CliError {
+    /// Opening the repository failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Open(#[from] OpenError),
+    /// `berth init` failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Init(#[from] InitError),
+    /// `berth put` failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Put(#[from] PutError),
+    /// An object could not be named, found or listed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lookup(#[from] LookupError),
+    /// An object reference on the command line is malformed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Spec(#[from] BadSpec),
+    /// Validation could not run.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Validate(#[from] ValidateError),
+    /// The demo needs an empty directory.
+    #[error("`{}` is not empty; the demo builds a new repository", path.display())]
+    #[diagnostic(
+        code("berth::demo-dir-not-empty"),
+        help("give a new or empty directory, or none for a temporary one")
+    )]
+    DemoDirNotEmpty {
+        /// The directory given.
+        path: PathBuf,
+    },
+    /// A step of the demo did not behave as the demo expects.
+    #[error("demo step `{command}` exited with {actual}, expected {expected}")]
+    #[diagnostic(
+        code("berth::demo-failed"),
+        help("this is a bug in berth; please report it with the output above")
+    )]
+    DemoStep {
+        /// The command.
+        command: String,
+        /// Its exit code.
+        actual: u8,
+        /// The exit code the demo expects.
+        expected: u8,
+    },
+    /// Reading or writing a file failed.
+    #[error("could not use `{}`", path.display())]
+    #[diagnostic(code("berth::io"), help("check the path and its permissions"))]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        error: io::Error,
+    },
+    /// A git operation failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] repo::GitError),
+    /// Opening or creating a git repository failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Repo(#[from] repo::OpenError),
+}
+
+impl CliError {
+    /// The exit code this error means.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Open(error) => open_code(error),
+            CliError::Init(InitError::AlreadyInitialized { .. }) => INVALID,
+            CliError::Init(InitError::Io { .. } | InitError::Repo(_)) => CANNOT_RUN,
+            CliError::Init(InitError::Commit(error)) => commit_code(error),
+            CliError::Put(PutError::UnknownStore { .. } | PutError::ExternalStore { .. }) => USAGE,
+            CliError::Put(PutError::Read { error, .. })
+                if error.kind() == io::ErrorKind::NotFound =>
+            {
+                USAGE
+            }
+            CliError::Put(PutError::Read { .. } | PutError::Write { .. }) => CANNOT_RUN,
+            CliError::Put(PutError::Invalid(_)) => INVALID,
+            CliError::Put(PutError::Commit(error)) => commit_code(error),
+            CliError::Lookup(LookupError::NotFound(_) | LookupError::Ambiguous { .. }) => INVALID,
+            CliError::Lookup(LookupError::UnknownStore { .. } | LookupError::BadPackage(_)) => {
+                USAGE
+            }
+            CliError::Lookup(LookupError::Source(_)) => CANNOT_RUN,
+            CliError::Spec(_) => USAGE,
+            CliError::Validate(_) => CANNOT_RUN,
+            CliError::DemoDirNotEmpty { .. } => USAGE,
+            CliError::DemoStep { .. } => INVALID,
+            CliError::Io { .. } | CliError::Git(_) | CliError::Repo(_) => CANNOT_RUN,
+        }
+    }
+
+    /// The findings behind the error, for `--format json`.
+    pub fn findings(&self) -> &[Finding] {
+        match self {
+            CliError::Open(OpenError::Settings(LoadError::Invalid(findings)))
+            | CliError::Open(OpenError::Kinds(KindsError::Invalid(findings)))
+            | CliError::Put(PutError::Invalid(findings)) => findings,
+            _ => &[],
+        }
+    }
+}
+
+fn open_code(error: &OpenError) -> u8 {
+    match error {
+        OpenError::Settings(LoadError::Invalid(_)) | OpenError::Kinds(KindsError::Invalid(_)) => {
+            INVALID
+        }
+        OpenError::Repo(_)
+        | OpenError::Settings(LoadError::Missing | LoadError::Source(_))
+        | OpenError::Kinds(KindsError::Source(_)) => CANNOT_RUN,
+    }
+}
+
+fn commit_code(error: &CommitError) -> u8 {
+    match error {
+        CommitError::Conflict { .. } => CONFLICT,
+        CommitError::DetachedHead => INVALID,
+        CommitError::NoIdentity(_) | CommitError::Git(_) => CANNOT_RUN,
+    }
+}

@@ -1,0 +1,55 @@
+//! `berth init`: make a directory a berth repository.
+
+use std::path::{Path, PathBuf};
+
+use berth::workspace::{self, InitOptions};
+
+use super::error::CliError;
+use super::render::Output;
+
+/// Create berth.toml and the object layout (and the git repository if missing)
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory to initialize [default: the current directory]
+    dir: Option<PathBuf>,
+    /// Commit berth.toml on the current branch
+    #[arg(long)]
+    commit: bool,
+    /// The commit message (implies --commit)
+    #[arg(short, long, value_name = "MESSAGE")]
+    message: Option<String>,
+}
+
+pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+    let dir = match &args.dir {
+        Some(dir) => cwd.join(dir),
+        None => cwd.to_owned(),
+    };
+    let options = InitOptions {
+        commit: args.commit || args.message.is_some(),
+        message: args.message.clone(),
+    };
+    let outcome = workspace::init(&dir, &options)?;
+    if out.is_json() {
+        out.json(&outcome);
+        return Ok(0);
+    }
+    if !out.quiet {
+        let git = if outcome.git_created {
+            " (new git repository)"
+        } else {
+            ""
+        };
+        out.line(format!(
+            "Initialized berth repository in {}{git}",
+            outcome.root
+        ));
+        for path in &outcome.created {
+            out.line(format!("  created   {path}"));
+        }
+        if let Some(commit) = &outcome.commit {
+            out.line(format!("  committed {}", &commit[..12]));
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,79 @@
+//! `berth put`: validate files and write them into a store.
+
+use std::path::{Path, PathBuf};
+
+use berth::store::put::{self, InputFile, PutRequest};
+use berth::workspace::Workspace;
+
+use super::error::CliError;
+use super::render::{Output, table};
+
+/// Validate, hash and write files into objects/<store>/<partition>/<hash>.<ext>
+///
+/// Every file is checked first; if any fails, nothing is written. Putting data the
+/// store already holds (in either format) is a no-op that reports `created: false`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The store to put into, such as `version-sets`
+    store: String,
+    /// JSON or TOML files, each one object
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Commit the objects on the current branch
+    #[arg(long)]
+    commit: bool,
+    /// The commit message (implies --commit)
+    #[arg(short, long, value_name = "MESSAGE")]
+    message: Option<String>,
+}
+
+pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+    let workspace = Workspace::open(cwd)?;
+    let files: Vec<InputFile> = args
+        .files
+        .iter()
+        .map(|file| InputFile {
+            path: cwd.join(file),
+            name: file.display().to_string(),
+        })
+        .collect();
+    let request = PutRequest {
+        store: &args.store,
+        files: &files,
+        commit: args.commit || args.message.is_some(),
+        message: args.message.as_deref(),
+    };
+    let outcome = put::put(&workspace, &request)?;
+    for warning in &outcome.warnings {
+        out.diagnostic(warning);
+    }
+    if out.is_json() {
+        out.json(&outcome);
+        return Ok(0);
+    }
+    if !out.quiet {
+        let rows: Vec<Vec<String>> = outcome
+            .objects
+            .iter()
+            .map(|object| {
+                let status = if object.created { "created" } else { "exists" };
+                let target = if out.verbose {
+                    object.path.clone()
+                } else {
+                    format!("{}/{}", object.store, &object.hash[..12])
+                };
+                vec![
+                    status.to_owned(),
+                    target,
+                    object.partition.clone(),
+                    format!("<- {}", object.file),
+                ]
+            })
+            .collect();
+        out.text(&table(&rows));
+        if let Some(commit) = &outcome.commit {
+            out.line(format!("committed {}", &commit[..12]));
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,170 @@
+//! Printing: results to stdout, diagnostics to stderr, JSON when asked, and the exit
+//! code at the end. A closed pipe ends output quietly; it is not an error.
+
+use std::fmt::Display;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use berth::report::{ErrorBody, ErrorReport};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+use serde::Serialize;
+
+use super::error::CliError;
+use super::{Format, GlobalArgs};
+
+/// Where a command's output goes, and how.
+pub struct Output {
+    /// Human or JSON.
+    pub format: Format,
+    /// Whether to use color on stderr.
+    pub color: bool,
+    /// Print only errors and the results asked for.
+    pub quiet: bool,
+    /// Print more detail.
+    pub verbose: bool,
+    closed: bool,
+}
+
+impl Output {
+    /// Output as the global flags ask.
+    pub fn new(global: &GlobalArgs) -> Output {
+        let color = !global.no_color
+            && std::env::var_os("NO_COLOR").is_none()
+            && io::stderr().is_terminal();
+        Output {
+            format: global.format,
+            color,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            closed: false,
+        }
+    }
+
+    /// Whether results are printed as JSON.
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    fn stdout(&mut self, text: &str) {
+        if self.closed {
+            return;
+        }
+        let mut stdout = io::stdout().lock();
+        if stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            // The reader went away (`berth ls | head`): stop writing, quietly.
+            self.closed = true;
+        }
+    }
+
+    fn stderr(&mut self, text: &str) {
+        let mut stderr = io::stderr().lock();
+        // Nothing useful can be done if stderr itself is gone.
+        let _ = stderr.write_all(text.as_bytes());
+    }
+
+    /// A line of a human result, on stdout.
+    pub fn line(&mut self, text: impl Display) {
+        self.stdout(&format!("{text}\n"));
+    }
+
+    /// Text of a human result, on stdout, as it is.
+    pub fn text(&mut self, text: &str) {
+        self.stdout(text);
+    }
+
+    /// A JSON result on stdout.
+    pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) {
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => self.stdout(&format!("{text}\n")),
+            Err(error) => self.stderr(&format!("error: could not write JSON: {error}\n")),
+        }
+    }
+
+    /// A progress or status note on stderr, unless quiet.
+    pub fn note(&mut self, text: impl Display) {
+        if !self.quiet {
+            self.stderr(&format!("{text}\n"));
+        }
+    }
+
+    /// A diagnostic on stderr.
+    pub fn diagnostic(&mut self, diagnostic: &dyn Diagnostic) {
+        let text = self.render(diagnostic);
+        self.stderr(&text);
+    }
+
+    /// A diagnostic as text, with source spans.
+    pub fn render(&self, diagnostic: &dyn Diagnostic) -> String {
+        let theme = if self.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        // Paths and hashes must stay whole to be copied: the terminal wraps, not berth.
+        let handler = GraphicalReportHandler::new_themed(theme).with_wrap_lines(false);
+        let mut text = String::new();
+        if handler.render_report(&mut text, diagnostic).is_err() {
+            text = format!("{diagnostic}\n");
+        }
+        text
+    }
+
+    /// Ends the command: reports an error if there was one, and gives the exit code.
+    pub fn finish(mut self, outcome: Result<u8, CliError>) -> ExitCode {
+        match outcome {
+            Ok(code) => ExitCode::from(code),
+            Err(error) => {
+                let code = error.exit_code();
+                self.diagnostic(&error);
+                if self.is_json() {
+                    self.json(&error_report(&error, code));
+                }
+                ExitCode::from(code)
+            }
+        }
+    }
+}
+
+fn error_report(error: &CliError, exit_code: u8) -> ErrorReport<'_> {
+    ErrorReport {
+        error: ErrorBody {
+            code: error.code().map(|code| code.to_string()),
+            message: error.to_string(),
+            help: error.help().map(|help| help.to_string()),
+            exit_code,
+        },
+        findings: error.findings(),
+    }
+}
+
+/// Rows as left-aligned columns separated by two spaces.
+pub fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|row| row.get(i))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,82 @@
+//! The sample repository `berth demo` walks through: version sets embedded in the
+//! binary, written into an `inbox/` that git ignores.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::canonical::ObjectHash;
+use crate::document::{self, Format};
+use crate::kinds::version_set;
+use crate::store::ObjectPath;
+
+/// The directory, inside the demo repository, that holds the files to put.
+pub const INBOX: &str = "inbox";
+
+/// The demo's input files: name and contents.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "search-1.json",
+        include_str!("../fixtures/demo/search-1.json"),
+    ),
+    (
+        "search-1.toml",
+        include_str!("../fixtures/demo/search-1.toml"),
+    ),
+    (
+        "search-2.json",
+        include_str!("../fixtures/demo/search-2.json"),
+    ),
+    (
+        "devpad-1.toml",
+        include_str!("../fixtures/demo/devpad-1.toml"),
+    ),
+    ("escape.json", include_str!("../fixtures/demo/escape.json")),
+];
+
+/// Writes the input files into `<root>/inbox/`.
+pub fn write_inbox(root: &Path) -> io::Result<()> {
+    let inbox = root.join(INBOX);
+    fs::create_dir_all(&inbox)?;
+    for (name, text) in FILES {
+        fs::write(inbox.join(name), text)?;
+    }
+    Ok(())
+}
+
+/// Where `berth put` places an input file in the version-set store.
+pub fn object_path(name: &str) -> Option<ObjectPath> {
+    let (_, text) = FILES.iter().find(|(file, _)| *file == name)?;
+    let format = Format::of_path(name)?;
+    let data = document::parse_text(text, format).ok()?;
+    let partition = data.get("package")?.as_str()?.to_owned();
+    Some(ObjectPath {
+        store: version_set::STORE.to_owned(),
+        partition,
+        hash: ObjectHash::of(&data),
+        format,
+    })
+}
+
+/// Edits one value inside a stored object, as a careless hand would.
+pub fn tamper(root: &Path, path: &ObjectPath) -> io::Result<()> {
+    let file = root.join(path.path());
+    let text = fs::read_to_string(&file)?;
+    fs::write(
+        &file,
+        text.replacen("\"size_bytes\": 12345", "\"size_bytes\": 12346", 1),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_and_toml_inputs_are_one_object() {
+        let json = object_path("search-1.json").unwrap();
+        let toml = object_path("search-1.toml").unwrap();
+        assert_eq!(json.hash, toml.hash);
+        assert_eq!(json.partition, "anthropic-search");
+    }
+}

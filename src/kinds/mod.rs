@@ -1,0 +1,245 @@
+//! Kinds of objects: what each store holds, its schema, its partition key, the
+//! rules its fields obey beyond the schema, and the references it makes.
+//!
+//! Built-in kinds are Rust types whose JSON Schemas are generated; user-defined
+//! kinds come from berth.toml with a schema file. Both plug into the validator
+//! through the [`Kind`] trait.
+
+pub mod custom;
+pub mod version_set;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jsonschema::Validator;
+use serde_json::Value;
+
+use crate::check::code::Code;
+use crate::check::finding::Finding;
+use crate::document::{self, Format, ProblemKind};
+use crate::schema;
+use crate::settings::{self, Settings};
+use crate::source::{Content, Source, SourceError};
+
+/// The stores berth defines itself.
+pub const BUILTIN_STORES: &[&str] = &[version_set::STORE];
+
+/// A field that refers to another object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRef {
+    /// Where the field is, as a JSON pointer.
+    pub pointer: String,
+    /// What it says: `<store>/<id>`.
+    pub target: String,
+}
+
+/// A field that breaks a rule of its kind that the schema cannot express.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// Where the field is, as a JSON pointer.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+    /// A short note shown at the field.
+    pub label: String,
+    /// How to fix it.
+    pub help: String,
+}
+
+/// A kind of object.
+pub trait Kind: Send + Sync {
+    /// The store that holds objects of this kind.
+    fn store(&self) -> &str;
+
+    /// JSON pointer to the partition key in each object.
+    fn partition(&self) -> &str;
+
+    /// The compiled JSON Schema objects must match.
+    fn validator(&self) -> &Validator;
+
+    /// The schema itself, for the descriptions that explain a failure.
+    fn schema(&self) -> &Value;
+
+    /// Rules beyond the schema, checked once the schema holds.
+    fn rules(&self, _data: &Value) -> Vec<FieldProblem> {
+        Vec::new()
+    }
+
+    /// The fields that refer to other objects.
+    fn references(&self, _data: &Value) -> Vec<FieldRef> {
+        Vec::new()
+    }
+
+    /// Tags every object of this kind carries, given its partition.
+    fn tags(&self, _partition: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// What berth knows about a store.
+#[derive(Clone)]
+pub enum StoreDef {
+    /// Its objects are held in the repository.
+    Held(Arc<dyn Kind>),
+    /// Its objects live elsewhere; references into it are checked for form only.
+    External,
+}
+
+/// Every store of a repository: built-in and user-defined.
+#[derive(Clone)]
+pub struct Kinds {
+    stores: BTreeMap<String, StoreDef>,
+}
+
+/// Why the stores could not be loaded.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum KindsError {
+    /// A user-defined store's schema is missing or broken.
+    #[error("a user-defined store's schema is invalid ({} problem{})", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    #[diagnostic(
+        code("berth::invalid-settings"),
+        help("fix the problems reported above")
+    )]
+    Invalid(#[related] Vec<Finding>),
+    /// A schema file could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] SourceError),
+}
+
+impl Kinds {
+    /// The built-in stores and those berth.toml declares, with their schemas read
+    /// from `source`.
+    pub fn load(settings: &Settings, source: &dyn Source) -> Result<Kinds, KindsError> {
+        let mut stores = BTreeMap::new();
+        stores.insert(
+            version_set::STORE.to_owned(),
+            StoreDef::Held(Arc::new(version_set::VersionSets)),
+        );
+        let mut findings = Vec::new();
+        for (name, section) in settings.stores() {
+            if section.external {
+                stores.insert(name.clone(), StoreDef::External);
+                continue;
+            }
+            let (Some(schema_path), Some(partition)) = (&section.schema, &section.partition) else {
+                continue;
+            };
+            if let Some((schema, validator)) =
+                load_schema(settings, source, name, schema_path, &mut findings)?
+            {
+                let kind = custom::Custom {
+                    store: name.clone(),
+                    partition: partition.clone(),
+                    schema,
+                    validator,
+                };
+                stores.insert(name.clone(), StoreDef::Held(Arc::new(kind)));
+            }
+        }
+        if findings.is_empty() {
+            Ok(Kinds { stores })
+        } else {
+            Err(KindsError::Invalid(findings))
+        }
+    }
+
+    /// A store by name.
+    pub fn get(&self, store: &str) -> Option<&StoreDef> {
+        self.stores.get(store)
+    }
+
+    /// The kind of a store whose objects the repository holds.
+    pub fn held(&self, store: &str) -> Option<&Arc<dyn Kind>> {
+        match self.stores.get(store) {
+            Some(StoreDef::Held(kind)) => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The names of the stores whose objects the repository holds.
+    pub fn held_names(&self) -> Vec<&str> {
+        self.stores
+            .iter()
+            .filter(|(_, def)| matches!(def, StoreDef::Held(_)))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
+fn load_schema(
+    settings: &Settings,
+    source: &dyn Source,
+    store: &str,
+    path: &str,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<(Value, Validator)>, SourceError> {
+    let mut pointer = "/stores".to_owned();
+    document::push_segment(&mut pointer, store);
+    pointer.push_str("/schema");
+    let in_settings = |message: String, help: &str| {
+        Finding::new(Code::Schema, settings::FILE, message)
+            .with_help(help)
+            .at_pointer(&settings.text, Format::Toml, &pointer)
+    };
+    if path
+        .split('/')
+        .any(|segment| segment == ".." || segment.is_empty())
+    {
+        findings.push(in_settings(
+            format!("schema path `{path}` leaves the repository or has empty segments"),
+            "give a path inside the repository, such as `schemas/tool-manifest.schema.json`",
+        ));
+        return Ok(None);
+    }
+    let bytes = match source.read(path, settings.max_object_bytes())? {
+        Some(Content::Bytes(bytes)) => bytes,
+        Some(Content::TooLarge { size }) => {
+            findings.push(Finding::new(
+                Code::TooLarge,
+                path,
+                format!("the schema is {size} bytes, over the limit"),
+            ));
+            return Ok(None);
+        }
+        None => {
+            findings.push(in_settings(
+                format!(
+                    "store `{store}`'s schema `{path}` does not exist in the {}",
+                    source.name()
+                ),
+                "create the schema file, or correct the path",
+            ));
+            return Ok(None);
+        }
+    };
+    let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+    let data = match document::parse(&bytes, Format::Json) {
+        Ok(data) => data,
+        Err(problem) => {
+            let code = if problem.kind == ProblemKind::DuplicateKey {
+                Code::DuplicateKey
+            } else {
+                Code::Parse
+            };
+            let finding = Finding::new(code, path, problem.message);
+            findings.push(match problem.span {
+                Some(span) => finding.at_span(&text, span),
+                None => finding,
+            });
+            return Ok(None);
+        }
+    };
+    match schema::compile(&data) {
+        Ok(validator) => Ok(Some((data, validator))),
+        Err(error) => {
+            let at = error.instance_path().as_str().to_owned();
+            findings.push(
+                Finding::new(Code::Schema, path, format!("not a valid JSON Schema: {}", error.masked()))
+                    .with_help("fix the schema so that it matches its meta-schema (draft 2020-12 unless `$schema` says otherwise)")
+                    .at_pointer(&text, Format::Json, &at),
+            );
+            Ok(None)
+        }
+    }
+}

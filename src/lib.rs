@@ -1,0 +1,16 @@
+//! berth keeps the deployable state of a software estate in git.
+
+pub mod canonical;
+pub mod check;
+pub mod demo;
+pub mod document;
+pub mod fs;
+pub mod kinds;
+pub mod names;
+pub mod repo;
+pub mod report;
+pub mod schema;
+pub mod settings;
+pub mod source;
+pub mod store;
+pub mod workspace;

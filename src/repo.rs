@@ -1,0 +1,463 @@
+//! The only module that touches git: opening repositories, identities, and commits
+//! that move a branch by compare-and-swap.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, FileMode, Oid, Repository, RepositoryInitOptions, Signature, Time};
+
+/// A git operation that failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("git: {action}")]
+#[diagnostic(
+    code("berth::git"),
+    help("run `git status` in the repository to see what git reports")
+)]
+pub struct GitError {
+    /// What berth was doing.
+    pub action: String,
+    /// What libgit2 said.
+    #[source]
+    pub error: git2::Error,
+}
+
+trait Context<T> {
+    fn context(self, action: impl FnOnce() -> String) -> Result<T, GitError>;
+}
+
+impl<T> Context<T> for Result<T, git2::Error> {
+    fn context(self, action: impl FnOnce() -> String) -> Result<T, GitError> {
+        self.map_err(|error| GitError {
+            action: action(),
+            error,
+        })
+    }
+}
+
+/// Why a repository could not be opened.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum OpenError {
+    /// No git repository at or above the directory.
+    #[error("`{}` is not inside a git repository", path.display())]
+    #[diagnostic(
+        code("berth::not-a-repository"),
+        help("run `berth init` to create a berth repository, or pass `-C <dir>` to point at one")
+    )]
+    NotARepository {
+        /// Where the search started.
+        path: PathBuf,
+    },
+    /// A bare repository: berth works on a checkout.
+    #[error("`{}` is a bare git repository; berth needs a working tree", path.display())]
+    #[diagnostic(
+        code("berth::bare-repository"),
+        help("clone the repository and run berth in the clone")
+    )]
+    Bare {
+        /// The repository.
+        path: PathBuf,
+    },
+    /// Anything else git reported.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] GitError),
+}
+
+/// Why a commit was not made.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CommitError {
+    /// The branch moved between reading it and updating it.
+    #[error("`{refname}` moved while berth was committing: expected {expected}, found {found}")]
+    #[diagnostic(
+        code("berth::conflict"),
+        help(
+            "someone else committed to the branch; run the command again to build on the new tip"
+        )
+    )]
+    Conflict {
+        /// The branch.
+        refname: String,
+        /// The tip berth read.
+        expected: String,
+        /// The tip it found.
+        found: String,
+    },
+    /// HEAD is detached, so there is no branch to move.
+    #[error("HEAD is detached; berth commits to a branch")]
+    #[diagnostic(
+        code("berth::detached-head"),
+        help("check out a branch (`git switch <branch>`) and run the command again")
+    )]
+    DetachedHead,
+    /// No author identity configured.
+    #[error("git does not know who you are: {0}")]
+    #[diagnostic(
+        code("berth::no-identity"),
+        help(
+            "set it with `git config --global user.name \"Your Name\"` and `git config --global user.email you@example.com`"
+        )
+    )]
+    NoIdentity(String),
+    /// Anything else git reported.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] GitError),
+}
+
+/// A file to commit: its repository path and contents.
+#[derive(Debug, Clone)]
+pub struct FileToCommit {
+    /// Path relative to the repository root, with `/`.
+    pub path: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A git repository with a working tree.
+pub struct Git {
+    repo: Repository,
+    workdir: PathBuf,
+}
+
+/// Whether `name` is a valid full ref name (`refs/heads/main`).
+pub fn is_valid_ref_name(name: &str) -> bool {
+    git2::Reference::is_valid_name(name)
+}
+
+impl Git {
+    /// Finds the repository containing `start`.
+    pub fn discover(start: &Path) -> Result<Git, OpenError> {
+        match Repository::discover(start) {
+            Ok(repo) => Git::from_repo(repo),
+            Err(error) if error.code() == ErrorCode::NotFound => Err(OpenError::NotARepository {
+                path: start.to_owned(),
+            }),
+            Err(error) => Err(GitError {
+                action: format!("opening the repository at `{}`", start.display()),
+                error,
+            }
+            .into()),
+        }
+    }
+
+    /// Opens the repository whose working tree is exactly `root`, if there is one.
+    pub fn open_root(root: &Path) -> Result<Option<Git>, OpenError> {
+        match Repository::open(root) {
+            Ok(repo) => Git::from_repo(repo).map(Some),
+            Err(error) if error.code() == ErrorCode::NotFound => Ok(None),
+            Err(error) => Err(GitError {
+                action: format!("opening the repository at `{}`", root.display()),
+                error,
+            }
+            .into()),
+        }
+    }
+
+    /// Creates a repository at `root` whose first branch is `branch`.
+    pub fn init(root: &Path, branch: &str) -> Result<Git, OpenError> {
+        let mut options = RepositoryInitOptions::new();
+        options.initial_head(branch).mkdir(true);
+        let repo = Repository::init_opts(root, &options)
+            .context(|| format!("creating a repository at `{}`", root.display()))?;
+        Git::from_repo(repo)
+    }
+
+    fn from_repo(repo: Repository) -> Result<Git, OpenError> {
+        let Some(workdir) = repo.workdir() else {
+            return Err(OpenError::Bare {
+                path: repo.path().to_owned(),
+            });
+        };
+        let workdir = workdir.to_owned();
+        Ok(Git { repo, workdir })
+    }
+
+    /// The working tree's root directory.
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// The branch HEAD points at, by its full ref name, even when it has no commits.
+    pub fn head_branch(&self) -> Result<Option<String>, GitError> {
+        let head = self
+            .repo
+            .find_reference("HEAD")
+            .context(|| "reading HEAD".to_owned())?;
+        let target = head
+            .symbolic_target()
+            .context(|| "reading HEAD".to_owned())?;
+        Ok(target.map(str::to_owned))
+    }
+
+    /// The commit a ref points at, or `None` if the ref does not exist.
+    pub fn ref_target(&self, refname: &str) -> Result<Option<Oid>, GitError> {
+        match self.repo.refname_to_id(refname) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(error) if error.code() == ErrorCode::NotFound => Ok(None),
+            Err(error) => Err(GitError {
+                action: format!("reading `{refname}`"),
+                error,
+            }),
+        }
+    }
+
+    /// Commits files onto the branch HEAD points at, moving the branch by
+    /// compare-and-swap, and records the files in the index.
+    ///
+    /// Returns `None` when the files are already committed as they are.
+    pub fn commit_files(
+        &self,
+        files: &[FileToCommit],
+        message: &str,
+    ) -> Result<Option<Oid>, CommitError> {
+        let refname = self.head_branch()?.ok_or(CommitError::DetachedHead)?;
+        let tip = self.ref_target(&refname)?;
+        let parent = match tip {
+            Some(oid) => Some(
+                self.repo
+                    .find_commit(oid)
+                    .context(|| format!("reading commit {oid}"))?,
+            ),
+            None => None,
+        };
+        let baseline = match &parent {
+            Some(commit) => commit
+                .tree()
+                .context(|| "reading the tip's tree".to_owned())?,
+            None => {
+                let empty = self
+                    .repo
+                    .treebuilder(None)
+                    .and_then(|builder| builder.write())
+                    .context(|| "writing the empty tree".to_owned())?;
+                self.repo
+                    .find_tree(empty)
+                    .context(|| "reading the empty tree".to_owned())?
+            }
+        };
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for file in files {
+            let blob = self
+                .repo
+                .blob(&file.bytes)
+                .context(|| format!("writing `{}`", file.path))?;
+            update.upsert(file.path.as_str(), blob, FileMode::Blob);
+        }
+        let tree_id = update
+            .create_updated(&self.repo, &baseline)
+            .context(|| "building the new tree".to_owned())?;
+        if parent.is_some() && tree_id == baseline.id() {
+            return Ok(None);
+        }
+        let tree = self
+            .repo
+            .find_tree(tree_id)
+            .context(|| "reading the new tree".to_owned())?;
+        let author = self.identity(Role::Author)?;
+        let committer = self.identity(Role::Committer)?;
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        let commit = self
+            .repo
+            .commit(None, &author, &committer, message, &tree, &parents)
+            .context(|| "writing the commit".to_owned())?;
+        self.move_ref(&refname, tip, commit, message)?;
+        self.stage(files)?;
+        Ok(Some(commit))
+    }
+
+    /// Moves `refname` from `expected` (`None`: it must not exist) to `new`.
+    fn move_ref(
+        &self,
+        refname: &str,
+        expected: Option<Oid>,
+        new: Oid,
+        message: &str,
+    ) -> Result<(), CommitError> {
+        let subject = message.lines().next().unwrap_or_default();
+        let log = format!("berth: {subject}");
+        let moved = match expected {
+            Some(old) => self.repo.reference_matching(refname, new, true, old, &log),
+            None => self.repo.reference(refname, new, false, &log),
+        };
+        match moved {
+            Ok(_) => Ok(()),
+            Err(error)
+                if matches!(
+                    error.code(),
+                    ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked
+                ) =>
+            {
+                let found = self
+                    .ref_target(refname)?
+                    .map_or_else(|| "nothing".to_owned(), |oid| oid.to_string());
+                Err(CommitError::Conflict {
+                    refname: refname.to_owned(),
+                    expected: expected
+                        .map_or_else(|| "no commit".to_owned(), |oid| oid.to_string()),
+                    found,
+                })
+            }
+            Err(error) => Err(GitError {
+                action: format!("moving `{refname}`"),
+                error,
+            }
+            .into()),
+        }
+    }
+
+    /// Records the working tree's copies of committed files in the index, so that
+    /// `git status` shows them clean.
+    fn stage(&self, files: &[FileToCommit]) -> Result<(), GitError> {
+        let mut index = self
+            .repo
+            .index()
+            .context(|| "opening the index".to_owned())?;
+        for file in files {
+            index
+                .add_path(Path::new(&file.path))
+                .context(|| format!("adding `{}` to the index", file.path))?;
+        }
+        index.write().context(|| "writing the index".to_owned())
+    }
+
+    /// Restores a path in the working tree to its state at HEAD.
+    pub fn restore(&self, path: &str) -> Result<(), GitError> {
+        let mut checkout = git2::build::CheckoutBuilder::new();
+        checkout.force().path(path);
+        self.repo
+            .checkout_head(Some(&mut checkout))
+            .context(|| format!("restoring `{path}` from HEAD"))
+    }
+
+    /// Adds a pattern to `.git/info/exclude`, so git ignores matching paths here
+    /// without a `.gitignore` in the tree.
+    pub fn exclude(&self, pattern: &str) -> Result<(), GitError> {
+        let path = self.repo.path().join("info").join("exclude");
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        if !text.lines().any(|line| line == pattern) {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(pattern);
+            text.push('\n');
+            let written = std::fs::create_dir_all(path.parent().unwrap_or(&path))
+                .and_then(|()| std::fs::write(&path, text));
+            written.map_err(|error| GitError {
+                action: format!("writing `{}`", path.display()),
+                error: git2::Error::from_str(&error.to_string()),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Sets a key in the repository's own configuration.
+    pub fn set_local_config(&self, key: &str, value: &str) -> Result<(), GitError> {
+        let config = self
+            .repo
+            .config()
+            .context(|| "opening the repository's config".to_owned())?;
+        let mut local = config
+            .open_level(git2::ConfigLevel::Local)
+            .context(|| "opening the repository's config".to_owned())?;
+        local
+            .set_str(key, value)
+            .context(|| format!("setting `{key}`"))
+    }
+
+    /// Whether git can tell who is committing (from the environment or config).
+    pub fn has_identity(&self) -> bool {
+        self.identity(Role::Author).is_ok()
+    }
+
+    /// The author or committer, as git itself would resolve it: `GIT_AUTHOR_NAME`,
+    /// `GIT_AUTHOR_EMAIL` and `GIT_AUTHOR_DATE` (or the committer's) before
+    /// `user.name` and `user.email`.
+    fn identity(&self, role: Role) -> Result<Signature<'static>, CommitError> {
+        let prefix = match role {
+            Role::Author => "GIT_AUTHOR",
+            Role::Committer => "GIT_COMMITTER",
+        };
+        let config = self.repo.config().ok();
+        let lookup = |env: &str, key: &str| {
+            std::env::var(format!("{prefix}_{env}"))
+                .ok()
+                .filter(|v| !v.is_empty())
+                .or_else(|| config.as_ref().and_then(|c| c.get_string(key).ok()))
+        };
+        let name = lookup("NAME", "user.name")
+            .ok_or_else(|| CommitError::NoIdentity("no user.name".to_owned()))?;
+        let email = lookup("EMAIL", "user.email")
+            .ok_or_else(|| CommitError::NoIdentity("no user.email".to_owned()))?;
+        let time = match std::env::var(format!("{prefix}_DATE")) {
+            Ok(date) if !date.is_empty() => parse_git_date(&date).ok_or_else(|| {
+                CommitError::NoIdentity(format!(
+                    "{prefix}_DATE `{date}` is not a date git understands"
+                ))
+            })?,
+            _ => now(),
+        };
+        Signature::new(&name, &email, &time)
+            .map_err(|error| CommitError::NoIdentity(error.message().to_owned()))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    Author,
+    Committer,
+}
+
+fn now() -> Time {
+    let now = jiff::Zoned::now();
+    let offset_minutes = now.offset().seconds() / 60;
+    Time::new(now.timestamp().as_second(), offset_minutes)
+}
+
+/// Parses the date formats git accepts in `GIT_AUTHOR_DATE`: its internal
+/// `<seconds> <+hhmm>` (optionally with a leading `@`) and RFC 3339.
+fn parse_git_date(text: &str) -> Option<Time> {
+    let text = text.trim();
+    if let Some((seconds, zone)) = text.trim_start_matches('@').split_once(' ') {
+        let seconds: i64 = seconds.parse().ok()?;
+        let (sign, digits) = match zone.as_bytes().first()? {
+            b'+' => (1, &zone[1..]),
+            b'-' => (-1, &zone[1..]),
+            _ => return None,
+        };
+        if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let hours: i32 = digits[..2].parse().ok()?;
+        let minutes: i32 = digits[2..].parse().ok()?;
+        return Some(Time::new(seconds, sign * (hours * 60 + minutes)));
+    }
+    let timestamp: jiff::Timestamp = text.parse().ok()?;
+    let zoned: jiff::fmt::temporal::Pieces<'_> = jiff::fmt::temporal::Pieces::parse(text).ok()?;
+    let offset_minutes = match zoned.offset() {
+        Some(jiff::fmt::temporal::PiecesOffset::Numeric(numeric)) => {
+            numeric.offset().seconds() / 60
+        }
+        _ => 0,
+    };
+    Some(Time::new(timestamp.as_second(), offset_minutes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_dates() {
+        let cases = [
+            ("1700000000 +0100", Some((1_700_000_000, 60))),
+            ("@1700000000 -0530", Some((1_700_000_000, -330))),
+            ("2023-11-14T22:13:20Z", Some((1_700_000_000, 0))),
+            ("2023-11-14T23:13:20+01:00", Some((1_700_000_000, 60))),
+            ("yesterday", None),
+            ("1700000000 0100", None),
+        ];
+        for (text, expected) in cases {
+            let parsed = parse_git_date(text).map(|t| (t.seconds(), t.offset_minutes()));
+            assert_eq!(parsed, expected, "{text}");
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! `berth put`: validate files, name them by their hash, and write them into the
+//! store, all or nothing.
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{OBJECTS_DIR, ObjectPath};
+use crate::canonical::ObjectHash;
+use crate::check::apply_severities;
+use crate::check::code::Code;
+use crate::check::finding::Finding;
+use crate::check::object::{self, Resolve};
+use crate::document::Format;
+use crate::fs::{self, Written};
+use crate::kinds::StoreDef;
+use crate::repo::{CommitError, FileToCommit};
+use crate::source::{Content, read_capped};
+use crate::workspace::Workspace;
+
+/// A file to put.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// Where to read it.
+    pub path: PathBuf,
+    /// How to name it in messages: as the user gave it.
+    pub name: String,
+}
+
+/// What to put.
+#[derive(Debug, Clone)]
+pub struct PutRequest<'a> {
+    /// The store to put into.
+    pub store: &'a str,
+    /// The files to read.
+    pub files: &'a [InputFile],
+    /// Commit what was written.
+    pub commit: bool,
+    /// The commit message, instead of the default.
+    pub message: Option<&'a str>,
+}
+
+/// One object put.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PutObject {
+    /// The file read, as given.
+    pub file: String,
+    /// The object: `<store>/<hash>`.
+    pub object: String,
+    /// The store.
+    pub store: String,
+    /// The partition.
+    pub partition: String,
+    /// The SHA-256 of the canonical data.
+    pub hash: String,
+    /// Where the object is, relative to the repository root.
+    pub path: String,
+    /// False when the store already held the same data.
+    pub created: bool,
+}
+
+/// What `berth put` did.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PutOutcome {
+    /// Each file put, in the order given.
+    pub objects: Vec<PutObject>,
+    /// The commit made with `--commit`, if anything needed committing.
+    pub commit: Option<String>,
+    /// Warnings (findings whose severity berth.toml lowered).
+    pub warnings: Vec<Finding>,
+}
+
+/// Why `berth put` wrote nothing.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PutError {
+    /// No store by that name.
+    #[error("`{store}` is not a store")]
+    #[diagnostic(code("berth::unknown-store"), help("stores here: {}", known.join(", ")))]
+    UnknownStore {
+        /// The name given.
+        store: String,
+        /// The stores objects can be put into.
+        known: Vec<String>,
+    },
+    /// An external store holds nothing in the repository.
+    #[error("`{store}` is an external store: its objects live outside the repository")]
+    #[diagnostic(
+        code("berth::external-store"),
+        help("put objects into a store the repository holds")
+    )]
+    ExternalStore {
+        /// The name given.
+        store: String,
+    },
+    /// An input file could not be read.
+    #[error("could not read `{file}`")]
+    #[diagnostic(
+        code("berth::unreadable-input"),
+        help("check the path and the file's permissions")
+    )]
+    Read {
+        /// The file as given.
+        file: String,
+        /// Why.
+        #[source]
+        error: io::Error,
+    },
+    /// Some file failed validation.
+    #[error("nothing was written: {} problem{} in the files given", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    #[diagnostic(
+        code("berth::invalid-object"),
+        help("fix the problems reported above and put the files again")
+    )]
+    Invalid(#[related] Vec<Finding>),
+    /// A file could not be written; what was written is removed again.
+    #[error("could not write `{path}`; nothing was written")]
+    #[diagnostic(code("berth::io"), help("check that the repository is writable"))]
+    Write {
+        /// The repository path.
+        path: String,
+        /// Why.
+        #[source]
+        error: io::Error,
+    },
+    /// The commit failed; the files written are removed again.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Commit(#[from] CommitError),
+}
+
+struct Input {
+    file: String,
+    bytes: Vec<u8>,
+    format: Format,
+    data: Value,
+    hash: ObjectHash,
+    partition: Option<String>,
+}
+
+/// Validates, hashes and writes files into a store: either every file is put or
+/// nothing is written.
+pub fn put(workspace: &Workspace, request: &PutRequest<'_>) -> Result<PutOutcome, PutError> {
+    let store = request.store;
+    let kind = match workspace.kinds.get(store) {
+        Some(StoreDef::Held(kind)) => kind.clone(),
+        Some(StoreDef::External) => {
+            return Err(PutError::ExternalStore {
+                store: store.to_owned(),
+            });
+        }
+        None => {
+            return Err(PutError::UnknownStore {
+                store: store.to_owned(),
+                known: workspace
+                    .kinds
+                    .held_names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            });
+        }
+    };
+    let (mut inputs, mut findings) = read_inputs(workspace, request.files)?;
+    let batch: HashSet<ObjectHash> = inputs.iter().map(|input| input.hash).collect();
+    let resolver = PutResolver {
+        root: workspace.root(),
+        store,
+        batch: &batch,
+    };
+    for input in &mut inputs {
+        let checked = object::check_object(
+            kind.as_ref(),
+            &workspace.kinds,
+            &resolver,
+            &input.file,
+            &input.bytes,
+            input.format,
+            &input.data,
+        );
+        input.partition = checked.partition;
+        findings.extend(checked.findings);
+    }
+    let mut findings = apply_severities(&workspace.settings, findings);
+    let order = |finding: &Finding| request.files.iter().position(|f| f.name == finding.file);
+    findings.sort_by_key(|finding| {
+        (
+            order(finding),
+            finding.location.as_ref().map(|l| l.span.start),
+        )
+    });
+    if findings.iter().any(Finding::is_error) {
+        return Err(PutError::Invalid(findings));
+    }
+    let mut written = Vec::new();
+    let result = write_and_commit(workspace, request, &inputs, &mut written);
+    if result.is_err() {
+        for path in written.iter().rev() {
+            // Best effort: these are files this put created a moment ago.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    let (objects, commit) = result?;
+    Ok(PutOutcome {
+        objects,
+        commit,
+        warnings: findings,
+    })
+}
+
+fn read_inputs(
+    workspace: &Workspace,
+    files: &[InputFile],
+) -> Result<(Vec<Input>, Vec<Finding>), PutError> {
+    let limit = workspace.settings.max_object_bytes();
+    let mut inputs = Vec::new();
+    let mut findings = Vec::new();
+    for input in files {
+        let (path, file) = (&input.path, input.name.clone());
+        let format = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(Format::from_extension);
+        let Some(format) = format else {
+            findings.push(
+                Finding::new(Code::BadPath, &file, "is neither a .json nor a .toml file")
+                    .with_help("berth reads objects from .json and .toml files"),
+            );
+            continue;
+        };
+        let bytes = match read_capped(path, limit) {
+            Ok(Content::Bytes(bytes)) => bytes,
+            Ok(Content::TooLarge { size }) => {
+                findings.push(Finding::new(
+                    Code::TooLarge,
+                    &file,
+                    format!("is {size} bytes, over the {limit}-byte limit"),
+                ));
+                continue;
+            }
+            Err(error) => return Err(PutError::Read { file, error }),
+        };
+        match object::read_object(&file, &bytes, format) {
+            Ok((data, hash)) => inputs.push(Input {
+                file,
+                bytes,
+                format,
+                data,
+                hash,
+                partition: None,
+            }),
+            Err(finding) => findings.push(*finding),
+        }
+    }
+    Ok((inputs, findings))
+}
+
+fn write_and_commit(
+    workspace: &Workspace,
+    request: &PutRequest<'_>,
+    inputs: &[Input],
+    written: &mut Vec<PathBuf>,
+) -> Result<(Vec<PutObject>, Option<String>), PutError> {
+    let mut objects = Vec::with_capacity(inputs.len());
+    let mut to_commit: Vec<FileToCommit> = Vec::new();
+    for input in inputs {
+        // Checked above: an object without a valid partition has an error finding.
+        let partition = input.partition.clone().unwrap_or_default();
+        let target = ObjectPath {
+            store: request.store.to_owned(),
+            partition,
+            hash: input.hash,
+            format: input.format,
+        };
+        let (path, created) = match existing(workspace, &target)? {
+            Some(path) => (path, false),
+            None => {
+                let path = target.path();
+                let disk = workspace.tree.path_of(&path);
+                match fs::write_new(&disk, &input.bytes) {
+                    Ok(Written::Created) => {
+                        written.push(disk);
+                        (path, true)
+                    }
+                    Ok(Written::Existed) => (path, false),
+                    Err(error) => return Err(PutError::Write { path, error }),
+                }
+            }
+        };
+        if request.commit && !to_commit.iter().any(|f| f.path == path) {
+            let bytes =
+                std::fs::read(workspace.tree.path_of(&path)).map_err(|error| PutError::Write {
+                    path: path.clone(),
+                    error,
+                })?;
+            to_commit.push(FileToCommit {
+                path: path.clone(),
+                bytes,
+            });
+        }
+        objects.push(PutObject {
+            file: input.file.clone(),
+            object: target.object_ref().to_string(),
+            store: target.store.clone(),
+            partition: target.partition.clone(),
+            hash: input.hash.to_hex(),
+            path,
+            created,
+        });
+    }
+    let commit = if request.commit {
+        let message = match request.message {
+            Some(message) => message.to_owned(),
+            None => default_message(request.store, &objects),
+        };
+        workspace
+            .git
+            .commit_files(&to_commit, &message)?
+            .map(|oid| oid.to_string())
+    } else {
+        None
+    };
+    Ok((objects, commit))
+}
+
+/// The file already holding this object in its partition, in either format. A file
+/// there whose data does not match its name is refused rather than trusted.
+fn existing(workspace: &Workspace, target: &ObjectPath) -> Result<Option<String>, PutError> {
+    for format in [Format::Json, Format::Toml] {
+        let candidate = ObjectPath {
+            format,
+            ..target.clone()
+        }
+        .path();
+        let disk = workspace.tree.path_of(&candidate);
+        let bytes = match std::fs::read(&disk) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            Err(error) => {
+                return Err(PutError::Read {
+                    file: candidate,
+                    error,
+                });
+            }
+        };
+        let intact = object::read_object(&candidate, &bytes, format)
+            .is_ok_and(|(_, hash)| hash == target.hash);
+        if !intact {
+            return Err(PutError::Invalid(vec![Finding::new(
+                Code::HashMismatch,
+                &candidate,
+                "already holds this object's name, but its data does not hash to it",
+            )]));
+        }
+        return Ok(Some(candidate));
+    }
+    Ok(None)
+}
+
+fn default_message(store: &str, objects: &[PutObject]) -> String {
+    let mut message = match objects {
+        [one] => format!("berth put: {store}/{} ({})", &one.hash[..12], one.partition),
+        _ => format!("berth put: {} objects into {store}", objects.len()),
+    };
+    message.push_str("\n\n");
+    for object in objects {
+        message.push_str(&format!("{} {}\n", object.object, object.partition));
+    }
+    message
+}
+
+/// Resolves references against the working tree and the files being put together.
+struct PutResolver<'a> {
+    root: &'a Path,
+    store: &'a str,
+    batch: &'a HashSet<ObjectHash>,
+}
+
+impl Resolve for PutResolver<'_> {
+    fn contains(&self, store: &str, hash: &ObjectHash) -> bool {
+        if store == self.store && self.batch.contains(hash) {
+            return true;
+        }
+        let Ok(partitions) = std::fs::read_dir(self.root.join(OBJECTS_DIR).join(store)) else {
+            return false;
+        };
+        partitions.flatten().any(|partition| {
+            let dir = partition.path();
+            ["json", "toml"]
+                .iter()
+                .any(|extension| dir.join(format!("{hash}.{extension}")).is_file())
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! A berth repository opened for work: its git repository, working tree, settings
+//! and stores; and `berth init`, which makes one.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::kinds::{Kinds, KindsError};
+use crate::repo::{self, CommitError, FileToCommit, Git};
+use crate::settings::{self, LoadError, Settings};
+use crate::source::WorkTree;
+use crate::store::OBJECTS_DIR;
+
+/// A berth repository: a git repository with a berth.toml at its root.
+pub struct Workspace {
+    /// The git repository.
+    pub git: Git,
+    /// Its working tree.
+    pub tree: WorkTree,
+    /// berth.toml.
+    pub settings: Settings,
+    /// Every store, built-in and user-defined.
+    pub kinds: Kinds,
+}
+
+/// Why a berth repository could not be opened.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum OpenError {
+    /// Not in a git repository, or not one berth can work in.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Repo(#[from] repo::OpenError),
+    /// berth.toml is missing, invalid or unreadable.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Settings(#[from] LoadError),
+    /// A user-defined store's schema is missing or invalid.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Kinds(#[from] KindsError),
+}
+
+impl Workspace {
+    /// Opens the berth repository containing `start`.
+    pub fn open(start: &Path) -> Result<Workspace, OpenError> {
+        let git = Git::discover(start)?;
+        let tree = WorkTree::new(git.workdir());
+        let settings = Settings::load(&tree)?;
+        let kinds = Kinds::load(&settings, &tree)?;
+        Ok(Workspace {
+            git,
+            tree,
+            settings,
+            kinds,
+        })
+    }
+
+    /// The repository's root directory.
+    pub fn root(&self) -> &Path {
+        self.tree.root()
+    }
+}
+
+/// What `berth init` did.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InitOutcome {
+    /// The repository's root directory.
+    pub root: String,
+    /// Whether a git repository was created.
+    pub git_created: bool,
+    /// The catalog branch written into berth.toml.
+    pub catalog: String,
+    /// The paths created, relative to the root.
+    pub created: Vec<String>,
+    /// The commit made with `--commit`.
+    pub commit: Option<String>,
+}
+
+/// Why `berth init` failed. Nothing it created is left behind.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum InitError {
+    /// berth.toml already exists.
+    #[error("`{}` already has a berth.toml", path.display())]
+    #[diagnostic(
+        code("berth::already-initialized"),
+        help("this is already a berth repository; edit berth.toml to change its settings")
+    )]
+    AlreadyInitialized {
+        /// The repository root.
+        path: PathBuf,
+    },
+    /// A file or directory could not be written.
+    #[error("could not write `{}`", path.display())]
+    #[diagnostic(code("berth::io"), help("check that the directory is writable"))]
+    Io {
+        /// What could not be written.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        error: io::Error,
+    },
+    /// The git repository could not be opened or created.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Repo(#[from] repo::OpenError),
+    /// The commit failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Commit(#[from] CommitError),
+}
+
+/// Options for `berth init`.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// Commit berth.toml.
+    pub commit: bool,
+    /// The commit message, instead of the default.
+    pub message: Option<String>,
+}
+
+/// Makes `dir` a berth repository: creates it and its git repository if missing,
+/// and writes berth.toml and the object layout.
+pub fn init(dir: &Path, options: &InitOptions) -> Result<InitOutcome, InitError> {
+    let mut undo = Undo::default();
+    let result = init_inner(dir, options, &mut undo);
+    if result.is_err() {
+        undo.run();
+    }
+    result
+}
+
+fn init_inner(
+    dir: &Path,
+    options: &InitOptions,
+    undo: &mut Undo,
+) -> Result<InitOutcome, InitError> {
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |error| InitError::Io { path, error }
+    };
+    if !dir.exists() {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+        undo.dirs.push(dir.to_owned());
+    }
+    let (git, git_created) = match Git::open_root(dir)? {
+        Some(git) => (git, false),
+        None => {
+            let git = Git::init(dir, "main")?;
+            undo.dirs.push(dir.join(".git"));
+            (git, true)
+        }
+    };
+    let root = git.workdir().to_owned();
+    let settings_path = root.join(settings::FILE);
+    if settings_path.exists() {
+        return Err(InitError::AlreadyInitialized { path: root });
+    }
+    if options.commit && !git.has_identity() {
+        return Err(CommitError::NoIdentity("no user.name or user.email".to_owned()).into());
+    }
+    let catalog = git
+        .head_branch()
+        .map_err(repo::OpenError::from)?
+        .and_then(|refname| refname.strip_prefix("refs/heads/").map(str::to_owned))
+        .unwrap_or_else(|| "main".to_owned());
+    let text = settings::default_file(&catalog);
+    if crate::fs::write_new(&settings_path, text.as_bytes()).map_err(io_error(&settings_path))?
+        == crate::fs::Written::Existed
+    {
+        return Err(InitError::AlreadyInitialized { path: root });
+    }
+    undo.files.push(settings_path.clone());
+    let mut created = vec![settings::FILE.to_owned()];
+    let objects = root.join(OBJECTS_DIR);
+    if !objects.exists() {
+        fs::create_dir_all(&objects).map_err(io_error(&objects))?;
+        undo.dirs.push(objects);
+        created.push(format!("{OBJECTS_DIR}/"));
+    }
+    let commit = if options.commit {
+        let message = options
+            .message
+            .clone()
+            .unwrap_or_else(|| "berth init".to_owned());
+        let file = FileToCommit {
+            path: settings::FILE.to_owned(),
+            bytes: text.into_bytes(),
+        };
+        git.commit_files(&[file], &message)?
+            .map(|oid| oid.to_string())
+    } else {
+        None
+    };
+    Ok(InitOutcome {
+        root: root.display().to_string(),
+        git_created,
+        catalog,
+        created,
+        commit,
+    })
+}
+
+/// What a failed operation created, to remove again.
+#[derive(Default)]
+struct Undo {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Undo {
+    fn run(self) {
+        // Best effort: the operation has already failed, and these paths are ones
+        // it created itself.
+        for file in self.files.iter().rev() {
+            let _ = fs::remove_file(file);
+        }
+        for dir in self.dirs.iter().rev() {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+}

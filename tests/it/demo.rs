@@ -1,0 +1,83 @@
+//! `berth demo`.
+
+use crate::support::{Repo, stdout_json};
+
+#[test]
+fn builds_a_valid_repository_and_walks_it() {
+    let home = Repo::empty();
+    let output = home
+        .berth()
+        .args(["demo", "walk", "--no-color"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    for step in [
+        "$ berth init --commit",
+        "$ berth put version-sets inbox/search-1.toml",
+        "$ berth validate",
+        "berth::hash-mismatch",
+        "The demo repository is at",
+    ] {
+        assert!(text.contains(step), "{step} in:\n{text}");
+    }
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("berth::bad-name"), "{stderr}");
+    let dir = home.path().join("walk");
+    let git = git2::Repository::open(&dir).unwrap();
+    let mut walk = git.revwalk().unwrap();
+    walk.push_head().unwrap();
+    assert_eq!(walk.count(), 3, "init, one put, one put of two");
+    let listed = home
+        .berth()
+        .args(["-C", "walk", "ls", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&listed)["objects"].as_array().unwrap().len(), 3);
+    home.berth()
+        .args(["-C", "walk", "validate"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn json_reports_each_step() {
+    let home = Repo::empty();
+    let output = home
+        .berth()
+        .args(["demo", "walk", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report = stdout_json(&output);
+    let exits: Vec<i64> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["exit_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(exits, [0, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
+    assert_eq!(report["steps"][2]["output"]["objects"][0]["created"], false);
+}
+
+#[test]
+fn refuses_a_directory_that_is_not_empty() {
+    let home = Repo::empty();
+    home.write("walk/keep.txt", "mine\n");
+    let output = home
+        .berth()
+        .args(["demo", "walk", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stdout_json(&output)["error"]["code"],
+        "berth::demo-dir-not-empty"
+    );
+    assert_eq!(home.read("walk/keep.txt"), "mine\n");
+}

@@ -1,0 +1,129 @@
+//! `berth init`.
+
+use crate::support::{Repo, stdout_json};
+
+#[test]
+fn creates_the_repository_settings_and_layout() {
+    let repo = Repo::empty();
+    let output = repo
+        .berth()
+        .args(["init", "new", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let outcome = stdout_json(&output);
+    assert_eq!(outcome["git_created"], true);
+    assert_eq!(outcome["catalog"], "main");
+    assert_eq!(
+        outcome["created"],
+        serde_json::json!(["berth.toml", "objects/"])
+    );
+    assert_eq!(outcome["commit"], serde_json::Value::Null);
+    let root = repo.path().join("new");
+    assert_eq!(
+        std::fs::read_to_string(root.join("berth.toml")).unwrap(),
+        berth::settings::default_file("main")
+    );
+    assert!(root.join("objects").is_dir());
+    let git = git2::Repository::open(&root).unwrap();
+    assert_eq!(
+        git.find_reference("HEAD")
+            .unwrap()
+            .symbolic_target()
+            .unwrap(),
+        Some("refs/heads/main")
+    );
+}
+
+#[test]
+fn the_default_settings_have_three_environments_in_a_line() {
+    let settings =
+        berth::settings::Settings::parse(&berth::settings::default_file("main")).unwrap();
+    let environments = &settings.file.environments;
+    assert_eq!(
+        environments.keys().collect::<Vec<_>>(),
+        ["dev", "production", "staging"]
+    );
+    assert!(environments["dev"].from.is_empty());
+    assert_eq!(environments["staging"].from, ["dev"]);
+    assert_eq!(environments["production"].from, ["staging"]);
+}
+
+#[test]
+fn commit_records_berth_toml() {
+    let repo = Repo::empty();
+    repo.berth().args(["init", "--commit"]).assert().success();
+    let head = repo.head().unwrap();
+    assert!(head.parents.is_empty());
+    assert_eq!(head.message, "berth init");
+    assert_eq!(head.paths, ["berth.toml"]);
+    assert!(repo.changed().is_empty());
+}
+
+#[test]
+fn in_an_existing_repository_the_catalog_is_its_branch() {
+    let repo = Repo::empty();
+    let git = git2::Repository::init(repo.path()).unwrap();
+    git.set_head("refs/heads/trunk").unwrap();
+    repo.write("README.md", "hello\n");
+    let output = repo
+        .berth()
+        .args(["init", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let outcome = stdout_json(&output);
+    assert_eq!(outcome["git_created"], false);
+    assert_eq!(outcome["catalog"], "trunk");
+    assert!(repo.read("berth.toml").contains("catalog = \"trunk\""));
+    assert_eq!(repo.read("README.md"), "hello\n");
+}
+
+#[test]
+fn an_initialized_repository_is_left_alone() {
+    let repo = Repo::init();
+    repo.write("berth.toml", "# mine\n");
+    let output = repo
+        .berth()
+        .args(["init", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout_json(&output)["error"]["code"],
+        "berth::already-initialized"
+    );
+    assert_eq!(repo.read("berth.toml"), "# mine\n");
+}
+
+#[test]
+fn a_failed_init_leaves_nothing_behind() {
+    let repo = Repo::empty();
+    let output = repo
+        .berth_without_identity()
+        .args(["init", "fresh", "--commit", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    assert_eq!(stdout_json(&output)["error"]["code"], "berth::no-identity");
+    assert!(!repo.path().join("fresh").exists());
+}
+
+#[test]
+fn human_output() {
+    let repo = Repo::empty();
+    let output = repo.berth().args(["init", "--commit"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let head = repo.head().unwrap();
+    let root = std::fs::canonicalize(repo.path()).unwrap();
+    let text = String::from_utf8(output.stdout)
+        .unwrap()
+        .replace(&format!("{}/", root.display()), "<root>/");
+    assert_eq!(
+        text,
+        format!(
+            "Initialized berth repository in <root>/ (new git repository)\n  created   berth.toml\n  created   objects/\n  committed {}\n",
+            &head.id[..12]
+        )
+    );
+}

@@ -1,0 +1,19 @@
+//! berth's integration tests: the real binary against real temporary git
+//! repositories.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+mod cli;
+mod demo;
+mod docs;
+mod fixtures;
+mod identity;
+mod init;
+mod ls;
+mod put;
+mod reports;
+mod schemas;
+mod show;
+mod validate;
