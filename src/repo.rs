@@ -445,6 +445,66 @@ fn parse_git_date(text: &str) -> Option<Time> {
 mod tests {
     use super::*;
 
+    fn repo_with_identity() -> (tempfile::TempDir, Git) {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::init(dir.path(), "main").unwrap();
+        git.set_local_config("user.name", "Test").unwrap();
+        git.set_local_config("user.email", "test@berth.invalid")
+            .unwrap();
+        (dir, git)
+    }
+
+    fn file(git: &Git, path: &str, text: &str) -> FileToCommit {
+        std::fs::write(git.workdir().join(path), text).unwrap();
+        FileToCommit {
+            path: path.to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_ref_moves_only_from_the_tip_that_was_read() {
+        let (_dir, git) = repo_with_identity();
+        let first = git
+            .commit_files(&[file(&git, "a.txt", "a")], "first")
+            .unwrap()
+            .unwrap();
+        let second = git
+            .commit_files(&[file(&git, "b.txt", "b")], "second")
+            .unwrap()
+            .unwrap();
+        assert_eq!(git.ref_target("refs/heads/main").unwrap(), Some(second));
+
+        // A writer that read `first` loses: the branch is left where it is.
+        let stale = git.move_ref("refs/heads/main", Some(first), first, "stale");
+        assert!(
+            matches!(stale, Err(CommitError::Conflict { .. })),
+            "{stale:?}"
+        );
+        assert_eq!(git.ref_target("refs/heads/main").unwrap(), Some(second));
+
+        // Creating a branch that someone else created meanwhile also loses.
+        let created = git.move_ref("refs/heads/main", None, first, "create");
+        assert!(
+            matches!(created, Err(CommitError::Conflict { .. })),
+            "{created:?}"
+        );
+    }
+
+    #[test]
+    fn committing_unchanged_files_makes_no_commit() {
+        let (_dir, git) = repo_with_identity();
+        let first = git
+            .commit_files(&[file(&git, "a.txt", "a")], "first")
+            .unwrap();
+        assert!(first.is_some());
+        assert_eq!(
+            git.commit_files(&[file(&git, "a.txt", "a")], "again")
+                .unwrap(),
+            None
+        );
+    }
+
     #[test]
     fn git_dates() {
         let cases = [

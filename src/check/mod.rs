@@ -88,13 +88,10 @@ impl Validation {
 /// Why validation could not run at all.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ValidateError {
-    /// The repository has no berth.toml.
-    #[error("this git repository has no berth.toml at its root")]
-    #[diagnostic(
-        code("berth::not-a-berth-repository"),
-        help("run `berth init` to start managing this repository with berth")
-    )]
-    NotBerth,
+    /// berth.toml is missing or unreadable (an invalid one is findings instead).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Settings(#[from] LoadError),
     /// A file could not be read.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -115,7 +112,6 @@ pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
 fn validate_unsorted(source: &dyn Source) -> Result<Validation, ValidateError> {
     let settings = match Settings::load(source) {
         Ok(settings) => settings,
-        Err(LoadError::Missing) => return Err(ValidateError::NotBerth),
         Err(LoadError::Invalid(findings)) => {
             return Ok(Validation {
                 findings,
@@ -123,7 +119,7 @@ fn validate_unsorted(source: &dyn Source) -> Result<Validation, ValidateError> {
                 elapsed: Duration::ZERO,
             });
         }
-        Err(LoadError::Source(error)) => return Err(error.into()),
+        Err(error) => return Err(error.into()),
     };
     let kinds = match Kinds::load(&settings, source) {
         Ok(kinds) => kinds,

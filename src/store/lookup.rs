@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use schemars::JsonSchema;
@@ -10,13 +11,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{OBJECTS_DIR, ObjectIndex, ObjectPath};
-use crate::canonical::is_lower_hex;
+use crate::canonical::{ObjectHash, is_lower_hex};
 use crate::check::finding::Finding;
-use crate::check::{apply_severities, check_file, object};
+use crate::check::object::{self, Resolve};
+use crate::check::{apply_severities, check_file};
 use crate::document::Format;
 use crate::kinds::StoreDef;
 use crate::names;
-use crate::source::{Content, EntryKind, Source, SourceError};
+use crate::source::{Content, Entry, EntryKind, Source, SourceError};
 use crate::workspace::Workspace;
 
 /// The shortest hash prefix berth accepts.
@@ -162,12 +164,12 @@ pub fn find(workspace: &Workspace, spec: &ObjectSpec) -> Result<ObjectPath, Look
     find_indexed(workspace, spec).map(|(path, _)| path)
 }
 
-/// Finds one object, with the index of every object in the repository.
+/// Finds one object, with every entry under `objects/`.
 fn find_indexed(
     workspace: &Workspace,
     spec: &ObjectSpec,
-) -> Result<(ObjectPath, ObjectIndex), LookupError> {
-    let (matches, index) = matching(workspace, spec)?;
+) -> Result<(ObjectPath, Vec<Entry>), LookupError> {
+    let (matches, entries) = matching(workspace, spec)?;
     let mut distinct: Vec<ObjectPath> = Vec::new();
     for path in matches {
         if !distinct
@@ -179,7 +181,7 @@ fn find_indexed(
     }
     match distinct.len() {
         0 => Err(LookupError::NotFound(spec.to_string())),
-        1 => Ok((distinct.remove(0), index)),
+        1 => Ok((distinct.remove(0), entries)),
         _ => Err(LookupError::Ambiguous {
             spec: spec.to_string(),
             candidates: distinct
@@ -190,24 +192,28 @@ fn find_indexed(
     }
 }
 
-/// The well-placed object files matching a spec, and the index of every object.
+/// The well-placed object files matching a spec, and every entry under `objects/`.
 fn matching(
     workspace: &Workspace,
     spec: &ObjectSpec,
-) -> Result<(Vec<ObjectPath>, ObjectIndex), LookupError> {
+) -> Result<(Vec<ObjectPath>, Vec<Entry>), LookupError> {
     if let Some(store) = &spec.store {
         held_store(workspace, store)?;
     }
     let entries = workspace.tree.list(OBJECTS_DIR)?;
-    let index = ObjectIndex::of_entries(&entries);
+    let named = |entry: &&Entry| {
+        let name = entry.path.rsplit('/').next().unwrap_or_default();
+        name.starts_with(&spec.prefix)
+    };
     let matches = entries
         .iter()
         .filter(|entry| entry.kind == EntryKind::File)
+        .filter(named)
         .filter_map(|entry| ObjectPath::parse(&entry.path).ok())
         .filter(|path| spec.store.as_ref().is_none_or(|store| *store == path.store))
         .filter(|path| path.hash.to_hex().starts_with(&spec.prefix))
         .collect();
-    Ok((matches, index))
+    Ok((matches, entries))
 }
 
 fn held_store(workspace: &Workspace, store: &str) -> Result<(), LookupError> {
@@ -227,7 +233,11 @@ fn held_store(workspace: &Workspace, store: &str) -> Result<(), LookupError> {
 
 /// Finds an object and reads it, with the validator's findings about it.
 pub fn show(workspace: &Workspace, spec: &ObjectSpec) -> Result<ShownObject, LookupError> {
-    let (path, index) = find_indexed(workspace, spec)?;
+    let (path, entries) = find_indexed(workspace, spec)?;
+    let index = LazyIndex {
+        entries: &entries,
+        index: OnceLock::new(),
+    };
     let file = path.path();
     let limit = workspace.settings.max_object_bytes();
     let bytes = match workspace.tree.read(&file, limit)? {
@@ -263,6 +273,21 @@ pub fn show(workspace: &Workspace, spec: &ObjectSpec) -> Result<ShownObject, Loo
     })
 }
 
+/// The object index, built only if a reference into a held store asks for it.
+struct LazyIndex<'a> {
+    entries: &'a [Entry],
+    index: OnceLock<ObjectIndex>,
+}
+
+impl Resolve for LazyIndex<'_> {
+    fn contains(&self, store: &str, hash: &ObjectHash) -> bool {
+        let index = self
+            .index
+            .get_or_init(|| ObjectIndex::of_entries(self.entries));
+        index.contains(store, hash)
+    }
+}
+
 /// An object in a listing.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ListedObject {
@@ -292,12 +317,22 @@ pub fn list(
     if let Some(package) = package {
         names::check(package).map_err(LookupError::BadPackage)?;
     }
-    let dir = match (store, package) {
-        (Some(store), Some(package)) => format!("{OBJECTS_DIR}/{store}/{package}"),
-        (Some(store), None) => format!("{OBJECTS_DIR}/{store}"),
-        (None, _) => OBJECTS_DIR.to_owned(),
+    // Only the directories that can hold what was asked for are read.
+    let dirs: Vec<String> = match (store, package) {
+        (Some(store), Some(package)) => vec![format!("{OBJECTS_DIR}/{store}/{package}")],
+        (Some(store), None) => vec![format!("{OBJECTS_DIR}/{store}")],
+        (None, Some(package)) => workspace
+            .kinds
+            .held_names()
+            .into_iter()
+            .map(|store| format!("{OBJECTS_DIR}/{store}/{package}"))
+            .collect(),
+        (None, None) => vec![OBJECTS_DIR.to_owned()],
     };
-    let entries = workspace.tree.list(&dir)?;
+    let mut entries = Vec::new();
+    for dir in dirs {
+        entries.extend(workspace.tree.list(&dir)?);
+    }
     let paths: Vec<ObjectPath> = entries
         .iter()
         .filter(|entry| entry.kind == EntryKind::File)
