@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::check::code::Code;
-use crate::check::finding::Finding;
+use crate::check::finding::{Finding, plural};
 use crate::document::{self, Format, ProblemKind};
 use crate::names::{self, NAME_PATTERN};
 use crate::source::{Content, Source, SourceError};
@@ -184,8 +184,8 @@ pub enum LoadError {
         help("run `berth init` to start managing this repository with berth")
     )]
     Missing,
-    /// berth.toml breaks rules; every problem is a finding.
-    #[error("berth.toml is invalid ({} problem{})", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    /// berth.toml, or a schema it names, breaks rules; every problem is a finding.
+    #[error("berth.toml or a schema it names is invalid ({})", plural(.0.len(), "problem"))]
     #[diagnostic(
         code("berth::invalid-settings"),
         help("fix the problems reported above")

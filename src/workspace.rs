@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::kinds::{Kinds, KindsError};
+use crate::kinds::Kinds;
 use crate::repo::{self, CommitError, FileToCommit, Git};
 use crate::settings::{self, LoadError, Settings};
 use crate::source::WorkTree;
@@ -33,14 +33,10 @@ pub enum OpenError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Repo(#[from] repo::OpenError),
-    /// berth.toml is missing, invalid or unreadable.
+    /// berth.toml, or a schema it names, is missing, invalid or unreadable.
     #[error(transparent)]
     #[diagnostic(transparent)]
     Settings(#[from] LoadError),
-    /// A user-defined store's schema is missing or invalid.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Kinds(#[from] KindsError),
 }
 
 impl Workspace {

@@ -228,6 +228,11 @@ impl SourceCode for Finding {
     }
 }
 
+/// "1 problem", "2 problems": a count and its noun.
+pub fn plural(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
+}
+
 /// A finding as `--format json` writes it.
 #[derive(Serialize, schemars::JsonSchema)]
 #[schemars(rename = "Finding")]

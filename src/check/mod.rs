@@ -17,12 +17,12 @@ use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::kinds::{Kinds, KindsError, StoreDef};
+use crate::kinds::{Kinds, StoreDef};
 use crate::settings::{LoadError, Settings};
 use crate::source::{Content, Entry, EntryKind, Source, SourceError};
 use crate::store::{LayoutProblem, OBJECTS_DIR, ObjectIndex, ObjectPath};
 use code::Code;
-use finding::Finding;
+use finding::{Finding, plural};
 
 /// What a validation found.
 #[derive(Debug, Default)]
@@ -123,14 +123,14 @@ fn validate_unsorted(source: &dyn Source) -> Result<Validation, ValidateError> {
     };
     let kinds = match Kinds::load(&settings, source) {
         Ok(kinds) => kinds,
-        Err(KindsError::Invalid(findings)) => {
+        Err(LoadError::Invalid(findings)) => {
             return Ok(Validation {
                 findings,
                 files_checked: 1 + settings.stores().len(),
                 elapsed: Duration::ZERO,
             });
         }
-        Err(KindsError::Source(error)) => return Err(error.into()),
+        Err(error) => return Err(error.into()),
     };
     let entries = source.list(OBJECTS_DIR)?;
     let (placed, mut findings) = place(&entries, &kinds);
@@ -312,9 +312,6 @@ pub fn apply_severities(settings: &Settings, findings: Vec<Finding>) -> Vec<Find
 
 /// A summary line: "2 errors, 1 warning in 1204 files (0.31s)".
 pub fn summary_line(validation: &Validation) -> String {
-    fn plural(n: usize, word: &str) -> String {
-        format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-    }
     format!(
         "{}, {} in {} ({:.2}s)",
         plural(validation.errors(), "error"),

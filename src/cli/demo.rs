@@ -164,7 +164,8 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
             (Some(Action::Restore), Some(path)) => git.restore(&path.path())?,
             _ => {}
         }
-        let command = format!("berth {}", step.args.join(" "));
+        let shown: Vec<String> = step.args.iter().map(|arg| shell_quoted(arg)).collect();
+        let command = format!("berth {}", shown.join(" "));
         if !out.is_json() {
             out.line(format!("\n# {}\n$ {command}", step.say));
         }
@@ -222,6 +223,18 @@ fn run_berth(
     } else {
         let status = process.status().map_err(io_error)?;
         Ok((exit_code(status), Value::Null))
+    }
+}
+
+/// An argument as a shell would need it typed.
+fn shell_quoted(arg: &str) -> String {
+    let plain = arg
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@".contains(&b));
+    if plain && !arg.is_empty() {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
     }
 }
 

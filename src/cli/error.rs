@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use berth::check::ValidateError;
 use berth::check::finding::Finding;
-use berth::kinds::KindsError;
 use berth::repo::{self, CommitError};
 use berth::settings::LoadError;
 use berth::store::lookup::{BadSpec, LookupError};
@@ -130,7 +129,6 @@ impl CliError {
     pub fn findings(&self) -> &[Finding] {
         match self {
             CliError::Open(OpenError::Settings(LoadError::Invalid(findings)))
-            | CliError::Open(OpenError::Kinds(KindsError::Invalid(findings)))
             | CliError::Put(PutError::Invalid(findings)) => findings,
             _ => &[],
         }
@@ -139,12 +137,10 @@ impl CliError {
 
 fn open_code(error: &OpenError) -> u8 {
     match error {
-        OpenError::Settings(LoadError::Invalid(_)) | OpenError::Kinds(KindsError::Invalid(_)) => {
-            INVALID
+        OpenError::Settings(LoadError::Invalid(_)) => INVALID,
+        OpenError::Repo(_) | OpenError::Settings(LoadError::Missing | LoadError::Source(_)) => {
+            CANNOT_RUN
         }
-        OpenError::Repo(_)
-        | OpenError::Settings(LoadError::Missing | LoadError::Source(_))
-        | OpenError::Kinds(KindsError::Source(_)) => CANNOT_RUN,
     }
 }
 

@@ -18,7 +18,7 @@ use crate::check::code::Code;
 use crate::check::finding::Finding;
 use crate::document::{self, Format, ProblemKind};
 use crate::schema;
-use crate::settings::{self, Settings};
+use crate::settings::{self, LoadError, Settings};
 use crate::source::{Content, Source, SourceError};
 
 /// The stores berth defines itself.
@@ -91,26 +91,10 @@ pub struct Kinds {
     stores: BTreeMap<String, StoreDef>,
 }
 
-/// Why the stores could not be loaded.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum KindsError {
-    /// A user-defined store's schema is missing or broken.
-    #[error("a user-defined store's schema is invalid ({} problem{})", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    #[diagnostic(
-        code("berth::invalid-settings"),
-        help("fix the problems reported above")
-    )]
-    Invalid(#[related] Vec<Finding>),
-    /// A schema file could not be read.
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    Source(#[from] SourceError),
-}
-
 impl Kinds {
     /// The built-in stores and those berth.toml declares, with their schemas read
     /// from `source`.
-    pub fn load(settings: &Settings, source: &dyn Source) -> Result<Kinds, KindsError> {
+    pub fn load(settings: &Settings, source: &dyn Source) -> Result<Kinds, LoadError> {
         let mut stores = BTreeMap::new();
         stores.insert(
             version_set::STORE.to_owned(),
@@ -140,7 +124,7 @@ impl Kinds {
         if findings.is_empty() {
             Ok(Kinds { stores })
         } else {
-            Err(KindsError::Invalid(findings))
+            Err(LoadError::Invalid(findings))
         }
     }
 
@@ -158,11 +142,11 @@ impl Kinds {
     }
 
     /// The names of the stores whose objects the repository holds.
-    pub fn held_names(&self) -> Vec<&str> {
+    pub fn held_names(&self) -> Vec<String> {
         self.stores
             .iter()
             .filter(|(_, def)| matches!(def, StoreDef::Held(_)))
-            .map(|(name, _)| name.as_str())
+            .map(|(name, _)| name.clone())
             .collect()
     }
 }

@@ -221,12 +221,7 @@ fn held_store(workspace: &Workspace, store: &str) -> Result<(), LookupError> {
         Some(StoreDef::Held(_)) => Ok(()),
         _ => Err(LookupError::UnknownStore {
             store: store.to_owned(),
-            known: workspace
-                .kinds
-                .held_names()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
+            known: workspace.kinds.held_names(),
         }),
     }
 }

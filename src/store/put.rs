@@ -13,7 +13,7 @@ use super::{OBJECTS_DIR, ObjectPath};
 use crate::canonical::ObjectHash;
 use crate::check::apply_severities;
 use crate::check::code::Code;
-use crate::check::finding::Finding;
+use crate::check::finding::{Finding, plural};
 use crate::check::object::{self, Resolve};
 use crate::document::Format;
 use crate::fs::{self, Written};
@@ -110,7 +110,7 @@ pub enum PutError {
         error: io::Error,
     },
     /// Some file failed validation.
-    #[error("nothing was written: {} problem{} in the files given", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    #[error("nothing was written: {} in the files given", plural(.0.len(), "problem"))]
     #[diagnostic(
         code("berth::invalid-object"),
         help("fix the problems reported above and put the files again")
@@ -155,12 +155,7 @@ pub fn put(workspace: &Workspace, request: &PutRequest<'_>) -> Result<PutOutcome
         None => {
             return Err(PutError::UnknownStore {
                 store: store.to_owned(),
-                known: workspace
-                    .kinds
-                    .held_names()
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
+                known: workspace.kinds.held_names(),
             });
         }
     };
