@@ -194,8 +194,7 @@ pub fn put(workspace: &Workspace, request: &PutRequest<'_>) -> Result<PutOutcome
     let result = write_and_commit(workspace, request, &inputs, &mut written);
     if result.is_err() {
         for path in written.iter().rev() {
-            // Best effort: these are files this put created a moment ago.
-            let _ = std::fs::remove_file(path);
+            remove_created(workspace, path);
         }
     }
     let (objects, commit) = result?;
@@ -204,6 +203,20 @@ pub fn put(workspace: &Workspace, request: &PutRequest<'_>) -> Result<PutOutcome
         commit,
         warnings: findings,
     })
+}
+
+/// Removes a file this put created a moment ago, and the partition and store
+/// directories above it if that leaves them empty. Best effort: the put has
+/// already failed, and says so.
+fn remove_created(workspace: &Workspace, path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let objects = workspace.tree.path_of(OBJECTS_DIR);
+    for dir in path.ancestors().skip(1).take_while(|dir| *dir != objects) {
+        // Fails, harmlessly, on a directory that holds anything else.
+        if std::fs::remove_dir(dir).is_err() {
+            break;
+        }
+    }
 }
 
 fn read_inputs(

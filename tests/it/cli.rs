@@ -35,13 +35,9 @@ fn dash_c_runs_as_if_started_there() {
         .args(["-C", "inner", "put", "version-sets", "vs.json"])
         .assert()
         .success();
-    let output = outer
-        .berth()
-        .args(["-C", "inner", "ls", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    assert_eq!(stdout_json(&output)["objects"].as_array().unwrap().len(), 1);
+    let (code, listed) = outer.json(&["-C", "inner", "ls"]);
+    assert_eq!(code, 0);
+    assert_eq!(listed["objects"].as_array().unwrap().len(), 1);
     // Global flags may come after the subcommand too.
     outer
         .berth()

@@ -1,6 +1,6 @@
 //! `berth demo`.
 
-use crate::support::{Repo, stdout_json};
+use crate::support::Repo;
 
 #[test]
 fn builds_a_valid_repository_and_walks_it() {
@@ -33,12 +33,8 @@ fn builds_a_valid_repository_and_walks_it() {
     let mut walk = git.revwalk().unwrap();
     walk.push_head().unwrap();
     assert_eq!(walk.count(), 3, "init, one put, one put of two");
-    let listed = home
-        .berth()
-        .args(["-C", "walk", "ls", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(stdout_json(&listed)["objects"].as_array().unwrap().len(), 3);
+    let (_, listed) = home.json(&["-C", "walk", "ls"]);
+    assert_eq!(listed["objects"].as_array().unwrap().len(), 3);
     home.berth()
         .args(["-C", "walk", "validate"])
         .assert()
@@ -48,13 +44,8 @@ fn builds_a_valid_repository_and_walks_it() {
 #[test]
 fn json_reports_each_step() {
     let home = Repo::empty();
-    let output = home
-        .berth()
-        .args(["demo", "walk", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    let report = stdout_json(&output);
+    let (code, report) = home.json(&["demo", "walk"]);
+    assert_eq!(code, 0);
     let exits: Vec<i64> = report["steps"]
         .as_array()
         .unwrap()
@@ -69,15 +60,8 @@ fn json_reports_each_step() {
 fn refuses_a_directory_that_is_not_empty() {
     let home = Repo::empty();
     home.write("walk/keep.txt", "mine\n");
-    let output = home
-        .berth()
-        .args(["demo", "walk", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stdout_json(&output)["error"]["code"],
-        "berth::demo-dir-not-empty"
-    );
+    let (code, report) = home.json(&["demo", "walk"]);
+    assert_eq!(code, 2);
+    assert_eq!(report["error"]["code"], "berth::demo-dir-not-empty");
     assert_eq!(home.read("walk/keep.txt"), "mine\n");
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{Repo, fixtures_dir, stdout_json};
+use crate::support::{Repo, fixtures_dir};
 
 fn cases(dir: &str) -> Vec<String> {
     let mut found: Vec<String> = std::fs::read_dir(fixtures_dir().join(dir))
@@ -15,13 +15,7 @@ fn cases(dir: &str) -> Vec<String> {
 }
 
 fn validate(fixture: &str) -> (i32, serde_json::Value) {
-    let repo = Repo::fixture(fixture);
-    let output = repo
-        .berth()
-        .args(["validate", "--format", "json"])
-        .output()
-        .unwrap();
-    (output.status.code().unwrap(), stdout_json(&output))
+    Repo::fixture(fixture).json(&["validate"])
 }
 
 #[test]

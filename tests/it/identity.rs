@@ -1,7 +1,7 @@
 //! Canonical identity through the binary: JSON and TOML of the same data are one
 //! object, named by the SHA-256 of its JCS bytes.
 
-use crate::support::{Repo, independent_hash, stdout_json, version_set};
+use crate::support::{Repo, independent_hash, version_set};
 
 const TOML: &str = r#"# Same data, other format; comments are kept in the file.
 package = "anthropic-search"
@@ -26,20 +26,10 @@ fn json_and_toml_of_the_same_data_are_one_object() {
     repo.write_json("in/vs.json", &data);
     repo.write("in/vs.toml", TOML);
 
-    let first = repo
-        .berth()
-        .args(["put", "version-sets", "in/vs.json", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(first.status.code(), Some(0));
-    let first = stdout_json(&first);
-    let second = repo
-        .berth()
-        .args(["put", "version-sets", "in/vs.toml", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(second.status.code(), Some(0));
-    let second = stdout_json(&second);
+    let (code, first) = repo.json(&["put", "version-sets", "in/vs.json"]);
+    assert_eq!(code, 0);
+    let (code, second) = repo.json(&["put", "version-sets", "in/vs.toml"]);
+    assert_eq!(code, 0);
 
     let hash = independent_hash(&data);
     assert_eq!(first["objects"][0]["hash"], hash.as_str());
@@ -57,16 +47,9 @@ fn json_and_toml_of_the_same_data_are_one_object() {
 fn the_authors_bytes_are_kept() {
     let repo = Repo::init();
     repo.write("in/vs.toml", TOML);
-    let output = repo
-        .berth()
-        .args(["put", "version-sets", "in/vs.toml", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    let path = stdout_json(&output)["objects"][0]["path"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (code, outcome) = repo.json(&["put", "version-sets", "in/vs.toml"]);
+    assert_eq!(code, 0);
+    let path = outcome["objects"][0]["path"].as_str().unwrap().to_owned();
     assert!(path.ends_with(".toml"));
     assert_eq!(repo.read(&path), TOML);
     assert_eq!(
@@ -94,20 +77,8 @@ fn key_order_and_whitespace_do_not_change_identity() {
             .join(",")
     );
     repo.write("b.json", &reversed);
-    let output = repo
-        .berth()
-        .args([
-            "put",
-            "version-sets",
-            "a.json",
-            "b.json",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    let outcome = stdout_json(&output);
+    let (code, outcome) = repo.json(&["put", "version-sets", "a.json", "b.json"]);
+    assert_eq!(code, 0);
     assert_eq!(outcome["objects"][0]["hash"], outcome["objects"][1]["hash"]);
     assert_eq!(outcome["objects"][0]["created"], true);
     assert_eq!(outcome["objects"][1]["created"], false);

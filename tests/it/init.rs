@@ -1,17 +1,12 @@
 //! `berth init`.
 
-use crate::support::{Repo, stdout_json};
+use crate::support::Repo;
 
 #[test]
 fn creates_the_repository_settings_and_layout() {
     let repo = Repo::empty();
-    let output = repo
-        .berth()
-        .args(["init", "new", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    let outcome = stdout_json(&output);
+    let (code, outcome) = repo.json(&["init", "new"]);
+    assert_eq!(code, 0);
     assert_eq!(outcome["git_created"], true);
     assert_eq!(outcome["catalog"], "main");
     assert_eq!(
@@ -66,13 +61,8 @@ fn in_an_existing_repository_the_catalog_is_its_branch() {
     let git = git2::Repository::init(repo.path()).unwrap();
     git.set_head("refs/heads/trunk").unwrap();
     repo.write("README.md", "hello\n");
-    let output = repo
-        .berth()
-        .args(["init", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    let outcome = stdout_json(&output);
+    let (code, outcome) = repo.json(&["init"]);
+    assert_eq!(code, 0);
     assert_eq!(outcome["git_created"], false);
     assert_eq!(outcome["catalog"], "trunk");
     assert!(repo.read("berth.toml").contains("catalog = \"trunk\""));
@@ -83,29 +73,18 @@ fn in_an_existing_repository_the_catalog_is_its_branch() {
 fn an_initialized_repository_is_left_alone() {
     let repo = Repo::init();
     repo.write("berth.toml", "# mine\n");
-    let output = repo
-        .berth()
-        .args(["init", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(
-        stdout_json(&output)["error"]["code"],
-        "berth::already-initialized"
-    );
+    let (code, report) = repo.json(&["init"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["error"]["code"], "berth::already-initialized");
     assert_eq!(repo.read("berth.toml"), "# mine\n");
 }
 
 #[test]
 fn a_failed_init_leaves_nothing_behind() {
     let repo = Repo::empty();
-    let output = repo
-        .berth_without_identity()
-        .args(["init", "fresh", "--commit", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(4));
-    assert_eq!(stdout_json(&output)["error"]["code"], "berth::no-identity");
+    let (code, report) = repo.json_without_identity(&["init", "fresh", "--commit"]);
+    assert_eq!(code, 4);
+    assert_eq!(report["error"]["code"], "berth::no-identity");
     assert!(!repo.path().join("fresh").exists());
 }
 

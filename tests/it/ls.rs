@@ -1,6 +1,6 @@
 //! `berth ls`.
 
-use crate::support::{Repo, independent_hash, stdout_json, version_set};
+use crate::support::{Repo, independent_hash, version_set};
 
 fn repo_with_objects() -> Repo {
     let repo = Repo::init();
@@ -21,15 +21,9 @@ fn repo_with_objects() -> Repo {
 }
 
 fn listed(repo: &Repo, args: &[&str]) -> Vec<(String, String, String)> {
-    let output = repo
-        .berth()
-        .arg("ls")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{args:?}");
-    stdout_json(&output)["objects"]
+    let (code, report) = repo.json(&[&["ls"], args].concat());
+    assert_eq!(code, 0, "{args:?}");
+    report["objects"]
         .as_array()
         .unwrap()
         .iter()
@@ -116,14 +110,8 @@ fn usage_errors() {
         (vec!["widgets"], "berth::unknown-store"),
         (vec!["--package", "../etc"], "berth::bad-name"),
     ] {
-        let output = repo
-            .berth()
-            .arg("ls")
-            .args(&args)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert_eq!(stdout_json(&output)["error"]["code"], code, "{args:?}");
+        let (exit, report) = repo.json(&[&["ls"], &args[..]].concat());
+        assert_eq!(exit, 2, "{args:?}");
+        assert_eq!(report["error"]["code"], code, "{args:?}");
     }
 }

@@ -14,15 +14,11 @@ fn writes_into_the_store_partition_named_by_hash() {
     let repo = Repo::init();
     let data = version_set("billing", 1);
     repo.write_json("vs.json", &data);
-    let output = repo
-        .berth()
-        .args(["put", "version-sets", "vs.json", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    let (code, outcome) = repo.json(&["put", "version-sets", "vs.json"]);
+    assert_eq!(code, 0);
     let hash = independent_hash(&data);
     assert_eq!(
-        stdout_json(&output),
+        outcome,
         json!({
             "objects": [{
                 "file": "vs.json",
@@ -118,20 +114,9 @@ fn committing_what_is_already_committed_makes_no_commit() {
         .assert()
         .success();
     let head = repo.head().unwrap();
-    let output = repo
-        .berth()
-        .args([
-            "put",
-            "version-sets",
-            "a.json",
-            "--commit",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    assert_eq!(stdout_json(&output)["commit"], serde_json::Value::Null);
+    let (code, outcome) = repo.json(&["put", "version-sets", "a.json", "--commit"]);
+    assert_eq!(code, 0);
+    assert_eq!(outcome["commit"], serde_json::Value::Null);
     assert_eq!(repo.head().unwrap(), head);
 }
 
@@ -144,22 +129,15 @@ fn one_bad_file_means_nothing_is_written() {
     repo.write_json("bad.json", &bad);
     repo.write("broken.toml", "package = \"x\"\n[builds\n");
     let head = repo.head().unwrap();
-    let output = repo
-        .berth()
-        .args([
-            "put",
-            "version-sets",
-            "good.json",
-            "bad.json",
-            "broken.toml",
-            "--commit",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let report = stdout_json(&output);
+    let (code, report) = repo.json(&[
+        "put",
+        "version-sets",
+        "good.json",
+        "bad.json",
+        "broken.toml",
+        "--commit",
+    ]);
+    assert_eq!(code, 1);
     assert_eq!(report["error"]["code"], "berth::invalid-object");
     assert_eq!(codes(&report), ["schema", "parse"]);
     assert_eq!(report["findings"][0]["file"], "bad.json");
@@ -184,13 +162,8 @@ fn a_package_that_escapes_is_refused_before_any_path_is_built() {
     let mut data = version_set("billing", 1);
     data["package"] = json!("../etc");
     repo.write_json("escape.json", &data);
-    let output = repo
-        .berth()
-        .args(["put", "version-sets", "escape.json", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let report = stdout_json(&output);
+    let (code, report) = repo.json(&["put", "version-sets", "escape.json"]);
+    assert_eq!(code, 1);
     assert_eq!(codes(&report), ["bad-name"]);
     assert_eq!(report["findings"][0]["pointer"], "/package");
     assert_eq!(
@@ -222,13 +195,8 @@ fn references_resolve_into_held_stores_and_within_the_batch() {
     data["env_manifest_ref"] = json!(format!("env-manifests/{}", independent_hash(&manifest)));
     repo.write_json("vs.json", &data);
 
-    let dangling = repo
-        .berth()
-        .args(["put", "version-sets", "vs.json", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(dangling.status.code(), Some(1));
-    let report = stdout_json(&dangling);
+    let (code, report) = repo.json(&["put", "version-sets", "vs.json"]);
+    assert_eq!(code, 1);
     assert_eq!(codes(&report), ["dangling-ref"]);
     assert_eq!(report["findings"][0]["pointer"], "/env_manifest_ref");
 
@@ -282,14 +250,9 @@ fn usage_errors() {
         ),
     ];
     for (args, code) in cases {
-        let output = repo
-            .berth()
-            .args(*args)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert_eq!(stdout_json(&output)["error"]["code"], *code, "{args:?}");
+        let (exit, report) = repo.json(args);
+        assert_eq!(exit, 2, "{args:?}");
+        assert_eq!(report["error"]["code"], *code, "{args:?}");
     }
     repo.berth().args(["put", "version-sets"]).assert().code(2);
 }
@@ -298,23 +261,15 @@ fn usage_errors() {
 fn files_must_be_json_or_toml_and_within_the_size_limit() {
     let repo = Repo::init();
     repo.write("vs.yaml", "package: billing\n");
-    let output = repo
-        .berth()
-        .args(["put", "version-sets", "vs.yaml", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(codes(&stdout_json(&output)), ["bad-path"]);
+    let (code, report) = repo.json(&["put", "version-sets", "vs.yaml"]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), ["bad-path"]);
 
     repo.write("berth.toml", "[repo]\nmax_object_bytes = 100\n");
     repo.write_json("vs.json", &version_set("billing", 1));
-    let output = repo
-        .berth()
-        .args(["put", "version-sets", "vs.json", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(codes(&stdout_json(&output)), ["too-large"]);
+    let (code, report) = repo.json(&["put", "version-sets", "vs.json"]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), ["too-large"]);
     assert!(repo.files("objects").is_empty());
 }
 
@@ -328,13 +283,9 @@ fn a_corrupt_file_at_the_target_is_refused_not_trusted() {
         "{\"tampered\": true}\n",
     );
     repo.write_json("vs.json", &data);
-    let output = repo
-        .berth()
-        .args(["put", "version-sets", "vs.json", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(codes(&stdout_json(&output)), ["hash-mismatch"]);
+    let (code, report) = repo.json(&["put", "version-sets", "vs.json"]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), ["hash-mismatch"]);
     assert_eq!(
         repo.read(&format!("objects/version-sets/billing/{hash}.json")),
         "{\"tampered\": true}\n"
@@ -349,48 +300,27 @@ fn a_failed_commit_removes_what_the_put_wrote() {
     git.set_head_detached(git2::Oid::from_str(&head).unwrap())
         .unwrap();
     repo.write_json("vs.json", &version_set("billing", 1));
-    let output = repo
-        .berth()
-        .args([
-            "put",
-            "version-sets",
-            "vs.json",
-            "--commit",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(
-        stdout_json(&output)["error"]["code"],
-        "berth::detached-head"
-    );
+    let (code, report) = repo.json(&["put", "version-sets", "vs.json", "--commit"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["error"]["code"], "berth::detached-head");
     assert!(
         repo.files("objects").is_empty(),
         "{:?}",
         repo.files("objects")
     );
+    // The partition and store directories the put made are gone too.
+    assert!(repo.path().join("objects").is_dir());
+    assert!(!repo.path().join("objects/version-sets").exists());
 }
 
 #[test]
 fn a_commit_without_an_identity_could_not_run_and_writes_nothing() {
     let repo = Repo::init();
     repo.write_json("vs.json", &version_set("billing", 1));
-    let output = repo
-        .berth_without_identity()
-        .args([
-            "put",
-            "version-sets",
-            "vs.json",
-            "--commit",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(4));
-    assert_eq!(stdout_json(&output)["error"]["code"], "berth::no-identity");
+    let (code, report) =
+        repo.json_without_identity(&["put", "version-sets", "vs.json", "--commit"]);
+    assert_eq!(code, 4);
+    assert_eq!(report["error"]["code"], "berth::no-identity");
     assert!(repo.files("objects").is_empty());
 }
 

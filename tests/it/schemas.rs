@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{Repo, fixtures_dir, stdout_json, version_set};
+use crate::support::{Repo, fixtures_dir, version_set};
 
 fn schemas_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas"))
@@ -77,43 +77,16 @@ fn published_kind_schemas_accept_the_valid_fixtures() {
 #[test]
 fn command_output_matches_the_output_schemas() {
     let repo = Repo::empty();
-    let init = repo
-        .berth()
-        .args(["init", "--commit", "--format", "json"])
-        .output()
-        .unwrap();
+    let (_, init) = repo.json(&["init", "--commit"]);
     repo.write_json("vs.json", &version_set("billing", 1));
-    let put = repo
-        .berth()
-        .args(["put", "version-sets", "vs.json", "--format", "json"])
-        .output()
-        .unwrap();
-    let hash = stdout_json(&put)["objects"][0]["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let show = repo
-        .berth()
-        .args(["show", &hash, "--format", "json"])
-        .output()
-        .unwrap();
-    let ls = repo
-        .berth()
-        .args(["ls", "--format", "json"])
-        .output()
-        .unwrap();
+    let (_, put) = repo.json(&["put", "version-sets", "vs.json"]);
+    let hash = put["objects"][0]["hash"].as_str().unwrap().to_owned();
+    let (_, show) = repo.json(&["show", &hash]);
+    let (_, ls) = repo.json(&["ls"]);
     repo.write("objects/version-sets/billing/README", "stray\n");
-    let validate = repo
-        .berth()
-        .args(["validate", "--format", "json"])
-        .output()
-        .unwrap();
-    let error = repo
-        .berth()
-        .args(["put", "widgets", "vs.json", "--format", "json"])
-        .output()
-        .unwrap();
-    for (schema, output) in [
+    let (_, validate) = repo.json(&["validate"]);
+    let (_, error) = repo.json(&["put", "widgets", "vs.json"]);
+    for (schema, value) in [
         ("output/init.schema.json", init),
         ("output/put.schema.json", put),
         ("output/show.schema.json", show),
@@ -121,7 +94,6 @@ fn command_output_matches_the_output_schemas() {
         ("output/validate.schema.json", validate),
         ("output/error.schema.json", error),
     ] {
-        let value = stdout_json(&output);
         let errors: Vec<String> = validator(schema)
             .iter_errors(&value)
             .map(|e| e.to_string())

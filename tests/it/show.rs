@@ -24,13 +24,8 @@ fn by_store_and_hash_or_by_prefix() {
         hash[..12].to_uppercase(),
     ];
     for name in names {
-        let output = repo
-            .berth()
-            .args(["show", &name, "--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{name}");
-        let shown = stdout_json(&output);
+        let (code, shown) = repo.json(&["show", &name]);
+        assert_eq!(code, 0, "{name}");
         assert_eq!(shown["object"], format!("version-sets/{hash}"), "{name}");
         assert_eq!(shown["store"], "version-sets");
         assert_eq!(shown["partition"], "billing");
@@ -81,13 +76,9 @@ fn names_that_do_not_find_exactly_one_object() {
         ("widgets/deadbeef", 2, "berth::unknown-store"),
     ];
     for (name, exit, code) in cases {
-        let output = repo
-            .berth()
-            .args(["show", name, "--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(*exit), "{name}");
-        assert_eq!(stdout_json(&output)["error"]["code"], *code, "{name}");
+        let (status, report) = repo.json(&["show", name]);
+        assert_eq!(status, *exit, "{name}");
+        assert_eq!(report["error"]["code"], *code, "{name}");
     }
 }
 

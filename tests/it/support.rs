@@ -91,6 +91,16 @@ impl Repo {
         command
     }
 
+    /// Runs berth with `--format json`: its exit code and stdout parsed as JSON.
+    pub fn json(&self, args: &[&str]) -> (i32, Value) {
+        run_json(self.berth(), args)
+    }
+
+    /// The same, with no git identity anywhere.
+    pub fn json_without_identity(&self, args: &[&str]) -> (i32, Value) {
+        run_json(self.berth_without_identity(), args)
+    }
+
     /// Writes a file, creating directories.
     pub fn write(&self, path: &str, text: &str) -> PathBuf {
         let full = self.path().join(path);
@@ -172,6 +182,21 @@ impl Repo {
             .map(|s| s.path().unwrap().to_owned())
             .collect()
     }
+}
+
+/// Runs `command` with `args` and `--format json`: its exit code and stdout
+/// parsed as JSON.
+fn run_json(mut command: Command, args: &[&str]) -> (i32, Value) {
+    let output = command
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let code = output
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("berth {args:?} was ended by a signal"));
+    (code, stdout_json(&output))
 }
 
 /// What a test needs to know of a commit.

@@ -2,16 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{Repo, codes, independent_hash, stdout_json, version_set};
-
-fn validate_json(repo: &Repo) -> (i32, serde_json::Value) {
-    let output = repo
-        .berth()
-        .args(["validate", "--format", "json"])
-        .output()
-        .unwrap();
-    (output.status.code().unwrap(), stdout_json(&output))
-}
+use crate::support::{Repo, codes, independent_hash, version_set};
 
 #[test]
 fn a_clean_repository_passes() {
@@ -22,7 +13,7 @@ fn a_clean_repository_passes() {
         .args(["put", "version-sets", "a.json", "b.json", "--commit"])
         .assert()
         .success();
-    let (code, report) = validate_json(&repo);
+    let (code, report) = repo.json(&["validate"]);
     assert_eq!(code, 0);
     assert_eq!(report["ok"], true);
     assert_eq!(report["findings"], json!([]));
@@ -48,7 +39,7 @@ fn editing_a_committed_object_is_a_hash_mismatch_naming_the_file() {
         .replace("\"size_bytes\": 1001", "\"size_bytes\": 1002");
     repo.write(&path, &edited);
 
-    let (code, report) = validate_json(&repo);
+    let (code, report) = repo.json(&["validate"]);
     assert_eq!(code, 1);
     assert_eq!(codes(&report), ["hash-mismatch"]);
     assert_eq!(report["findings"][0]["file"], path.as_str());
@@ -81,7 +72,7 @@ fn malformed_files_get_line_and_column() {
         &format!("objects/version-sets/search/{other}.toml"),
         "package = \"search\"\ngit_sha = \n",
     );
-    let (code, report) = validate_json(&repo);
+    let (code, report) = repo.json(&["validate"]);
     assert_eq!(code, 1);
     let found: Vec<(String, String, i64, i64)> = report["findings"]
         .as_array()
@@ -120,7 +111,7 @@ fn every_bad_file_is_reported_not_just_the_first() {
         let hash = independent_hash(&data);
         repo.write_json(&format!("objects/version-sets/billing/{hash}.json"), &data);
     }
-    let (code, report) = validate_json(&repo);
+    let (code, report) = repo.json(&["validate"]);
     assert_eq!(code, 1);
     assert_eq!(codes(&report), ["schema", "schema", "schema"]);
     assert_eq!(report["summary"]["errors"], 3);
@@ -129,28 +120,14 @@ fn every_bad_file_is_reported_not_just_the_first() {
 #[test]
 fn outside_a_berth_repository_validate_cannot_run() {
     let repo = Repo::empty();
-    let output = repo
-        .berth()
-        .args(["validate", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(4));
-    assert_eq!(
-        stdout_json(&output)["error"]["code"],
-        "berth::not-a-repository"
-    );
+    let (code, report) = repo.json(&["validate"]);
+    assert_eq!(code, 4);
+    assert_eq!(report["error"]["code"], "berth::not-a-repository");
 
     git2::Repository::init(repo.path()).unwrap();
-    let output = repo
-        .berth()
-        .args(["validate", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(4));
-    assert_eq!(
-        stdout_json(&output)["error"]["code"],
-        "berth::not-a-berth-repository"
-    );
+    let (code, report) = repo.json(&["validate"]);
+    assert_eq!(code, 4);
+    assert_eq!(report["error"]["code"], "berth::not-a-berth-repository");
 }
 
 #[test]
@@ -160,7 +137,7 @@ fn settings_problems_are_findings() {
         "berth.toml",
         "[repo]\ncatalog = \"main\"\ncolour = \"blue\"\n\n[environments.Prod]\n",
     );
-    let (code, report) = validate_json(&repo);
+    let (code, report) = repo.json(&["validate"]);
     assert_eq!(code, 1);
     assert_eq!(codes(&report), ["schema", "bad-name"]);
     assert_eq!(report["findings"][0]["pointer"], "/repo/colour");
@@ -168,7 +145,7 @@ fn settings_problems_are_findings() {
     assert_eq!(report["findings"][1]["pointer"], "/environments/Prod");
 
     repo.write("berth.toml", "[environments.Prod]\n");
-    let (code, report) = validate_json(&repo);
+    let (code, report) = repo.json(&["validate"]);
     assert_eq!(code, 1);
     assert_eq!(codes(&report), ["bad-name"]);
     assert_eq!(report["findings"][0]["line"], 1);
@@ -178,13 +155,8 @@ fn settings_problems_are_findings() {
 fn other_commands_refuse_an_invalid_berth_toml_with_its_findings() {
     let repo = Repo::init();
     repo.write("berth.toml", "[repo]\nmax_object_bytes = 0\n");
-    let output = repo
-        .berth()
-        .args(["ls", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let report = stdout_json(&output);
+    let (code, report) = repo.json(&["ls"]);
+    assert_eq!(code, 1);
     assert_eq!(report["error"]["code"], "berth::invalid-settings");
     assert_eq!(codes(&report), ["schema"]);
     assert_eq!(report["findings"][0]["pointer"], "/repo/max_object_bytes");
