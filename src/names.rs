@@ -3,8 +3,6 @@
 //! Names become path segments and ref names, so they are checked before any path is
 //! built from them: `^[a-z0-9][a-z0-9._-]{0,127}$`, and never `..`.
 
-use std::fmt;
-
 /// The rule, as a regular expression for JSON Schemas (editors show it; the code
 /// below enforces it).
 pub const NAME_PATTERN: &str = r"^(?!.*\.\.)[a-z0-9][a-z0-9._-]{0,127}$";
@@ -61,34 +59,6 @@ pub fn check(name: &str) -> Result<(), BadName> {
         return Err(BadName::DotDot(name.to_owned()));
     }
     Ok(())
-}
-
-/// A string known to satisfy the name rule.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(String);
-
-impl Name {
-    /// Checks and wraps a name.
-    pub fn new(name: &str) -> Result<Name, BadName> {
-        check(name).map(|()| Name(name.to_owned()))
-    }
-
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Name {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for Name {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
 }
 
 #[cfg(test)]

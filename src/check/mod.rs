@@ -239,11 +239,7 @@ pub fn check_file(
     let bytes = match source.read(file, limit)? {
         Some(Content::Bytes(bytes)) => bytes,
         Some(Content::TooLarge { size }) => {
-            return Ok(vec![Finding::new(
-                Code::TooLarge,
-                file,
-                format!("is {size} bytes, over the {limit}-byte limit"),
-            )]);
+            return Ok(vec![object::too_large(file, size, limit)]);
         }
         None => return Ok(Vec::new()),
     };

@@ -26,6 +26,15 @@ impl Resolve for ObjectIndex {
     }
 }
 
+/// The finding for an object file over the size limit.
+pub fn too_large(file: &str, size: u64, limit: u64) -> Finding {
+    Finding::new(
+        Code::TooLarge,
+        file,
+        format!("is {size} bytes, over the {limit}-byte limit"),
+    )
+}
+
 /// Reads an object file's data and computes its hash.
 pub fn read_object(
     file: &str,

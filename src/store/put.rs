@@ -242,11 +242,7 @@ fn read_inputs(
         let bytes = match read_capped(path, limit) {
             Ok(Content::Bytes(bytes)) => bytes,
             Ok(Content::TooLarge { size }) => {
-                findings.push(Finding::new(
-                    Code::TooLarge,
-                    &file,
-                    format!("is {size} bytes, over the {limit}-byte limit"),
-                ));
+                findings.push(object::too_large(&file, size, limit));
                 continue;
             }
             Err(error) => return Err(PutError::Read { file, error }),
