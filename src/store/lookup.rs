@@ -201,6 +201,8 @@ fn matching(
         held_store(workspace, store)?;
     }
     let entries = workspace.tree.list(OBJECTS_DIR)?;
+    // A well-placed object's file name is its hash, so the prefix is matched on
+    // the name before anything is parsed.
     let named = |entry: &&Entry| {
         let name = entry.path.rsplit('/').next().unwrap_or_default();
         name.starts_with(&spec.prefix)
@@ -211,7 +213,6 @@ fn matching(
         .filter(named)
         .filter_map(|entry| ObjectPath::parse(&entry.path).ok())
         .filter(|path| spec.store.as_ref().is_none_or(|store| *store == path.store))
-        .filter(|path| path.hash.to_hex().starts_with(&spec.prefix))
         .collect();
     Ok((matches, entries))
 }
