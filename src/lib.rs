@@ -4,6 +4,7 @@ pub mod canonical;
 pub mod check;
 pub mod demo;
 pub mod document;
+pub mod env;
 pub mod fs;
 pub mod kinds;
 pub mod names;

@@ -35,24 +35,41 @@ pub fn output_schema_of<T: JsonSchema>() -> Value {
 /// Every schema berth publishes in `schemas/`, by file name: berth.toml, each
 /// built-in kind, and the JSON each command prints.
 pub fn published() -> Vec<(&'static str, Value)> {
-    use crate::{check, kinds, report, settings, store, workspace};
+    use crate::{check, env, kinds, report, settings, store, workspace};
     vec![
         ("berth.schema.json", schema_of::<settings::SettingsFile>()),
         (
             "version-set.schema.json",
             schema_of::<kinds::version_set::VersionSet>(),
         ),
+        ("event.schema.json", schema_of::<kinds::event::Event>()),
+        (
+            "output/diff.schema.json",
+            output_schema_of::<env::query::EnvDiff>(),
+        ),
         (
             "output/error.schema.json",
             output_schema_of::<report::ErrorReport<'static>>(),
+        ),
+        (
+            "output/history.schema.json",
+            output_schema_of::<env::query::History>(),
         ),
         (
             "output/init.schema.json",
             output_schema_of::<workspace::InitOutcome>(),
         ),
         (
+            "output/lineage.schema.json",
+            output_schema_of::<env::query::Lineage>(),
+        ),
+        (
             "output/ls.schema.json",
             output_schema_of::<report::Listing<'static>>(),
+        ),
+        (
+            "output/promote.schema.json",
+            output_schema_of::<env::promote::PromoteOutcome>(),
         ),
         (
             "output/put.schema.json",
@@ -61,6 +78,10 @@ pub fn published() -> Vec<(&'static str, Value)> {
         (
             "output/show.schema.json",
             output_schema_of::<store::lookup::ShownObject>(),
+        ),
+        (
+            "output/status.schema.json",
+            output_schema_of::<env::query::Status>(),
         ),
         (
             "output/validate.schema.json",

@@ -278,6 +278,43 @@ impl Settings {
         self.file.repo.max_object_bytes
     }
 
+    /// An environment by name.
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentSection> {
+        self.file.environments.get(name)
+    }
+
+    /// The ref environment `name` lives at.
+    pub fn env_ref(&self, name: &str) -> String {
+        format!("{}{name}", self.file.repo.env_ref_prefix)
+    }
+
+    /// The environments, each after those it receives from (dev, staging,
+    /// production), ties by name. berth.toml has no cycles once it is loaded.
+    pub fn environment_order(&self) -> Vec<&str> {
+        let environments = &self.file.environments;
+        let mut order: Vec<&str> = Vec::with_capacity(environments.len());
+        let mut remaining: Vec<(&str, &EnvironmentSection)> = environments
+            .iter()
+            .map(|(name, section)| (name.as_str(), section))
+            .collect();
+        while !remaining.is_empty() {
+            let (ready, waiting): (Vec<_>, Vec<_>) =
+                remaining.into_iter().partition(|(_, section)| {
+                    section.from.iter().all(|source| {
+                        order.contains(&source.as_str()) || !environments.contains_key(source)
+                    })
+                });
+            if ready.is_empty() {
+                // A cycle, which loaded settings never have: keep the rest by name.
+                order.extend(waiting.iter().map(|(name, _)| *name));
+                break;
+            }
+            order.extend(ready.iter().map(|(name, _)| *name));
+            remaining = waiting;
+        }
+        order
+    }
+
     /// The user-defined stores.
     pub fn stores(&self) -> &BTreeMap<String, StoreSection> {
         &self.file.stores

@@ -243,9 +243,21 @@ pub fn check_file(
         }
         None => return Ok(Vec::new()),
     };
-    let (data, hash) = match object::read_object(file, &bytes, path.format) {
+    Ok(check_bytes(kinds, resolver, file, path, &bytes))
+}
+
+/// Checks an object file's bytes as the validator does: parse, identity against
+/// the name, partition, and its kind's schema, rules and references.
+pub fn check_bytes(
+    kinds: &Kinds,
+    resolver: &dyn object::Resolve,
+    file: &str,
+    path: &ObjectPath,
+    bytes: &[u8],
+) -> Vec<Finding> {
+    let (data, hash) = match object::read_object(file, bytes, path.format) {
         Ok(read) => read,
-        Err(finding) => return Ok(vec![*finding]),
+        Err(finding) => return vec![*finding],
     };
     let mut findings = Vec::new();
     if hash != path.hash {
@@ -262,14 +274,14 @@ pub fn check_file(
         );
     }
     let Some(kind) = kinds.held(&path.store) else {
-        return Ok(findings);
+        return findings;
     };
     let checked = object::check_object(
         kind.as_ref(),
         kinds,
         resolver,
         file,
-        &bytes,
+        bytes,
         path.format,
         &data,
     );
@@ -292,7 +304,7 @@ pub fn check_file(
         );
     }
     findings.extend(checked.findings);
-    Ok(findings)
+    findings
 }
 
 /// Applies `[checks]`: drops findings whose check is off and sets severities.

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use berth::check::ValidateError;
 use berth::check::finding::Finding;
+use berth::env::promote::PromoteError;
+use berth::env::{BadPackageAt, BadTime, EnvError};
 use berth::repo::{self, CommitError};
 use berth::settings::LoadError;
 use berth::store::lookup::{BadSpec, LookupError};
@@ -47,6 +49,29 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Spec(#[from] BadSpec),
+    /// A promotion or rollback was refused or failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Promote(#[from] PromoteError),
+    /// An environment could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Env(#[from] EnvError),
+    /// A malformed `<package>@<env>`.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    PackageAt(#[from] BadPackageAt),
+    /// A malformed `--at`.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Time(#[from] BadTime),
+    /// `--at` on something that does not change over time.
+    #[error("`--at` applies to <package>@<env>; an object named by its hash never changes")]
+    #[diagnostic(
+        code("berth::at-needs-environment"),
+        help("ask what an environment held then: berth show <package>@<env> --at <time>")
+    )]
+    AtNeedsEnvironment,
     /// Validation could not run.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -118,6 +143,9 @@ impl CliError {
             }
             CliError::Lookup(LookupError::Source(_)) => CANNOT_RUN,
             CliError::Spec(_) => USAGE,
+            CliError::Promote(error) => promote_code(error),
+            CliError::Env(error) => env_code(error),
+            CliError::PackageAt(_) | CliError::Time(_) | CliError::AtNeedsEnvironment => USAGE,
             CliError::Validate(_) => CANNOT_RUN,
             CliError::DemoDirNotEmpty { .. } => USAGE,
             CliError::DemoStep { .. } => INVALID,
@@ -129,7 +157,8 @@ impl CliError {
     pub fn findings(&self) -> &[Finding] {
         match self {
             CliError::Open(OpenError::Settings(LoadError::Invalid(findings)))
-            | CliError::Put(PutError::Invalid(findings)) => findings,
+            | CliError::Put(PutError::Invalid(findings))
+            | CliError::Promote(PromoteError::InvalidObject { findings, .. }) => findings,
             _ => &[],
         }
     }
@@ -149,5 +178,38 @@ fn commit_code(error: &CommitError) -> u8 {
         CommitError::Conflict { .. } => CONFLICT,
         CommitError::DetachedHead => INVALID,
         CommitError::NoIdentity(_) | CommitError::Git(_) => CANNOT_RUN,
+    }
+}
+
+fn env_code(error: &EnvError) -> u8 {
+    match error {
+        EnvError::UnknownEnvironment { .. } | EnvError::NotHeld { .. } | EnvError::BadState(_) => {
+            INVALID
+        }
+        EnvError::Git(_) => CANNOT_RUN,
+    }
+}
+
+fn promote_code(error: &PromoteError) -> u8 {
+    match error {
+        PromoteError::Env(error) => env_code(error),
+        PromoteError::BadSpec(_)
+        | PromoteError::BadPackageAt(_)
+        | PromoteError::BadPackage(_)
+        | PromoteError::BadTag { .. }
+        | PromoteError::DuplicatePackage { .. }
+        | PromoteError::NoSource { .. }
+        | PromoteError::NothingNamed => USAGE,
+        PromoteError::NotFound { .. }
+        | PromoteError::Ambiguous { .. }
+        | PromoteError::NotPromotable { .. }
+        | PromoteError::InvalidObject { .. }
+        | PromoteError::PromotionPath { .. }
+        | PromoteError::NotReady { .. }
+        | PromoteError::ArtifactDeleted { .. }
+        | PromoteError::NoPrevious { .. } => INVALID,
+        PromoteError::Conflict { .. } | PromoteError::Contended { .. } => CONFLICT,
+        PromoteError::Commit(error) => commit_code(error),
+        PromoteError::Git(_) => CANNOT_RUN,
     }
 }

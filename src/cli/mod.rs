@@ -2,12 +2,18 @@
 //! and map the outcome to an exit code.
 
 mod demo;
+mod diff;
 mod error;
+mod history;
 mod init;
+mod lineage;
 mod ls;
+mod promote;
 mod put;
 mod render;
+mod rollback;
 mod show;
+mod status;
 mod validate;
 
 use std::ffi::OsString;
@@ -73,6 +79,12 @@ enum Command {
     Put(put::Args),
     Show(show::Args),
     Ls(ls::Args),
+    Promote(promote::Args),
+    Rollback(rollback::Args),
+    Status(status::Args),
+    History(history::Args),
+    Lineage(lineage::Args),
+    Diff(diff::Args),
     Validate(validate::Args),
     Demo(demo::Args),
 }
@@ -109,6 +121,12 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<u8, CliError> {
         Command::Put(args) => put::run(args, &dir, out),
         Command::Show(args) => show::run(args, &dir, out),
         Command::Ls(args) => ls::run(args, &dir, out),
+        Command::Promote(args) => promote::run(args, &dir, out),
+        Command::Rollback(args) => rollback::run(args, &dir, out),
+        Command::Status(args) => status::run(args, &dir, out),
+        Command::History(args) => history::run(args, &dir, out),
+        Command::Lineage(args) => lineage::run(args, &dir, out),
+        Command::Diff(args) => diff::run(args, &dir, out),
         Command::Validate(args) => validate::run(args, &dir, out),
         Command::Demo(args) => demo::run(args, &dir, &cli.global, out),
     }

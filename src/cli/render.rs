@@ -168,3 +168,16 @@ pub fn table(rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+/// `<store>/<hash>` with the hash cut to 12 digits, as `git log --oneline` shortens.
+pub fn short_object(object: &str) -> String {
+    match object.split_once('/') {
+        Some((store, hash)) if hash.len() > 12 => format!("{store}/{}", &hash[..12]),
+        _ => object.to_owned(),
+    }
+}
+
+/// A commit id cut to 12 digits.
+pub fn short_commit(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use berth::env::{self, PackageAt, query};
 use berth::store::lookup::{self, ObjectSpec};
 use berth::workspace::Workspace;
 
@@ -10,19 +11,34 @@ use super::render::{Output, table};
 
 /// Show an object: its store, hash, path, tags and the file as written
 ///
-/// The object is named by <store>/<hash>, or by a unique prefix of at least 8 hex
-/// digits. berth checks it as `berth validate` would and reports what it finds.
+/// The object is named by <store>/<hash>, by a unique prefix of at least 8 hex
+/// digits, or by <package>@<env>: what the environment holds, read from the
+/// environment's own commit. berth checks it as `berth validate` would and reports
+/// what it finds.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The object: <store>/<hash>, <hash>, or a unique prefix of 8+ hex digits
+    /// The object: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
     #[arg(value_name = "REF")]
     object: String,
+    /// With <package>@<env>: what the environment held at this time (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
 }
 
 pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
-    let spec: ObjectSpec = args.object.parse()?;
-    let workspace = Workspace::open(cwd)?;
-    let shown = lookup::show(&workspace, &spec)?;
+    let at = args.at.as_deref().map(env::parse_at).transpose()?;
+    let shown = if args.object.contains('@') {
+        let target: PackageAt = args.object.parse()?;
+        let workspace = Workspace::open(cwd)?;
+        query::show_held(&workspace, &target, at)?
+    } else {
+        if at.is_some() {
+            return Err(CliError::AtNeedsEnvironment);
+        }
+        let spec: ObjectSpec = args.object.parse()?;
+        let workspace = Workspace::open(cwd)?;
+        lookup::show(&workspace, &spec)?
+    };
     for finding in &shown.findings {
         out.diagnostic(finding);
     }
@@ -36,6 +52,11 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
             vec!["path".to_owned(), shown.path.clone()],
             vec!["tags".to_owned(), shown.tags.join(" ")],
         ];
+        let mut rows = rows;
+        if let (Some(environment), Some(commit)) = (&shown.environment, &shown.commit) {
+            rows.push(vec!["environment".to_owned(), environment.clone()]);
+            rows.push(vec!["commit".to_owned(), commit.clone()]);
+        }
         out.text(&table(&rows));
         out.line("");
         out.text(&shown.text);

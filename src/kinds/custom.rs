@@ -11,6 +11,10 @@ pub struct Custom {
     pub store: String,
     /// JSON pointer to the partition key.
     pub partition: String,
+    /// JSON pointer to the version, if objects have one.
+    pub version: Option<String>,
+    /// Whether objects can be promoted to environments.
+    pub promotable: bool,
     /// The schema, as written.
     pub schema: Value,
     /// The compiled schema.
@@ -32,5 +36,13 @@ impl Kind for Custom {
 
     fn schema(&self) -> &Value {
         &self.schema
+    }
+
+    fn promotable(&self) -> bool {
+        self.promotable
+    }
+
+    fn version_pointer(&self) -> Option<&str> {
+        self.version.as_deref()
     }
 }

@@ -6,6 +6,7 @@
 //! through the [`Kind`] trait.
 
 pub mod custom;
+pub mod event;
 pub mod version_set;
 
 use std::collections::BTreeMap;
@@ -22,7 +23,7 @@ use crate::settings::{self, LoadError, Settings};
 use crate::source::{Content, Source, SourceError};
 
 /// The stores berth defines itself.
-pub const BUILTIN_STORES: &[&str] = &[version_set::STORE];
+pub const BUILTIN_STORES: &[&str] = &[version_set::STORE, event::STORE];
 
 /// A field that refers to another object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +75,25 @@ pub trait Kind: Send + Sync {
     fn tags(&self, _partition: &str) -> Vec<String> {
         Vec::new()
     }
+
+    /// Whether its objects can be promoted to environments.
+    fn promotable(&self) -> bool {
+        false
+    }
+
+    /// JSON pointer to the object's version, if the kind has one.
+    fn version_pointer(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// An object's version, if its kind has one: the value at the version pointer.
+pub fn version_of(kind: &dyn Kind, data: &Value) -> Option<String> {
+    let value = data.pointer(kind.version_pointer()?)?;
+    Some(match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
 }
 
 /// What berth knows about a store.
@@ -100,6 +120,10 @@ impl Kinds {
             version_set::STORE.to_owned(),
             StoreDef::Held(Arc::new(version_set::VersionSets)),
         );
+        stores.insert(
+            event::STORE.to_owned(),
+            StoreDef::Held(Arc::new(event::Events)),
+        );
         let mut findings = Vec::new();
         for (name, section) in settings.stores() {
             if section.external {
@@ -115,6 +139,8 @@ impl Kinds {
                 let kind = custom::Custom {
                     store: name.clone(),
                     partition: partition.clone(),
+                    version: section.version.clone(),
+                    promotable: section.promotable,
                     schema,
                     validator,
                 };

@@ -222,6 +222,10 @@ impl Kind for VersionSets {
     fn tags(&self, partition: &str) -> Vec<String> {
         vec![format!("pkg:{partition}")]
     }
+
+    fn promotable(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -157,6 +157,10 @@ pub struct ShownObject {
     pub text: String,
     /// What the validator finds wrong with the object.
     pub findings: Vec<Finding>,
+    /// For `<package>@<env>`: the environment it was read from.
+    pub environment: Option<String>,
+    /// For `<package>@<env>`: the environment commit read.
+    pub commit: Option<String>,
 }
 
 /// Finds one object.
@@ -266,6 +270,8 @@ pub fn show(workspace: &Workspace, spec: &ObjectSpec) -> Result<ShownObject, Loo
         data,
         text: String::from_utf8_lossy(&bytes).into_owned(),
         findings: apply_severities(&workspace.settings, findings),
+        environment: None,
+        commit: None,
     })
 }
 

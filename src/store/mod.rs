@@ -34,6 +34,25 @@ impl fmt::Display for ObjectRef {
     }
 }
 
+impl std::str::FromStr for ObjectRef {
+    type Err = String;
+
+    /// Parses `<store>/<hash>`: a store name and 64 lowercase hex digits.
+    fn from_str(text: &str) -> Result<ObjectRef, String> {
+        let (store, hash) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not <store>/<hash>"))?;
+        names::check(store).map_err(|error| format!("`{text}`: the store {error}"))?;
+        let hash = hash
+            .parse::<ObjectHash>()
+            .map_err(|_| format!("`{text}`: the hash is not 64 lowercase hex digits"))?;
+        Ok(ObjectRef {
+            store: store.to_owned(),
+            hash,
+        })
+    }
+}
+
 /// Where an object file sits, parsed from its path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectPath {

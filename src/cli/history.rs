@@ -1,0 +1,44 @@
+//! `berth history`: a package's promotions and rollbacks in an environment.
+
+use std::path::Path;
+
+use berth::env::{PackageAt, query};
+use berth::workspace::Workspace;
+
+use super::error::CliError;
+use super::render::{Output, short_commit, short_object, table};
+
+/// List a package's promotions and rollbacks in an environment, newest first
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// <package>@<env>
+    #[arg(value_name = "PACKAGE@ENV")]
+    target: String,
+}
+
+pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+    let target: PackageAt = args.target.parse()?;
+    let workspace = Workspace::open(cwd)?;
+    let history = query::history(&workspace, &target)?;
+    if out.is_json() {
+        out.json(&history);
+        return Ok(0);
+    }
+    let mut rows = vec![
+        ["TIME", "ACTION", "OBJECT", "FROM", "COMMIT", "AUTHOR"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for entry in &history.entries {
+        rows.push(vec![
+            entry.time.clone(),
+            entry.action.as_str().to_owned(),
+            short_object(&entry.object),
+            entry.from.clone(),
+            short_commit(&entry.commit).to_owned(),
+            entry.author.clone(),
+        ]);
+    }
+    out.text(&table(&rows));
+    Ok(0)
+}

@@ -1,0 +1,55 @@
+//! `berth lineage`: the path a package's object took to an environment.
+
+use std::path::Path;
+
+use berth::env::{PackageAt, query};
+use berth::workspace::Workspace;
+
+use super::error::CliError;
+use super::render::{Output, short_commit, short_object, table};
+
+/// Show the promotion path of a package's object back to the catalog
+///
+/// Read only from commit parents and trailers: the environment's newest commit
+/// that set the package, then each commit it was promoted from, ending at the
+/// catalog commit that added the object's file.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// <package>@<env>
+    #[arg(value_name = "PACKAGE@ENV")]
+    target: String,
+}
+
+pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+    let target: PackageAt = args.target.parse()?;
+    let workspace = Workspace::open(cwd)?;
+    let lineage = query::lineage(&workspace, &target)?;
+    if out.is_json() {
+        out.json(&lineage);
+        return Ok(0);
+    }
+    let mut rows = vec![
+        [
+            "ENVIRONMENT",
+            "ACTION",
+            "OBJECT",
+            "COMMIT",
+            "TIME",
+            "AUTHOR",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for step in &lineage.steps {
+        rows.push(vec![
+            step.environment.clone(),
+            step.action.map_or("add", |a| a.as_str()).to_owned(),
+            short_object(&step.object),
+            short_commit(&step.commit).to_owned(),
+            step.time.clone(),
+            step.author.clone(),
+        ]);
+    }
+    out.text(&table(&rows));
+    Ok(0)
+}

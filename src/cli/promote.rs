@@ -1,0 +1,93 @@
+//! `berth promote`: move packages' objects into an environment.
+
+use std::path::Path;
+
+use berth::env::promote::{self, PromoteOutcome, PromoteRequest};
+use berth::workspace::Workspace;
+
+use super::error::CliError;
+use super::render::{Output, short_commit, short_object};
+
+/// Promote objects to an environment: one commit per package on its ref
+///
+/// From the catalog into an environment without `from`, or from the environment
+/// it receives from. The ref moves once, by compare-and-swap: all packages land or
+/// none. Promoting what the environment already holds is a no-op.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The objects: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
+    #[arg(value_name = "REF", required_unless_present = "all")]
+    targets: Vec<String>,
+    /// The environment to promote to
+    #[arg(long, value_name = "ENV")]
+    to: String,
+    /// The environment to promote from (default: the target's `from`, else the catalog)
+    #[arg(long, value_name = "ENV")]
+    from: Option<String>,
+    /// A tag to add to each entry, such as shape:onebox (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Promote every package whose object in the source environment differs
+    #[arg(long)]
+    all: bool,
+}
+
+pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+    let workspace = Workspace::open(cwd)?;
+    let request = PromoteRequest {
+        targets: &args.targets,
+        to: &args.to,
+        from: args.from.as_deref(),
+        tags: &args.tags,
+        all: args.all,
+    };
+    let outcome = promote::promote(&workspace, &request)?;
+    render(&outcome, out);
+    Ok(0)
+}
+
+/// Prints what a promotion or rollback did.
+pub fn render(outcome: &PromoteOutcome, out: &mut Output) {
+    if out.is_json() {
+        out.json(outcome);
+        return;
+    }
+    if outcome.opened {
+        out.note(format!(
+            "opened {} at {}",
+            outcome.environment, outcome.refname
+        ));
+    }
+    for promotion in &outcome.promotions {
+        let previous = promotion
+            .previous
+            .as_deref()
+            .map_or_else(|| "nothing".to_owned(), short_object);
+        let verb = match promotion.action {
+            berth::env::log::Action::Rollback => "rolled back",
+            _ => "promoted",
+        };
+        out.line(format!(
+            "{verb} {} in {}: {previous} -> {} (from {}, commit {})",
+            promotion.package,
+            outcome.environment,
+            short_object(&promotion.object),
+            promotion.from,
+            short_commit(&promotion.commit),
+        ));
+    }
+    for unchanged in &outcome.unchanged {
+        out.line(format!(
+            "unchanged {}: {} already holds {}",
+            unchanged.package,
+            outcome.environment,
+            short_object(&unchanged.object),
+        ));
+    }
+    if outcome.retries > 0 {
+        out.note(format!(
+            "{} moved meanwhile; rebuilt on its new tip ({} retries)",
+            outcome.environment, outcome.retries
+        ));
+    }
+}

@@ -1,0 +1,279 @@
+//! Environments: an environment is a git ref whose first-parent commits are its
+//! promotion log. Promotion, rollback, lineage, history, status and time travel
+//! read and write git objects directly, never the working tree, so an environment
+//! is usable from its ref alone.
+
+mod guard;
+pub mod log;
+mod objects;
+pub mod promote;
+pub mod query;
+pub mod state;
+
+use std::fmt;
+use std::str::FromStr;
+
+use miette::{NamedSource, SourceSpan};
+
+use crate::names;
+use crate::repo::{CommitInfo, Git, GitError, Stamp};
+use crate::settings::{EnvironmentSection, Settings};
+use log::first_parents;
+use state::{STATE_FILE, State};
+
+/// Why an environment could not be read.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum EnvError {
+    /// No environment by that name in berth.toml.
+    #[error("`{name}` is not an environment in berth.toml")]
+    #[diagnostic(
+        code("berth::unknown-environment"),
+        help("environments here: {}; add [environments.{name}] to berth.toml to make one", known.join(", "))
+    )]
+    UnknownEnvironment {
+        /// The name given.
+        name: String,
+        /// The environments berth.toml defines.
+        known: Vec<String>,
+    },
+    /// The environment holds nothing for the package.
+    #[error("{environment} holds nothing for `{package}`{}", at.as_ref().map(|t| format!(" at {t}")).unwrap_or_default())]
+    #[diagnostic(
+        code("berth::not-held"),
+        help("`berth status` shows what each environment holds")
+    )]
+    NotHeld {
+        /// The package.
+        package: String,
+        /// The environment.
+        environment: String,
+        /// The time asked about, if any.
+        at: Option<String>,
+    },
+    /// An environment commit berth cannot read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    BadState(Box<BadState>),
+    /// A git operation failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] GitError),
+}
+
+/// An environment commit whose state.toml or trailers berth cannot read.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("`{refname}` at {commit}: {message}")]
+#[diagnostic(
+    code("berth::bad-state"),
+    help(
+        "environment commits are written by `berth promote` and `berth rollback`; find the last good one with `git reflog {refname}`"
+    )
+)]
+pub struct BadState {
+    /// The environment's ref.
+    pub refname: String,
+    /// The commit.
+    pub commit: String,
+    /// What is wrong.
+    pub message: String,
+    /// The file or message at fault.
+    #[source_code]
+    pub text: NamedSource<String>,
+    /// Where.
+    #[label("here")]
+    pub span: Option<SourceSpan>,
+}
+
+impl EnvError {
+    /// A commit of `refname` that berth cannot read, with the text at fault.
+    pub fn bad_state(
+        refname: &str,
+        commit: impl ToString,
+        message: String,
+        (name, text): (&str, String),
+        span: Option<std::ops::Range<usize>>,
+    ) -> EnvError {
+        EnvError::BadState(Box::new(BadState {
+            refname: refname.to_owned(),
+            commit: commit.to_string(),
+            message,
+            text: NamedSource::new(name, text),
+            span: span.map(SourceSpan::from),
+        }))
+    }
+}
+
+/// A time given with `--at` that is not an RFC 3339 instant.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("`{text}` is not a time: {reason}")]
+#[diagnostic(
+    code("berth::bad-time"),
+    help("give an RFC 3339 date-time with an offset, such as 2025-05-01T12:00:00Z")
+)]
+pub struct BadTime {
+    /// What was given.
+    pub text: String,
+    /// Why it is not a time.
+    pub reason: String,
+}
+
+/// Parses `--at`: an RFC 3339 date-time with an offset.
+pub fn parse_at(text: &str) -> Result<jiff::Timestamp, BadTime> {
+    text.parse().map_err(|error: jiff::Error| BadTime {
+        text: text.to_owned(),
+        reason: error.to_string(),
+    })
+}
+
+/// A package in an environment: `<package>@<env>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageAt {
+    /// The package.
+    pub package: String,
+    /// The environment.
+    pub environment: String,
+}
+
+/// A string that is not `<package>@<env>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("`{text}` is not <package>@<environment>: {reason}")]
+#[diagnostic(
+    code("berth::bad-ref"),
+    help("name a package in an environment as <package>@<environment>, such as search@production")
+)]
+pub struct BadPackageAt {
+    /// What was given.
+    pub text: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl FromStr for PackageAt {
+    type Err = BadPackageAt;
+
+    fn from_str(text: &str) -> Result<PackageAt, BadPackageAt> {
+        let bad = |reason: String| BadPackageAt {
+            text: text.to_owned(),
+            reason,
+        };
+        let (package, environment) = text
+            .split_once('@')
+            .ok_or_else(|| bad("there is no `@`".to_owned()))?;
+        names::check(package).map_err(|error| bad(format!("the package {error}")))?;
+        names::check(environment).map_err(|error| bad(format!("the environment {error}")))?;
+        Ok(PackageAt {
+            package: package.to_owned(),
+            environment: environment.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for PackageAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.package, self.environment)
+    }
+}
+
+/// An environment's settings, or the error naming the environments there are.
+pub fn section<'a>(settings: &'a Settings, name: &str) -> Result<&'a EnvironmentSection, EnvError> {
+    settings
+        .environment(name)
+        .ok_or_else(|| EnvError::UnknownEnvironment {
+            name: name.to_owned(),
+            known: settings
+                .environment_order()
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect(),
+        })
+}
+
+/// An environment as of one commit.
+#[derive(Debug, Clone)]
+pub struct EnvView {
+    /// The environment.
+    pub name: String,
+    /// Its ref.
+    pub refname: String,
+    /// The commit read: the tip, or the newest at or before `--at`; `None` if the
+    /// environment had not been opened.
+    pub commit: Option<CommitInfo>,
+    /// What it holds.
+    pub state: State,
+}
+
+/// Reads an environment at its tip, or as of a time.
+pub fn read(
+    git: &Git,
+    settings: &Settings,
+    name: &str,
+    at: Option<jiff::Timestamp>,
+) -> Result<EnvView, EnvError> {
+    section(settings, name)?;
+    let refname = settings.env_ref(name);
+    let tip = git.ref_target(&refname)?;
+    let commit = match at {
+        None => tip.map(|id| git.commit(id)).transpose()?,
+        Some(at) => {
+            let mut found = None;
+            for commit in first_parents(git, tip) {
+                let commit = commit?;
+                if commit.info.committed.seconds <= at.as_second() {
+                    found = Some(commit.info);
+                    break;
+                }
+            }
+            found
+        }
+    };
+    let state = match &commit {
+        Some(commit) => read_state(git, &refname, commit)?,
+        None => State::default(),
+    };
+    Ok(EnvView {
+        name: name.to_owned(),
+        refname,
+        commit,
+        state,
+    })
+}
+
+/// The state recorded in an environment commit.
+pub fn read_state(git: &Git, refname: &str, commit: &CommitInfo) -> Result<State, EnvError> {
+    let name = format!("{refname}:{STATE_FILE}");
+    let bad = |message: String, text: String, span: Option<std::ops::Range<usize>>| {
+        EnvError::bad_state(refname, commit.id, message, (&name, text), span)
+    };
+    let Some((_, bytes)) = git.read_file(commit.tree, STATE_FILE)? else {
+        return Err(bad(
+            format!("the commit has no {STATE_FILE}, so it is not an environment commit"),
+            String::new(),
+            None,
+        ));
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| bad(format!("{STATE_FILE} is not UTF-8"), String::new(), None))?;
+    State::parse(&text).map_err(|problem| {
+        bad(
+            format!("{STATE_FILE}: {}", problem.message),
+            text.clone(),
+            problem.span,
+        )
+    })
+}
+
+/// A commit's time as RFC 3339, in the offset it was recorded with.
+pub fn time_of(stamp: &Stamp) -> String {
+    let Ok(timestamp) = jiff::Timestamp::from_second(stamp.seconds) else {
+        return stamp.seconds.to_string();
+    };
+    match jiff::tz::Offset::from_seconds(stamp.offset_minutes * 60) {
+        Ok(offset) => timestamp.display_with_offset(offset).to_string(),
+        Err(_) => timestamp.to_string(),
+    }
+}
+
+/// `Name <email>`.
+pub fn person(stamp: &Stamp) -> String {
+    format!("{} <{}>", stamp.name, stamp.email)
+}

@@ -1,0 +1,478 @@
+//! Reading environments: lineage, history, status, what promoting would change,
+//! and the object a package holds, now or as of a time. Derived only from commits,
+//! their parents, their trailers and their trees.
+
+use std::collections::{BTreeSet, HashMap};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::log::{Action, EnvCommit, first_parents};
+use super::objects::{Finder, Located};
+use super::state::STATE_FILE;
+use super::{EnvError, EnvView, PackageAt, person, read, time_of};
+use crate::check::object;
+use crate::kinds::version_of;
+use crate::repo::{Git, Oid};
+use crate::store::ObjectRef;
+use crate::store::lookup::ShownObject;
+use crate::workspace::Workspace;
+
+/// One step of a lineage.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LineageStep {
+    /// The environment, or the catalog branch for the last step.
+    pub environment: String,
+    /// The commit.
+    pub commit: String,
+    /// `promote` or `rollback`; null for the catalog commit.
+    pub action: Option<Action>,
+    /// The object: `<store>/<hash>`.
+    pub object: String,
+    /// When the commit was made (RFC 3339).
+    pub time: String,
+    /// Who made it: `Name <email>`.
+    pub author: String,
+}
+
+/// The path a package's object took to an environment.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Lineage {
+    /// The package.
+    pub package: String,
+    /// The environment asked about.
+    pub environment: String,
+    /// From the environment back to the catalog commit that added the object's file.
+    pub steps: Vec<LineageStep>,
+}
+
+/// Walks from the newest commit of the environment that set the package, along
+/// second parents, to the catalog commit that added the object.
+pub fn lineage(workspace: &Workspace, target: &PackageAt) -> Result<Lineage, EnvError> {
+    let git = &workspace.git;
+    let view = read(git, &workspace.settings, &target.environment, None)?;
+    let mut current =
+        newest_setting(git, &view, &target.package)?.ok_or_else(|| EnvError::NotHeld {
+            package: target.package.clone(),
+            environment: target.environment.clone(),
+            at: None,
+        })?;
+    let mut environment = target.environment.clone();
+    let mut steps = vec![step(&environment, &current, current.action)];
+    while let Some(second) = current.info.parents.get(1).copied() {
+        let object = current.object.clone().unwrap_or_default();
+        environment = current.from.clone().unwrap_or_default();
+        let parent = EnvCommit::read(git, second)?;
+        if parent.sets(&target.package) {
+            steps.push(step(&environment, &parent, parent.action));
+            current = parent;
+        } else {
+            let mut last = step(&environment, &parent, None);
+            last.object = object;
+            steps.push(last);
+            break;
+        }
+    }
+    Ok(Lineage {
+        package: target.package.clone(),
+        environment: target.environment.clone(),
+        steps,
+    })
+}
+
+fn step(environment: &str, commit: &EnvCommit, action: Option<Action>) -> LineageStep {
+    LineageStep {
+        environment: environment.to_owned(),
+        commit: commit.info.id.to_string(),
+        action,
+        object: commit.object.clone().unwrap_or_default(),
+        time: time_of(&commit.info.committed),
+        author: person(&commit.info.author),
+    }
+}
+
+fn newest_setting(git: &Git, view: &EnvView, package: &str) -> Result<Option<EnvCommit>, EnvError> {
+    for commit in first_parents(git, view.commit.as_ref().map(|c| c.id)) {
+        let commit = commit?;
+        if commit.sets(package) {
+            return Ok(Some(commit));
+        }
+    }
+    Ok(None)
+}
+
+/// One promotion or rollback of a package.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HistoryEntry {
+    /// The commit.
+    pub commit: String,
+    /// `promote` or `rollback`.
+    pub action: Action,
+    /// The object the package got.
+    pub object: String,
+    /// The object it had before, if any.
+    pub previous: Option<String>,
+    /// Where the object came from: an environment or the catalog branch.
+    pub from: String,
+    /// When (RFC 3339).
+    pub time: String,
+    /// Who: `Name <email>`.
+    pub author: String,
+}
+
+/// A package's promotions and rollbacks in an environment.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct History {
+    /// The package.
+    pub package: String,
+    /// The environment.
+    pub environment: String,
+    /// Newest first.
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// Lists a package's promotions and rollbacks in an environment, newest first.
+pub fn history(workspace: &Workspace, target: &PackageAt) -> Result<History, EnvError> {
+    let git = &workspace.git;
+    let view = read(git, &workspace.settings, &target.environment, None)?;
+    let mut entries: Vec<HistoryEntry> = Vec::new();
+    for commit in first_parents(git, view.commit.as_ref().map(|c| c.id)) {
+        let commit = commit?;
+        if !commit.sets(&target.package) {
+            continue;
+        }
+        entries.push(HistoryEntry {
+            commit: commit.info.id.to_string(),
+            action: commit.action.unwrap_or(Action::Promote),
+            object: commit.object.clone().unwrap_or_default(),
+            previous: None,
+            from: commit.from.clone().unwrap_or_default(),
+            time: time_of(&commit.info.committed),
+            author: person(&commit.info.author),
+        });
+    }
+    if entries.is_empty() {
+        return Err(EnvError::NotHeld {
+            package: target.package.clone(),
+            environment: target.environment.clone(),
+            at: None,
+        });
+    }
+    for i in 1..entries.len() {
+        entries[i - 1].previous = Some(entries[i].object.clone());
+    }
+    Ok(History {
+        package: target.package.clone(),
+        environment: target.environment.clone(),
+        entries,
+    })
+}
+
+/// An upstream environment that holds another object for a package.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Drift {
+    /// The upstream environment.
+    pub environment: String,
+    /// What it holds.
+    pub object: String,
+}
+
+/// One package in one environment.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PackageStatus {
+    /// The package.
+    pub package: String,
+    /// What the environment holds; null when only an upstream environment has it.
+    pub object: Option<String>,
+    /// The entry's tags.
+    pub tags: Vec<String>,
+    /// The object's version, when its kind has one.
+    pub version: Option<String>,
+    /// When the environment got the object (RFC 3339).
+    pub since: Option<String>,
+    /// The commit that set it.
+    pub set_by: Option<String>,
+    /// Upstream environments that hold something else: a promotion waiting, or a
+    /// rollback here.
+    pub drift: Vec<Drift>,
+}
+
+/// One environment.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EnvStatus {
+    /// The environment.
+    pub environment: String,
+    /// Its ref.
+    #[serde(rename = "ref")]
+    pub refname: String,
+    /// The commit read; null if it had not been opened.
+    pub commit: Option<String>,
+    /// The environments it receives from.
+    pub upstream: Vec<String>,
+    /// Every package it or an upstream environment holds, by name.
+    pub packages: Vec<PackageStatus>,
+}
+
+/// Every environment, each after those it receives from.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Status {
+    /// The time asked about, if any (RFC 3339).
+    pub at: Option<String>,
+    /// The environments.
+    pub environments: Vec<EnvStatus>,
+}
+
+/// What every environment holds, now or as of a time.
+pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Status, EnvError> {
+    let git = &workspace.git;
+    let settings = &workspace.settings;
+    let mut views: HashMap<&str, EnvView> = HashMap::new();
+    for name in settings.environment_order() {
+        views.insert(name, read(git, settings, name, at)?);
+    }
+    let mut environments = Vec::new();
+    for name in settings.environment_order() {
+        let view = &views[name];
+        let upstream: Vec<String> = settings
+            .environment(name)
+            .map(|section| section.from.clone())
+            .unwrap_or_default();
+        let mut packages: BTreeSet<&str> = view.state.packages.keys().map(String::as_str).collect();
+        for source in &upstream {
+            if let Some(source) = views.get(source.as_str()) {
+                packages.extend(source.state.packages.keys().map(String::as_str));
+            }
+        }
+        let since = set_times(git, view, packages.len())?;
+        let mut rows = Vec::new();
+        for package in packages {
+            let entry = view.state.packages.get(package);
+            let object = entry.map(|e| e.object.clone());
+            let drift = upstream
+                .iter()
+                .filter_map(|source| {
+                    let held = views.get(source.as_str())?.state.packages.get(package)?;
+                    (Some(&held.object) != object.as_ref()).then(|| Drift {
+                        environment: source.clone(),
+                        object: held.object.clone(),
+                    })
+                })
+                .collect();
+            let version = match (&view.commit, view.state.object(package)) {
+                (Some(commit), Some(object)) => version(workspace, commit.tree, &object, package)?,
+                _ => None,
+            };
+            let set = since.get(package);
+            rows.push(PackageStatus {
+                package: package.to_owned(),
+                object,
+                tags: entry.map(|e| e.tags.clone()).unwrap_or_default(),
+                version,
+                since: set.map(|(time, _)| time.clone()),
+                set_by: set.map(|(_, commit)| commit.to_string()),
+                drift,
+            });
+        }
+        environments.push(EnvStatus {
+            environment: name.to_owned(),
+            refname: view.refname.clone(),
+            commit: view.commit.as_ref().map(|c| c.id.to_string()),
+            upstream,
+            packages: rows,
+        });
+    }
+    Ok(Status {
+        at: at.map(|t| t.to_string()),
+        environments,
+    })
+}
+
+/// When each package's current entry was set, walking back only until all are
+/// found.
+fn set_times(
+    git: &Git,
+    view: &EnvView,
+    wanted: usize,
+) -> Result<HashMap<String, (String, Oid)>, EnvError> {
+    let mut found: HashMap<String, (String, Oid)> = HashMap::new();
+    let held = view.state.packages.len().min(wanted);
+    for commit in first_parents(git, view.commit.as_ref().map(|c| c.id)) {
+        if found.len() >= held {
+            break;
+        }
+        let commit = commit?;
+        if let (Some(Action::Promote | Action::Rollback), Some(package)) =
+            (commit.action, &commit.package)
+            && view.state.packages.contains_key(package)
+            && !found.contains_key(package)
+        {
+            found.insert(
+                package.clone(),
+                (time_of(&commit.info.committed), commit.info.id),
+            );
+        }
+    }
+    Ok(found)
+}
+
+fn version(
+    workspace: &Workspace,
+    tree: Oid,
+    object: &ObjectRef,
+    package: &str,
+) -> Result<Option<String>, EnvError> {
+    let Some(kind) = workspace.kinds.held(&object.store) else {
+        return Ok(None);
+    };
+    if kind.version_pointer().is_none() {
+        return Ok(None);
+    }
+    let finder = Finder::new(&workspace.git, tree);
+    let Some(located) = finder.locate(object, Some(package))? else {
+        return Ok(None);
+    };
+    Ok(finder
+        .data(&located)?
+        .and_then(|data| version_of(kind.as_ref(), &data)))
+}
+
+/// What promoting would do to one package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// The target does not hold the package yet.
+    Added,
+    /// The target holds another object.
+    Changed,
+    /// Both hold the same object.
+    Unchanged,
+    /// Only the target holds the package; promoting leaves it alone.
+    Kept,
+}
+
+/// One package in a comparison of two environments.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DiffEntry {
+    /// The package.
+    pub package: String,
+    /// What promoting would do.
+    pub change: Change,
+    /// What the source environment holds.
+    pub from_object: Option<String>,
+    /// What the target environment holds.
+    pub to_object: Option<String>,
+}
+
+/// What promoting everything from one environment to another would change.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EnvDiff {
+    /// The source environment.
+    pub from: String,
+    /// The target environment.
+    pub to: String,
+    /// Every package either holds, by name.
+    pub changes: Vec<DiffEntry>,
+}
+
+impl EnvDiff {
+    /// Whether promoting would change anything.
+    pub fn is_empty(&self) -> bool {
+        self.changes
+            .iter()
+            .all(|entry| matches!(entry.change, Change::Unchanged | Change::Kept))
+    }
+}
+
+/// Compares two environments: what `berth promote --all --from <from> --to <to>`
+/// would change.
+pub fn diff(workspace: &Workspace, from: &str, to: &str) -> Result<EnvDiff, EnvError> {
+    let git = &workspace.git;
+    let source = read(git, &workspace.settings, from, None)?;
+    let target = read(git, &workspace.settings, to, None)?;
+    let packages: BTreeSet<&String> = source
+        .state
+        .packages
+        .keys()
+        .chain(target.state.packages.keys())
+        .collect();
+    let changes = packages
+        .into_iter()
+        .map(|package| {
+            let from_object = source.state.packages.get(package).map(|e| e.object.clone());
+            let to_object = target.state.packages.get(package).map(|e| e.object.clone());
+            let change = match (&from_object, &to_object) {
+                (None, _) => Change::Kept,
+                (Some(_), None) => Change::Added,
+                (Some(a), Some(b)) if a == b => Change::Unchanged,
+                _ => Change::Changed,
+            };
+            DiffEntry {
+                package: package.clone(),
+                change,
+                from_object,
+                to_object,
+            }
+        })
+        .collect();
+    Ok(EnvDiff {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        changes,
+    })
+}
+
+/// The object an environment holds for a package, read from the environment's own
+/// tree, now or as of a time.
+pub fn show_held(
+    workspace: &Workspace,
+    target: &PackageAt,
+    at: Option<jiff::Timestamp>,
+) -> Result<ShownObject, EnvError> {
+    let git = &workspace.git;
+    let view = read(git, &workspace.settings, &target.environment, at)?;
+    let not_held = || EnvError::NotHeld {
+        package: target.package.clone(),
+        environment: target.environment.clone(),
+        at: at.map(|t| t.to_string()),
+    };
+    let (Some(commit), Some(entry)) = (&view.commit, view.state.packages.get(&target.package))
+    else {
+        return Err(not_held());
+    };
+    let object: ObjectRef = entry.object.parse().map_err(|_| not_held())?;
+    let finder = Finder::new(git, commit.tree);
+    let located: Located = finder
+        .locate(&object, Some(&target.package))?
+        .ok_or_else(|| {
+            EnvError::bad_state(
+                &view.refname,
+                commit.id,
+                format!(
+                    "{STATE_FILE} names {object} for `{}`, but the commit's tree does not hold it",
+                    target.package
+                ),
+                (STATE_FILE, view.state.to_toml()),
+                None,
+            )
+        })?;
+    let bytes = git.blob(located.blob)?;
+    let path = located.path.path();
+    let data = object::read_object(&path, &bytes, located.path.format)
+        .map_or(Value::Null, |(data, _)| data);
+    let findings = finder.check(&workspace.settings, &workspace.kinds, &located)?;
+    Ok(ShownObject {
+        object: object.to_string(),
+        store: object.store.clone(),
+        partition: located.path.partition.clone(),
+        hash: object.hash.to_hex(),
+        path,
+        format: located.path.format,
+        tags: entry.tags.clone(),
+        data,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        findings,
+        environment: Some(target.environment.clone()),
+        commit: Some(commit.id.to_string()),
+    })
+}
