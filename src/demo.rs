@@ -32,6 +32,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../fixtures/demo/devpad-1.toml"),
     ),
     ("escape.json", include_str!("../fixtures/demo/escape.json")),
+    (
+        "search-1-ready.json",
+        include_str!("../fixtures/demo/search-1-ready.json"),
+    ),
 ];
 
 /// Writes the input files into `<root>/inbox/`.
@@ -78,5 +82,16 @@ mod tests {
         let toml = object_path("search-1.toml").unwrap();
         assert_eq!(json.hash, toml.hash);
         assert_eq!(json.partition, "anthropic-search");
+    }
+
+    #[test]
+    fn the_ready_event_names_search_1() {
+        let (_, text) = FILES
+            .iter()
+            .find(|(file, _)| *file == "search-1-ready.json")
+            .unwrap();
+        let event = document::parse_text(text, Format::Json).unwrap();
+        let search = object_path("search-1.json").unwrap();
+        assert_eq!(event["subject"], search.object_ref().to_string());
     }
 }

@@ -71,9 +71,14 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
     })?;
     git.exclude(&format!("/{}/", demo::INBOX))?;
     let tampered = demo::object_path("search-1.json");
-    let shown = demo::object_path("search-2.json")
-        .map(|path| path.hash.short(10))
-        .unwrap_or_default();
+    let prefix = |name: &str| {
+        demo::object_path(name)
+            .map(|path| path.hash.short(12))
+            .unwrap_or_default()
+    };
+    let shown = prefix("search-2.json");
+    let search_1 = prefix("search-1.json");
+    let search_2 = prefix("search-2.json");
     let own = |items: &[&str]| {
         items
             .iter()
@@ -148,6 +153,112 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
             args: own(&["put", "version-sets", "inbox/escape.json"]),
             expect: 1,
         },
+        Step {
+            say: "Promote search 1 to dev: a commit on refs/heads/env/dev whose second parent is the catalog commit that added it.",
+            before: None,
+            args: vec![
+                "promote".to_owned(),
+                search_1.clone(),
+                "--to".to_owned(),
+                "dev".to_owned(),
+            ],
+            expect: 0,
+        },
+        Step {
+            say: "Promote what dev holds to staging.",
+            before: None,
+            args: own(&["promote", "anthropic-search@dev", "--to", "staging"]),
+            expect: 0,
+        },
+        Step {
+            say: "Production receives only from staging, and staging never held search 2: refused.",
+            before: None,
+            args: vec![
+                "promote".to_owned(),
+                search_2.clone(),
+                "--to".to_owned(),
+                "production".to_owned(),
+            ],
+            expect: 1,
+        },
+        Step {
+            say: "Production also requires a `ready` event, and search 1 has none yet: refused.",
+            before: None,
+            args: own(&["promote", "anthropic-search@staging", "--to", "production"]),
+            expect: 1,
+        },
+        Step {
+            say: "Record that search 1 is ready: an append-only event object.",
+            before: None,
+            args: own(&["put", "events", "inbox/search-1-ready.json", "--commit"]),
+            expect: 0,
+        },
+        Step {
+            say: "Now it ships to production.",
+            before: None,
+            args: own(&[
+                "promote",
+                "anthropic-search@staging",
+                "--to",
+                "production",
+                "--tag",
+                "shape:onebox",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "What was promoted to produce this production release? Read off commit parents and trailers.",
+            before: None,
+            args: own(&["lineage", "anthropic-search@production"]),
+            expect: 0,
+        },
+        Step {
+            say: "Search 2 goes to dev, then everything dev holds that staging lacks goes to staging.",
+            before: None,
+            args: vec![
+                "promote".to_owned(),
+                search_2,
+                "--to".to_owned(),
+                "dev".to_owned(),
+            ],
+            expect: 0,
+        },
+        Step {
+            say: "",
+            before: None,
+            args: own(&["promote", "--all", "--to", "staging"]),
+            expect: 0,
+        },
+        Step {
+            say: "Every environment at a glance: staging has drifted ahead of production.",
+            before: None,
+            args: own(&["status"]),
+            expect: 0,
+        },
+        Step {
+            say: "What promoting staging to production would change.",
+            before: None,
+            args: own(&["diff", "staging", "production"]),
+            expect: 0,
+        },
+        Step {
+            say: "Search 2 misbehaves in staging: roll back to what staging held before.",
+            before: None,
+            args: own(&["rollback", "anthropic-search", "--env", "staging"]),
+            expect: 0,
+        },
+        Step {
+            say: "The package's history in staging, newest first.",
+            before: None,
+            args: own(&["history", "anthropic-search@staging"]),
+            expect: 0,
+        },
+        Step {
+            say: "Production's state is a snapshot: the object is read from the environment's own commit.",
+            before: None,
+            args: own(&["show", "anthropic-search@production"]),
+            expect: 0,
+        },
     ];
     let mut report = DemoReport {
         dir: dir.display().to_string(),
@@ -167,7 +278,11 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
         let shown: Vec<String> = step.args.iter().map(|arg| shell_quoted(arg)).collect();
         let command = format!("berth {}", shown.join(" "));
         if !out.is_json() {
-            out.line(format!("\n# {}\n$ {command}", step.say));
+            if step.say.is_empty() {
+                out.line(format!("$ {command}"));
+            } else {
+                out.line(format!("\n# {}\n$ {command}", step.say));
+            }
         }
         let (exit_code, output) = run_berth(&dir, &step.args, global, out.is_json())?;
         if exit_code != step.expect {
@@ -187,7 +302,7 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
         out.json(&report);
     } else {
         out.line(format!(
-            "\nThe demo repository is at {0}\nExplore it: cd {0} && git log --stat, or berth ls",
+            "\nThe demo repository is at {0}\nExplore it: cd {0} && git log --stat --all, berth ls, berth status",
             dir.display()
         ));
     }

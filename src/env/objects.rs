@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::check::finding::Finding;
 use crate::check::{apply_severities, check_bytes, object};
-use crate::document::Format;
+use crate::document::{self, Format};
 use crate::kinds::Kinds;
 use crate::repo::{Git, GitError, Oid, TreeEntryKind};
 use crate::settings::Settings;
@@ -139,14 +139,32 @@ impl<'a> Finder<'a> {
         Ok(found)
     }
 
+    /// The paths of an object's closure (see [`Finder::closure`]), without parsing
+    /// objects whose bytes cannot hold an in-repo reference: no `<held store>/` and
+    /// no escape sequence that could spell one.
+    pub fn closure_paths(&self, kinds: &Kinds, root: Located) -> Result<Vec<String>, GitError> {
+        let bytes = self.git.blob(root.blob)?;
+        let may_refer = bytes.contains(&b'\\')
+            || kinds.held_names().iter().any(|store| {
+                let marker = format!("{store}/");
+                bytes
+                    .windows(marker.len())
+                    .any(|window| window == marker.as_bytes())
+            });
+        if !may_refer {
+            return Ok(vec![root.path.path()]);
+        }
+        Ok(self
+            .closure(kinds, root)?
+            .into_iter()
+            .map(|located| located.path.path())
+            .collect())
+    }
+
     /// An object's data, or `None` if it does not parse (the check reports why).
     pub fn data(&self, located: &Located) -> Result<Option<Value>, GitError> {
         let bytes = self.git.blob(located.blob)?;
-        Ok(
-            object::read_object(&located.path.path(), &bytes, located.path.format)
-                .ok()
-                .map(|(data, _)| data),
-        )
+        Ok(document::parse(&bytes, located.path.format).ok())
     }
 
     /// What the validator finds wrong with an object, references resolved in this

@@ -257,7 +257,12 @@ pub enum PromoteError {
     #[error(
         "{environment} kept moving: {attempts} attempts to promote on its tip all lost the race"
     )]
-    #[diagnostic(code("berth::conflict"), help("run the command again"))]
+    #[diagnostic(
+        code("berth::conflict"),
+        help(
+            "run the command again; if it keeps failing, a crashed git may have left the ref's `.lock` file under .git"
+        )
+    )]
     Contended {
         /// The environment.
         environment: String,
@@ -977,6 +982,18 @@ fn land(
     base: &State,
 ) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
+    if plans.is_empty() {
+        return Ok(PromoteOutcome {
+            environment: environment.to_owned(),
+            refname: refname.to_owned(),
+            previous_tip: tip.map(|id| id.to_string()),
+            tip: tip.map(|id| id.to_string()),
+            opened: false,
+            promotions: Vec::new(),
+            unchanged: Vec::new(),
+            retries: 0,
+        });
+    }
     let mut tip = tip;
     for attempt in 0..ATTEMPTS {
         let built = build(workspace, environment, refname, plans, tip)?;
@@ -1182,9 +1199,8 @@ fn released(
         return Ok(Vec::new());
     };
     let mut candidates: Vec<String> = here
-        .closure(&workspace.kinds, located)?
+        .closure_paths(&workspace.kinds, located)?
         .into_iter()
-        .map(|l| l.path.path())
         .filter(|path| !incoming.contains(path))
         .collect();
     for (other, entry) in &state.packages {
@@ -1199,9 +1215,8 @@ fn released(
         };
         if let Some(located) = here.locate(&object, Some(other))? {
             let kept: HashSet<String> = here
-                .closure(&workspace.kinds, located)?
+                .closure_paths(&workspace.kinds, located)?
                 .into_iter()
-                .map(|l| l.path.path())
                 .collect();
             candidates.retain(|path| !kept.contains(path));
         }

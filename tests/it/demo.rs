@@ -22,19 +22,34 @@ fn builds_a_valid_repository_and_walks_it() {
         "$ berth put version-sets inbox/search-1.toml",
         "$ berth validate",
         "berth::hash-mismatch",
+        "$ berth lineage anthropic-search@production",
+        "$ berth rollback anthropic-search --env staging",
         "The demo repository is at",
     ] {
         assert!(text.contains(step), "{step} in:\n{text}");
     }
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("berth::bad-name"), "{stderr}");
+    for code in [
+        "berth::bad-name",
+        "berth::promotion-path",
+        "berth::not-ready",
+    ] {
+        assert!(stderr.contains(code), "{code} in:\n{stderr}");
+    }
     let dir = home.path().join("walk");
     let git = git2::Repository::open(&dir).unwrap();
     let mut walk = git.revwalk().unwrap();
     walk.push_head().unwrap();
-    assert_eq!(walk.count(), 3, "init, one put, one put of two");
+    assert_eq!(
+        walk.count(),
+        4,
+        "init, one put, one put of two, the ready event"
+    );
     let (_, listed) = home.json(&["-C", "walk", "ls"]);
-    assert_eq!(listed["objects"].as_array().unwrap().len(), 3);
+    assert_eq!(listed["objects"].as_array().unwrap().len(), 4);
+    for env in ["dev", "staging", "production"] {
+        git.refname_to_id(&format!("refs/heads/env/{env}")).unwrap();
+    }
     home.berth()
         .args(["-C", "walk", "validate"])
         .assert()
@@ -52,8 +67,41 @@ fn json_reports_each_step() {
         .iter()
         .map(|s| s["exit_code"].as_i64().unwrap())
         .collect();
-    assert_eq!(exits, [0, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
-    assert_eq!(report["steps"][2]["output"]["objects"][0]["created"], false);
+    assert_eq!(
+        exits,
+        [
+            0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+        ]
+    );
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps[2]["output"]["objects"][0]["created"], false);
+    let step = |command: &str| {
+        steps
+            .iter()
+            .find(|s| s["command"] == command)
+            .unwrap_or_else(|| panic!("no step `{command}`"))["output"]
+            .clone()
+    };
+    assert_eq!(
+        step("berth promote anthropic-search@staging --to production")["error"]["code"],
+        "berth::not-ready"
+    );
+    let lineage = step("berth lineage anthropic-search@production");
+    let path: Vec<&str> = lineage["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["environment"].as_str().unwrap())
+        .collect();
+    assert_eq!(path, ["production", "staging", "dev", "main"]);
+    let history = step("berth history anthropic-search@staging");
+    let actions: Vec<&str> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["rollback", "promote", "promote"]);
 }
 
 #[test]

@@ -6,12 +6,15 @@
 mod support;
 
 mod cli;
+mod concurrency;
 mod demo;
 mod docs;
+mod environments;
 mod fixtures;
 mod identity;
 mod init;
 mod ls;
+mod promote;
 mod put;
 mod reports;
 mod schemas;

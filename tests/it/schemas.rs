@@ -101,3 +101,87 @@ fn command_output_matches_the_output_schemas() {
         assert!(errors.is_empty(), "{schema}: {errors:?}\n{value:#}");
     }
 }
+
+/// A schema that also refuses properties it does not describe: every object
+/// schema with `properties` gets `additionalProperties: false`.
+fn closed(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".to_owned(), false.into());
+            }
+            map.values_mut().for_each(closed);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(closed),
+        _ => {}
+    }
+}
+
+/// What the environment commands print matches the published output schemas,
+/// with no property the schemas leave out.
+#[test]
+fn environment_command_output_matches_the_output_schemas() {
+    let repo = Repo::init();
+    let one = repo.put_version_set("billing", 1);
+    let two = repo.put_version_set("billing", 2);
+    repo.ready(&one);
+    let promote = repo.ok(&[
+        "promote",
+        &one.object,
+        "--to",
+        "dev",
+        "--tag",
+        "shape:onebox",
+    ]);
+    let staging = repo.ok(&["promote", "billing@dev", "--to", "staging"]);
+    let production = repo.ok(&["promote", "billing@staging", "--to", "production"]);
+    repo.ok(&["promote", &two.object, "--to", "dev"]);
+    let unchanged = repo.ok(&["promote", &two.object, "--to", "dev"]);
+    let rollback = repo.ok(&["rollback", "billing", "--env", "dev"]);
+    let lineage = repo.ok(&["lineage", "billing@production"]);
+    let history = repo.ok(&["history", "billing@dev"]);
+    let status = repo.ok(&["status"]);
+    let status_at = repo.ok(&["status", "--at", "2030-01-01T00:00:00Z"]);
+    let diff = repo.ok(&["diff", "dev", "staging"]);
+    let show = repo.ok(&["show", "billing@production"]);
+    let (code, refused) = repo.json(&["promote", &two.object, "--to", "production"]);
+    assert_eq!(code, 1);
+    let (code, no_previous) = repo.json(&["rollback", "billing", "--env", "staging"]);
+    assert_eq!(code, 1);
+    let (code, bad_time) = repo.json(&["status", "--at", "soon"]);
+    assert_eq!(code, 2);
+    // The closed schemas do refuse what they do not describe, however deep.
+    let mut extra = status.clone();
+    extra["environments"][0]["packages"][0]["surprise"] = true.into();
+    let text = std::fs::read_to_string(schemas_dir().join("output/status.schema.json")).unwrap();
+    let mut strict: serde_json::Value = serde_json::from_str(&text).unwrap();
+    closed(&mut strict);
+    assert!(!jsonschema::is_valid(&strict, &extra));
+    assert!(jsonschema::is_valid(&strict, &status));
+    for (schema, value) in [
+        ("output/promote.schema.json", promote),
+        ("output/promote.schema.json", staging),
+        ("output/promote.schema.json", production),
+        ("output/promote.schema.json", unchanged),
+        ("output/promote.schema.json", rollback),
+        ("output/lineage.schema.json", lineage),
+        ("output/history.schema.json", history),
+        ("output/status.schema.json", status),
+        ("output/status.schema.json", status_at),
+        ("output/diff.schema.json", diff),
+        ("output/show.schema.json", show),
+        ("output/error.schema.json", refused),
+        ("output/error.schema.json", no_previous),
+        ("output/error.schema.json", bad_time),
+    ] {
+        let text = std::fs::read_to_string(schemas_dir().join(schema)).unwrap();
+        let mut strict: serde_json::Value = serde_json::from_str(&text).unwrap();
+        closed(&mut strict);
+        let errors: Vec<String> = jsonschema::validator_for(&strict)
+            .unwrap()
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{schema}: {errors:?}\n{value:#}");
+    }
+}

@@ -1,5 +1,6 @@
 //! Hermetic repositories and helpers shared by the integration tests.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -283,4 +284,344 @@ pub fn codes(value: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// An object put with `berth put --commit`: where it is on the catalog branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Put {
+    /// `<store>/<hash>`.
+    pub object: String,
+    /// The hash.
+    pub hash: String,
+    /// `objects/<store>/<partition>/<hash>.json`.
+    pub path: String,
+    /// The partition (for version sets and events, the package).
+    pub partition: String,
+    /// The catalog commit that added the file.
+    pub commit: String,
+    /// The file's blob on the catalog branch.
+    pub blob: String,
+}
+
+/// What a test needs to know of an environment commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvCommit {
+    /// Its id.
+    pub id: String,
+    /// Its parents' ids, in order.
+    pub parents: Vec<String>,
+    /// The first line of its message.
+    pub subject: String,
+    /// The `Key: value` lines of the message's last paragraph.
+    pub trailers: BTreeMap<String, String>,
+    /// Every file of its tree, with its blob id.
+    pub files: BTreeMap<String, String>,
+    /// The text of its `state.toml`, if it has one.
+    pub state: Option<String>,
+    /// Its tree's id.
+    pub tree: String,
+    /// Committer time, seconds since the epoch.
+    pub committed: i64,
+    /// Author time, seconds since the epoch.
+    pub authored: i64,
+}
+
+impl EnvCommit {
+    /// The paths of its tree, sorted.
+    pub fn paths(&self) -> Vec<&str> {
+        self.files.keys().map(String::as_str).collect()
+    }
+}
+
+/// The id git gives an empty file.
+pub const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+
+impl Repo {
+    /// Runs berth with `--format json`, asserts it exits 0, and returns its output.
+    pub fn ok(&self, args: &[&str]) -> Value {
+        run_ok(self.berth(), args)
+    }
+
+    /// The same, with the author and committer clock set to `seconds`.
+    pub fn ok_at(&self, seconds: i64, args: &[&str]) -> Value {
+        run_ok(self.berth_at(seconds), args)
+    }
+
+    /// The berth binary with the author and committer clock set to `seconds`.
+    pub fn berth_at(&self, seconds: i64) -> Command {
+        let date = format!("{seconds} +0000");
+        let mut command = self.berth();
+        command
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date);
+        command
+    }
+
+    /// Puts a version set of `package` (see [`version_set`]) and commits it.
+    pub fn put_version_set(&self, package: &str, n: u32) -> Put {
+        self.put_object("version-sets", &version_set(package, n))
+    }
+
+    /// Writes `data` to a file outside `objects/`, then `berth put <store> FILE
+    /// --commit` (onto HEAD's branch); the object must be new.
+    pub fn put_object(&self, store: &str, data: &Value) -> Put {
+        let file = format!("input/{}.json", independent_hash(data));
+        self.write_json(&file, data);
+        let outcome = self.ok(&["put", store, &file, "--commit"]);
+        let object = &outcome["objects"][0];
+        assert_eq!(object["created"], true, "{outcome:#}");
+        let text = |key: &str| object[key].as_str().unwrap().to_owned();
+        let path = text("path");
+        Put {
+            blob: self.blob_at("HEAD", &path).unwrap(),
+            object: text("object"),
+            hash: text("hash"),
+            partition: text("partition"),
+            commit: outcome["commit"].as_str().unwrap().to_owned(),
+            path,
+        }
+    }
+
+    /// Records a lifecycle event about an object on the catalog.
+    pub fn put_event(&self, subject: &Put, status: &str, at: &str) -> Put {
+        self.put_object(
+            "events",
+            &json!({
+                "subject": subject.object,
+                "package": subject.partition,
+                "status": status,
+                "at": at,
+            }),
+        )
+    }
+
+    /// Marks an object ready, as production requires.
+    pub fn ready(&self, subject: &Put) -> Put {
+        self.put_event(subject, "ready", "2025-05-02T00:00:00Z")
+    }
+
+    /// What a ref points at, if it exists.
+    pub fn tip(&self, refname: &str) -> Option<String> {
+        self.git()
+            .refname_to_id(refname)
+            .ok()
+            .map(|id| id.to_string())
+    }
+
+    /// What an environment's ref points at, if it exists.
+    pub fn env_tip(&self, env: &str) -> Option<String> {
+        self.tip(&format!("refs/heads/env/{env}"))
+    }
+
+    /// How many times a ref has moved, from its reflog.
+    pub fn moves(&self, refname: &str) -> usize {
+        self.git().reflog(refname).unwrap().len()
+    }
+
+    /// The blob at `path` in the tree of `rev`.
+    pub fn blob_at(&self, rev: &str, path: &str) -> Option<String> {
+        let repo = self.git();
+        let tree = repo.revparse_single(rev).ok()?.peel_to_tree().ok()?;
+        let entry = tree.get_path(Path::new(path)).ok()?;
+        Some(entry.id().to_string())
+    }
+
+    /// Reads a commit, its trailers and its tree.
+    pub fn commit(&self, id: &str) -> EnvCommit {
+        let repo = self.git();
+        let commit = repo.find_commit(git2::Oid::from_str(id).unwrap()).unwrap();
+        let message = commit.message().unwrap().to_owned();
+        let tree = commit.tree().unwrap();
+        let mut files = BTreeMap::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                files.insert(
+                    format!("{dir}{}", entry.name().unwrap()),
+                    entry.id().to_string(),
+                );
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .unwrap();
+        let state = files.get("state.toml").map(|blob| {
+            let blob = repo.find_blob(git2::Oid::from_str(blob).unwrap()).unwrap();
+            String::from_utf8(blob.content().to_vec()).unwrap()
+        });
+        EnvCommit {
+            id: id.to_owned(),
+            parents: commit.parent_ids().map(|p| p.to_string()).collect(),
+            subject: message.lines().next().unwrap_or_default().to_owned(),
+            trailers: message_trailers(&message),
+            files,
+            state,
+            tree: tree.id().to_string(),
+            committed: commit.committer().when().seconds(),
+            authored: commit.author().when().seconds(),
+        }
+    }
+
+    /// An environment's log: its first-parent commits, newest first.
+    pub fn env_log(&self, env: &str) -> Vec<EnvCommit> {
+        let mut log = Vec::new();
+        let mut next = self.env_tip(env);
+        while let Some(id) = next {
+            let commit = self.commit(&id);
+            next = commit.parents.first().cloned();
+            log.push(commit);
+        }
+        log
+    }
+
+    /// Stages everything in the working tree and commits it on HEAD's branch with
+    /// git itself, as a user would; the new commit.
+    pub fn git_commit_all(&self, message: &str) -> String {
+        self.git_command(&["add", "-A"]);
+        self.git_command(&["commit", "-q", "--no-verify", "-m", message]);
+        self.tip("HEAD").unwrap()
+    }
+
+    /// Runs git in the repository with the same hermetic environment as berth,
+    /// asserting it succeeds; its stdout.
+    pub fn git_command(&self, args: &[&str]) -> String {
+        let template = self.berth_process();
+        let mut git = std::process::Command::new("git");
+        git.current_dir(self.path()).env_clear();
+        for (key, value) in template.get_envs() {
+            if let Some(value) = value {
+                git.env(key, value);
+            }
+        }
+        let output = git.args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+/// Runs `command` with `args` and `--format json`, asserting it exits 0; its
+/// stdout parsed as JSON.
+fn run_ok(mut command: Command, args: &[&str]) -> Value {
+    let output = command
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "berth {args:?}\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout_json(&output)
+}
+
+/// The trailers of a commit message, checking that it is a subject line, a blank
+/// line, then only `Key: value` lines.
+pub fn message_trailers(message: &str) -> BTreeMap<String, String> {
+    let mut lines = message.lines();
+    let subject = lines.next().unwrap_or_default();
+    if lines.clone().next().is_none() {
+        return BTreeMap::new();
+    }
+    assert!(!subject.is_empty(), "no subject: {message:?}");
+    assert_eq!(
+        lines.next(),
+        Some(""),
+        "no blank line after the subject: {message:?}"
+    );
+    lines
+        .map(|line| {
+            let (key, value) = line
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("not a trailer: {line:?} in {message:?}"));
+            (key.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// Trailers as a map, for comparing with [`EnvCommit::trailers`].
+pub fn trailers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+/// A state.toml as berth writes it: `(package, object, tags)` in the order given.
+pub fn state_toml(entries: &[(&str, &str, &[&str])]) -> String {
+    entries
+        .iter()
+        .map(|(package, object, tags)| {
+            let tags: Vec<String> = tags.iter().map(|tag| format!("\"{tag}\"")).collect();
+            format!(
+                "[packages.{package}]\nobject = \"{object}\"\ntags = [{}]\n",
+                tags.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Repo {
+    /// Puts version sets of `(package, n)` (see [`version_set`]) with one `berth
+    /// put --commit`, in the order given; all must be new.
+    pub fn put_version_sets(&self, sets: &[(&str, u32)]) -> Vec<Put> {
+        let files: Vec<String> = sets
+            .iter()
+            .map(|(package, n)| {
+                let data = version_set(package, *n);
+                let file = format!("input/{}.json", independent_hash(&data));
+                self.write_json(&file, &data);
+                file
+            })
+            .collect();
+        let mut args = vec!["put", "version-sets"];
+        args.extend(files.iter().map(String::as_str));
+        args.push("--commit");
+        let outcome = self.ok(&args);
+        let commit = outcome["commit"].as_str().unwrap();
+        let objects = outcome["objects"].as_array().unwrap();
+        assert_eq!(objects.len(), sets.len());
+        objects
+            .iter()
+            .map(|object| {
+                assert_eq!(object["created"], true, "{outcome:#}");
+                let text = |key: &str| object[key].as_str().unwrap().to_owned();
+                let path = text("path");
+                Put {
+                    blob: self.blob_at("HEAD", &path).unwrap(),
+                    object: text("object"),
+                    hash: text("hash"),
+                    partition: text("partition"),
+                    commit: commit.to_owned(),
+                    path,
+                }
+            })
+            .collect()
+    }
+}
+
+impl Repo {
+    /// A berth repository made by `berth init --commit` under cargo's temporary
+    /// directory for tests, for a fixture shared by several tests in a static that
+    /// is never dropped: it stays in `target/tmp` rather than the system's.
+    pub fn init_in_target() -> Repo {
+        let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let dir = |prefix: &str| {
+            tempfile::Builder::new()
+                .prefix(prefix)
+                .tempdir_in(parent)
+                .unwrap()
+        };
+        let repo = Repo {
+            dir: dir("shared-repo-"),
+            home: dir("shared-home-"),
+        };
+        repo.berth().args(["init", "--commit"]).assert().success();
+        repo
+    }
 }
