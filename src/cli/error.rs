@@ -137,11 +137,7 @@ impl CliError {
             CliError::Put(PutError::Read { .. } | PutError::Write { .. }) => CANNOT_RUN,
             CliError::Put(PutError::Invalid(_)) => INVALID,
             CliError::Put(PutError::Commit(error)) => commit_code(error),
-            CliError::Lookup(LookupError::NotFound(_) | LookupError::Ambiguous { .. }) => INVALID,
-            CliError::Lookup(LookupError::UnknownStore { .. } | LookupError::BadPackage(_)) => {
-                USAGE
-            }
-            CliError::Lookup(LookupError::Source(_)) => CANNOT_RUN,
+            CliError::Lookup(error) => lookup_code(error),
             CliError::Spec(_) => USAGE,
             CliError::Promote(error) => promote_code(error),
             CliError::Env(error) => env_code(error),
@@ -193,6 +189,7 @@ fn env_code(error: &EnvError) -> u8 {
 fn promote_code(error: &PromoteError) -> u8 {
     match error {
         PromoteError::Env(error) => env_code(error),
+        PromoteError::Lookup(error) => lookup_code(error),
         PromoteError::BadSpec(_)
         | PromoteError::BadPackageAt(_)
         | PromoteError::BadPackage(_)
@@ -201,7 +198,6 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::NoSource { .. }
         | PromoteError::NothingNamed => USAGE,
         PromoteError::NotFound { .. }
-        | PromoteError::Ambiguous { .. }
         | PromoteError::NotPromotable { .. }
         | PromoteError::InvalidObject { .. }
         | PromoteError::PromotionPath { .. }
@@ -211,5 +207,13 @@ fn promote_code(error: &PromoteError) -> u8 {
         PromoteError::Conflict { .. } | PromoteError::Contended { .. } => CONFLICT,
         PromoteError::Commit(error) => commit_code(error),
         PromoteError::Git(_) => CANNOT_RUN,
+    }
+}
+
+fn lookup_code(error: &LookupError) -> u8 {
+    match error {
+        LookupError::NotFound(_) | LookupError::Ambiguous { .. } => INVALID,
+        LookupError::UnknownStore { .. } | LookupError::BadPackage(_) => USAGE,
+        LookupError::Source(_) => CANNOT_RUN,
     }
 }

@@ -24,7 +24,7 @@ use crate::kinds::event::Status;
 use crate::names;
 use crate::repo::{CommitError, Git, GitError, Oid, TreeChange};
 use crate::settings::EnvironmentSection;
-use crate::store::lookup::{self, BadSpec, ObjectSpec};
+use crate::store::lookup::{self, BadSpec, LookupError, ObjectSpec};
 use crate::store::{OBJECTS_DIR, ObjectPath, ObjectRef};
 use crate::workspace::Workspace;
 
@@ -135,17 +135,9 @@ pub enum PromoteError {
         help: String,
     },
     /// More than one object matches a prefix.
-    #[error("`{spec}` is ambiguous: it matches {}", candidates.join(", "))]
-    #[diagnostic(
-        code("berth::ambiguous-ref"),
-        help("give more hex digits, or the store: <store>/<hash>")
-    )]
-    Ambiguous {
-        /// What was given.
-        spec: String,
-        /// The objects it matches.
-        candidates: Vec<String>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lookup(#[from] LookupError),
     /// The object's store is not promotable.
     #[error("`{object}` is in `{store}`, whose objects are not promoted to environments")]
     #[diagnostic(
@@ -741,10 +733,11 @@ fn find_in_history(
     match found.len() {
         0 => Ok(None),
         1 => Ok(found.pop()),
-        _ => Err(PromoteError::Ambiguous {
+        _ => Err(LookupError::Ambiguous {
             spec: spec.to_string(),
             candidates: found.iter().filter_map(|c| c.object.clone()).collect(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -864,13 +857,14 @@ fn catalog_lookup(
             }))
         }
         1 => Ok((matches.remove(0), tip)),
-        _ => Err(PromoteError::Ambiguous {
+        _ => Err(LookupError::Ambiguous {
             spec: spec.to_string(),
             candidates: matches
                 .iter()
                 .map(|m| m.path.object_ref().to_string())
                 .collect(),
-        }),
+        }
+        .into()),
     }
 }
 

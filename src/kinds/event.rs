@@ -101,20 +101,7 @@ impl Kind for Events {
     }
 
     fn rules(&self, data: &Value) -> Vec<FieldProblem> {
-        match data.pointer("/at").and_then(Value::as_str) {
-            Some(text) => match text.parse::<jiff::Timestamp>() {
-                Ok(_) => Vec::new(),
-                Err(error) => vec![FieldProblem {
-                    pointer: "/at".to_owned(),
-                    message: format!("`{text}` is not a real instant: {error}"),
-                    label: "not an RFC 3339 date-time".to_owned(),
-                    help:
-                        "write an RFC 3339 date-time with an offset, such as 2025-05-01T12:00:00Z"
-                            .to_owned(),
-                }],
-            },
-            None => Vec::new(),
-        }
+        super::instant_rule(data, "/at").into_iter().collect()
     }
 
     fn references(&self, data: &Value) -> Vec<FieldRef> {

@@ -87,6 +87,19 @@ pub trait Kind: Send + Sync {
     }
 }
 
+/// The problem with a date-time field that matches the schema's pattern but names
+/// no real instant (February 30th, hour 25), if it has one.
+pub fn instant_rule(data: &Value, pointer: &str) -> Option<FieldProblem> {
+    let text = data.pointer(pointer)?.as_str()?;
+    let error = text.parse::<jiff::Timestamp>().err()?;
+    Some(FieldProblem {
+        pointer: pointer.to_owned(),
+        message: format!("`{text}` is not a real instant: {error}"),
+        label: "not an RFC 3339 date-time".to_owned(),
+        help: "write an RFC 3339 date-time with an offset, such as 2025-05-01T12:00:00Z".to_owned(),
+    })
+}
+
 /// An object's version, if its kind has one: the value at the version pointer.
 pub fn version_of(kind: &dyn Kind, data: &Value) -> Option<String> {
     let value = data.pointer(kind.version_pointer()?)?;

@@ -180,18 +180,9 @@ impl Kind for VersionSets {
     }
 
     fn rules(&self, data: &Value) -> Vec<FieldProblem> {
-        let mut problems = Vec::new();
-        if let Some(text) = data.pointer("/created_at").and_then(Value::as_str)
-            && let Err(error) = text.parse::<jiff::Timestamp>()
-        {
-            problems.push(FieldProblem {
-                pointer: "/created_at".to_owned(),
-                message: format!("`{text}` is not a real instant: {error}"),
-                label: "not an RFC 3339 date-time".to_owned(),
-                help: "write an RFC 3339 date-time with an offset, such as 2025-05-01T12:00:00Z"
-                    .to_owned(),
-            });
-        }
+        let mut problems: Vec<FieldProblem> = super::instant_rule(data, "/created_at")
+            .into_iter()
+            .collect();
         let date_pointer = "/builds/worker/compatibility_date";
         if let Some(text) = data.pointer(date_pointer).and_then(Value::as_str)
             && let Err(error) = text.parse::<jiff::civil::Date>()
