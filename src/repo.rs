@@ -169,6 +169,10 @@ impl Git {
         // does not, and berth checks its objects' own content hashes. Reading a
         // promotion's few hundred trees and blobs is several times faster without.
         git2::opts::strict_hash_verification(false);
+        // Nor does berth read an object twice often enough for libgit2's object
+        // cache to pay: walking an environment's log of 10,000 commits is a fifth
+        // faster without it, and a promotion costs the same.
+        git2::opts::enable_caching(false);
         let Some(workdir) = repo.workdir() else {
             return Err(OpenError::Bare {
                 path: repo.path().to_owned(),

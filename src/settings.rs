@@ -237,6 +237,21 @@ impl Settings {
                 None => finding,
             }]
         })?;
+        // Compiling the schema costs milliseconds (its patterns build Unicode
+        // automata), more than the rest of a promotion. Settings that read as typed
+        // settings and meet every constraint the schema states need no schema run;
+        // anything else goes through it, for located findings.
+        if let Ok(file) = serde_json::from_value::<SettingsFile>(data.clone())
+            && conforms(&file)
+        {
+            let mut findings = Vec::new();
+            let checks = Rules { text: &text }.check(&file, &mut findings);
+            return if findings.is_empty() {
+                Ok(Settings { file, text, checks })
+            } else {
+                Err(findings)
+            };
+        }
         let mut findings = schema::check_described(
             validator(),
             Some(settings_schema()),
@@ -339,6 +354,79 @@ fn settings_schema() -> &'static Value {
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| schema::compile_builtin(settings_schema()))
+}
+
+/// Whether typed settings meet the constraints the schema puts on values beyond
+/// their types (patterns, ranges, unique items): the same answer as the schema, as
+/// the tests check, without compiling it.
+fn conforms(file: &SettingsFile) -> bool {
+    let repo = &file.repo;
+    let prefix_ok = repo
+        .env_ref_prefix
+        .strip_prefix("refs/")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .is_some_and(|middle| !middle.is_empty() && !middle.contains('\n'));
+    let domain_ok = repo.preview_domain.as_deref().is_none_or(|domain| {
+        let labels: Vec<&str> = domain.split('.').collect();
+        labels.len() >= 2
+            && labels.iter().all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+    });
+    let from_unique = file.environments.values().all(|environment| {
+        let unique: BTreeSet<&String> = environment.from.iter().collect();
+        unique.len() == environment.from.len()
+    });
+    let stores_ok = file.stores.values().all(|store| {
+        store.schema.as_deref().is_none_or(schema_path_conforms)
+            && store.partition.as_deref().is_none_or(pointer_conforms)
+            && store.version.as_deref().is_none_or(pointer_conforms)
+    });
+    let fail_closed_ok = file
+        .configs
+        .fail_closed
+        .iter()
+        .all(|name| names::check(name).is_ok());
+    prefix_ok
+        && domain_ok
+        && repo.max_object_bytes >= 1
+        && from_unique
+        && stores_ok
+        && fail_closed_ok
+}
+
+/// `^[^/\\].*\.json$`: a first character that is not a slash, then no line break
+/// before a final `.json`.
+fn schema_path_conforms(path: &str) -> bool {
+    let mut chars = path.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    first != '/'
+        && first != '\\'
+        && chars
+            .as_str()
+            .strip_suffix(".json")
+            .is_some_and(|middle| !middle.contains('\n'))
+}
+
+/// `^(/([^/~]|~[01])+)+$`: a JSON pointer with no empty segment.
+fn pointer_conforms(pointer: &str) -> bool {
+    let Some(rest) = pointer.strip_prefix('/') else {
+        return false;
+    };
+    rest.split('/').all(|segment| {
+        !segment.is_empty()
+            && segment
+                .split('~')
+                .skip(1)
+                .all(|after| after.starts_with('0') || after.starts_with('1'))
+    })
 }
 
 /// Removes an object member named by a JSON pointer.
@@ -774,5 +862,115 @@ mod tests {
         );
         let settings = Settings::parse("[checks]\ndangling-ref = \"off\"\n").unwrap();
         assert_eq!(settings.severity(Code::DanglingRef), None);
+    }
+
+    /// The fast path skips the schema only when the schema would pass too: for
+    /// every constrained value, both say the same.
+    #[test]
+    fn conforms_agrees_with_the_schema() {
+        let long = "a".repeat(129);
+        let values: Vec<(&str, Vec<String>)> = vec![
+            (
+                "[repo]\nenv_ref_prefix = ",
+                [
+                    "refs/heads/env/",
+                    "refs/x/",
+                    "refs//",
+                    "refs/",
+                    "heads/env/",
+                    "refs/a",
+                    "refs/a\nb/",
+                    "refs/a\n/",
+                    "refs/é/",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+            (
+                "[repo]\npreview_domain = ",
+                [
+                    "preview.example.com",
+                    "a.b",
+                    "example",
+                    "-a.b",
+                    "a-.b",
+                    "a..b",
+                    "A.b",
+                    "a.b.",
+                    ".a.b",
+                    "a_b.c",
+                    "a.b\n",
+                    "x1-2.y3",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+            (
+                "[stores.things]\npartition = \"/slug\"\nschema = ",
+                [
+                    "schemas/t.schema.json",
+                    "x.json",
+                    ".json",
+                    "/abs.json",
+                    "\\a.json",
+                    "a.jsonx",
+                    "a\nb.json",
+                    "\na.json",
+                    "é.json",
+                    "a.JSON",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+            (
+                "[stores.things]\nschema = \"t.json\"\npartition = ",
+                [
+                    "/slug", "/a/b", "/a~0b", "/a~1", "", "/", "//a", "/a/", "a", "/a~", "/a~2",
+                    "/~01", "/a\nb", "/é",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+            (
+                "[configs]\nfail_closed = ",
+                [
+                    "pricing",
+                    "a..b",
+                    "Pricing",
+                    "-a",
+                    "a.b_c-d",
+                    long.as_str(),
+                    "",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+        ];
+        let mut texts: Vec<String> = Vec::new();
+        for (head, cases) in &values {
+            for value in cases {
+                let quoted = toml::Value::String(value.clone()).to_string();
+                if head.contains("fail_closed") {
+                    texts.push(format!("{head}[{quoted}]\n"));
+                } else {
+                    texts.push(format!("{head}{quoted}\n"));
+                }
+            }
+        }
+        for bytes in ["0", "1", "8388608"] {
+            texts.push(format!("[repo]\nmax_object_bytes = {bytes}\n"));
+        }
+        for from in ["[\"dev\"]", "[\"dev\", \"dev\"]", "[\"dev\", \"qa\"]", "[]"] {
+            texts.push(format!(
+                "[environments.dev]\n[environments.qa]\n[environments.prod]\nfrom = {from}\n"
+            ));
+        }
+        for text in &texts {
+            let data = document::parse_text(text, Format::Toml).unwrap();
+            let by_schema = validator().is_valid(&data);
+            let by_types =
+                serde_json::from_value::<SettingsFile>(data).is_ok_and(|file| conforms(&file));
+            assert_eq!(by_types, by_schema, "{text:?}");
+        }
     }
 }

@@ -139,28 +139,6 @@ impl<'a> Finder<'a> {
         Ok(found)
     }
 
-    /// The paths of an object's closure (see [`Finder::closure`]), without parsing
-    /// objects whose bytes cannot hold an in-repo reference: no `<held store>/` and
-    /// no escape sequence that could spell one.
-    pub fn closure_paths(&self, kinds: &Kinds, root: Located) -> Result<Vec<String>, GitError> {
-        let bytes = self.git.blob(root.blob)?;
-        let may_refer = bytes.contains(&b'\\')
-            || kinds.held_names().iter().any(|store| {
-                let marker = format!("{store}/");
-                bytes
-                    .windows(marker.len())
-                    .any(|window| window == marker.as_bytes())
-            });
-        if !may_refer {
-            return Ok(vec![root.path.path()]);
-        }
-        Ok(self
-            .closure(kinds, root)?
-            .into_iter()
-            .map(|located| located.path.path())
-            .collect())
-    }
-
     /// An object's data, or `None` if it does not parse (the check reports why).
     pub fn data(&self, located: &Located) -> Result<Option<Value>, GitError> {
         let bytes = self.git.blob(located.blob)?;

@@ -346,6 +346,7 @@ pub fn promote(
     if let Some(from) = request.from {
         section(&workspace.settings, from)?;
     }
+    workspace.kinds.prepare_promotable();
     let tags = check_tags(request.tags)?;
     if request.targets.is_empty() && !request.all {
         return Err(PromoteError::NothingNamed);
@@ -385,6 +386,7 @@ pub fn rollback(
     let git = &workspace.git;
     let target = section(&workspace.settings, environment)?;
     names::check(package).map_err(PromoteError::BadPackage)?;
+    workspace.kinds.prepare_promotable();
     git.require_identity()?;
     let refname = workspace.settings.env_ref(environment);
     let tip = git.ref_target(&refname)?;
@@ -989,8 +991,9 @@ fn land(
         });
     }
     let mut tip = tip;
+    let mut current = base.clone();
     for attempt in 0..ATTEMPTS {
-        let built = build(workspace, environment, refname, plans, tip)?;
+        let built = build(workspace, environment, plans, tip, &current)?;
         let outcome = |built: Built, new_tip: Option<Oid>| PromoteOutcome {
             environment: environment.to_owned(),
             refname: refname.to_owned(),
@@ -1035,6 +1038,7 @@ fn land(
                 }
                 backoff(attempt);
                 tip = moved;
+                current = now;
             }
             Err(error) => return Err(error.into()),
         }
@@ -1054,20 +1058,20 @@ fn backoff(attempt: u32) {
     std::thread::sleep(Duration::from_millis(millis));
 }
 
+/// Writes one commit per plan on top of `tip`, whose state is `state`.
 fn build(
     workspace: &Workspace,
     environment: &str,
-    refname: &str,
     plans: &[Plan],
     tip: Option<Oid>,
+    state: &State,
 ) -> Result<Built, PromoteError> {
     let git = &workspace.git;
     let kinds = &workspace.kinds;
     let (mut head, mut tree, mut state, opened) = match tip {
         Some(id) => {
             let info = git.commit(id)?;
-            let state = read_state(git, refname, &info)?;
-            (id, info.tree, state, false)
+            (id, info.tree, state.clone(), false)
         }
         None => {
             let empty = git.write_blob(b"")?;
@@ -1122,11 +1126,18 @@ fn build(
                 changes.push(TreeChange::Remove { path });
             }
         }
+        let mut references: Vec<String> = incoming
+            .iter()
+            .skip(1)
+            .map(|located| located.path.object_ref().to_string())
+            .collect();
+        references.sort();
         state.packages.insert(
             plan.package.clone(),
             Entry {
                 object: object.clone(),
                 tags: plan.tags.clone(),
+                references,
             },
         );
         changes.push(TreeChange::Upsert {
@@ -1176,7 +1187,9 @@ fn build(
 }
 
 /// The files of a package's previous object (and what it referenced) that no
-/// entry holds once the package has its new object.
+/// entry holds once the package has its new object. What the other entries hold is
+/// read from their state entries (object and references), not from their objects,
+/// so the cost does not grow with the number of packages held.
 fn released(
     workspace: &Workspace,
     tree: Oid,
@@ -1192,28 +1205,18 @@ fn released(
     let Some(located) = here.locate(&old, Some(package))? else {
         return Ok(Vec::new());
     };
-    let mut candidates: Vec<String> = here
-        .closure_paths(&workspace.kinds, located)?
-        .into_iter()
-        .filter(|path| !incoming.contains(path))
+    let kept: HashSet<&str> = state
+        .packages
+        .iter()
+        .filter(|(other, _)| other.as_str() != package)
+        .flat_map(|(_, entry)| std::iter::once(&entry.object).chain(&entry.references))
+        .map(String::as_str)
         .collect();
-    for (other, entry) in &state.packages {
-        if candidates.is_empty() {
-            break;
-        }
-        if other == package {
-            continue;
-        }
-        let Ok(object) = entry.object.parse::<ObjectRef>() else {
-            continue;
-        };
-        if let Some(located) = here.locate(&object, Some(other))? {
-            let kept: HashSet<String> = here
-                .closure_paths(&workspace.kinds, located)?
-                .into_iter()
-                .collect();
-            candidates.retain(|path| !kept.contains(path));
-        }
-    }
-    Ok(candidates)
+    Ok(here
+        .closure(&workspace.kinds, located)?
+        .into_iter()
+        .filter(|located| !kept.contains(located.path.object_ref().to_string().as_str()))
+        .map(|located| located.path.path())
+        .filter(|path| !incoming.contains(path))
+        .collect())
 }

@@ -29,6 +29,12 @@ pub struct Entry {
     /// Its tags here: `pkg:<package>`, `env:<environment>` and any given with `--tag`.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The in-repo objects the object references, directly or through others, as
+    /// `<store>/<hash>`: the tree keeps them for as long as an entry names them, and
+    /// a promotion reads this list rather than every other entry's object to know
+    /// what it may remove. Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }
 
 /// A state.toml that is not a berth state.
@@ -58,13 +64,17 @@ impl State {
                     span: at(),
                 });
             }
-            if let Err(message) = entry.object.parse::<ObjectRef>() {
-                return Err(StateProblem {
-                    message: format!("package `{package}`: object {message}"),
-                    span: text
-                        .find(entry.object.as_str())
-                        .map(|start| start..start + entry.object.len()),
-                });
+            for (field, object) in std::iter::once(("object", &entry.object))
+                .chain(entry.references.iter().map(|object| ("reference", object)))
+            {
+                if let Err(message) = object.parse::<ObjectRef>() {
+                    return Err(StateProblem {
+                        message: format!("package `{package}`: {field} {message}"),
+                        span: text
+                            .find(object.as_str())
+                            .map(|start| start..start + object.len()),
+                    });
+                }
             }
         }
         Ok(state)
@@ -76,32 +86,30 @@ impl State {
             return String::new();
         }
         // Written by hand, so the layout is the one DESIGN.md shows whatever the
-        // serializer's defaults; keys and strings are escaped by toml.
-        let mut text = String::new();
+        // serializer's defaults.
+        let mut text = String::with_capacity(self.packages.len() * 160);
         for (package, entry) in &self.packages {
             if !text.is_empty() {
                 text.push('\n');
             }
-            let key = toml::Value::String(package.clone()).to_string();
-            let key = if package
+            let bare = package
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                package.clone()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            text.push_str("[packages.");
+            if bare {
+                text.push_str(package);
             } else {
-                key
-            };
-            text.push_str(&format!("[packages.{key}]\n"));
-            text.push_str(&format!(
-                "object = {}\n",
-                toml::Value::String(entry.object.clone())
-            ));
-            let tags: Vec<String> = entry
-                .tags
-                .iter()
-                .map(|tag| toml::Value::String(tag.clone()).to_string())
-                .collect();
-            text.push_str(&format!("tags = [{}]\n", tags.join(", ")));
+                push_string(&mut text, package);
+            }
+            text.push_str("]\nobject = ");
+            push_string(&mut text, &entry.object);
+            text.push_str("\ntags = ");
+            push_list(&mut text, &entry.tags);
+            if !entry.references.is_empty() {
+                text.push_str("\nreferences = ");
+                push_list(&mut text, &entry.references);
+            }
+            text.push('\n');
         }
         text
     }
@@ -112,6 +120,33 @@ impl State {
             .get(package)
             .and_then(|entry| entry.object.parse().ok())
     }
+}
+
+/// A basic string: quoted as is when nothing in it needs escaping (names, object
+/// references and tags always), else escaped by toml.
+fn push_string(text: &mut String, value: &str) {
+    if value
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        text.push('"');
+        text.push_str(value);
+        text.push('"');
+    } else {
+        text.push_str(&toml::Value::String(value.to_owned()).to_string());
+    }
+}
+
+/// A list of strings on one line.
+fn push_list(text: &mut String, items: &[String]) {
+    text.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        push_string(text, item);
+    }
+    text.push(']');
 }
 
 #[cfg(test)]
@@ -125,12 +160,16 @@ mod tests {
         let mut state = State::default();
         assert_eq!(state.to_toml(), "");
         assert_eq!(State::parse("").unwrap(), state);
-        for package in ["search", "search.v2"] {
+        for (package, references) in [
+            ("search", vec![]),
+            ("search.v2", vec![format!("version-sets/{HASH}")]),
+        ] {
             state.packages.insert(
                 package.to_owned(),
                 Entry {
                     object: format!("version-sets/{HASH}"),
                     tags: vec!["env:dev".to_owned(), format!("pkg:{package}")],
+                    references,
                 },
             );
         }
@@ -139,19 +178,42 @@ mod tests {
             text,
             format!(
                 "[packages.search]\nobject = \"version-sets/{HASH}\"\ntags = [\"env:dev\", \"pkg:search\"]\n\n\
-                 [packages.\"search.v2\"]\nobject = \"version-sets/{HASH}\"\ntags = [\"env:dev\", \"pkg:search.v2\"]\n"
+                 [packages.\"search.v2\"]\nobject = \"version-sets/{HASH}\"\ntags = [\"env:dev\", \"pkg:search.v2\"]\n\
+                 references = [\"version-sets/{HASH}\"]\n"
             )
         );
         assert_eq!(State::parse(&text).unwrap(), state);
     }
 
     #[test]
+    fn strings_that_need_escaping_round_trip() {
+        let mut state = State::default();
+        state.packages.insert(
+            "search".to_owned(),
+            Entry {
+                object: format!("version-sets/{HASH}"),
+                tags: vec![
+                    "say:\"hi\"".to_owned(),
+                    "path:a\\b".to_owned(),
+                    "é\t".to_owned(),
+                ],
+                references: Vec::new(),
+            },
+        );
+        assert_eq!(State::parse(&state.to_toml()).unwrap(), state);
+    }
+
+    #[test]
     fn refuses_what_is_not_a_state() {
+        let bad_reference = format!(
+            "[packages.search]\nobject = \"version-sets/{HASH}\"\nreferences = [\"nope\"]\n"
+        );
         let cases = [
             "[packages.search]\nobject = 1\n",
             "[packages.search]\nobject = \"version-sets/abc\"\n",
             "[packages.Search]\nobject = \"version-sets/abc\"\n",
             "[packages.search]\nobject = \"x\"\nextra = true\n",
+            bad_reference.as_str(),
             "[other]\n",
         ];
         for text in cases {

@@ -180,6 +180,31 @@ impl Kinds {
         }
     }
 
+    /// Starts compiling the schemas of the promotable kinds on another thread.
+    ///
+    /// The first schema a process compiles costs milliseconds (the JSON Schema
+    /// library first builds its meta-schema's validator), the largest fixed cost of
+    /// a promotion; the environment's log can be read meanwhile. Whoever needs a
+    /// validator first waits for it; if no thread can be started, the guard
+    /// compiles it as before.
+    pub fn prepare_promotable(&self) {
+        let kinds: Vec<Arc<dyn Kind>> = self
+            .stores
+            .values()
+            .filter_map(|def| match def {
+                StoreDef::Held(kind) if kind.promotable() => Some(Arc::clone(kind)),
+                _ => None,
+            })
+            .collect();
+        let _detached = std::thread::Builder::new()
+            .name("berth-schemas".to_owned())
+            .spawn(move || {
+                for kind in kinds {
+                    kind.validator();
+                }
+            });
+    }
+
     /// The names of the stores whose objects the repository holds.
     pub fn held_names(&self) -> Vec<String> {
         self.stores

@@ -1181,6 +1181,19 @@ fn a_promotion_pins_the_objects_it_references_and_drops_what_nothing_holds() {
 
     repo.ok(&["promote", &billing1.object, &search1.object, "--to", "dev"]);
     assert_eq!(files(&repo), sorted(&[&billing1, &search1, &shared]));
+    // Each entry lists what it references, so that a later promotion knows what
+    // the others keep without reading their objects.
+    let state = repo.commit(&repo.env_tip("dev").unwrap()).state.unwrap();
+    assert_eq!(
+        state,
+        format!(
+            "[packages.billing]\nobject = \"{}\"\ntags = [\"env:dev\", \"pkg:billing\"]\n\
+             references = [\"{}\"]\n\n\
+             [packages.search]\nobject = \"{}\"\ntags = [\"env:dev\", \"pkg:search\"]\n\
+             references = [\"{}\"]\n",
+            billing1.object, shared.object, search1.object, shared.object
+        )
+    );
     // billing moves to its own manifest; search still needs the shared one.
     repo.ok(&["promote", &billing2.object, "--to", "dev"]);
     assert_eq!(files(&repo), sorted(&[&billing2, &search1, &shared, &own]));
