@@ -202,6 +202,7 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::InvalidObject { .. }
         | PromoteError::PromotionPath { .. }
         | PromoteError::NotReady { .. }
+        | PromoteError::UnsignedPromotion { .. }
         | PromoteError::ArtifactDeleted { .. }
         | PromoteError::NoPrevious { .. } => INVALID,
         PromoteError::Conflict { .. } | PromoteError::Contended { .. } => CONFLICT,

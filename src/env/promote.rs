@@ -179,6 +179,18 @@ pub enum PromoteError {
         #[help]
         help: String,
     },
+    /// `require_signed`: berth does not sign the commits it writes.
+    #[error("{environment} requires signed promotion commits, and berth does not sign commits yet")]
+    #[diagnostic(
+        code("berth::unsigned-promotion"),
+        help(
+            "set `require_signed = false` for {environment} in berth.toml, or make and sign the commit with git (`git commit-tree -S`); berth writes nothing it cannot sign into such an environment"
+        )
+    )]
+    UnsignedPromotion {
+        /// The environment.
+        environment: String,
+    },
     /// `require_ready`: the object is not ready.
     #[error("`{object}` is {status}, not ready: {environment} requires a `ready` event")]
     #[diagnostic(
@@ -346,6 +358,7 @@ pub fn promote(
     if let Some(from) = request.from {
         section(&workspace.settings, from)?;
     }
+    refuse_unsigned(request.to, target)?;
     workspace.kinds.prepare_promotable();
     let tags = check_tags(request.tags)?;
     if request.targets.is_empty() && !request.all {
@@ -386,6 +399,7 @@ pub fn rollback(
     let git = &workspace.git;
     let target = section(&workspace.settings, environment)?;
     names::check(package).map_err(PromoteError::BadPackage)?;
+    refuse_unsigned(environment, target)?;
     workspace.kinds.prepare_promotable();
     git.require_identity()?;
     let refname = workspace.settings.env_ref(environment);
@@ -454,6 +468,17 @@ pub fn rollback(
         tip,
         &base,
     )
+}
+
+/// An environment that accepts only signed commits gets none from berth, which
+/// cannot sign them (DESIGN.md section 8 is not built).
+fn refuse_unsigned(environment: &str, target: &EnvironmentSection) -> Result<(), PromoteError> {
+    if target.require_signed {
+        return Err(PromoteError::UnsignedPromotion {
+            environment: environment.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn not_an_env_commit(refname: &str, commit: &EnvCommit) -> PromoteError {

@@ -1216,3 +1216,38 @@ fn a_promotion_pins_the_objects_it_references_and_drops_what_nothing_holds() {
         "its reference resolves in dev"
     );
 }
+
+#[test]
+fn an_environment_that_requires_signatures_gets_no_unsigned_commit() {
+    let repo = Repo::init();
+    let [one, two] = [1, 2].map(|n| repo.put_version_set("billing", n));
+    repo.ok(&["promote", &one.object, "--to", "dev"]);
+    repo.ok(&["promote", &two.object, "--to", "dev"]);
+    let settings = repo.read("berth.toml").replace(
+        "[environments.dev]\n",
+        "[environments.dev]\nrequire_signed = true\n",
+    );
+    assert_ne!(settings, repo.read("berth.toml"));
+    repo.write("berth.toml", &settings);
+    repo.git_commit_all("dev accepts only signed commits");
+    let three = repo.put_version_set("billing", 3);
+    let report = refused(
+        &repo,
+        &["promote", &three.object, "--to", "dev"],
+        1,
+        "berth::unsigned-promotion",
+    );
+    assert!(
+        report["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("require_signed = false"),
+        "{report:#}"
+    );
+    refused(
+        &repo,
+        &["rollback", "billing", "--env", "dev"],
+        1,
+        "berth::unsigned-promotion",
+    );
+}
