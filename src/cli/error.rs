@@ -118,6 +118,10 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Repo(#[from] repo::OpenError),
+    /// A revision or the index could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Files(#[from] repo::FilesError),
 }
 
 impl CliError {
@@ -145,7 +149,11 @@ impl CliError {
             CliError::Validate(_) => CANNOT_RUN,
             CliError::DemoDirNotEmpty { .. } => USAGE,
             CliError::DemoStep { .. } => INVALID,
-            CliError::Io { .. } | CliError::Git(_) | CliError::Repo(_) => CANNOT_RUN,
+            CliError::Files(repo::FilesError::BadRevision(_)) => USAGE,
+            CliError::Io { .. }
+            | CliError::Git(_)
+            | CliError::Repo(_)
+            | CliError::Files(repo::FilesError::Git(_)) => CANNOT_RUN,
         }
     }
 

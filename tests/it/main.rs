@@ -19,4 +19,5 @@ mod put;
 mod reports;
 mod schemas;
 mod show;
+mod sources;
 mod validate;

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, FileMode, ObjectType, Repository, RepositoryInitOptions, Signature, Time};
 
+mod files;
+
+pub use files::{BadRevision, FilesError, GitFiles};
 /// A git object id: a commit, tree or blob.
 pub use git2::Oid;
 
