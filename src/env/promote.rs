@@ -1213,8 +1213,8 @@ fn build(
 
 /// The files of a package's previous object (and what it referenced) that no
 /// entry holds once the package has its new object. What the other entries hold is
-/// read from their state entries (object and references), not from their objects,
-/// so the cost does not grow with the number of packages held.
+/// read from their state entries (object and references): no other entry's object
+/// is read.
 fn released(
     workspace: &Workspace,
     tree: Oid,

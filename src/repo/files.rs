@@ -44,8 +44,6 @@ pub enum FilesError {
 pub struct GitFiles {
     /// "revision <rev> (<short id>)" or "index".
     name: String,
-    /// The commit whose tree this is; `None` for the index.
-    commit: Option<Oid>,
     /// Where to open more handles on the repository: libgit2 handles cannot be
     /// shared between threads, so each reading thread takes one from the pool.
     git_dir: PathBuf,
@@ -88,12 +86,8 @@ impl Git {
             TreeWalkResult::Ok
         })
         .context(|| format!("listing the tree of {revision}"))?;
-        let id = commit.id();
-        Ok(self.git_files(
-            format!("revision {revision} ({})", &id.to_string()[..12]),
-            Some(id),
-            files,
-        ))
+        let id = commit.id().to_string();
+        Ok(self.git_files(format!("revision {revision} ({})", &id[..12]), files))
     }
 
     /// The files of the index: exactly what `git commit` would commit.
@@ -107,18 +101,12 @@ impl Git {
             let path = String::from_utf8_lossy(&entry.path).into_owned();
             files.insert(path, (entry.id, index_kind(&entry)));
         }
-        Ok(self.git_files("index".to_owned(), None, files))
+        Ok(self.git_files("index".to_owned(), files))
     }
 
-    fn git_files(
-        &self,
-        name: String,
-        commit: Option<Oid>,
-        files: BTreeMap<String, (Oid, EntryKind)>,
-    ) -> GitFiles {
+    fn git_files(&self, name: String, files: BTreeMap<String, (Oid, EntryKind)>) -> GitFiles {
         GitFiles {
             name,
-            commit,
             git_dir: self.repo.path().to_owned(),
             files,
             pool: Mutex::new(Vec::new()),
@@ -146,11 +134,6 @@ fn index_kind(entry: &IndexEntry) -> EntryKind {
 }
 
 impl GitFiles {
-    /// The commit read, for a revision.
-    pub fn commit(&self) -> Option<Oid> {
-        self.commit
-    }
-
     fn error(&self, path: &str, error: git2::Error) -> SourceError {
         SourceError {
             path: path.to_owned(),
