@@ -365,21 +365,44 @@ impl Repo {
     /// Writes `data` to a file outside `objects/`, then `berth put <store> FILE
     /// --commit` (onto HEAD's branch); the object must be new.
     pub fn put_object(&self, store: &str, data: &Value) -> Put {
-        let file = format!("input/{}.json", independent_hash(data));
-        self.write_json(&file, data);
-        let outcome = self.ok(&["put", store, &file, "--commit"]);
-        let object = &outcome["objects"][0];
-        assert_eq!(object["created"], true, "{outcome:#}");
-        let text = |key: &str| object[key].as_str().unwrap().to_owned();
-        let path = text("path");
-        Put {
-            blob: self.blob_at("HEAD", &path).unwrap(),
-            object: text("object"),
-            hash: text("hash"),
-            partition: text("partition"),
-            commit: outcome["commit"].as_str().unwrap().to_owned(),
-            path,
-        }
+        self.put_objects(store, std::slice::from_ref(data))
+            .remove(0)
+    }
+
+    /// Writes each of `data` to a file outside `objects/`, then puts them all with
+    /// one `berth put <store> FILE... --commit`, in the order given; all must be new.
+    pub fn put_objects(&self, store: &str, data: &[Value]) -> Vec<Put> {
+        let files: Vec<String> = data
+            .iter()
+            .map(|data| {
+                let file = format!("input/{}.json", independent_hash(data));
+                self.write_json(&file, data);
+                file
+            })
+            .collect();
+        let mut args = vec!["put", store];
+        args.extend(files.iter().map(String::as_str));
+        args.push("--commit");
+        let outcome = self.ok(&args);
+        let commit = outcome["commit"].as_str().unwrap();
+        let objects = outcome["objects"].as_array().unwrap();
+        assert_eq!(objects.len(), data.len());
+        objects
+            .iter()
+            .map(|object| {
+                assert_eq!(object["created"], true, "{outcome:#}");
+                let text = |key: &str| object[key].as_str().unwrap().to_owned();
+                let path = text("path");
+                Put {
+                    blob: self.blob_at("HEAD", &path).unwrap(),
+                    object: text("object"),
+                    hash: text("hash"),
+                    partition: text("partition"),
+                    commit: commit.to_owned(),
+                    path,
+                }
+            })
+            .collect()
     }
 
     /// Records a lifecycle event about an object on the catalog.
@@ -570,38 +593,11 @@ impl Repo {
     /// Puts version sets of `(package, n)` (see [`version_set`]) with one `berth
     /// put --commit`, in the order given; all must be new.
     pub fn put_version_sets(&self, sets: &[(&str, u32)]) -> Vec<Put> {
-        let files: Vec<String> = sets
+        let data: Vec<Value> = sets
             .iter()
-            .map(|(package, n)| {
-                let data = version_set(package, *n);
-                let file = format!("input/{}.json", independent_hash(&data));
-                self.write_json(&file, &data);
-                file
-            })
+            .map(|(package, n)| version_set(package, *n))
             .collect();
-        let mut args = vec!["put", "version-sets"];
-        args.extend(files.iter().map(String::as_str));
-        args.push("--commit");
-        let outcome = self.ok(&args);
-        let commit = outcome["commit"].as_str().unwrap();
-        let objects = outcome["objects"].as_array().unwrap();
-        assert_eq!(objects.len(), sets.len());
-        objects
-            .iter()
-            .map(|object| {
-                assert_eq!(object["created"], true, "{outcome:#}");
-                let text = |key: &str| object[key].as_str().unwrap().to_owned();
-                let path = text("path");
-                Put {
-                    blob: self.blob_at("HEAD", &path).unwrap(),
-                    object: text("object"),
-                    hash: text("hash"),
-                    partition: text("partition"),
-                    commit: commit.to_owned(),
-                    path,
-                }
-            })
-            .collect()
+        self.put_objects("version-sets", &data)
     }
 }
 
