@@ -68,19 +68,10 @@ impl Git {
             .context(|| format!("reading the tree of {revision}"))?;
         let mut files = BTreeMap::new();
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-            let kind = match (entry.kind(), entry.filemode()) {
-                (Some(ObjectType::Tree), _) => return TreeWalkResult::Ok,
-                (Some(ObjectType::Blob), mode)
-                    if mode == i32::from(FileMode::Blob)
-                        || mode == i32::from(FileMode::BlobExecutable) =>
-                {
-                    EntryKind::File
-                }
-                (Some(ObjectType::Blob), mode) if mode == i32::from(FileMode::Link) => {
-                    EntryKind::Symlink
-                }
-                _ => EntryKind::Other,
-            };
+            if entry.kind() == Some(ObjectType::Tree) {
+                return TreeWalkResult::Ok;
+            }
+            let kind = mode_kind(entry.filemode());
             let name = String::from_utf8_lossy(entry.name_bytes());
             files.insert(format!("{dir}{name}"), (entry.id(), kind));
             TreeWalkResult::Ok
@@ -122,14 +113,18 @@ fn index_kind(entry: &IndexEntry) -> EntryKind {
     if stage != 0 {
         return EntryKind::Other;
     }
-    match entry.mode {
-        mode if mode == u32::from(FileMode::Blob)
-            || mode == u32::from(FileMode::BlobExecutable) =>
-        {
-            EntryKind::File
-        }
-        mode if mode == u32::from(FileMode::Link) => EntryKind::Symlink,
-        _ => EntryKind::Other,
+    mode_kind(i32::try_from(entry.mode).unwrap_or(0))
+}
+
+/// What a non-directory entry of a tree or the index is, by its git file mode: a
+/// regular or executable file, a symlink, or (a submodule) something else.
+pub(super) fn mode_kind(mode: i32) -> EntryKind {
+    if mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable) {
+        EntryKind::File
+    } else if mode == i32::from(FileMode::Link) {
+        EntryKind::Symlink
+    } else {
+        EntryKind::Other
     }
 }
 

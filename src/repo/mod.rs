@@ -8,6 +8,8 @@ use git2::{ErrorCode, FileMode, ObjectType, Repository, RepositoryInitOptions, S
 mod files;
 
 pub use files::{BadRevision, FilesError, GitFiles};
+
+use crate::source::EntryKind;
 /// A git object id: a commit, tree or blob.
 pub use git2::Oid;
 
@@ -237,16 +239,7 @@ impl Git {
             Some(commit) => commit
                 .tree()
                 .context(|| "reading the tip's tree".to_owned())?,
-            None => {
-                let empty = self
-                    .repo
-                    .treebuilder(None)
-                    .and_then(|builder| builder.write())
-                    .context(|| "writing the empty tree".to_owned())?;
-                self.repo
-                    .find_tree(empty)
-                    .context(|| "reading the empty tree".to_owned())?
-            }
+            None => self.empty_tree()?,
         };
         let mut update = git2::build::TreeUpdateBuilder::new();
         for file in files {
@@ -655,14 +648,7 @@ impl Git {
     pub fn update_tree(&self, base: Option<Oid>, changes: &[TreeChange]) -> Result<Oid, GitError> {
         let base = match base {
             Some(id) => self.find_tree(id)?,
-            None => {
-                let empty = self
-                    .repo
-                    .treebuilder(None)
-                    .and_then(|builder| builder.write())
-                    .context(|| "writing the empty tree".to_owned())?;
-                self.find_tree(empty)?
-            }
+            None => self.empty_tree()?,
         };
         let mut update = git2::build::TreeUpdateBuilder::new();
         for change in changes {
@@ -719,17 +705,25 @@ impl Git {
             .find_tree(id)
             .context(|| format!("reading tree {id}"))
     }
+
+    /// The empty tree, written if the repository lacks it.
+    fn empty_tree(&self) -> Result<git2::Tree<'_>, GitError> {
+        let empty = self
+            .repo
+            .treebuilder(None)
+            .and_then(|builder| builder.write())
+            .context(|| "writing the empty tree".to_owned())?;
+        self.find_tree(empty)
+    }
 }
 
 fn tree_entry(entry: &git2::TreeEntry<'_>) -> TreeEntry {
-    let kind = match (entry.kind(), entry.filemode()) {
-        (Some(ObjectType::Tree), _) => TreeEntryKind::Tree,
-        (Some(ObjectType::Blob), mode)
-            if mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable) =>
-        {
-            TreeEntryKind::File
-        }
-        _ => TreeEntryKind::Other,
+    let kind = if entry.kind() == Some(ObjectType::Tree) {
+        TreeEntryKind::Tree
+    } else if files::mode_kind(entry.filemode()) == EntryKind::File {
+        TreeEntryKind::File
+    } else {
+        TreeEntryKind::Other
     };
     TreeEntry {
         name: String::from_utf8_lossy(entry.name_bytes()).into_owned(),
