@@ -28,6 +28,26 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<Written> {
     result
 }
 
+/// Writes `bytes` to `path`, replacing what is there in one step: the file is
+/// written under a temporary name beside it and renamed into place.
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    let temporary = temporary_name(path);
+    let written = fs::File::create_new(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    let result = written.and_then(|()| fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    result
+}
+
 fn write_then_link(temporary: &Path, path: &Path, bytes: &[u8]) -> io::Result<Written> {
     let mut file = fs::OpenOptions::new()
         .write(true)
@@ -65,6 +85,17 @@ mod tests {
         assert_eq!(write_new(&path, b"second").unwrap(), Written::Existed);
         assert_eq!(fs::read(&path).unwrap(), b"first");
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("a/b")).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary files are left behind");
+    }
+
+    #[test]
+    fn replaces_whole_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out/report.sarif");
+        replace(&path, b"first").unwrap();
+        replace(&path, b"second").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join("out")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files are left behind");
     }
 }

@@ -1,8 +1,9 @@
 //! Where the validator and the commands read a repository's files from.
 //!
-//! One interface over every place berth reads: the working tree now; a revision and
-//! the index read straight from git objects plug in behind the same trait. Paths are
-//! relative to the repository root and always use `/`.
+//! One interface over every place berth reads: the working tree, and (in
+//! [`crate::repo`]) a revision or the index read straight from git objects, whole or
+//! as changes over a base. Paths are relative to the repository root and always
+//! use `/`.
 
 use std::fs;
 use std::io::{self, Read};
@@ -68,6 +69,34 @@ pub trait Source: Sync {
     /// Every file, symlink or other non-directory entry below `dir`, sorted by path;
     /// empty if `dir` does not exist.
     fn list(&self, dir: &str) -> Result<Vec<Entry>, SourceError>;
+
+    /// Whether a file, symlink or other non-directory entry is at `path`.
+    fn exists(&self, path: &str) -> Result<bool, SourceError>;
+
+    /// The names of the directories directly inside `dir`, sorted.
+    fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError>;
+}
+
+/// How a path differs from a base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Not in the base.
+    Added,
+    /// In the base with other content or another file mode.
+    Modified,
+    /// In the base, gone now.
+    Deleted,
+}
+
+/// A path that differs from a base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The path from the repository root.
+    pub path: String,
+    /// Added, modified or deleted.
+    pub kind: ChangeKind,
+    /// What the entry is now (what it was, for a deletion).
+    pub entry: EntryKind,
 }
 
 /// The files checked out in a working tree.
@@ -159,6 +188,35 @@ impl Source for WorkTree {
         // compare file names directory by directory.
         entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         Ok(entries)
+    }
+
+    fn exists(&self, path: &str) -> Result<bool, SourceError> {
+        match fs::symlink_metadata(self.path_of(path)) {
+            Ok(metadata) => Ok(!metadata.is_dir()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(error) => Err(self.error(path, error)),
+        }
+    }
+
+    fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError> {
+        let items = match fs::read_dir(self.path_of(dir)) {
+            Ok(items) => items,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(self.error(dir, error)),
+        };
+        let mut names = Vec::new();
+        for item in items {
+            let item = item.map_err(|error| self.error(dir, error))?;
+            let is_dir = item
+                .file_type()
+                .map_err(|error| self.error(dir, error))?
+                .is_dir();
+            if is_dir {
+                names.push(item.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort_unstable();
+        Ok(names)
     }
 }
 

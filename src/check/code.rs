@@ -78,6 +78,34 @@ codes! {
     DanglingRef = "dangling-ref", configurable: true,
         description: "A `<store>/<hash>` reference names an object that is not in the repository, or a store berth.toml does not declare.",
         help: "put the referenced object first, fix the hash, or declare the store in berth.toml (`external = true` for stores kept outside the repository)";
+    /// An object that exists on the base was changed.
+    ObjectModified = "object-modified", configurable: false,
+        description: "An object file that exists on the base revision was changed: objects are immutable once committed.",
+        help: "restore the file as the base has it (`git checkout <base> -- <file>`) and put the changed data as a new object with `berth put`";
+    /// An object that exists on the base was removed.
+    ObjectDeleted = "object-deleted", configurable: true,
+        description: "An object file that exists on the base revision was removed, so references, environments and history that name it may no longer resolve.",
+        help: "restore the file (`git checkout <base> -- <file>`); objects are kept for as long as anything may name them";
+    /// An environment names an object its tree does not hold.
+    EnvDangling = "env-dangling", configurable: false,
+        description: "An environment's state.toml names an object, or an object's reference, that the environment's own tree does not hold.",
+        help: "environment commits are written by `berth promote` and `berth rollback`, which copy every object they name; promote the package again to repair the environment";
+    /// An object file in an environment's tree does not hash to its name.
+    EnvHashMismatch = "env-hash-mismatch", configurable: false,
+        description: "An object file in an environment's tree is not the SHA-256 of its canonical data: it was edited in the environment.",
+        help: "promote the package again from its source environment, which writes the object as it was put";
+    /// An environment's state.toml cannot be read or disagrees with its objects.
+    EnvState = "env-state", configurable: false,
+        description: "An environment's state.toml cannot be read, or an entry's `references` is not the set of in-repo objects its object refers to.",
+        help: "environment commits are written by `berth promote` and `berth rollback`; find the last good one with `git reflog <ref>` and promote again from there";
+    /// An environment took an object by a path berth.toml does not allow.
+    PromotionPath = "promotion-path", configurable: true,
+        description: "An environment holds an object that did not come through the promotion path berth.toml sets for it (`from`), such as a commit made by hand that skips an environment.",
+        help: "revert the commit and promote through the environments berth.toml names (`berth promote <package>@<from> <env>`)";
+    /// An environment that requires signed commits holds an unsigned one.
+    UnsignedPromotion = "unsigned-promotion", configurable: true,
+        description: "An environment with `require_signed = true` holds an entry set by a commit that carries no signature.",
+        help: "revert the commit and promote again with a signing key configured, or drop `require_signed` for the environment";
 }
 
 impl Code {

@@ -5,21 +5,32 @@
 //! file and index every hash, then checks the objects in parallel: each is read,
 //! parsed, hashed and checked on its own, so memory stays flat in the number of
 //! objects.
+//!
+//! Given the changes from a base ([`validate_change`]), it checks the history rules
+//! (objects are immutable once on the base) and only the objects the change adds or
+//! alters, resolving their references by probing the tree rather than indexing it:
+//! the cost follows the change. A change that can affect everything (berth.toml, a
+//! store's schema, a deleted object others may name) is validated in full.
 
 pub mod code;
 pub mod finding;
 pub mod object;
+pub mod output;
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::canonical::ObjectHash;
+use crate::document::Format;
 use crate::kinds::{Kinds, StoreDef};
+use crate::settings::FILE as SETTINGS_FILE;
 use crate::settings::{LoadError, Settings};
-use crate::source::{Content, Entry, EntryKind, Source, SourceError};
+use crate::source::{Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError};
 use crate::store::{LayoutProblem, OBJECTS_DIR, ObjectIndex, ObjectPath};
 use code::Code;
 use finding::{Finding, plural};
@@ -74,6 +85,20 @@ impl Validation {
         }
     }
 
+    /// Adds findings made elsewhere (the environment checks), keeping the order.
+    pub fn add(&mut self, findings: Vec<Finding>) {
+        self.findings.extend(findings);
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+
+    /// Makes every warning an error (`--deny-warnings`).
+    pub fn deny_warnings(&mut self) {
+        for finding in &mut self.findings {
+            finding.severity = finding::Severity::Error;
+        }
+    }
+
     /// The number of error findings.
     pub fn errors(&self) -> usize {
         self.findings.iter().filter(|f| f.is_error()).count()
@@ -109,38 +134,244 @@ pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
     Ok(validation)
 }
 
-fn validate_unsorted(source: &dyn Source) -> Result<Validation, ValidateError> {
+/// Validates the repository a change leaves, given every path it changes from its
+/// base (`base` names the base in messages): the history rules, then the objects
+/// the change adds or alters, or everything when the change can affect everything.
+pub fn validate_change(
+    source: &dyn Source,
+    changes: &[Change],
+    base: &str,
+) -> Result<Validation, ValidateError> {
+    let started = Instant::now();
+    let history = history(changes, base);
+    let mut validation = match load_kinds(source)? {
+        Ok((settings, kinds)) => {
+            let mut validation = match changed_objects(&settings, changes) {
+                Some(scope) => check_scope(source, &settings, &kinds, &scope)?,
+                None => check_all(source, &settings, &kinds)?,
+            };
+            validation
+                .findings
+                .extend(apply_severities(&settings, history));
+            validation
+        }
+        Err(mut validation) => {
+            validation.findings.extend(history);
+            validation
+        }
+    };
+    validation
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    validation.elapsed = started.elapsed();
+    Ok(validation)
+}
+
+/// The history rules: an object on the base may be neither changed nor removed.
+pub fn history(changes: &[Change], base: &str) -> Vec<Finding> {
+    changes
+        .iter()
+        .filter(|change| ObjectPath::parse(&change.path).is_ok())
+        .filter_map(|change| match change.kind {
+            ChangeKind::Added => None,
+            ChangeKind::Modified => Some(Finding::new(
+                Code::ObjectModified,
+                &change.path,
+                format!("was changed; {base} has this object with other content"),
+            )),
+            ChangeKind::Deleted => Some(Finding::new(
+                Code::ObjectDeleted,
+                &change.path,
+                format!("was removed; {base} has this object"),
+            )),
+        })
+        .collect()
+}
+
+/// The object files a change adds or alters, or `None` when the change can affect
+/// every object: it touches berth.toml or a store's schema, or removes an object
+/// that others may refer to.
+fn changed_objects(settings: &Settings, changes: &[Change]) -> Option<Vec<Entry>> {
+    let schemas: Vec<&str> = settings
+        .stores()
+        .values()
+        .filter_map(|store| store.schema.as_deref())
+        .collect();
+    let prefix = format!("{OBJECTS_DIR}/");
+    let mut scope = Vec::new();
+    for change in changes {
+        if change.path == SETTINGS_FILE || schemas.contains(&change.path.as_str()) {
+            return None;
+        }
+        if !change.path.starts_with(&prefix) {
+            continue;
+        }
+        if change.kind == ChangeKind::Deleted {
+            return None;
+        }
+        scope.push(Entry {
+            path: change.path.clone(),
+            kind: change.entry,
+        });
+    }
+    Some(scope)
+}
+
+/// Checks the given object files only, references resolved by probing `source`.
+fn check_scope(
+    source: &dyn Source,
+    settings: &Settings,
+    kinds: &Kinds,
+    scope: &[Entry],
+) -> Result<Validation, ValidateError> {
+    let (placed, mut findings) = place(scope, kinds);
+    let checked: Result<Vec<Vec<Finding>>, SourceError> = placed
+        .par_iter()
+        .map(|(entry, path)| {
+            let probe = Probe::new(source, &path.partition);
+            let mut found = check_file(source, settings, kinds, &probe, &entry.path, path)?;
+            if let Some(twin) = probe.twin(path)? {
+                found.push(same_object(&entry.path, &twin));
+            }
+            probe.finish()?;
+            Ok(found)
+        })
+        .collect();
+    findings.extend(checked?.into_iter().flatten());
+    Ok(Validation {
+        findings: apply_severities(settings, findings),
+        files_checked: 1 + scope.len(),
+        elapsed: Duration::ZERO,
+    })
+}
+
+/// Resolves references by looking for the files in the source: in the referring
+/// object's own partition first, where references usually point, then in every
+/// partition of the store.
+struct Probe<'a> {
+    source: &'a dyn Source,
+    partition: &'a str,
+    error: Mutex<Option<SourceError>>,
+}
+
+impl<'a> Probe<'a> {
+    fn new(source: &'a dyn Source, partition: &'a str) -> Probe<'a> {
+        Probe {
+            source,
+            partition,
+            error: Mutex::new(None),
+        }
+    }
+
+    fn find(&self, store: &str, hash: &ObjectHash) -> Result<bool, SourceError> {
+        let dir = format!("{OBJECTS_DIR}/{store}");
+        let held_in = |partition: &str| -> Result<bool, SourceError> {
+            for format in [Format::Json, Format::Toml] {
+                let file = format!("{dir}/{partition}/{hash}.{}", format.extension());
+                if self.source.exists(&file)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        };
+        if held_in(self.partition)? {
+            return Ok(true);
+        }
+        for partition in self.source.dirs(&dir)? {
+            if partition != self.partition && held_in(&partition)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The same object in the other format, beside it: two files, one object.
+    fn twin(&self, path: &ObjectPath) -> Result<Option<String>, SourceError> {
+        let other = match path.format {
+            Format::Json => Format::Toml,
+            Format::Toml => Format::Json,
+        };
+        let twin = ObjectPath {
+            format: other,
+            ..path.clone()
+        }
+        .path();
+        Ok(self.source.exists(&twin)?.then_some(twin))
+    }
+
+    /// The first read error a lookup met, if any.
+    fn finish(self) -> Result<(), SourceError> {
+        match self.error.into_inner() {
+            Ok(Some(error)) => Err(error),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl object::Resolve for Probe<'_> {
+    fn contains(&self, store: &str, hash: &ObjectHash) -> bool {
+        match self.find(store, hash) {
+            Ok(found) => found,
+            Err(error) => {
+                if let Ok(mut first) = self.error.lock() {
+                    first.get_or_insert(error);
+                }
+                // Reported as the read error it is, not as a dangling reference.
+                true
+            }
+        }
+    }
+}
+
+/// Settings and kinds, or the validation that says why they cannot be had.
+type Loaded = Result<(Settings, Kinds), Validation>;
+
+/// Loads settings and kinds.
+fn load_kinds(source: &dyn Source) -> Result<Loaded, ValidateError> {
     let settings = match Settings::load(source) {
         Ok(settings) => settings,
         Err(LoadError::Invalid(findings)) => {
-            return Ok(Validation {
+            return Ok(Err(Validation {
                 findings,
                 files_checked: 1,
                 elapsed: Duration::ZERO,
-            });
+            }));
         }
         Err(error) => return Err(error.into()),
     };
-    let kinds = match Kinds::load(&settings, source) {
-        Ok(kinds) => kinds,
-        Err(LoadError::Invalid(findings)) => {
-            return Ok(Validation {
-                findings,
-                files_checked: 1 + settings.stores().len(),
-                elapsed: Duration::ZERO,
-            });
-        }
-        Err(error) => return Err(error.into()),
-    };
+    match Kinds::load(&settings, source) {
+        Ok(kinds) => Ok(Ok((settings, kinds))),
+        Err(LoadError::Invalid(findings)) => Ok(Err(Validation {
+            findings,
+            files_checked: 1 + settings.stores().len(),
+            elapsed: Duration::ZERO,
+        })),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn validate_unsorted(source: &dyn Source) -> Result<Validation, ValidateError> {
+    match load_kinds(source)? {
+        Ok((settings, kinds)) => check_all(source, &settings, &kinds),
+        Err(validation) => Ok(validation),
+    }
+}
+
+/// Checks every object.
+fn check_all(
+    source: &dyn Source,
+    settings: &Settings,
+    kinds: &Kinds,
+) -> Result<Validation, ValidateError> {
     let entries = source.list(OBJECTS_DIR)?;
-    let (placed, mut findings) = place(&entries, &kinds);
+    let (placed, mut findings) = place(&entries, kinds);
     let index = ObjectIndex::of_entries(&entries);
     let checked: Result<Vec<Vec<Finding>>, SourceError> = placed
         .par_iter()
-        .map(|(entry, path)| check_file(source, &settings, &kinds, &index, &entry.path, path))
+        .map(|(entry, path)| check_file(source, settings, kinds, &index, &entry.path, path))
         .collect();
     findings.extend(checked?.into_iter().flatten());
-    let findings = apply_severities(&settings, findings);
+    let findings = apply_severities(settings, findings);
     Ok(Validation {
         findings,
         files_checked: 1 + entries.len(),
@@ -209,19 +440,21 @@ fn place<'a>(entries: &'a [Entry], kinds: &Kinds) -> (Vec<(&'a Entry, ObjectPath
             Some(StoreDef::Held(_)) => {}
         }
         if let Some(first) = seen.insert((path.store.clone(), path.hash), file) {
-            findings.push(
-                Finding::new(
-                    Code::BadPath,
-                    file,
-                    format!("is the same object as `{first}`"),
-                )
-                .with_help("an object is stored once; remove this copy"),
-            );
+            findings.push(same_object(file, first));
             continue;
         }
         placed.push((entry, path));
     }
     (placed, findings)
+}
+
+fn same_object(file: &str, first: &str) -> Finding {
+    Finding::new(
+        Code::BadPath,
+        file,
+        format!("is the same object as `{first}`"),
+    )
+    .with_help("an object is stored once; remove this copy")
 }
 
 /// Checks one object file: size, parse, identity, partition and its kind's checks.

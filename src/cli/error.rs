@@ -72,6 +72,38 @@ pub enum CliError {
         help("ask what an environment held then: berth show <package>@<env> --at <time>")
     )]
     AtNeedsEnvironment,
+    /// A validator-only format given to another command.
+    #[error("`--format {format}` is a report format of `berth validate` and `berth check`")]
+    #[diagnostic(
+        code("berth::format-not-here"),
+        help("use `--format human` or `--format json` with this command")
+    )]
+    FormatNotHere {
+        /// The format given.
+        format: String,
+    },
+    /// `--format` and `--output` that do not pair up.
+    #[error("{message}")]
+    #[diagnostic(
+        code("berth::bad-outputs"),
+        help("give each report as `--format F --output FILE`; at most one format goes to stdout")
+    )]
+    BadOutputs {
+        /// What does not pair.
+        message: String,
+    },
+    /// A pre-commit hook berth did not write is in the way.
+    #[error("`{}` is a pre-commit hook berth did not write", path.display())]
+    #[diagnostic(
+        code("berth::hook-exists"),
+        help(
+            "add `berth validate --staged --base HEAD` to that hook yourself, or replace it with `berth hook install --force`"
+        )
+    )]
+    HookExists {
+        /// The hook.
+        path: PathBuf,
+    },
     /// Validation could not run.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -145,15 +177,22 @@ impl CliError {
             CliError::Spec(_) => USAGE,
             CliError::Promote(error) => promote_code(error),
             CliError::Env(error) => env_code(error),
-            CliError::PackageAt(_) | CliError::Time(_) | CliError::AtNeedsEnvironment => USAGE,
+            CliError::PackageAt(_)
+            | CliError::Time(_)
+            | CliError::AtNeedsEnvironment
+            | CliError::FormatNotHere { .. }
+            | CliError::BadOutputs { .. } => USAGE,
             CliError::Validate(_) => CANNOT_RUN,
             CliError::DemoDirNotEmpty { .. } => USAGE,
+            CliError::HookExists { .. } => CONFLICT,
             CliError::DemoStep { .. } => INVALID,
             CliError::Files(repo::FilesError::BadRevision(_)) => USAGE,
             CliError::Io { .. }
             | CliError::Git(_)
             | CliError::Repo(_)
-            | CliError::Files(repo::FilesError::Git(_)) => CANNOT_RUN,
+            | CliError::Files(repo::FilesError::Git(_) | repo::FilesError::Plumbing(_)) => {
+                CANNOT_RUN
+            }
         }
     }
 

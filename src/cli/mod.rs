@@ -5,12 +5,14 @@ mod demo;
 mod diff;
 mod error;
 mod history;
+mod hook;
 mod init;
 mod lineage;
 mod ls;
 mod promote;
 mod put;
 mod render;
+mod report;
 mod rollback;
 mod show;
 mod status;
@@ -20,7 +22,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use error::CliError;
 use render::Output;
@@ -50,9 +52,9 @@ pub struct GlobalArgs {
     /// Run as if berth was started in DIR
     #[arg(short = 'C', id = "chdir", value_name = "DIR", global = true)]
     dir: Option<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
-    format: Format,
+    /// Output format; validate and check take several, each with its own --output
+    #[arg(long, value_enum, global = true, action = ArgAction::Append)]
+    format: Vec<Format>,
     /// Never use color
     #[arg(long, global = true)]
     no_color: bool,
@@ -71,6 +73,26 @@ pub enum Format {
     Human,
     /// For programs: one JSON document on stdout, whatever the outcome
     Json,
+    /// GitHub Actions annotations (validate and check)
+    Github,
+    /// SARIF 2.1.0, for code scanning (validate and check)
+    Sarif,
+    /// JUnit XML, for CI test reports (validate and check)
+    Junit,
+}
+
+impl Format {
+    /// Whether only the validator's reports come in this format.
+    fn is_report_only(self) -> bool {
+        matches!(self, Format::Github | Format::Sarif | Format::Junit)
+    }
+
+    /// The name as given on the command line.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|value| value.get_name().to_owned())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +108,8 @@ enum Command {
     Lineage(lineage::Args),
     Diff(diff::Args),
     Validate(validate::Args),
+    Check(validate::CheckArgs),
+    Hook(hook::Args),
     Demo(demo::Args),
 }
 
@@ -100,8 +124,11 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => {
             // clap prints help and version to stdout and usage errors to stderr,
             // and exits 0 or 2 as berth's exit codes say.
@@ -109,12 +136,36 @@ where
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    let mut out = Output::new(&cli.global);
-    let outcome = dispatch(&cli, &mut out);
+    let reports = match matches.subcommand() {
+        Some(("validate" | "check", sub)) => report::plan(&cli.global.format, sub),
+        _ => single_format(&cli.global.format),
+    };
+    let stdout_format = match &reports {
+        Ok(reports) => report::stdout_format(reports),
+        // Formats that do not pair up still owe a JSON reader its error document.
+        Err(_) if cli.global.format.contains(&Format::Json) => Format::Json,
+        Err(_) => Format::Human,
+    };
+    let mut out = Output::new(&cli.global, stdout_format);
+    let outcome = reports.and_then(|reports| dispatch(&cli, &reports, &mut out));
     out.finish(outcome)
 }
 
-fn dispatch(cli: &Cli, out: &mut Output) -> Result<u8, CliError> {
+/// The one format a command other than validate and check prints in.
+fn single_format(formats: &[Format]) -> Result<Vec<report::Report>, CliError> {
+    let format = formats.last().copied().unwrap_or(Format::Human);
+    if format.is_report_only() {
+        return Err(CliError::FormatNotHere {
+            format: format.name(),
+        });
+    }
+    Ok(vec![report::Report {
+        format,
+        output: None,
+    }])
+}
+
+fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u8, CliError> {
     let dir = working_dir(&cli.global)?;
     match &cli.command {
         Command::Init(args) => init::run(args, &dir, out),
@@ -127,7 +178,9 @@ fn dispatch(cli: &Cli, out: &mut Output) -> Result<u8, CliError> {
         Command::History(args) => history::run(args, &dir, out),
         Command::Lineage(args) => lineage::run(args, &dir, out),
         Command::Diff(args) => diff::run(args, &dir, out),
-        Command::Validate(args) => validate::run(args, &dir, out),
+        Command::Validate(args) => validate::run(args, reports, &dir, out),
+        Command::Check(args) => validate::check(args, reports, &dir, out),
+        Command::Hook(args) => hook::run(args, &dir, out),
         Command::Demo(args) => demo::run(args, &dir, &cli.global, out),
     }
 }

@@ -26,13 +26,13 @@ pub struct Output {
 }
 
 impl Output {
-    /// Output as the global flags ask.
-    pub fn new(global: &GlobalArgs) -> Output {
+    /// Output as the global flags ask, results on stdout in `format`.
+    pub fn new(global: &GlobalArgs, format: Format) -> Output {
         let color = !global.no_color
             && std::env::var_os("NO_COLOR").is_none()
             && io::stderr().is_terminal();
         Output {
-            format: global.format,
+            format,
             color,
             quiet: global.quiet,
             verbose: global.verbose,
@@ -99,18 +99,7 @@ impl Output {
 
     /// A diagnostic as text, with source spans.
     pub fn render(&self, diagnostic: &dyn Diagnostic) -> String {
-        let theme = if self.color {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
-        };
-        // Paths and hashes must stay whole to be copied: the terminal wraps, not berth.
-        let handler = GraphicalReportHandler::new_themed(theme).with_wrap_lines(false);
-        let mut text = String::new();
-        if handler.render_report(&mut text, diagnostic).is_err() {
-            text = format!("{diagnostic}\n");
-        }
-        text
+        render(diagnostic, self.color)
     }
 
     /// Ends the command: reports an error if there was one, and gives the exit code.
@@ -127,6 +116,22 @@ impl Output {
             }
         }
     }
+}
+
+/// A diagnostic as text, with source spans, in color or not.
+pub fn render(diagnostic: &dyn Diagnostic, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    // Paths and hashes must stay whole to be copied: the terminal wraps, not berth.
+    let handler = GraphicalReportHandler::new_themed(theme).with_wrap_lines(false);
+    let mut text = String::new();
+    if handler.render_report(&mut text, diagnostic).is_err() {
+        text = format!("{diagnostic}\n");
+    }
+    text
 }
 
 fn error_report(error: &CliError, exit_code: u8) -> ErrorReport<'_> {

@@ -1,21 +1,31 @@
-//! `berth validate`: check every invariant of the repository.
+//! `berth validate` and `berth check`: check every invariant of the repository, and
+//! report in the formats CI systems read.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use berth::check::{self, summary_line};
-use berth::repo::Git;
+use berth::check::{self, Validation};
+use berth::env::audit::audit;
+use berth::kinds::Kinds;
+use berth::repo::{Git, Head};
+use berth::settings::Settings;
 use berth::source::{Source, WorkTree};
 
-use super::error::{CliError, INVALID};
+use super::error::CliError;
 use super::render::Output;
+use super::report::{Report, emit};
 
 /// Check every invariant of the repository
 ///
 /// Checks berth.toml, user-defined schemas and every object: parse, schema, hash,
 /// path, names, duplicate keys, size and references. Reads the working tree, or
 /// with --staged exactly what would be committed, or with --rev a commit, straight
-/// from git with no checkout; berth.toml is read from the same place. Exits 1 if
-/// any error is found.
+/// from git with no checkout; berth.toml is read from the same place. With --base,
+/// objects on the base must be unchanged and only what changed is checked. Exits 1
+/// if any error is found.
+///
+/// Inside pre-commit with PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF set (pre-push,
+/// `pre-commit run --from-ref --to-ref`), it checks the range they name instead of
+/// the index or the working tree, unless --rev is given.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Validate the index (what `git commit` would commit), not the working tree
@@ -24,31 +34,121 @@ pub struct Args {
     /// Validate the tree of this commit (a branch, tag, hash or HEAD~1)
     #[arg(long, value_name = "REV")]
     rev: Option<String>,
+    /// Also check that objects on REV are unchanged, and validate only what changed
+    /// since the merge base of REV and the head
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
-pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+/// The CI gate: check a commit against a base, environments included
+///
+/// Validates the tree of --head (HEAD) against --base as `validate --rev --base`
+/// does, then checks every environment: each entry's object and references are in
+/// the environment's tree and unaltered, and each entry was set by a berth
+/// promotion along the path berth.toml allows (a commit made by hand that skips an
+/// environment fails here), signed where the environment requires it. Exits 1 if
+/// any error is found.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The revision the change is compared with, such as origin/main (default:
+    /// PRE_COMMIT_FROM_REF; without either, everything is checked)
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// The revision to check (default: PRE_COMMIT_TO_REF, else HEAD)
+    #[arg(long, value_name = "REV")]
+    head: Option<String>,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// Where the reports go.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Write the report of the --format before it to FILE instead of stdout
+    /// (repeat the pair for several reports: --format github --format sarif
+    /// --output berth.sarif)
+    #[arg(short, long, value_name = "FILE")]
+    output: Vec<PathBuf>,
+    /// Treat warnings as errors: report them as errors and exit 1
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+pub fn run(args: &Args, reports: &[Report], cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let git = Git::discover(cwd)?;
-    let source: Box<dyn Source> = match (&args.rev, args.staged) {
-        (Some(revision), _) => Box::new(git.files_at(revision)?),
-        (None, true) => Box::new(git.staged_files()?),
-        (None, false) => Box::new(WorkTree::new(git.workdir())),
+    let range = pre_commit_range();
+    let (head, base) = match (&args.rev, &range) {
+        (Some(revision), _) => (Head::Revision(revision), args.base.clone()),
+        (None, Some((from, to))) => (Head::Revision(to), from.clone()),
+        (None, None) if args.staged => (Head::Index, args.base.clone()),
+        (None, None) => (Head::WorkTree, args.base.clone()),
     };
-    let validation = check::validate(source.as_ref())?;
-    if out.is_json() {
-        out.json(&validation.report());
-    } else {
-        for finding in &validation.findings {
-            let text = out.render(finding);
-            out.text(&text);
-        }
-        if !out.quiet || !validation.findings.is_empty() {
-            let mark = if validation.errors() == 0 {
-                "ok"
-            } else {
-                "failed"
-            };
-            out.line(format!("{mark}: {}", summary_line(&validation)));
-        }
+    let validation = validate(&git, head, base.as_deref())?;
+    emit(reports, validation, args.report.deny_warnings, out)
+}
+
+pub fn check(
+    args: &CheckArgs,
+    reports: &[Report],
+    cwd: &Path,
+    out: &mut Output,
+) -> Result<u8, CliError> {
+    let git = Git::discover(cwd)?;
+    let range = pre_commit_range();
+    let head = args
+        .head
+        .clone()
+        .or_else(|| range.as_ref().map(|(_, to)| to.clone()))
+        .unwrap_or_else(|| "HEAD".to_owned());
+    let base = args
+        .base
+        .clone()
+        .or_else(|| range.and_then(|(from, _)| from));
+    let mut validation = validate(&git, Head::Revision(&head), base.as_deref())?;
+    let files = git.files_at(&head)?;
+    if let Ok(settings) = Settings::load(&files)
+        && let Ok(kinds) = Kinds::load(&settings, &files)
+    {
+        let found = audit(&git, &settings, &kinds)?;
+        validation.add(found);
     }
-    Ok(if validation.errors() > 0 { INVALID } else { 0 })
+    emit(reports, validation, args.report.deny_warnings, out)
+}
+
+/// Validates `head`: whole, or as its changes since `base`.
+fn validate(git: &Git, head: Head<'_>, base: Option<&str>) -> Result<Validation, CliError> {
+    // The first commit of a repository has nothing before it to compare with, so
+    // the hook's `--base HEAD` checks everything.
+    let base = base.filter(|base| *base != "HEAD" || git.has_head_commit());
+    if let Some(base) = base {
+        let changeset = git.changes_since(base, head)?;
+        let id = changeset.base.to_string();
+        let name = format!("the base {base} ({})", &id[..12]);
+        return Ok(check::validate_change(
+            &changeset,
+            &changeset.changes,
+            &name,
+        )?);
+    }
+    let source: Box<dyn Source> = match head {
+        Head::Revision(revision) => Box::new(git.files_at(revision)?),
+        Head::Index => Box::new(git.staged_files()?),
+        Head::WorkTree => Box::new(WorkTree::new(git.workdir())),
+    };
+    Ok(check::validate(source.as_ref())?)
+}
+
+/// The range pre-commit names when it checks one (pre-push, `--from-ref`): the
+/// base (`None` when git gives the all-zero id of a ref that did not exist) and
+/// the head.
+fn pre_commit_range() -> Option<(Option<String>, String)> {
+    let from = std::env::var("PRE_COMMIT_FROM_REF").ok()?;
+    let to = std::env::var("PRE_COMMIT_TO_REF").ok()?;
+    if from.is_empty() || to.is_empty() {
+        return None;
+    }
+    let from = (!from.chars().all(|c| c == '0')).then_some(from);
+    Some((from, to))
 }

@@ -3,6 +3,7 @@
 //! read and write git objects directly, never the working tree, so an environment
 //! is usable from its ref alone.
 
+pub mod audit;
 mod guard;
 pub mod log;
 mod objects;

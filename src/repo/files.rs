@@ -1,16 +1,23 @@
 //! Repository files read straight from git objects: a revision's tree or the index,
 //! behind the same [`Source`] interface as the working tree, so the validator reads
-//! what was committed or what would be committed, never the checkout.
+//! what was committed or what would be committed, never the checkout. And the same
+//! files as changes over a base revision, so that validating a change costs what
+//! the change costs.
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use git2::{FileMode, IndexEntry, ObjectType, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{
+    Delta, DiffOptions, ErrorCode, FileMode, ObjectType, Repository, TreeWalkMode, TreeWalkResult,
+};
 
+use super::plumbing::{self, Plumbing, RawChange};
 use super::{Context, Git, GitError, Oid};
-use crate::source::{Content, Entry, EntryKind, Source, SourceError};
+use crate::source::{
+    Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError, read_capped,
+};
 
 /// A revision that does not name a commit.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -38,107 +45,29 @@ pub enum FilesError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Git(#[from] GitError),
+    /// The git command failed or is missing.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Plumbing(#[from] plumbing::PlumbingError),
 }
 
-/// The files of a revision's tree or of the index, by path.
-pub struct GitFiles {
-    /// "revision <rev> (<short id>)" or "index".
-    name: String,
-    /// Where to open more handles on the repository: libgit2 handles cannot be
-    /// shared between threads, so each reading thread takes one from the pool.
+/// Repository handles for reading threads: libgit2 handles cannot be shared
+/// between threads, so each reading thread takes one from the pool.
+struct Handles {
     git_dir: PathBuf,
-    files: BTreeMap<String, (Oid, EntryKind)>,
     pool: Mutex<Vec<Repository>>,
 }
 
-impl Git {
-    /// The files of the tree of the commit `revision` names.
-    pub fn files_at(&self, revision: &str) -> Result<GitFiles, FilesError> {
-        let bad = |error| BadRevision {
-            revision: revision.to_owned(),
-            error,
-        };
-        let commit = self
-            .repo
-            .revparse_single(revision)
-            .and_then(|object| object.peel_to_commit())
-            .map_err(bad)?;
-        let tree = commit
-            .tree()
-            .context(|| format!("reading the tree of {revision}"))?;
-        let mut files = BTreeMap::new();
-        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() == Some(ObjectType::Tree) {
-                return TreeWalkResult::Ok;
-            }
-            let kind = mode_kind(entry.filemode());
-            let name = String::from_utf8_lossy(entry.name_bytes());
-            files.insert(format!("{dir}{name}"), (entry.id(), kind));
-            TreeWalkResult::Ok
-        })
-        .context(|| format!("listing the tree of {revision}"))?;
-        let id = commit.id().to_string();
-        Ok(self.git_files(format!("revision {revision} ({})", &id[..12]), files))
-    }
-
-    /// The files of the index: exactly what `git commit` would commit.
-    pub fn staged_files(&self) -> Result<GitFiles, FilesError> {
-        let index = self
-            .repo
-            .index()
-            .context(|| "reading the index".to_owned())?;
-        let mut files = BTreeMap::new();
-        for entry in index.iter() {
-            let path = String::from_utf8_lossy(&entry.path).into_owned();
-            files.insert(path, (entry.id, index_kind(&entry)));
-        }
-        Ok(self.git_files("index".to_owned(), files))
-    }
-
-    fn git_files(&self, name: String, files: BTreeMap<String, (Oid, EntryKind)>) -> GitFiles {
-        GitFiles {
-            name,
-            git_dir: self.repo.path().to_owned(),
-            files,
+impl Handles {
+    fn new(git: &Git) -> Handles {
+        Handles {
+            git_dir: git.repo.path().to_owned(),
             pool: Mutex::new(Vec::new()),
-        }
-    }
-}
-
-/// A file, a symlink, or (a submodule, or a path in conflict) something else.
-fn index_kind(entry: &IndexEntry) -> EntryKind {
-    // The stage is kept in bits 12-13 of the flags; a conflicted path has entries
-    // in stages 1-3 and is not a file that could be committed.
-    let stage = (entry.flags >> 12) & 0b11;
-    if stage != 0 {
-        return EntryKind::Other;
-    }
-    mode_kind(i32::try_from(entry.mode).unwrap_or(0))
-}
-
-/// What a non-directory entry of a tree or the index is, by its git file mode: a
-/// regular or executable file, a symlink, or (a submodule) something else.
-pub(super) fn mode_kind(mode: i32) -> EntryKind {
-    if mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable) {
-        EntryKind::File
-    } else if mode == i32::from(FileMode::Link) {
-        EntryKind::Symlink
-    } else {
-        EntryKind::Other
-    }
-}
-
-impl GitFiles {
-    fn error(&self, path: &str, error: git2::Error) -> SourceError {
-        SourceError {
-            path: path.to_owned(),
-            source_name: self.name.clone(),
-            error: io::Error::other(error),
         }
     }
 
     /// Runs `read` with a repository handle of this thread's own.
-    fn with_handle<T>(
+    fn with<T>(
         &self,
         read: impl FnOnce(&Repository) -> Result<T, git2::Error>,
     ) -> Result<T, git2::Error> {
@@ -153,6 +82,151 @@ impl GitFiles {
         }
         result
     }
+
+    /// A blob's bytes, or its size if it is over `limit`.
+    fn blob(&self, id: Oid, limit: u64) -> Result<Content, git2::Error> {
+        self.with(|repo| {
+            let odb = repo.odb()?;
+            let (size, _) = odb.read_header(id)?;
+            let size = u64::try_from(size).unwrap_or(u64::MAX);
+            if size > limit {
+                return Ok(Content::TooLarge { size });
+            }
+            Ok(Content::Bytes(odb.read(id)?.data().to_vec()))
+        })
+    }
+}
+
+fn source_error(source_name: &str, path: &str, error: impl Into<io::Error>) -> SourceError {
+    SourceError {
+        path: path.to_owned(),
+        source_name: source_name.to_owned(),
+        error: error.into(),
+    }
+}
+
+fn git_io(error: git2::Error) -> io::Error {
+    io::Error::other(error)
+}
+
+/// The files of a revision's tree or of the index, by path.
+pub struct GitFiles {
+    /// "revision <rev> (<short id>)" or "index".
+    name: String,
+    handles: Handles,
+    files: BTreeMap<String, (Oid, EntryKind)>,
+}
+
+impl Git {
+    /// The commit a revision names.
+    pub fn resolve_commit(&self, revision: &str) -> Result<Oid, BadRevision> {
+        self.repo
+            .revparse_single(revision)
+            .and_then(|object| object.peel_to_commit())
+            .map(|commit| commit.id())
+            .map_err(|error| BadRevision {
+                revision: revision.to_owned(),
+                error,
+            })
+    }
+
+    /// The files of the tree of the commit `revision` names.
+    pub fn files_at(&self, revision: &str) -> Result<GitFiles, FilesError> {
+        let commit = self.resolve_commit(revision)?;
+        let tree = self.commit(commit)?.tree;
+        let files = tree_files(&self.repo, tree, "")
+            .context(|| format!("listing the tree of {revision}"))?;
+        Ok(GitFiles {
+            name: revision_name(revision, commit),
+            handles: Handles::new(self),
+            files,
+        })
+    }
+
+    /// The files of the index: exactly what `git commit` would commit.
+    ///
+    /// The index is git's own, read by git (`git ls-files --stage`): a hook run by
+    /// `git commit -a` or `git commit <paths>` is handed a temporary index through
+    /// `GIT_INDEX_FILE`, and split or sparse indexes are git's to read.
+    pub fn staged_files(&self) -> Result<GitFiles, FilesError> {
+        let files = Plumbing::new(self.workdir()).staged()?;
+        Ok(GitFiles {
+            name: "index".to_owned(),
+            handles: Handles::new(self),
+            files,
+        })
+    }
+}
+
+/// Every file, symlink or other non-directory entry below `dir` of `tree`, by path
+/// from the root.
+fn tree_files(
+    repo: &Repository,
+    tree: Oid,
+    dir: &str,
+) -> Result<BTreeMap<String, (Oid, EntryKind)>, git2::Error> {
+    let mut files = BTreeMap::new();
+    let root = repo.find_tree(tree)?;
+    let dir = dir.trim_end_matches('/');
+    let subtree = if dir.is_empty() {
+        root
+    } else {
+        match root.get_path(Path::new(dir)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => repo.find_tree(entry.id())?,
+            Ok(_) => return Ok(files),
+            Err(error) if error.code() == ErrorCode::NotFound => return Ok(files),
+            Err(error) => return Err(error),
+        }
+    };
+    let prefix = dir_prefix(dir);
+    subtree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+        if entry.kind() == Some(ObjectType::Tree) {
+            return TreeWalkResult::Ok;
+        }
+        let kind = mode_kind(entry.filemode());
+        let name = String::from_utf8_lossy(entry.name_bytes());
+        files.insert(format!("{prefix}{parent}{name}"), (entry.id(), kind));
+        TreeWalkResult::Ok
+    })?;
+    Ok(files)
+}
+
+fn revision_name(revision: &str, commit: Oid) -> String {
+    let id = commit.to_string();
+    format!("revision {revision} ({})", &id[..12])
+}
+
+/// What a non-directory entry of a tree or the index is, by its git file mode: a
+/// regular or executable file, a symlink, or (a submodule) something else.
+pub(super) fn mode_kind(mode: i32) -> EntryKind {
+    if mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable) {
+        EntryKind::File
+    } else if mode == i32::from(FileMode::Link) {
+        EntryKind::Symlink
+    } else {
+        EntryKind::Other
+    }
+}
+
+/// Lists the entries of `files` below `dir`.
+fn list_below(files: &BTreeMap<String, (Oid, EntryKind)>, dir: &str) -> Vec<Entry> {
+    let prefix = dir_prefix(dir);
+    files
+        .range(prefix.clone()..)
+        .take_while(|(path, _)| path.starts_with(&prefix))
+        .map(|(path, (_, kind))| Entry {
+            path: path.clone(),
+            kind: *kind,
+        })
+        .collect()
+}
+
+fn dir_prefix(dir: &str) -> String {
+    if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", dir.trim_end_matches('/'))
+    }
 }
 
 impl Source for GitFiles {
@@ -164,32 +238,310 @@ impl Source for GitFiles {
         let Some((id, _)) = self.files.get(path) else {
             return Ok(None);
         };
-        let read = self.with_handle(|repo| {
-            let odb = repo.odb()?;
-            let (size, _) = odb.read_header(*id)?;
-            let size = u64::try_from(size).unwrap_or(u64::MAX);
-            if size > limit {
-                return Ok(Content::TooLarge { size });
-            }
-            Ok(Content::Bytes(odb.read(*id)?.data().to_vec()))
-        });
-        read.map(Some).map_err(|error| self.error(path, error))
+        self.handles
+            .blob(*id, limit)
+            .map(Some)
+            .map_err(|error| source_error(&self.name, path, git_io(error)))
     }
 
     fn list(&self, dir: &str) -> Result<Vec<Entry>, SourceError> {
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", dir.trim_end_matches('/'))
+        Ok(list_below(&self.files, dir))
+    }
+
+    fn exists(&self, path: &str) -> Result<bool, SourceError> {
+        Ok(self.files.contains_key(path))
+    }
+
+    fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError> {
+        let mut names: Vec<String> = list_below(&self.files, dir)
+            .into_iter()
+            .filter_map(|entry| subdir_of(&entry.path, dir))
+            .collect();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+/// The directory directly inside `dir` that `path` lies in, if it lies deeper.
+fn subdir_of(path: &str, dir: &str) -> Option<String> {
+    let rest = path.strip_prefix(&dir_prefix(dir))?;
+    let (name, _) = rest.split_once('/')?;
+    Some(name.to_owned())
+}
+
+/// Which files a change compares against its base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head<'a> {
+    /// The working tree, untracked files included.
+    WorkTree,
+    /// The index.
+    Index,
+    /// The tree of a commit.
+    Revision(&'a str),
+}
+
+/// Where the new content of a changed path is.
+#[derive(Debug, Clone, Copy)]
+enum NewContent {
+    /// A blob in the object database.
+    Blob(Oid),
+    /// A file in the working tree.
+    Disk,
+}
+
+/// A head read as its base's tree with the changes laid over it: reading an
+/// unchanged file reads the base's blob, which is the head's too.
+pub struct Changeset {
+    name: String,
+    /// The commit compared against: the merge base of the base and the head.
+    pub base: Oid,
+    base_tree: Oid,
+    workdir: PathBuf,
+    handles: Handles,
+    /// The new state of each changed path: `None` when it was deleted.
+    changed: BTreeMap<String, Option<(NewContent, EntryKind)>>,
+    /// Every change, sorted by path.
+    pub changes: Vec<Change>,
+}
+
+impl Git {
+    /// The files of `head` as changes over `base`, compared as `git diff base...head`
+    /// does: against the merge base of the two (of `base` and HEAD when the head is
+    /// the index or the working tree), so that what the base branch gained since
+    /// does not count as removed here.
+    pub fn changes_since(&self, base: &str, head: Head<'_>) -> Result<Changeset, FilesError> {
+        let base_commit = self.resolve_commit(base)?;
+        let head_revision = match head {
+            Head::Revision(revision) => Some((revision, self.resolve_commit(revision)?)),
+            Head::Index | Head::WorkTree => None,
         };
-        Ok(self
-            .files
+        let head_commit = match head_revision {
+            Some((_, commit)) => Some(commit),
+            None => self.resolve_commit("HEAD").ok(),
+        };
+        let base = match head_commit {
+            Some(head_commit) => self.merge_base(base_commit, head_commit)?,
+            None => base_commit,
+        };
+        let base_tree = self.commit(base)?.tree;
+        let plumbing = Plumbing::new(self.workdir());
+        let (name, raw) = if let Some((revision, commit)) = head_revision {
+            let head_tree = self.commit(commit)?.tree;
+            (
+                revision_name(revision, commit),
+                self.tree_changes(base_tree, head_tree)?,
+            )
+        } else if head == Head::Index {
+            ("index".to_owned(), plumbing.staged_changes(base)?)
+        } else {
+            ("working tree".to_owned(), plumbing.worktree_changes(base)?)
+        };
+        let mut changed = BTreeMap::new();
+        let mut changes = Vec::with_capacity(raw.len());
+        for change in raw {
+            if self.unchanged_on_disk(&change) {
+                continue;
+            }
+            let new = match change.kind {
+                ChangeKind::Deleted => None,
+                ChangeKind::Added | ChangeKind::Modified => {
+                    let content = match change.blob {
+                        Some(blob) => NewContent::Blob(blob),
+                        None => NewContent::Disk,
+                    };
+                    Some((content, mode_kind(change.mode)))
+                }
+            };
+            changed.insert(change.path.clone(), new);
+            changes.push(Change {
+                path: change.path,
+                kind: change.kind,
+                entry: mode_kind(change.mode),
+            });
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Changeset {
+            name,
+            base,
+            base_tree,
+            workdir: self.workdir().to_owned(),
+            handles: Handles::new(self),
+            changed,
+            changes,
+        })
+    }
+
+    /// Whether a working-tree file git reports as changed (it compares file stats
+    /// with the index, not content with the base) has exactly the base's content.
+    fn unchanged_on_disk(&self, change: &RawChange) -> bool {
+        let (ChangeKind::Modified, None, Some(old)) = (change.kind, change.blob, change.old_blob)
+        else {
+            return false;
+        };
+        let path = self.workdir.join(&change.path);
+        git2::Oid::hash_file(ObjectType::Blob, path).is_ok_and(|id| id == old)
+    }
+
+    /// The merge base of two commits, or `one` if they have none.
+    fn merge_base(&self, one: Oid, two: Oid) -> Result<Oid, GitError> {
+        match self.repo.merge_base(one, two) {
+            Ok(merge_base) => Ok(merge_base),
+            Err(error) if error.code() == ErrorCode::NotFound => Ok(one),
+            Err(error) => Err(GitError {
+                action: format!("finding the merge base of {one} and {two}"),
+                error,
+            }),
+        }
+    }
+
+    /// The files that differ between two trees; git skips subtrees with equal ids,
+    /// so the cost follows the change.
+    fn tree_changes(&self, base: Oid, head: Oid) -> Result<Vec<RawChange>, GitError> {
+        let base_tree = self.find_tree(base)?;
+        let head_tree = self.find_tree(head)?;
+        let mut options = DiffOptions::new();
+        options.include_typechange(true);
+        let diff = self
+            .repo
+            .diff_tree_to_tree(Some(&base_tree), Some(&head_tree), Some(&mut options))
+            .context(|| format!("comparing trees {base} and {head}"))?;
+        let mut changes = Vec::new();
+        for delta in diff.deltas() {
+            let kind = match delta.status() {
+                Delta::Added => ChangeKind::Added,
+                Delta::Deleted => ChangeKind::Deleted,
+                _ => ChangeKind::Modified,
+            };
+            let file = if kind == ChangeKind::Deleted {
+                delta.old_file()
+            } else {
+                delta.new_file()
+            };
+            let path = file
+                .path_bytes()
+                .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+                .unwrap_or_default();
+            changes.push(RawChange {
+                path,
+                kind,
+                mode: i32::from(file.mode()),
+                blob: Some(file.id()),
+                old_blob: Some(delta.old_file().id()),
+            });
+        }
+        Ok(changes)
+    }
+}
+
+impl Changeset {
+    /// The base tree's entry at `path`, if it is not a directory.
+    fn base_entry(&self, path: &str) -> Result<Option<(Oid, EntryKind)>, git2::Error> {
+        self.handles.with(|repo| {
+            let tree = repo.find_tree(self.base_tree)?;
+            match tree.get_path(Path::new(path)) {
+                Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(None),
+                Ok(entry) => Ok(Some((entry.id(), mode_kind(entry.filemode())))),
+                Err(error) if error.code() == ErrorCode::NotFound => Ok(None),
+                Err(error) => Err(error),
+            }
+        })
+    }
+}
+
+impl Source for Changeset {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn read(&self, path: &str, limit: u64) -> Result<Option<Content>, SourceError> {
+        let error = |error: git2::Error| source_error(&self.name, path, git_io(error));
+        let id = match self.changed.get(path) {
+            Some(None) => return Ok(None),
+            Some(Some((NewContent::Disk, _))) => {
+                return match read_capped(&self.workdir.join(path), limit) {
+                    Ok(content) => Ok(Some(content)),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(source_error(&self.name, path, e)),
+                };
+            }
+            Some(Some((NewContent::Blob(id), _))) => *id,
+            None => match self.base_entry(path).map_err(error)? {
+                Some((id, _)) => id,
+                None => return Ok(None),
+            },
+        };
+        self.handles.blob(id, limit).map(Some).map_err(error)
+    }
+
+    fn list(&self, dir: &str) -> Result<Vec<Entry>, SourceError> {
+        let prefix = dir_prefix(dir);
+        let mut files = self
+            .handles
+            .with(|repo| tree_files(repo, self.base_tree, dir))
+            .map_err(|error| source_error(&self.name, dir, git_io(error)))?;
+        for (path, new) in self
+            .changed
             .range(prefix.clone()..)
             .take_while(|(path, _)| path.starts_with(&prefix))
-            .map(|(path, (_, kind))| Entry {
-                path: path.clone(),
-                kind: *kind,
+        {
+            match new {
+                None => {
+                    files.remove(path);
+                }
+                Some((_, kind)) => {
+                    files.insert(path.clone(), (Oid::ZERO_SHA1, *kind));
+                }
+            }
+        }
+        Ok(list_below(&files, dir))
+    }
+
+    fn exists(&self, path: &str) -> Result<bool, SourceError> {
+        match self.changed.get(path) {
+            Some(new) => Ok(new.is_some()),
+            None => self
+                .base_entry(path)
+                .map(|entry| entry.is_some())
+                .map_err(|error| source_error(&self.name, path, git_io(error))),
+        }
+    }
+
+    fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError> {
+        let dir = dir.trim_end_matches('/');
+        let mut names: Vec<String> = self
+            .handles
+            .with(|repo| {
+                let root = repo.find_tree(self.base_tree)?;
+                let tree = if dir.is_empty() {
+                    root
+                } else {
+                    match root.get_path(Path::new(dir)) {
+                        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                            repo.find_tree(entry.id())?
+                        }
+                        Ok(_) => return Ok(Vec::new()),
+                        Err(error) if error.code() == ErrorCode::NotFound => return Ok(Vec::new()),
+                        Err(error) => return Err(error),
+                    }
+                };
+                Ok(tree
+                    .iter()
+                    .filter(|entry| entry.kind() == Some(ObjectType::Tree))
+                    .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
+                    .collect())
             })
-            .collect())
+            .map_err(|error| source_error(&self.name, dir, git_io(error)))?;
+        // A directory the change empties may linger here; probing it finds nothing.
+        let prefix = dir_prefix(dir);
+        names.extend(
+            self.changed
+                .range(prefix.clone()..)
+                .take_while(|(path, _)| path.starts_with(&prefix))
+                .filter(|(_, new)| new.is_some())
+                .filter_map(|(path, _)| subdir_of(path, dir)),
+        );
+        names.sort_unstable();
+        names.dedup();
+        Ok(names)
     }
 }

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use git2::{ErrorCode, FileMode, ObjectType, Repository, RepositoryInitOptions, Signature, Time};
 
 mod files;
+mod plumbing;
 
-pub use files::{BadRevision, FilesError, GitFiles};
+pub use files::{BadRevision, Changeset, FilesError, GitFiles, Head};
+pub use plumbing::PlumbingError;
 
 use crate::source::EntryKind;
 /// A git object id: a commit, tree or blob.
@@ -190,6 +192,31 @@ impl Git {
     /// The working tree's root directory.
     pub fn workdir(&self) -> &Path {
         &self.workdir
+    }
+
+    /// Where git looks for hooks: `core.hooksPath` (from the working tree's root
+    /// when relative), else `hooks` in the git directory.
+    pub fn hooks_dir(&self) -> Result<PathBuf, GitError> {
+        let config = self
+            .repo
+            .config()
+            .context(|| "reading the git configuration".to_owned())?;
+        match config.get_path("core.hooksPath") {
+            Ok(path) => Ok(self.workdir.join(path)),
+            Err(error) if error.code() == ErrorCode::NotFound => Ok(self.repo.path().join("hooks")),
+            Err(error) => Err(GitError {
+                action: "reading core.hooksPath".to_owned(),
+                error,
+            }),
+        }
+    }
+
+    /// Whether HEAD names a commit (it does not in a repository with no commits).
+    pub fn has_head_commit(&self) -> bool {
+        self.repo
+            .head()
+            .and_then(|head| head.peel_to_commit())
+            .is_ok()
     }
 
     /// The branch HEAD points at, by its full ref name, even when it has no commits.
@@ -563,6 +590,19 @@ impl Git {
             author: Stamp::of(&commit.author()),
             committed: Stamp::of(&commit.committer()),
         })
+    }
+
+    /// Whether a commit carries a signature (GPG, SSH or X.509); this does not
+    /// verify it.
+    pub fn is_signed(&self, id: Oid) -> Result<bool, GitError> {
+        match self.repo.extract_signature(&id, None) {
+            Ok(_) => Ok(true),
+            Err(error) if error.code() == ErrorCode::NotFound => Ok(false),
+            Err(error) => Err(GitError {
+                action: format!("reading the signature of commit {id}"),
+                error,
+            }),
+        }
     }
 
     /// The entry at `path` below `tree`, if there is one.

@@ -1,5 +1,10 @@
 //! Every fixture under `fixtures/valid` passes, and every one under
 //! `fixtures/invalid/<code>/<case>` produces exactly `<code>`.
+//!
+//! A case is a repository's files. Findings that need history (an object edited
+//! after it was committed, an environment commit made by hand) come from a case's
+//! `setup.sh`, run with git and berth in the copied repository, and the berth
+//! arguments in its `args` (`validate` if there is none).
 
 use std::collections::BTreeSet;
 
@@ -15,7 +20,10 @@ fn cases(dir: &str) -> Vec<String> {
 }
 
 fn validate(fixture: &str) -> (i32, serde_json::Value) {
-    Repo::fixture(fixture).json(&["validate"])
+    let (repo, args) = Repo::scripted(fixture);
+    let args = args.unwrap_or_else(|| vec!["validate".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    repo.json(&args)
 }
 
 #[test]

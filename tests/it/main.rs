@@ -11,6 +11,8 @@ mod demo;
 mod docs;
 mod environments;
 mod fixtures;
+mod formats;
+mod history;
 mod identity;
 mod init;
 mod ls;

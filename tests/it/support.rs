@@ -43,6 +43,32 @@ impl Repo {
         repo
     }
 
+    /// A fixture whose `setup.sh` has run (see tests/it/fixtures.rs); the berth
+    /// arguments its `args` names, if any.
+    pub fn scripted(name: &str) -> (Repo, Option<Vec<String>>) {
+        let repo = Repo::fixture(name);
+        let dir = fixtures_dir().join(name);
+        for file in ["setup.sh", "args"] {
+            let _ = fs::remove_file(repo.path().join(file));
+        }
+        if dir.join("setup.sh").exists() {
+            let output = repo
+                .shell(&dir.join("setup.sh"))
+                .env("FIXTURES", fixtures_dir())
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{name}/setup.sh failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let args = fs::read_to_string(dir.join("args"))
+            .ok()
+            .map(|text| text.split_whitespace().map(str::to_owned).collect());
+        (repo, args)
+    }
+
     /// Copies another fixture tree over this repository.
     pub fn overlay(&self, name: &str) {
         copy_tree(&fixtures_dir().join(name), self.path());
@@ -506,21 +532,40 @@ impl Repo {
     /// Runs git in the repository with the same hermetic environment as berth,
     /// asserting it succeeds; its stdout.
     pub fn git_command(&self, args: &[&str]) -> String {
-        let template = self.berth_process();
-        let mut git = std::process::Command::new("git");
-        git.current_dir(self.path()).env_clear();
-        for (key, value) in template.get_envs() {
-            if let Some(value) = value {
-                git.env(key, value);
-            }
-        }
-        let output = git.args(args).output().unwrap();
+        let output = self.hermetic("git").args(args).output().unwrap();
         assert!(
             output.status.success(),
             "git {args:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+impl Repo {
+    /// A program run in the repository with the same hermetic environment as berth.
+    pub fn hermetic(&self, program: &str) -> std::process::Command {
+        let template = self.berth_process();
+        let mut command = std::process::Command::new(program);
+        command.current_dir(self.path()).env_clear();
+        for (key, value) in template.get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        command
+    }
+
+    /// A shell script run in the repository with the hermetic environment, the
+    /// berth under test first on PATH.
+    pub fn shell(&self, script: &Path) -> std::process::Command {
+        let berth = assert_cmd::cargo::cargo_bin("berth");
+        let mut path = std::ffi::OsString::from(berth.parent().unwrap());
+        path.push(":");
+        path.push(std::env::var_os("PATH").unwrap_or_default());
+        let mut command = self.hermetic("sh");
+        command.arg(script).env("PATH", path);
+        command
     }
 }
 

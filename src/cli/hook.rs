@@ -1,0 +1,76 @@
+//! `berth hook install`: run the validator before every commit.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use berth::repo::Git;
+
+use super::error::CliError;
+use super::render::Output;
+
+/// Manage the git hook that validates before each commit
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: HookCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum HookCommand {
+    /// Write a pre-commit hook that runs `berth validate --staged --base HEAD`
+    ///
+    /// The hook checks exactly what is about to be committed, and that no object
+    /// already committed changes; `git commit` stops on any error. It runs the
+    /// berth that installed it, or `berth` on PATH if that one is gone. Writes into
+    /// core.hooksPath when it is set. A pre-commit hook berth did not write is left
+    /// alone unless --force is given.
+    Install {
+        /// Replace a pre-commit hook that berth did not write
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// The line that marks a hook as berth's.
+const MARK: &str = "# Written by `berth hook install`";
+
+pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+    let HookCommand::Install { force } = args.command;
+    let git = Git::discover(cwd)?;
+    let path = git.hooks_dir()?.join("pre-commit");
+    let script = script(&std::env::current_exe().unwrap_or_else(|_| PathBuf::from("berth")));
+    let io_error = |error: io::Error| CliError::Io {
+        path: path.clone(),
+        error,
+    };
+    match fs::read_to_string(&path) {
+        Ok(existing) if existing == script => {
+            out.note(format!("{} is already berth's hook", path.display()));
+            return Ok(0);
+        }
+        Ok(existing) if !existing.contains(MARK) && !force => {
+            return Err(CliError::HookExists { path });
+        }
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) if error.kind() == io::ErrorKind::InvalidData && !force => {
+            return Err(CliError::HookExists { path });
+        }
+        Err(error) if error.kind() == io::ErrorKind::InvalidData => {}
+        Err(error) => return Err(io_error(error)),
+    }
+    berth::fs::replace(&path, script.as_bytes()).map_err(io_error)?;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(io_error)?;
+    out.line(format!("installed {}", path.display()));
+    Ok(0)
+}
+
+/// The hook: berth's path quoted for the shell, with PATH as the fallback.
+fn script(berth: &Path) -> String {
+    let quoted = berth.display().to_string().replace('\'', r"'\''");
+    format!(
+        "#!/bin/sh\n{MARK}: validate what is about to be committed.\nberth='{quoted}'\n[ -x \"$berth\" ] || berth=berth\nexec \"$berth\" validate --staged --base HEAD\n"
+    )
+}
