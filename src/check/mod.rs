@@ -10,7 +10,8 @@
 //! (objects are immutable once on the base) and only the objects the change adds or
 //! alters, resolving their references by probing the tree rather than indexing it:
 //! the cost follows the change. A change that can affect everything (berth.toml, a
-//! store's schema, a deleted object others may name) is validated in full.
+//! store's schema, a deleted object others may name), and no change at all, are
+//! validated in full.
 
 pub mod code;
 pub mod finding;
@@ -190,8 +191,13 @@ pub fn history(changes: &[Change], base: &str) -> Vec<Finding> {
 
 /// The object files a change adds or alters, or `None` when the change can affect
 /// every object: it touches berth.toml or a store's schema, or removes an object
-/// that others may refer to.
+/// that others may refer to. No change at all is checked in full too: there is
+/// nothing narrower to check, and a hook run on a clean index (`pre-commit run
+/// --all-files` in CI) must still check the repository.
 fn changed_objects(settings: &Settings, changes: &[Change]) -> Option<Vec<Entry>> {
+    if changes.is_empty() {
+        return None;
+    }
     let schemas: Vec<&str> = settings
         .stores()
         .values()

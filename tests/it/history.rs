@@ -105,6 +105,14 @@ fn with_a_base_only_what_changed_is_checked_unless_berth_toml_changes() {
     let broken = "objects/version-sets/billing/0000000000000000000000000000000000000000000000000000000000000000.json";
     repo.write(broken, &repo.read(BILLING));
     repo.git_commit_all("a broken object");
+    // No change at all (a hook run on a clean index, as `pre-commit run
+    // --all-files` in CI does) checks everything.
+    let (code, report) = repo.json(&["validate", "--staged", "--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        [finding("hash-mismatch", broken, None, None)]
+    );
     // A change that adds one good object.
     let added = repo.write("extra.json", &repo.read(BILLING).replace("4096", "4097"));
     repo.berth()

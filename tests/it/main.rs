@@ -16,6 +16,7 @@ mod history;
 mod identity;
 mod init;
 mod ls;
+mod precommit;
 mod promote;
 mod put;
 mod reports;
