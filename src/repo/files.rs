@@ -9,9 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use git2::{
-    Delta, DiffOptions, ErrorCode, FileMode, ObjectType, Repository, TreeWalkMode, TreeWalkResult,
-};
+use git2::{ErrorCode, FileMode, ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::plumbing::{self, Plumbing, RawChange};
 use super::{Context, Git, GitError, Oid};
@@ -394,42 +392,86 @@ impl Git {
         }
     }
 
-    /// The files that differ between two trees; git skips subtrees with equal ids,
-    /// so the cost follows the change.
+    /// The files that differ between two trees. Subtrees with equal ids are equal,
+    /// so only the directories on the way to a change are read: the cost follows
+    /// the change. (libgit2's tree diff inflates every tree of both sides.)
     fn tree_changes(&self, base: Oid, head: Oid) -> Result<Vec<RawChange>, GitError> {
-        let base_tree = self.find_tree(base)?;
-        let head_tree = self.find_tree(head)?;
-        let mut options = DiffOptions::new();
-        options.include_typechange(true);
-        let diff = self
-            .repo
-            .diff_tree_to_tree(Some(&base_tree), Some(&head_tree), Some(&mut options))
-            .context(|| format!("comparing trees {base} and {head}"))?;
         let mut changes = Vec::new();
-        for delta in diff.deltas() {
-            let kind = match delta.status() {
-                Delta::Added => ChangeKind::Added,
-                Delta::Deleted => ChangeKind::Deleted,
-                _ => ChangeKind::Modified,
-            };
-            let file = if kind == ChangeKind::Deleted {
-                delta.old_file()
-            } else {
-                delta.new_file()
-            };
-            let path = file
-                .path_bytes()
-                .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
-                .unwrap_or_default();
-            changes.push(RawChange {
-                path,
-                kind,
-                mode: i32::from(file.mode()),
-                blob: Some(file.id()),
-                old_blob: Some(delta.old_file().id()),
-            });
-        }
+        self.diff_trees(Some(base), Some(head), "", &mut changes)
+            .context(|| format!("comparing trees {base} and {head}"))?;
         Ok(changes)
+    }
+
+    fn diff_trees(
+        &self,
+        old: Option<Oid>,
+        new: Option<Oid>,
+        dir: &str,
+        changes: &mut Vec<RawChange>,
+    ) -> Result<(), git2::Error> {
+        let entries = |id: Option<Oid>| -> Result<BTreeMap<String, (Oid, i32)>, git2::Error> {
+            let Some(id) = id else {
+                return Ok(BTreeMap::new());
+            };
+            let tree = self.repo.find_tree(id)?;
+            Ok(tree
+                .iter()
+                .map(|entry| {
+                    let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                    (name, (entry.id(), entry.filemode()))
+                })
+                .collect())
+        };
+        let old = entries(old)?;
+        let new = entries(new)?;
+        let names: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        for name in names {
+            let path = format!("{dir}{name}");
+            let before = old.get(name).copied();
+            let after = new.get(name).copied();
+            if before == after {
+                continue;
+            }
+            let is_tree = |entry: Option<(Oid, i32)>| {
+                entry.is_some_and(|(_, mode)| mode == i32::from(FileMode::Tree))
+            };
+            let subtree =
+                |entry: Option<(Oid, i32)>| entry.filter(|_| is_tree(entry)).map(|(id, _)| id);
+            if is_tree(before) || is_tree(after) {
+                self.diff_trees(
+                    subtree(before),
+                    subtree(after),
+                    &format!("{path}/"),
+                    changes,
+                )?;
+            }
+            let blob = |entry: Option<(Oid, i32)>| entry.filter(|_| !is_tree(entry));
+            match (blob(before), blob(after)) {
+                (None, None) => {}
+                (None, Some((id, mode))) => changes.push(RawChange {
+                    path,
+                    kind: ChangeKind::Added,
+                    mode,
+                    blob: Some(id),
+                    old_blob: None,
+                }),
+                (Some((id, mode)), None) => changes.push(RawChange {
+                    path,
+                    kind: ChangeKind::Deleted,
+                    mode,
+                    blob: None,
+                    old_blob: Some(id),
+                }),
+                (Some((old_id, _)), Some((id, mode))) => changes.push(RawChange {
+                    path,
+                    kind: ChangeKind::Modified,
+                    mode,
+                    blob: Some(id),
+                    old_blob: Some(old_id),
+                }),
+            }
+        }
+        Ok(())
     }
 }
 
