@@ -85,7 +85,7 @@ pub fn run(args: &Args, reports: &[Report], cwd: &Path, out: &mut Output) -> Res
         (None, None) if args.staged => (Head::Index, args.base.clone()),
         (None, None) => (Head::WorkTree, args.base.clone()),
     };
-    let validation = validate(&git, head, base.as_deref())?;
+    let (validation, _) = validate(&git, head, base.as_deref())?;
     emit(reports, validation, args.report.deny_warnings, out)
 }
 
@@ -106,10 +106,11 @@ pub fn check(
         .base
         .clone()
         .or_else(|| range.and_then(|(from, _)| from));
-    let mut validation = validate(&git, Head::Revision(&head), base.as_deref())?;
-    let files = git.files_at(&head)?;
-    if let Ok(settings) = Settings::load(&files)
-        && let Ok(kinds) = Kinds::load(&settings, &files)
+    let (mut validation, files) = validate(&git, Head::Revision(&head), base.as_deref())?;
+    // Environments are checked by the head's berth.toml; one the validation found
+    // unreadable has already been reported.
+    if let Ok(settings) = Settings::load(files.as_ref())
+        && let Ok(kinds) = Kinds::load(&settings, files.as_ref())
     {
         let found = audit(&git, &settings, &kinds)?;
         validation.add(found);
@@ -117,8 +118,12 @@ pub fn check(
     emit(reports, validation, args.report.deny_warnings, out)
 }
 
-/// Validates `head`: whole, or as its changes since `base`.
-fn validate(git: &Git, head: Head<'_>, base: Option<&str>) -> Result<Validation, CliError> {
+/// Validates `head`: whole, or as its changes since `base`; and the files read.
+fn validate(
+    git: &Git,
+    head: Head<'_>,
+    base: Option<&str>,
+) -> Result<(Validation, Box<dyn Source>), CliError> {
     // The first commit of a repository has nothing before it to compare with, so
     // the hook's `--base HEAD` checks everything.
     let base = base.filter(|base| *base != "HEAD" || git.has_head_commit());
@@ -126,18 +131,15 @@ fn validate(git: &Git, head: Head<'_>, base: Option<&str>) -> Result<Validation,
         let changeset = git.changes_since(base, head)?;
         let id = changeset.base.to_string();
         let name = format!("the base {base} ({})", &id[..12]);
-        return Ok(check::validate_change(
-            &changeset,
-            &changeset.changes,
-            &name,
-        )?);
+        let validation = check::validate_change(&changeset, &changeset.changes, &name)?;
+        return Ok((validation, Box::new(changeset)));
     }
     let source: Box<dyn Source> = match head {
         Head::Revision(revision) => Box::new(git.files_at(revision)?),
         Head::Index => Box::new(git.staged_files()?),
         Head::WorkTree => Box::new(WorkTree::new(git.workdir())),
     };
-    Ok(check::validate(source.as_ref())?)
+    Ok((check::validate(source.as_ref())?, source))
 }
 
 /// The range pre-commit names when it checks one (pre-push, `--from-ref`): the
