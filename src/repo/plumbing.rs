@@ -99,13 +99,15 @@ impl Plumbing {
     }
 
     /// What the working tree changes from the tree of `base`: tracked files as
-    /// `git diff <base>` sees them, and every untracked file, ignored ones too, as
-    /// the working-tree validator reads everything under `objects/`.
+    /// `git diff <base>` sees them, and the untracked files under `objects/` and an
+    /// untracked berth.toml, ignored ones too, as the working-tree validator reads
+    /// everything under `objects/`. (Untracked files elsewhere, such as build
+    /// output, are never listed.)
     pub fn worktree_changes(&self, base: Oid) -> Result<Vec<RawChange>, PlumbingError> {
         let base = base.to_string();
         let mut changes =
             self.diff_index(&["diff-index", "--raw", "-z", "--no-renames", &base, "--"])?;
-        let output = self.run(&["ls-files", "--others", "-z"])?;
+        let output = self.run(&["ls-files", "--others", "-z", "--", "objects", "berth.toml"])?;
         changes.extend(records(&output).map(|path| RawChange {
             path: path.to_owned(),
             kind: ChangeKind::Added,

@@ -432,3 +432,18 @@ fn hook_install_leaves_a_foreign_hook_unless_forced() {
                 .contains("validate --staged")
     );
 }
+
+#[test]
+fn the_working_tree_with_a_base_sees_untracked_objects() {
+    let repo = catalog();
+    let broken = "objects/version-sets/billing/1111111111111111111111111111111111111111111111111111111111111111.json";
+    repo.write(broken, &repo.read(BILLING));
+    repo.write("target/build-output.json", "not an object");
+    let (code, report) = repo.json(&["validate", "--base", "HEAD"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        [finding("hash-mismatch", broken, None, None)]
+    );
+    assert_eq!(report["summary"]["files_checked"], 2);
+}
