@@ -89,6 +89,11 @@ impl Validation {
     /// Adds findings made elsewhere (the environment checks), keeping the order.
     pub fn add(&mut self, findings: Vec<Finding>) {
         self.findings.extend(findings);
+        self.sort();
+    }
+
+    /// Puts the findings in report order: by file, position and code.
+    fn sort(&mut self) {
         self.findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
@@ -128,9 +133,7 @@ pub enum ValidateError {
 pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
     let started = Instant::now();
     let mut validation = validate_unsorted(source)?;
-    validation
-        .findings
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    validation.sort();
     validation.elapsed = started.elapsed();
     Ok(validation)
 }
@@ -161,9 +164,7 @@ pub fn validate_change(
             validation
         }
     };
-    validation
-        .findings
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    validation.sort();
     validation.elapsed = started.elapsed();
     Ok(validation)
 }

@@ -45,20 +45,16 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         path: path.clone(),
         error,
     };
-    match fs::read_to_string(&path) {
-        Ok(existing) if existing == script => {
+    match fs::read(&path) {
+        Ok(existing) if existing == script.as_bytes() => {
             out.note(format!("{} is already berth's hook", path.display()));
             return Ok(0);
         }
-        Ok(existing) if !existing.contains(MARK) && !force => {
+        Ok(existing) if !force && !String::from_utf8_lossy(&existing).contains(MARK) => {
             return Err(CliError::HookExists { path });
         }
         Ok(_) => {}
         Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-        Err(error) if error.kind() == io::ErrorKind::InvalidData && !force => {
-            return Err(CliError::HookExists { path });
-        }
-        Err(error) if error.kind() == io::ErrorKind::InvalidData => {}
         Err(error) => return Err(io_error(error)),
     }
     berth::fs::replace(&path, script.as_bytes()).map_err(io_error)?;

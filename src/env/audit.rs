@@ -16,7 +16,7 @@ use crate::check::code::Code;
 use crate::check::finding::Finding;
 use crate::document::{self, Format};
 use crate::kinds::Kinds;
-use crate::repo::{CommitInfo, Git, GitError, Oid};
+use crate::repo::{CommitInfo, Git, GitError, Oid, short_id};
 use crate::settings::{EnvironmentSection, Settings};
 use crate::store::ObjectRef;
 
@@ -206,7 +206,7 @@ impl Audit<'_> {
                             package,
                             format!(
                                 "{package} was set by commit {} (\"{}\"), which berth did not make: it has no Berth-Action trailer, so nothing shows the object came through {}",
-                                short(commit.info.id),
+                                short_id(commit.info.id),
                                 commit.subject(),
                                 self.allowed()
                             ),
@@ -225,7 +225,7 @@ impl Audit<'_> {
                         package,
                         format!(
                             "{package} was set by commit {}, which is not signed; {} requires signed commits",
-                            short(commit.info.id),
+                            short_id(commit.info.id),
                             self.name
                         ),
                     ));
@@ -254,7 +254,7 @@ impl Audit<'_> {
         if commit.action != Some(Action::Promote) {
             return Ok(None);
         }
-        let id = short(commit.info.id);
+        let id = short_id(commit.info.id);
         let from = commit.from.as_deref().unwrap_or_default();
         let allowed = if self.section.from.is_empty() {
             from == self.settings.catalog()
@@ -297,7 +297,7 @@ impl Audit<'_> {
             package,
             format!(
                 "{package} was set by commit {id} from {from}, but its second parent {} does not hold `{}` for {package}",
-                short(source),
+                short_id(source),
                 object.unwrap_or_default()
             ),
         )))
@@ -324,9 +324,4 @@ impl Audit<'_> {
             .map(|(package, _)| package.clone())
             .collect())
     }
-}
-
-fn short(id: Oid) -> String {
-    let id = id.to_string();
-    id[..12].to_owned()
 }

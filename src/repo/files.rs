@@ -164,17 +164,9 @@ fn tree_files(
     dir: &str,
 ) -> Result<BTreeMap<String, (Oid, EntryKind)>, git2::Error> {
     let mut files = BTreeMap::new();
-    let root = repo.find_tree(tree)?;
     let dir = dir.trim_end_matches('/');
-    let subtree = if dir.is_empty() {
-        root
-    } else {
-        match root.get_path(Path::new(dir)) {
-            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => repo.find_tree(entry.id())?,
-            Ok(_) => return Ok(files),
-            Err(error) if error.code() == ErrorCode::NotFound => return Ok(files),
-            Err(error) => return Err(error),
-        }
+    let Some(subtree) = subtree(repo, tree, dir)? else {
+        return Ok(files);
     };
     let prefix = dir_prefix(dir);
     subtree.walk(TreeWalkMode::PreOrder, |parent, entry| {
@@ -189,9 +181,26 @@ fn tree_files(
     Ok(files)
 }
 
+/// The directory `dir` (`""` for the root) of `tree`, if it is one.
+fn subtree<'r>(
+    repo: &'r Repository,
+    tree: Oid,
+    dir: &str,
+) -> Result<Option<git2::Tree<'r>>, git2::Error> {
+    let root = repo.find_tree(tree)?;
+    if dir.is_empty() {
+        return Ok(Some(root));
+    }
+    match root.get_path(Path::new(dir)) {
+        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => repo.find_tree(entry.id()).map(Some),
+        Ok(_) => Ok(None),
+        Err(error) if error.code() == ErrorCode::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 fn revision_name(revision: &str, commit: Oid) -> String {
-    let id = commit.to_string();
-    format!("revision {revision} ({})", &id[..12])
+    format!("revision {revision} ({})", super::short_id(commit))
 }
 
 /// What a non-directory entry of a tree or the index is, by its git file mode: a
@@ -553,18 +562,8 @@ impl Source for Changeset {
         let mut names: Vec<String> = self
             .handles
             .with(|repo| {
-                let root = repo.find_tree(self.base_tree)?;
-                let tree = if dir.is_empty() {
-                    root
-                } else {
-                    match root.get_path(Path::new(dir)) {
-                        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
-                            repo.find_tree(entry.id())?
-                        }
-                        Ok(_) => return Ok(Vec::new()),
-                        Err(error) if error.code() == ErrorCode::NotFound => return Ok(Vec::new()),
-                        Err(error) => return Err(error),
-                    }
+                let Some(tree) = subtree(repo, self.base_tree, dir)? else {
+                    return Ok(Vec::new());
                 };
                 Ok(tree
                     .iter()

@@ -128,6 +128,13 @@ pub struct Git {
     workdir: PathBuf,
 }
 
+/// A commit id cut to 12 digits, as berth names commits in messages.
+pub fn short_id(id: Oid) -> String {
+    let mut id = id.to_string();
+    id.truncate(12);
+    id
+}
+
 /// Whether `name` is a valid full ref name (`refs/heads/main`).
 pub fn is_valid_ref_name(name: &str) -> bool {
     git2::Reference::is_valid_name(name)

@@ -51,6 +51,17 @@ fn catalog() -> Repo {
     repo
 }
 
+/// Puts a new billing version set into the working tree, its worker sized `size`.
+fn put_billing_variant(repo: &Repo, size: u32) {
+    let data = repo.read(BILLING).replace("4096", &size.to_string());
+    repo.write("variant.json", &data);
+    repo.berth()
+        .args(["put", "version-sets", "variant.json"])
+        .assert()
+        .success();
+    fs::remove_file(repo.path().join("variant.json")).unwrap();
+}
+
 fn run_scripted(fixture: &str) -> (i32, Value) {
     let (repo, args) = Repo::scripted(fixture);
     let args = args.unwrap();
@@ -114,13 +125,7 @@ fn with_a_base_only_what_changed_is_checked_unless_berth_toml_changes() {
         [finding("hash-mismatch", broken, None, None)]
     );
     // A change that adds one good object.
-    let added = repo.write("extra.json", &repo.read(BILLING).replace("4096", "4097"));
-    repo.berth()
-        .args(["put", "version-sets"])
-        .arg(&added)
-        .assert()
-        .success();
-    fs::remove_file(&added).unwrap();
+    put_billing_variant(&repo, 4097);
     repo.git_command(&["add", "objects"]);
     let (code, report) = repo.json(&["validate", "--staged", "--base", "HEAD"]);
     assert_eq!(code, 0, "{report:#}");
@@ -178,22 +183,10 @@ fn references_of_a_change_resolve_by_probing_the_tree() {
 fn the_base_is_the_merge_base_so_what_the_base_branch_gained_is_not_deleted() {
     let repo = catalog();
     repo.git_command(&["checkout", "-q", "-b", "feature"]);
-    let added = repo.write("new.json", &repo.read(BILLING).replace("4096", "1"));
-    repo.berth()
-        .args(["put", "version-sets"])
-        .arg(&added)
-        .assert()
-        .success();
-    fs::remove_file(&added).unwrap();
+    put_billing_variant(&repo, 1);
     repo.git_commit_all("feature adds an object");
     repo.git_command(&["checkout", "-q", "main"]);
-    let added = repo.write("other.json", &repo.read(BILLING).replace("4096", "2"));
-    repo.berth()
-        .args(["put", "version-sets"])
-        .arg(&added)
-        .assert()
-        .success();
-    fs::remove_file(&added).unwrap();
+    put_billing_variant(&repo, 2);
     repo.git_commit_all("main gains another");
     let (code, report) = repo.json(&["validate", "--rev", "feature", "--base", "main"]);
     assert_eq!(code, 0, "{report:#}");
@@ -394,13 +387,7 @@ fn hook_install_blocks_bad_commits_including_commit_all() {
     repo.git_command(&["checkout", "-q", "--", BILLING]);
 
     // A good object commits.
-    let added = repo.write("new.json", &repo.read(BILLING).replace("4096", "2"));
-    repo.berth()
-        .args(["put", "version-sets"])
-        .arg(&added)
-        .assert()
-        .success();
-    fs::remove_file(&added).unwrap();
+    put_billing_variant(&repo, 2);
     repo.git_command(&["add", "objects"]);
     let status = repo
         .hermetic("git")
