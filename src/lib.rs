@@ -1,5 +1,6 @@
 //! berth keeps the deployable state of a software estate in git.
 
+pub mod bump;
 pub mod canonical;
 pub mod check;
 pub mod demo;
@@ -7,7 +8,10 @@ pub mod document;
 pub mod env;
 pub mod fs;
 pub mod kinds;
+pub mod lifecycle;
 pub mod names;
+pub mod registry;
+pub mod release;
 pub mod repo;
 pub mod report;
 pub mod schema;

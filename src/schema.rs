@@ -44,6 +44,34 @@ pub fn published() -> Vec<(&'static str, Value)> {
         ),
         ("event.schema.json", schema_of::<kinds::event::Event>()),
         (
+            "release.schema.json",
+            schema_of::<kinds::release::Release>(),
+        ),
+        (
+            "component.schema.json",
+            schema_of::<kinds::component::Component>(),
+        ),
+        (
+            "versions.schema.json",
+            schema_of::<kinds::component::VersionMap>(),
+        ),
+        (
+            "output/mark.schema.json",
+            output_schema_of::<crate::lifecycle::MarkOutcome>(),
+        ),
+        (
+            "output/release-create.schema.json",
+            output_schema_of::<crate::release::CreateOutcome>(),
+        ),
+        (
+            "output/release-diff.schema.json",
+            output_schema_of::<crate::release::ReleaseDiff>(),
+        ),
+        (
+            "output/versions-import.schema.json",
+            output_schema_of::<crate::registry::ImportOutcome>(),
+        ),
+        (
             "output/diff.schema.json",
             output_schema_of::<env::query::EnvDiff>(),
         ),

@@ -803,8 +803,8 @@ mod tests {
                 &[(Code::Schema, Some("/stores/x/partition"))],
             ),
             (
-                "[checks]\nemptied-list = \"error\"\n",
-                &[(Code::Schema, Some("/checks/emptied-list"))],
+                "[checks]\nconfig-overlap = \"error\"\n",
+                &[(Code::Schema, Some("/checks/config-overlap"))],
             ),
             (
                 "[checks]\nhash-mismatch = \"off\"\n",

@@ -78,6 +78,42 @@ codes! {
     DanglingRef = "dangling-ref", configurable: true,
         description: "A `<store>/<hash>` reference names an object that is not in the repository, or a store berth.toml does not declare.",
         help: "put the referenced object first, fix the hash, or declare the store in berth.toml (`external = true` for stores kept outside the repository)";
+    /// A release component names an image by tag without its digest.
+    TagNotDigest = "tag-not-digest", configurable: false,
+        description: "A release component has no `sha256:<64 hex>` digest: a release is a set of digests, and a tag alone can be moved to other bytes.",
+        help: "resolve the tag to its digest (`berth release create` does it through the component's version map) and write `digest = \"sha256:...\"`";
+    /// A release names a component the registry does not have.
+    UnknownComponent = "unknown-component", configurable: false,
+        description: "A release names a component that has no components/<name>.toml in the registry.",
+        help: "register the component with `berth component add`, or correct the name";
+    /// A release pins a digest its component's version map does not record.
+    UnknownDigest = "unknown-digest", configurable: true,
+        description: "A release component's digest is not in the component's version map, so nothing vouches for which tag and version it is.",
+        help: "import the component's tags with `berth versions import`, or pick a digest the map records (`berth versions ls <component>`)";
+    /// A component's version rule is not a regular expression.
+    BadRule = "bad-rule", configurable: false,
+        description: "A component's tag_pattern, semver_extract, rule pattern or prerelease_pattern does not compile as a regular expression, or a version map entry breaks the map's rules.",
+        help: "fix the regular expression (Rust regex syntax: no look-around or backreferences)";
+    /// A tag recorded in a version map points at another digest now.
+    TagMoved = "tag-moved", configurable: false,
+        description: "A tag a component's version map records with one digest is recorded, or imported, with another: the image behind the tag was replaced, which is how tampering looks.",
+        help: "a moved tag is a security signal: find out who pushed it; record the new image under a new tag, and keep the map's entry as it was";
+    /// An entry was removed from or changed in an append-only version map.
+    VersionMapEdited = "version-map-edited", configurable: false,
+        description: "An entry that the base's version map records was removed or changed: version maps are append-only.",
+        help: "restore the entry as the base has it (`git checkout <base> -- <file>`) and add new entries with `berth versions import`";
+    /// A package's versions do not increase in the order they were made.
+    VersionNotIncreasing = "version-not-increasing", configurable: true,
+        description: "An object's version is not greater than the version of an object of the same package made before it, or two objects of a package claim one version.",
+        help: "give the new object a version above every earlier one of its package (`berth ls --package P` lists them)";
+    /// A version bump is smaller than the change requires.
+    SemverUnderstated = "semver-understated", configurable: true,
+        description: "A version's declared semver bump over the previous version of its package is smaller than the change requires: removals, type changes and a component's major bump are major, additions minor, anything else patch.",
+        help: "raise the version to at least the required bump, so that rollout tooling sees the change for what it is";
+    /// A list that held elements is empty or missing in the next version.
+    EmptiedList = "emptied-list", configurable: true,
+        description: "A list that held elements in the previous version of a package is empty or missing in the next, the COALESCE trap: a release that silently ships without its integrations.",
+        help: "write the list in full in the new version; if it really is meant to be empty, declare a major bump and say so in review, or lower `emptied-list` in [checks]";
     /// An object that exists on the base was changed.
     ObjectModified = "object-modified", configurable: false,
         description: "An object file that exists on the base revision was changed: objects are immutable once committed.",

@@ -17,6 +17,8 @@ pub mod code;
 pub mod finding;
 pub mod object;
 pub mod output;
+pub mod registry;
+pub mod succession;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,13 +30,16 @@ use serde::Serialize;
 
 use crate::canonical::ObjectHash;
 use crate::document::Format;
+use crate::kinds::component::{self as registry_files, RegistryFile};
 use crate::kinds::{Kinds, StoreDef};
+use crate::registry::Registry;
 use crate::settings::FILE as SETTINGS_FILE;
 use crate::settings::{LoadError, Settings};
 use crate::source::{Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError};
 use crate::store::{LayoutProblem, OBJECTS_DIR, ObjectIndex, ObjectPath};
 use code::Code;
 use finding::{Finding, plural};
+use succession::Versioned;
 
 /// What a validation found.
 #[derive(Debug, Default)]
@@ -143,11 +148,13 @@ pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
 /// the change adds or alters, or everything when the change can affect everything.
 pub fn validate_change(
     source: &dyn Source,
+    base_files: &dyn Source,
     changes: &[Change],
     base: &str,
 ) -> Result<Validation, ValidateError> {
     let started = Instant::now();
-    let history = history(changes, base);
+    let mut history = history(changes, base);
+    history.extend(registry::history(source, base_files, changes, base)?);
     let mut validation = match load_kinds(source)? {
         Ok((settings, kinds)) => {
             let mut validation = match changed_objects(&settings, changes) {
@@ -190,12 +197,20 @@ pub fn history(changes: &[Change], base: &str) -> Vec<Finding> {
         .collect()
 }
 
-/// The object files a change adds or alters, or `None` when the change can affect
-/// every object: it touches berth.toml or a store's schema, or removes an object
-/// that others may refer to. No change at all is checked in full too: there is
-/// nothing narrower to check, and a hook run on a clean index (`pre-commit run
-/// --all-files` in CI) must still check the repository.
-fn changed_objects(settings: &Settings, changes: &[Change]) -> Option<Vec<Entry>> {
+/// What a change adds or alters: object files and registry files.
+#[derive(Debug, Default)]
+struct Scope {
+    objects: Vec<Entry>,
+    registry: Vec<Entry>,
+}
+
+/// The object and registry files a change adds or alters, or `None` when the
+/// change can affect every object: it touches berth.toml or a store's schema, or
+/// removes an object or a component that others may refer to. No change at all is
+/// checked in full too: there is nothing narrower to check, and a hook run on a
+/// clean index (`pre-commit run --all-files` in CI) must still check the
+/// repository.
+fn changed_objects(settings: &Settings, changes: &[Change]) -> Option<Scope> {
     if changes.is_empty() {
         return None;
     }
@@ -205,10 +220,23 @@ fn changed_objects(settings: &Settings, changes: &[Change]) -> Option<Vec<Entry>
         .filter_map(|store| store.schema.as_deref())
         .collect();
     let prefix = format!("{OBJECTS_DIR}/");
-    let mut scope = Vec::new();
+    let registry_prefix = format!("{}/", registry_files::DIR);
+    let mut scope = Scope::default();
     for change in changes {
         if change.path == SETTINGS_FILE || schemas.contains(&change.path.as_str()) {
             return None;
+        }
+        let entry = Entry {
+            path: change.path.clone(),
+            kind: change.entry,
+        };
+        if change.path.starts_with(&registry_prefix) {
+            match (change.kind, RegistryFile::parse(&change.path)) {
+                (ChangeKind::Deleted, Some(RegistryFile::Component(_))) => return None,
+                (ChangeKind::Deleted, _) => {}
+                _ => scope.registry.push(entry),
+            }
+            continue;
         }
         if !change.path.starts_with(&prefix) {
             continue;
@@ -216,10 +244,7 @@ fn changed_objects(settings: &Settings, changes: &[Change]) -> Option<Vec<Entry>
         if change.kind == ChangeKind::Deleted {
             return None;
         }
-        scope.push(Entry {
-            path: change.path.clone(),
-            kind: change.entry,
-        });
+        scope.objects.push(entry);
     }
     Some(scope)
 }
@@ -229,26 +254,92 @@ fn check_scope(
     source: &dyn Source,
     settings: &Settings,
     kinds: &Kinds,
-    scope: &[Entry],
+    scope: &Scope,
 ) -> Result<Validation, ValidateError> {
-    let (placed, mut findings) = place(scope, kinds);
-    let checked: Result<Vec<Vec<Finding>>, SourceError> = placed
+    let (placed, mut findings) = place(&scope.objects, kinds);
+    let checked: Result<Vec<(Vec<Finding>, Option<Versioned>)>, SourceError> = placed
         .par_iter()
         .map(|(entry, path)| {
             let probe = Probe::new(source, &path.partition);
-            let mut found = check_file(source, settings, kinds, &probe, &entry.path, path)?;
+            let (mut found, versioned) =
+                check_entry(source, settings, kinds, &probe, &entry.path, path)?;
             if let Some(twin) = probe.twin(path)? {
                 found.push(same_object(&entry.path, &twin));
             }
             probe.finish()?;
-            Ok(found)
+            Ok((found, versioned))
         })
         .collect();
-    findings.extend(checked?.into_iter().flatten());
+    let mut versioned = Vec::new();
+    for (found, object) in checked? {
+        findings.extend(found);
+        versioned.extend(object);
+    }
+    findings.extend(registry::check_files(source, &scope.registry)?);
+    let mut files_checked = 1 + scope.objects.len() + scope.registry.len();
+    if !versioned.is_empty() {
+        let (registry, _) = Registry::load(source)?;
+        findings.extend(registry::check_releases(&registry, &versioned));
+        files_checked += package_neighbours(source, settings, &mut versioned)?;
+        findings.extend(succession::check(kinds, &versioned));
+    }
     Ok(Validation {
         findings: apply_severities(settings, findings),
-        files_checked: 1 + scope.len(),
+        files_checked,
         elapsed: Duration::ZERO,
+    })
+}
+
+/// Adds the other objects of each package a change touches, for the rules across a
+/// package's versions; returns how many were read.
+fn package_neighbours(
+    source: &dyn Source,
+    settings: &Settings,
+    versioned: &mut Vec<Versioned>,
+) -> Result<usize, SourceError> {
+    let mut packages: Vec<(String, String)> = versioned
+        .iter()
+        .map(|o| (o.store.clone(), o.partition.clone()))
+        .collect();
+    packages.sort();
+    packages.dedup();
+    let mut read = 0;
+    for (store, partition) in packages {
+        for entry in source.list(&format!("{OBJECTS_DIR}/{store}/{partition}"))? {
+            if versioned.iter().any(|o| o.file == entry.path) {
+                continue;
+            }
+            let Ok(path) = ObjectPath::parse(&entry.path) else {
+                continue;
+            };
+            let Some(Content::Bytes(bytes)) =
+                source.read(&entry.path, settings.max_object_bytes())?
+            else {
+                continue;
+            };
+            read += 1;
+            versioned.extend(read_versioned(&entry.path, &path, &bytes, false));
+        }
+    }
+    Ok(read)
+}
+
+/// An object's data and text for the rules across its package.
+fn read_versioned(
+    file: &str,
+    path: &ObjectPath,
+    bytes: &[u8],
+    in_scope: bool,
+) -> Option<Versioned> {
+    let (data, _) = object::read_object(file, bytes, path.format).ok()?;
+    Some(Versioned {
+        file: file.to_owned(),
+        store: path.store.clone(),
+        partition: path.partition.clone(),
+        format: path.format,
+        text: std::sync::Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+        data,
+        in_scope,
     })
 }
 
@@ -373,15 +464,26 @@ fn check_all(
     let entries = source.list(OBJECTS_DIR)?;
     let (placed, mut findings) = place(&entries, kinds);
     let index = ObjectIndex::of_entries(&entries);
-    let checked: Result<Vec<Vec<Finding>>, SourceError> = placed
+    let checked: Result<Vec<(Vec<Finding>, Option<Versioned>)>, SourceError> = placed
         .par_iter()
-        .map(|(entry, path)| check_file(source, settings, kinds, &index, &entry.path, path))
+        .map(|(entry, path)| check_entry(source, settings, kinds, &index, &entry.path, path))
         .collect();
-    findings.extend(checked?.into_iter().flatten());
+    let mut versioned = Vec::new();
+    for (found, object) in checked? {
+        findings.extend(found);
+        versioned.extend(object);
+    }
+    let registry_entries = source.list(registry_files::DIR)?;
+    findings.extend(registry::check_files(source, &registry_entries)?);
+    if !versioned.is_empty() {
+        let (registry, _) = Registry::load(source)?;
+        findings.extend(registry::check_releases(&registry, &versioned));
+        findings.extend(succession::check(kinds, &versioned));
+    }
     let findings = apply_severities(settings, findings);
     Ok(Validation {
         findings,
-        files_checked: 1 + entries.len(),
+        files_checked: 1 + entries.len() + registry_entries.len(),
         elapsed: Duration::ZERO,
     })
 }
@@ -475,15 +577,33 @@ pub fn check_file(
     file: &str,
     path: &ObjectPath,
 ) -> Result<Vec<Finding>, SourceError> {
+    Ok(check_entry(source, settings, kinds, resolver, file, path)?.0)
+}
+
+/// Checks one object file, and reads it for the rules across its package when its
+/// kind has a version.
+fn check_entry(
+    source: &dyn Source,
+    settings: &Settings,
+    kinds: &Kinds,
+    resolver: &dyn object::Resolve,
+    file: &str,
+    path: &ObjectPath,
+) -> Result<(Vec<Finding>, Option<Versioned>), SourceError> {
     let limit = settings.max_object_bytes();
     let bytes = match source.read(file, limit)? {
         Some(Content::Bytes(bytes)) => bytes,
         Some(Content::TooLarge { size }) => {
-            return Ok(vec![object::too_large(file, size, limit)]);
+            return Ok((vec![object::too_large(file, size, limit)], None));
         }
-        None => return Ok(Vec::new()),
+        None => return Ok((Vec::new(), None)),
     };
-    Ok(check_bytes(kinds, resolver, file, path, &bytes))
+    let findings = check_bytes(kinds, resolver, file, path, &bytes);
+    let versioned = kinds
+        .held(&path.store)
+        .filter(|kind| kind.version_pointer().is_some())
+        .and_then(|_| read_versioned(file, path, &bytes, true));
+    Ok((findings, versioned))
 }
 
 /// Checks an object file's bytes as the validator does: parse, identity against

@@ -126,6 +126,14 @@ pub fn check_object(
             }
         }
     }
+    let problems = kind.rules(data);
+    // A rule with its own code (`tag-not-digest`) says more than the schema's
+    // `required` or `pattern` at the same field.
+    let claimed: Vec<&str> = problems
+        .iter()
+        .filter(|problem| problem.code != Code::Schema)
+        .map(|problem| problem.pointer.as_str())
+        .collect();
     if !kind.validator().is_valid(data) {
         // A bad partition name is already reported as `bad-name`; the schema's
         // pattern for it would say the same again.
@@ -138,7 +146,8 @@ pub fn check_object(
             format,
         )
         .into_iter()
-        .filter(|f| !(bad_partition && f.pointer.as_deref() == Some(partition_pointer)));
+        .filter(|f| !(bad_partition && f.pointer.as_deref() == Some(partition_pointer)))
+        .filter(|f| !f.pointer.as_deref().is_some_and(|p| claimed.contains(&p)));
         checked.findings.extend(findings);
     }
     // Rules and references read only their own fields, so they run even when the
@@ -150,12 +159,12 @@ pub fn check_object(
         .filter_map(|f| f.pointer.clone())
         .collect();
     let is_flagged = |pointer: &str| flagged.iter().any(|p| p == pointer);
-    for problem in kind.rules(data) {
-        if is_flagged(&problem.pointer) {
+    for problem in problems {
+        if problem.code == Code::Schema && is_flagged(&problem.pointer) {
             continue;
         }
         checked.findings.push(
-            Finding::new(Code::Schema, file, problem.message)
+            Finding::new(problem.code, file, problem.message)
                 .with_label(problem.label)
                 .with_help(problem.help)
                 .at_pointer(text(), format, &problem.pointer),

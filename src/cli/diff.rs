@@ -1,27 +1,50 @@
-//! `berth diff`: what promoting one environment into another would change.
+//! `berth diff`: two environments (what promoting one into the other would
+//! change), or two objects (two releases component by component).
 
 use std::path::Path;
 
+use berth::bump::{self, Shape};
 use berth::env::query::{self, Change};
+use berth::release::{self, ComponentVersion, ReleaseDiff};
 use berth::workspace::Workspace;
 
+use super::Format;
 use super::error::CliError;
+use super::release::short_digest;
 use super::render::{Output, short_object, table};
 
-/// Compare two environments: what promoting FROM into TO would change
+/// Compare two environments, or two objects
 ///
-/// Lists every package either holds: added (TO lacks it), changed, unchanged, or
-/// kept (only TO holds it; promoting leaves it alone). Exits 0 either way.
+/// Two environments: what promoting FROM into TO would change, package by
+/// package: added (TO lacks it), changed, unchanged, or kept (only TO holds it;
+/// promoting leaves it alone). Two releases (<store>/<hash>, a hash prefix or
+/// <package>@<env>): components added, removed, changed (from -> to semver, tag
+/// and digest) and unchanged, also as markdown. Two other objects: the fields
+/// that differ. Exits 0 either way.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The environment to promote from
+    /// The environment to promote from, or the first object
     from: String,
-    /// The environment to promote to
+    /// The environment to promote to, or the second object
     to: String,
 }
 
 pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let workspace = Workspace::open(cwd)?;
+    // Environments are names; objects are <store>/<hash>, <package>@<env> or a
+    // hash prefix.
+    let is_object = |text: &str| {
+        text.contains(['/', '@'])
+            || (text.len() >= 8 && text.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    if is_object(&args.from) || is_object(&args.to) {
+        return objects(&workspace, args, out);
+    }
+    if out.format == Format::Markdown {
+        return Err(CliError::FormatNotHere {
+            format: "markdown".to_owned(),
+        });
+    }
     let diff = query::diff(&workspace, &args.from, &args.to)?;
     if out.is_json() {
         out.json(&diff);
@@ -67,4 +90,175 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         ));
     }
     Ok(0)
+}
+
+/// Two objects: releases component by component, anything else field by field.
+fn objects(workspace: &Workspace, args: &Args, out: &mut Output) -> Result<u8, CliError> {
+    let from = release::read_ref(workspace, &args.from)?;
+    let to = release::read_ref(workspace, &args.to)?;
+    if let (Some(a), Some(b)) = (release::as_release(&from), release::as_release(&to)) {
+        let diff = release::compare((&from.object, &a), (&to.object, &b));
+        match out.format {
+            Format::Json => out.json(&diff),
+            Format::Markdown => out.text(&markdown(&diff)),
+            _ => out.text(&human(&diff)),
+        }
+        return Ok(0);
+    }
+    if out.format == Format::Markdown {
+        return Err(CliError::FormatNotHere {
+            format: "markdown".to_owned(),
+        });
+    }
+    let reasons = bump::reasons(
+        &from.data,
+        &to.data,
+        Shape {
+            ignored: &[],
+            keyed: &[],
+        },
+    );
+    if out.is_json() {
+        out.json(&serde_json::json!({
+            "from": from.object,
+            "to": to.object,
+            "changes": reasons,
+        }));
+        return Ok(0);
+    }
+    if reasons.is_empty() {
+        out.note(format!(
+            "{} and {} hold the same data",
+            from.object, to.object
+        ));
+        return Ok(0);
+    }
+    let mut rows = vec![vec!["FIELD".to_owned(), "CHANGE".to_owned()]];
+    for reason in &reasons {
+        rows.push(vec![reason.pointer.clone(), reason.what.clone()]);
+    }
+    out.text(&table(&rows));
+    Ok(0)
+}
+
+fn version(component: &ComponentVersion) -> String {
+    let semver = component.semver.as_deref().unwrap_or("-");
+    match &component.tag {
+        Some(tag) => format!("{semver} ({tag})"),
+        None => semver.to_owned(),
+    }
+}
+
+fn human(diff: &ReleaseDiff) -> String {
+    let mut rows = vec![
+        ["COMPONENT", "CHANGE", "FROM", "TO", "DIGEST"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for c in &diff.added {
+        rows.push(vec![
+            c.name.clone(),
+            "added".to_owned(),
+            "-".to_owned(),
+            version(c),
+            short_digest(&c.digest),
+        ]);
+    }
+    for c in &diff.removed {
+        rows.push(vec![
+            c.name.clone(),
+            "removed".to_owned(),
+            version(c),
+            "-".to_owned(),
+            short_digest(&c.digest),
+        ]);
+    }
+    for c in &diff.changed {
+        rows.push(vec![
+            c.name.clone(),
+            "changed".to_owned(),
+            version(&c.from),
+            version(&c.to),
+            format!(
+                "{} -> {}",
+                short_digest(&c.from.digest),
+                short_digest(&c.to.digest)
+            ),
+        ]);
+    }
+    for c in &diff.unchanged {
+        rows.push(vec![
+            c.name.clone(),
+            "unchanged".to_owned(),
+            version(c),
+            version(c),
+            short_digest(&c.digest),
+        ]);
+    }
+    format!(
+        "{} -> {}\n{}",
+        diff.from_version,
+        diff.to_version,
+        table(&rows)
+    )
+}
+
+/// The comparison as a GitHub or GitLab comment: a table of what changed, the
+/// unchanged folded away.
+fn markdown(diff: &ReleaseDiff) -> String {
+    let code = |text: &str| format!("`{text}`");
+    let mut text = format!(
+        "### {} → {}\n\n{} added, {} removed, {} changed, {} unchanged\n\n",
+        diff.from_version,
+        diff.to_version,
+        diff.added.len(),
+        diff.removed.len(),
+        diff.changed.len(),
+        diff.unchanged.len()
+    );
+    if !(diff.added.is_empty() && diff.removed.is_empty() && diff.changed.is_empty()) {
+        text.push_str(
+            "| component | change | from | to | digest |\n| --- | --- | --- | --- | --- |\n",
+        );
+        for c in &diff.added {
+            text.push_str(&format!(
+                "| {} | added | | {} | {} |\n",
+                code(&c.name),
+                version(c),
+                code(&short_digest(&c.digest))
+            ));
+        }
+        for c in &diff.removed {
+            text.push_str(&format!(
+                "| {} | removed | {} | | {} |\n",
+                code(&c.name),
+                version(c),
+                code(&short_digest(&c.digest))
+            ));
+        }
+        for c in &diff.changed {
+            text.push_str(&format!(
+                "| {} | changed | {} | {} | {} → {} |\n",
+                code(&c.name),
+                version(&c.from),
+                version(&c.to),
+                code(&short_digest(&c.from.digest)),
+                code(&short_digest(&c.to.digest))
+            ));
+        }
+        text.push('\n');
+    }
+    if !diff.unchanged.is_empty() {
+        text.push_str(&format!("<details><summary>{} unchanged</summary>\n\n| component | version | digest |\n| --- | --- | --- |\n", diff.unchanged.len()));
+        for c in &diff.unchanged {
+            text.push_str(&format!(
+                "| {} | {} | {} |\n",
+                code(&c.name),
+                version(c),
+                code(&short_digest(&c.digest))
+            ));
+        }
+        text.push_str("\n</details>\n");
+    }
+    text
 }

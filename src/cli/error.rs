@@ -11,6 +11,9 @@ use berth::check::ValidateError;
 use berth::check::finding::Finding;
 use berth::env::promote::PromoteError;
 use berth::env::{BadPackageAt, BadTime, EnvError};
+use berth::lifecycle::MarkError;
+use berth::registry::RegistryError;
+use berth::release::ReleaseError;
 use berth::repo::{self, CommitError};
 use berth::settings::LoadError;
 use berth::store::lookup::{BadSpec, LookupError};
@@ -73,10 +76,12 @@ pub enum CliError {
     )]
     AtNeedsEnvironment,
     /// A validator-only format given to another command.
-    #[error("`--format {format}` is a report format of `berth validate` and `berth check`")]
+    #[error("`--format {format}` is not a format of this command")]
     #[diagnostic(
         code("berth::format-not-here"),
-        help("use `--format human` or `--format json` with this command")
+        help(
+            "every command prints human and json; github, sarif and junit are reports of `berth validate` and `berth check`, markdown of `berth diff`"
+        )
     )]
     FormatNotHere {
         /// The format given.
@@ -104,6 +109,34 @@ pub enum CliError {
         /// The hook.
         path: PathBuf,
     },
+    /// A registry command failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Registry(#[from] RegistryError),
+    /// A release command failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Release(#[from] ReleaseError),
+    /// `berth mark` failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Mark(#[from] MarkError),
+    /// A `KEY=VALUE` flag without `=`.
+    #[error("`{flag} {text}` is not KEY=VALUE")]
+    #[diagnostic(
+        code("berth::bad-pair"),
+        help("write {flag} as KEY=VALUE, such as {flag} stable=^v(.*)$")
+    )]
+    BadPair {
+        /// The flag.
+        flag: String,
+        /// What was given.
+        text: String,
+    },
+    /// A file of the repository could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] berth::source::SourceError),
     /// Validation could not run.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -164,15 +197,13 @@ impl CliError {
             CliError::Init(InitError::AlreadyInitialized { .. }) => INVALID,
             CliError::Init(InitError::Io { .. } | InitError::Repo(_)) => CANNOT_RUN,
             CliError::Init(InitError::Commit(error)) => commit_code(error),
-            CliError::Put(PutError::UnknownStore { .. } | PutError::ExternalStore { .. }) => USAGE,
-            CliError::Put(PutError::Read { error, .. })
-                if error.kind() == io::ErrorKind::NotFound =>
-            {
-                USAGE
-            }
-            CliError::Put(PutError::Read { .. } | PutError::Write { .. }) => CANNOT_RUN,
-            CliError::Put(PutError::Invalid(_)) => INVALID,
-            CliError::Put(PutError::Commit(error)) => commit_code(error),
+            CliError::Put(error) => put_code(error),
+            CliError::Registry(error) => registry_code(error),
+            CliError::Release(error) => release_code(error),
+            CliError::Mark(MarkError::Put(error)) => put_code(error),
+            CliError::Mark(MarkError::Env(error)) => env_code(error),
+            CliError::Mark(MarkError::Source(_) | MarkError::Serialize(_)) => CANNOT_RUN,
+            CliError::BadPair { .. } => USAGE,
             CliError::Lookup(error) => lookup_code(error),
             CliError::Spec(_) => USAGE,
             CliError::Promote(error) => promote_code(error),
@@ -182,7 +213,7 @@ impl CliError {
             | CliError::AtNeedsEnvironment
             | CliError::FormatNotHere { .. }
             | CliError::BadOutputs { .. } => USAGE,
-            CliError::Validate(_) => CANNOT_RUN,
+            CliError::Validate(_) | CliError::Source(_) => CANNOT_RUN,
             CliError::DemoDirNotEmpty { .. } => USAGE,
             CliError::HookExists { .. } => CONFLICT,
             CliError::DemoStep { .. } => INVALID,
@@ -201,9 +232,57 @@ impl CliError {
         match self {
             CliError::Open(OpenError::Settings(LoadError::Invalid(findings)))
             | CliError::Put(PutError::Invalid(findings))
+            | CliError::Release(ReleaseError::Put(PutError::Invalid(findings)))
+            | CliError::Release(ReleaseError::Registry(findings))
+            | CliError::Registry(
+                RegistryError::Invalid(findings) | RegistryError::TagMoved(findings),
+            )
             | CliError::Promote(PromoteError::InvalidObject { findings, .. }) => findings,
             _ => &[],
         }
+    }
+}
+
+fn put_code(error: &PutError) -> u8 {
+    match error {
+        PutError::UnknownStore { .. } | PutError::ExternalStore { .. } => USAGE,
+        PutError::Read { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
+        PutError::Read { .. } | PutError::Write { .. } => CANNOT_RUN,
+        PutError::Invalid(_) => INVALID,
+        PutError::Commit(error) => commit_code(error),
+    }
+}
+
+fn registry_code(error: &RegistryError) -> u8 {
+    match error {
+        RegistryError::Invalid(_)
+        | RegistryError::UnknownComponent { .. }
+        | RegistryError::Exists { .. } => INVALID,
+        RegistryError::TagMoved(_) => CONFLICT,
+        RegistryError::Io { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
+        RegistryError::Io { .. } | RegistryError::Source(_) => CANNOT_RUN,
+        RegistryError::Commit(error) => commit_code(error),
+    }
+}
+
+fn release_code(error: &ReleaseError) -> u8 {
+    match error {
+        ReleaseError::BadName { .. }
+        | ReleaseError::BadVersion { .. }
+        | ReleaseError::BadPin { .. }
+        | ReleaseError::Twice { .. }
+        | ReleaseError::PackageAt(_)
+        | ReleaseError::Spec(_) => USAGE,
+        ReleaseError::NoComponents { .. }
+        | ReleaseError::UnknownComponent { .. }
+        | ReleaseError::NoVersion { .. }
+        | ReleaseError::UnknownPin { .. }
+        | ReleaseError::NotARelease { .. }
+        | ReleaseError::Registry(_) => INVALID,
+        ReleaseError::Env(error) => env_code(error),
+        ReleaseError::Lookup(error) => lookup_code(error),
+        ReleaseError::Put(error) => put_code(error),
+        ReleaseError::Source(_) | ReleaseError::Serialize(_) => CANNOT_RUN,
     }
 }
 
@@ -229,7 +308,7 @@ fn env_code(error: &EnvError) -> u8 {
         EnvError::UnknownEnvironment { .. } | EnvError::NotHeld { .. } | EnvError::BadState(_) => {
             INVALID
         }
-        EnvError::Git(_) => CANNOT_RUN,
+        EnvError::Git(_) | EnvError::Events(_) => CANNOT_RUN,
     }
 }
 
@@ -251,6 +330,8 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::NotReady { .. }
         | PromoteError::UnsignedPromotion { .. }
         | PromoteError::ArtifactDeleted { .. }
+        | PromoteError::Failed { .. }
+        | PromoteError::Deprecated { .. }
         | PromoteError::NoPrevious { .. } => INVALID,
         PromoteError::Conflict { .. } | PromoteError::Contended { .. } => CONFLICT,
         PromoteError::Commit(error) => commit_code(error),

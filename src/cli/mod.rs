@@ -1,6 +1,7 @@
 //! The command line: parse arguments, make one library call, render what comes back,
 //! and map the outcome to an exit code.
 
+mod component;
 mod demo;
 mod diff;
 mod error;
@@ -9,14 +10,17 @@ mod hook;
 mod init;
 mod lineage;
 mod ls;
+mod mark;
 mod promote;
 mod put;
+mod release;
 mod render;
 mod report;
 mod rollback;
 mod show;
 mod status;
 mod validate;
+mod versions;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -79,6 +83,8 @@ pub enum Format {
     Sarif,
     /// JUnit XML, for CI test reports (validate and check)
     Junit,
+    /// Markdown, for pull-request comments (diff)
+    Markdown,
 }
 
 impl Format {
@@ -107,6 +113,10 @@ enum Command {
     History(history::Args),
     Lineage(lineage::Args),
     Diff(diff::Args),
+    Component(component::Args),
+    Versions(versions::Args),
+    Release(release::Args),
+    Mark(mark::Args),
     Validate(validate::Args),
     Check(validate::CheckArgs),
     Hook(hook::Args),
@@ -138,7 +148,8 @@ where
     };
     let reports = match matches.subcommand() {
         Some(("validate" | "check", sub)) => report::plan(&cli.global.format, sub),
-        _ => single_format(&cli.global.format),
+        Some((name, _)) => single_format(&cli.global.format, name),
+        None => single_format(&cli.global.format, ""),
     };
     let stdout_format = match &reports {
         Ok(reports) => report::stdout_format(reports),
@@ -152,9 +163,9 @@ where
 }
 
 /// The one format a command other than validate and check prints in.
-fn single_format(formats: &[Format]) -> Result<Vec<report::Report>, CliError> {
+fn single_format(formats: &[Format], command: &str) -> Result<Vec<report::Report>, CliError> {
     let format = formats.last().copied().unwrap_or(Format::Human);
-    if format.is_report_only() {
+    if format.is_report_only() || (format == Format::Markdown && command != "diff") {
         return Err(CliError::FormatNotHere {
             format: format.name(),
         });
@@ -178,6 +189,10 @@ fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u
         Command::History(args) => history::run(args, &dir, out),
         Command::Lineage(args) => lineage::run(args, &dir, out),
         Command::Diff(args) => diff::run(args, &dir, out),
+        Command::Component(args) => component::run(args, &dir, out),
+        Command::Versions(args) => versions::run(args, &dir, out),
+        Command::Release(args) => release::run(args, &dir, out),
+        Command::Mark(args) => mark::run(args, &dir, out),
         Command::Validate(args) => validate::run(args, reports, &dir, out),
         Command::Check(args) => validate::check(args, reports, &dir, out),
         Command::Hook(args) => hook::run(args, &dir, out),

@@ -35,6 +35,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         .map(|file| InputFile {
             path: cwd.join(file),
             name: file.display().to_string(),
+            bytes: None,
         })
         .collect();
     let request = PutRequest {

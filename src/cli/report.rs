@@ -35,6 +35,11 @@ pub fn plan(formats: &[Format], sub: &ArgMatches) -> Result<Vec<Report>, CliErro
         .indices_of("output")
         .map(Iterator::collect)
         .unwrap_or_default();
+    if let Some(format) = formats.iter().find(|&&format| format == Format::Markdown) {
+        return Err(CliError::FormatNotHere {
+            format: format.name(),
+        });
+    }
     let mut reports: Vec<Report> = formats
         .iter()
         .map(|&format| Report {
@@ -156,6 +161,8 @@ fn rendering(format: Format, validation: &Validation, failed: bool, color: bool)
         Format::Github => output::github(validation),
         Format::Sarif => pretty(&output::sarif(validation)),
         Format::Junit => output::junit(validation),
+        // Refused by `plan` before anything runs.
+        Format::Markdown => String::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use berth::env::{self, PackageAt, query};
+use berth::lifecycle;
 use berth::store::lookup::{self, ObjectSpec};
 use berth::workspace::Workspace;
 
@@ -27,18 +28,21 @@ pub struct Args {
 
 pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let at = args.at.as_deref().map(env::parse_at).transpose()?;
-    let shown = if args.object.contains('@') {
+    let (workspace, mut shown) = if args.object.contains('@') {
         let target: PackageAt = args.object.parse()?;
         let workspace = Workspace::open(cwd)?;
-        query::show_held(&workspace, &target, at)?
+        let shown = query::show_held(&workspace, &target, at)?;
+        (workspace, shown)
     } else {
         if at.is_some() {
             return Err(CliError::AtNeedsEnvironment);
         }
         let spec: ObjectSpec = args.object.parse()?;
         let workspace = Workspace::open(cwd)?;
-        lookup::show(&workspace, &spec)?
+        let shown = lookup::show(&workspace, &spec)?;
+        (workspace, shown)
     };
+    shown.lifecycle = lifecycle::of_object(&workspace, &shown)?;
     for finding in &shown.findings {
         out.diagnostic(finding);
     }
@@ -56,6 +60,32 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         if let (Some(environment), Some(commit)) = (&shown.environment, &shown.commit) {
             rows.push(vec!["environment".to_owned(), environment.clone()]);
             rows.push(vec!["commit".to_owned(), commit.clone()]);
+        }
+        if let Some(lifecycle) = &shown.lifecycle {
+            let status = match &lifecycle.latest {
+                Some(latest) => format!(
+                    "{} (latest event: {} at {}{})",
+                    lifecycle.status,
+                    latest.status.as_str(),
+                    latest.at,
+                    latest
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ),
+                None => lifecycle.status.to_string(),
+            };
+            rows.push(vec!["status".to_owned(), status]);
+            if !lifecycle.environments.is_empty() {
+                rows.push(vec![
+                    "held by".to_owned(),
+                    lifecycle.environments.join(", "),
+                ]);
+            }
+            if let Some(url) = &lifecycle.preview_url {
+                rows.push(vec!["preview".to_owned(), url.clone()]);
+            }
         }
         out.text(&table(&rows));
         out.line("");

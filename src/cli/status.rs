@@ -33,6 +33,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
             "PACKAGE",
             "OBJECT",
             "VERSION",
+            "STATUS",
             "SINCE",
             "DRIFT",
         ]
@@ -52,6 +53,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
                 "-".to_owned(),
                 "-".to_owned(),
                 "-".to_owned(),
+                "-".to_owned(),
             ]);
         }
         for package in &environment.packages {
@@ -68,6 +70,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
                     .as_deref()
                     .map_or_else(|| "-".to_owned(), short_object),
                 package.version.clone().unwrap_or_else(|| "-".to_owned()),
+                package
+                    .status
+                    .map_or_else(|| "-".to_owned(), |status| status.to_string()),
                 package.since.clone().unwrap_or_else(|| "-".to_owned()),
                 if drift.is_empty() {
                     "-".to_owned()

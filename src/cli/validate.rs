@@ -130,7 +130,12 @@ fn validate(
     if let Some(base) = base {
         let changeset = git.changes_since(base, head)?;
         let name = format!("the base {base} ({})", short_id(changeset.base));
-        let validation = check::validate_change(&changeset, &changeset.changes, &name)?;
+        let validation = check::validate_change(
+            &changeset,
+            &changeset.base_files(),
+            &changeset.changes,
+            &name,
+        )?;
         return Ok((validation, Box::new(changeset)));
     }
     let source: Box<dyn Source> = match head {

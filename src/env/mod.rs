@@ -59,6 +59,10 @@ pub enum EnvError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Git(#[from] GitError),
+    /// The working tree's lifecycle events could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Events(Box<crate::source::SourceError>),
 }
 
 /// An environment commit whose state.toml or trailers berth cannot read.

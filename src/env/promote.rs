@@ -207,6 +207,46 @@ pub enum PromoteError {
         /// Its status: `draft` without events, else its latest event's.
         status: String,
     },
+    /// `require_ready`: the object's build failed.
+    #[error("`{object}` failed at {at} ({file}){}; {environment} takes only ready objects", reason_text(.reason.as_deref()))]
+    #[diagnostic(
+        code("berth::failed"),
+        help(
+            "fix the build, make a new object, mark it ready (`berth mark <ref> ready`) and promote that"
+        )
+    )]
+    Failed {
+        /// The object.
+        object: String,
+        /// The target environment.
+        environment: String,
+        /// When.
+        at: String,
+        /// Why, if the event says.
+        reason: Option<String>,
+        /// The event's file.
+        file: String,
+    },
+    /// `require_ready`: the object was deprecated or archived.
+    #[error("`{object}` was {status} at {at} ({file}){}; it is not to be promoted again", reason_text(.reason.as_deref()))]
+    #[diagnostic(
+        code("berth::deprecated"),
+        help(
+            "promote a newer object of the package (`berth release ls --package <package>`); a status is an event, so un-deprecating is a new `ready` event (`berth mark <ref> ready`)"
+        )
+    )]
+    Deprecated {
+        /// The object.
+        object: String,
+        /// `deprecated` or `archived`.
+        status: String,
+        /// When.
+        at: String,
+        /// Why, if the event says.
+        reason: Option<String>,
+        /// The event's file.
+        file: String,
+    },
     /// `require_ready`: the object's artifact was deleted.
     #[error("`{object}`'s artifact was deleted at {at} ({file}); it cannot be deployed")]
     #[diagnostic(
@@ -970,6 +1010,24 @@ fn guard(
                     file: latest.file,
                 });
             }
+            Some(latest) if latest.status == Status::Failed => {
+                return Err(PromoteError::Failed {
+                    object: plan.object.to_string(),
+                    environment: environment.to_owned(),
+                    at: latest.at,
+                    reason: latest.reason,
+                    file: latest.file,
+                });
+            }
+            Some(latest) if matches!(latest.status, Status::Deprecated | Status::Archived) => {
+                return Err(PromoteError::Deprecated {
+                    object: plan.object.to_string(),
+                    status: latest.status.as_str().to_owned(),
+                    at: latest.at,
+                    reason: latest.reason,
+                    file: latest.file,
+                });
+            }
             other => {
                 return Err(PromoteError::NotReady {
                     object: plan.object.to_string(),
@@ -1244,4 +1302,9 @@ fn released(
         .map(|located| located.path.path())
         .filter(|path| !incoming.contains(path))
         .collect())
+}
+
+/// `: <reason>` when an event gives one.
+fn reason_text(reason: Option<&str>) -> String {
+    reason.map_or_else(String::new, |reason| format!(": {reason}"))
 }

@@ -196,6 +196,9 @@ pub struct PackageStatus {
     /// Upstream environments that hold something else: a promotion waiting, or a
     /// rollback here.
     pub drift: Vec<Drift>,
+    /// The held object's derived status: `deployed`, unless its latest event in
+    /// the working tree says failed, deprecated, archived or artifact-deleted.
+    pub status: Option<crate::lifecycle::Derived>,
 }
 
 /// One environment.
@@ -232,6 +235,7 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
         views.insert(name, read(git, settings, name, at)?);
     }
     let mut environments = Vec::new();
+    let mut events: HashMap<String, Vec<(String, crate::kinds::event::Event)>> = HashMap::new();
     for name in settings.environment_order() {
         let view = &views[name];
         let upstream: Vec<String> = settings
@@ -264,6 +268,21 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
                 _ => None,
             };
             let set = since.get(package);
+            let status = match &object {
+                Some(object) => {
+                    if !events.contains_key(package) {
+                        let found = crate::lifecycle::events_of(&workspace.tree, package)
+                            .map_err(|error| EnvError::Events(Box::new(error)))?;
+                        events.insert(package.to_owned(), found);
+                    }
+                    let latest = crate::lifecycle::latest(
+                        events.get(package).into_iter().flatten().cloned(),
+                        object,
+                    );
+                    Some(crate::lifecycle::Derived::of(latest.as_ref(), true))
+                }
+                None => None,
+            };
             rows.push(PackageStatus {
                 package: package.to_owned(),
                 object,
@@ -272,6 +291,7 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
                 since: set.map(|(time, _)| time.clone()),
                 set_by: set.map(|(_, commit)| commit.to_string()),
                 drift,
+                status,
             });
         }
         environments.push(EnvStatus {
@@ -474,5 +494,6 @@ pub fn show_held(
         findings,
         environment: Some(target.environment.clone()),
         commit: Some(commit.id.to_string()),
+        lifecycle: None,
     })
 }

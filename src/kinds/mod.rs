@@ -5,8 +5,10 @@
 //! kinds come from berth.toml with a schema file. Both plug into the validator
 //! through the [`Kind`] trait.
 
+pub mod component;
 pub mod custom;
 pub mod event;
+pub mod release;
 pub mod version_set;
 
 use std::collections::BTreeMap;
@@ -23,7 +25,7 @@ use crate::settings::{self, LoadError, Settings};
 use crate::source::{Content, Source, SourceError};
 
 /// The stores berth defines itself.
-pub const BUILTIN_STORES: &[&str] = &[version_set::STORE, event::STORE];
+pub const BUILTIN_STORES: &[&str] = &[version_set::STORE, release::STORE, event::STORE];
 
 /// A field that refers to another object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,9 @@ pub struct FieldRef {
 /// A field that breaks a rule of its kind that the schema cannot express.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
+    /// The finding code: `schema` unless the rule has its own. A rule with its own
+    /// code speaks for its field instead of the schema.
+    pub code: Code,
     /// Where the field is, as a JSON pointer.
     pub pointer: String,
     /// What is wrong.
@@ -85,6 +90,18 @@ pub trait Kind: Send + Sync {
     fn version_pointer(&self) -> Option<&str> {
         None
     }
+
+    /// Fields that describe an object rather than what it ships, which may change
+    /// between versions without a bump.
+    fn descriptive_fields(&self) -> &[&str] {
+        &[]
+    }
+
+    /// Lists whose elements are matched across versions by a key field, as
+    /// (pointer, key).
+    fn keyed_lists(&self) -> &[(&str, &str)] {
+        &[]
+    }
 }
 
 /// The problem with a date-time field that matches the schema's pattern but names
@@ -93,6 +110,7 @@ pub fn instant_rule(data: &Value, pointer: &str) -> Option<FieldProblem> {
     let text = data.pointer(pointer)?.as_str()?;
     let error = text.parse::<jiff::Timestamp>().err()?;
     Some(FieldProblem {
+        code: Code::Schema,
         pointer: pointer.to_owned(),
         message: format!("`{text}` is not a real instant: {error}"),
         label: "not an RFC 3339 date-time".to_owned(),
@@ -132,6 +150,10 @@ impl Kinds {
         stores.insert(
             version_set::STORE.to_owned(),
             StoreDef::Held(Arc::new(version_set::VersionSets)),
+        );
+        stores.insert(
+            release::STORE.to_owned(),
+            StoreDef::Held(Arc::new(release::Releases)),
         );
         stores.insert(
             event::STORE.to_owned(),

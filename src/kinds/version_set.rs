@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{FieldProblem, FieldRef, Kind};
+use crate::check::code::Code;
 use crate::names::NAME_PATTERN;
 use crate::schema;
 
@@ -188,6 +189,7 @@ impl Kind for VersionSets {
             && let Err(error) = text.parse::<jiff::civil::Date>()
         {
             problems.push(FieldProblem {
+                code: Code::Schema,
                 pointer: date_pointer.to_owned(),
                 message: format!("`{text}` is not a real date: {error}"),
                 label: "not a calendar date".to_owned(),

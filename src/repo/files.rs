@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use git2::{ErrorCode, FileMode, ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::plumbing::{self, Plumbing, RawChange};
-use super::{Context, Git, GitError, Oid};
+use super::{Context, Git, GitError, Oid, short_id};
 use crate::source::{
     Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError, read_capped,
 };
@@ -496,6 +496,64 @@ impl Changeset {
                 Err(error) => Err(error),
             }
         })
+    }
+}
+
+/// The base of a changeset, read as a source: what the change is compared with.
+pub struct BaseFiles<'a>(&'a Changeset);
+
+impl Changeset {
+    /// The files of the base (the merge base), for rules that compare a file with
+    /// what it was.
+    pub fn base_files(&self) -> BaseFiles<'_> {
+        BaseFiles(self)
+    }
+}
+
+impl Source for BaseFiles<'_> {
+    fn name(&self) -> String {
+        format!("base {}", short_id(self.0.base))
+    }
+
+    fn read(&self, path: &str, limit: u64) -> Result<Option<Content>, SourceError> {
+        let error = |error: git2::Error| source_error(&self.name(), path, git_io(error));
+        match self.0.base_entry(path).map_err(error)? {
+            Some((id, _)) => self.0.handles.blob(id, limit).map(Some).map_err(error),
+            None => Ok(None),
+        }
+    }
+
+    fn list(&self, dir: &str) -> Result<Vec<Entry>, SourceError> {
+        let files = self
+            .0
+            .handles
+            .with(|repo| tree_files(repo, self.0.base_tree, dir))
+            .map_err(|error| source_error(&self.name(), dir, git_io(error)))?;
+        Ok(list_below(&files, dir))
+    }
+
+    fn exists(&self, path: &str) -> Result<bool, SourceError> {
+        self.0
+            .base_entry(path)
+            .map(|entry| entry.is_some())
+            .map_err(|error| source_error(&self.name(), path, git_io(error)))
+    }
+
+    fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError> {
+        let dir = dir.trim_end_matches('/');
+        self.0
+            .handles
+            .with(|repo| {
+                let Some(tree) = subtree(repo, self.0.base_tree, dir)? else {
+                    return Ok(Vec::new());
+                };
+                Ok(tree
+                    .iter()
+                    .filter(|entry| entry.kind() == Some(ObjectType::Tree))
+                    .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
+                    .collect())
+            })
+            .map_err(|error| source_error(&self.name(), dir, git_io(error)))
     }
 }
 

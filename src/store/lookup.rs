@@ -161,6 +161,9 @@ pub struct ShownObject {
     pub environment: Option<String>,
     /// For `<package>@<env>`: the environment commit read.
     pub commit: Option<String>,
+    /// For objects that can be promoted: the derived status, the environments
+    /// holding it and the preview URL.
+    pub lifecycle: Option<crate::lifecycle::Lifecycle>,
 }
 
 /// Finds one object.
@@ -272,6 +275,7 @@ pub fn show(workspace: &Workspace, spec: &ObjectSpec) -> Result<ShownObject, Loo
         findings: apply_severities(&workspace.settings, findings),
         environment: None,
         commit: None,
+        lifecycle: None,
     })
 }
 

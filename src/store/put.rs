@@ -25,10 +25,13 @@ use crate::workspace::Workspace;
 /// A file to put.
 #[derive(Debug, Clone)]
 pub struct InputFile {
-    /// Where to read it.
+    /// Where to read it; its extension gives the format.
     pub path: PathBuf,
     /// How to name it in messages: as the user gave it.
     pub name: String,
+    /// The content, when berth made the document itself (`release create`, `mark`)
+    /// rather than reading it from `path`.
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// What to put.
@@ -239,7 +242,19 @@ fn read_inputs(
             );
             continue;
         };
-        let bytes = match read_capped(path, limit) {
+        let read = match &input.bytes {
+            Some(bytes) => Ok(Content::Bytes(bytes.clone())),
+            None => read_capped(path, limit),
+        };
+        let bytes = match read {
+            Ok(Content::Bytes(bytes)) if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit => {
+                findings.push(object::too_large(
+                    &file,
+                    u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+                    limit,
+                ));
+                continue;
+            }
             Ok(Content::Bytes(bytes)) => bytes,
             Ok(Content::TooLarge { size }) => {
                 findings.push(object::too_large(&file, size, limit));

@@ -420,9 +420,7 @@ fn formats_and_outputs_that_do_not_pair_are_usage_errors() {
         assert_refused(
             &run(&repo, &["ls", "--format", format]),
             "berth::format-not-here",
-            &format!(
-                "`--format {format}` is a report format of `berth validate` and `berth check`"
-            ),
+            &format!("`--format {format}` is not a format of this command"),
         );
     }
 }

@@ -749,21 +749,21 @@ fn production_requires_the_latest_event_to_be_ready() {
     let cases: &[Case] = &[
         (&[], Some(("berth::not-ready", "is draft"))),
         (&[("ready", t1)], None),
-        (&[("failed", t1)], Some(("berth::not-ready", "is failed"))),
+        (&[("failed", t1)], Some(("berth::failed", "failed at"))),
         (
             &[("ready", t1), ("failed", t2)],
-            Some(("berth::not-ready", "is failed")),
+            Some(("berth::failed", "failed at")),
         ),
         (&[("failed", t1), ("ready", t2)], None),
         // By `at`, not by the order they were committed in.
         (&[("ready", t2), ("failed", t1)], None),
         (
             &[("ready", t1), ("deprecated", t2)],
-            Some(("berth::not-ready", "is deprecated")),
+            Some(("berth::deprecated", "was deprecated")),
         ),
         (
             &[("ready", t1), ("archived", t2)],
-            Some(("berth::not-ready", "is archived")),
+            Some(("berth::deprecated", "was archived")),
         ),
         (
             &[("ready", t1), ("artifact-deleted", t2)],
@@ -772,7 +772,7 @@ fn production_requires_the_latest_event_to_be_ready() {
         // A tie never lets a failed object through.
         (
             &[("ready", t1), ("failed", t1)],
-            Some(("berth::not-ready", "is failed")),
+            Some(("berth::failed", "failed at")),
         ),
     ];
     let packages: Vec<String> = (0..cases.len()).map(|i| format!("p{i}")).collect();
@@ -1046,7 +1046,7 @@ fn rollback_checks_the_restored_object_like_a_promotion() {
         &repo,
         &["rollback", "billing", "--env", "production"],
         1,
-        "berth::not-ready",
+        "berth::failed",
     );
     assert!(
         report["error"]["message"]

@@ -46,7 +46,7 @@ fn human_output_shows_the_file_as_written() {
     let output = repo.berth().args(["show", &hash[..8]]).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let expected = format!(
-        "object     version-sets/{hash}\nstore      version-sets\npartition  billing\npath       objects/version-sets/billing/{hash}.json\ntags       pkg:billing\n\n{}",
+        "object     version-sets/{hash}\nstore      version-sets\npartition  billing\npath       objects/version-sets/billing/{hash}.json\ntags       pkg:billing\nstatus     draft\n\n{}",
         repo.read("vs.json")
     );
     assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);

@@ -1,0 +1,243 @@
+//! Rules across the versions of a package, for every kind with a version pointer
+//! (releases, and user-defined stores that declare `version`):
+//! `version-not-increasing`, `semver-understated` and `emptied-list`.
+//!
+//! A package's versions succeed each other in semver order: the previous version
+//! of a release is the highest release below it (a prerelease may follow a
+//! prerelease; a release follows releases only). "Made before" is the base for
+//! objects a change adds, and `created_at` among objects of the same age.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::code::Code;
+use super::finding::Finding;
+use crate::bump::{self, Bump, Shape};
+use crate::document::Format;
+use crate::kinds::Kinds;
+
+/// An object of a versioned kind, read for the rules across its package.
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    /// Its file.
+    pub file: String,
+    /// Its store.
+    pub store: String,
+    /// Its partition (package).
+    pub partition: String,
+    /// The file's format.
+    pub format: Format,
+    /// The file's text, for locating findings.
+    pub text: Arc<str>,
+    /// Its data.
+    pub data: Value,
+    /// Whether a change adds it: only findings about what a change adds or
+    /// follows are reported; everything is in scope in a full check.
+    pub in_scope: bool,
+}
+
+impl Versioned {
+    fn version(&self, pointer: &str) -> Option<semver::Version> {
+        self.data.pointer(pointer)?.as_str()?.parse().ok()
+    }
+
+    fn created_at(&self) -> Option<jiff::Timestamp> {
+        self.data.pointer("/created_at")?.as_str()?.parse().ok()
+    }
+
+    fn finding(&self, code: Code, message: String, pointer: &str) -> Finding {
+        let at = if self.data.pointer(pointer).is_some() {
+            pointer
+        } else {
+            ""
+        };
+        let finding = Finding::new(code, &self.file, message);
+        if at.is_empty() {
+            finding
+        } else {
+            finding.at_pointer(&self.text, self.format, at)
+        }
+    }
+}
+
+/// One object with what the rules read of it.
+struct Item<'a> {
+    object: &'a Versioned,
+    version: semver::Version,
+    created_at: Option<jiff::Timestamp>,
+}
+
+/// Checks the succession of every package among `objects`, whose kinds have a
+/// version pointer.
+pub fn check(kinds: &Kinds, objects: &[Versioned]) -> Vec<Finding> {
+    let mut packages: BTreeMap<(&str, &str), Vec<&Versioned>> = BTreeMap::new();
+    for object in objects {
+        packages
+            .entry((&object.store, &object.partition))
+            .or_default()
+            .push(object);
+    }
+    let mut findings = Vec::new();
+    for ((store, _), members) in packages {
+        let Some(kind) = kinds.held(store) else {
+            continue;
+        };
+        let Some(pointer) = kind.version_pointer() else {
+            continue;
+        };
+        if !members.iter().any(|m| m.in_scope) {
+            continue;
+        }
+        let mut ignored: Vec<&str> = kind.descriptive_fields().to_vec();
+        ignored.push(pointer);
+        let shape = Shape {
+            ignored: &ignored,
+            keyed: kind.keyed_lists(),
+        };
+        let mut items: Vec<Item<'_>> = members
+            .into_iter()
+            .filter_map(|object| {
+                Some(Item {
+                    version: object.version(pointer)?,
+                    created_at: object.created_at(),
+                    object,
+                })
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            a.version
+                .cmp(&b.version)
+                .then_with(|| a.object.file.cmp(&b.object.file))
+        });
+        not_increasing(&items, pointer, &mut findings);
+        honest(&items, pointer, shape, &mut findings);
+    }
+    findings
+}
+
+/// Whether `a` was made before `b`: on the base before what a change adds, else
+/// by `created_at`.
+fn made_before(a: &Item<'_>, b: &Item<'_>) -> bool {
+    match (a.object.in_scope, b.object.in_scope) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => matches!((a.created_at, b.created_at), (Some(x), Some(y)) if x < y),
+    }
+}
+
+/// `version-not-increasing`: an object whose version is not above every version of
+/// its package made before it, or that shares its version with another object.
+fn not_increasing(items: &[Item<'_>], pointer: &str, findings: &mut Vec<Finding>) {
+    for (index, item) in items.iter().enumerate() {
+        let earlier = items
+            .iter()
+            .filter(|other| made_before(other, item) && other.version >= item.version)
+            .max_by(|a, b| a.version.cmp(&b.version));
+        let twin = items[..index]
+            .iter()
+            .find(|other| other.version == item.version && !made_before(item, other));
+        let (other, how) = match (earlier, twin) {
+            (Some(other), _) => (other, "was made before it"),
+            (None, Some(other)) => (other, "claims the same version"),
+            (None, None) => continue,
+        };
+        if !item.object.in_scope && !other.object.in_scope {
+            continue;
+        }
+        findings.push(item.object.finding(
+            Code::VersionNotIncreasing,
+            format!(
+                "version {} of `{}` is not above {} ({}), which {how}",
+                item.version, item.object.partition, other.version, other.object.file
+            ),
+            pointer,
+        ));
+    }
+}
+
+/// The version a version succeeds: the highest below it, among releases only
+/// when it is a release.
+fn previous<'i, 'a>(items: &'i [Item<'a>], index: usize) -> Option<&'i Item<'a>> {
+    let item = &items[index];
+    let is_release = item.version.pre.is_empty();
+    items[..index]
+        .iter()
+        .rev()
+        .find(|other| other.version < item.version && (!is_release || other.version.pre.is_empty()))
+}
+
+/// `semver-understated` and `emptied-list` between each version and the one it
+/// succeeds.
+fn honest(items: &[Item<'_>], pointer: &str, shape: Shape<'_>, findings: &mut Vec<Finding>) {
+    for (index, next) in items.iter().enumerate() {
+        let Some(prev) = previous(items, index) else {
+            continue;
+        };
+        if !next.object.in_scope && !prev.object.in_scope {
+            continue;
+        }
+        let (from, to) = (&prev.version, &next.version);
+        for field in bump::emptied_lists(&prev.object.data, &next.object.data) {
+            let held = prev
+                .object
+                .data
+                .pointer(&field)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let now = if next.object.data.pointer(&field).is_some() {
+                "empty"
+            } else {
+                "missing"
+            };
+            findings.push(next.object.finding(
+                Code::EmptiedList,
+                format!(
+                    "`{field}` held {} in {from} ({}) and is {now} in {to}",
+                    crate::check::finding::plural(held, "element"),
+                    prev.object.file
+                ),
+                &field,
+            ));
+        }
+        let Some(declared) = bump::declared(from, to) else {
+            continue;
+        };
+        let reasons = bump::reasons(&prev.object.data, &next.object.data, shape);
+        let required = bump::required_of(&reasons);
+        if declared >= required {
+            continue;
+        }
+        let why: Vec<&str> = reasons
+            .iter()
+            .filter(|reason| reason.bump == required)
+            .map(|reason| reason.what.as_str())
+            .collect();
+        findings.push(
+            next.object
+                .finding(
+                    Code::SemverUnderstated,
+                    format!(
+                        "{to} declares a {declared} bump over {from} ({}), but the change needs {required}: {}",
+                        prev.object.file,
+                        why.join("; ")
+                    ),
+                    pointer,
+                )
+                .with_help(format!(
+                    "make it {} or above, so that rollout tooling sees the change for what it is",
+                    at_least(from, required)
+                )),
+        );
+    }
+}
+
+/// The lowest version above `from` that makes a bump.
+fn at_least(from: &semver::Version, bump: Bump) -> semver::Version {
+    match bump {
+        Bump::Major => semver::Version::new(from.major + 1, 0, 0),
+        Bump::Minor => semver::Version::new(from.major, from.minor + 1, 0),
+        Bump::Patch => semver::Version::new(from.major, from.minor, from.patch + 1),
+    }
+}

@@ -1,0 +1,92 @@
+//! `berth mark`: record a lifecycle event.
+
+use std::path::Path;
+
+use berth::kinds::event::Status;
+use berth::lifecycle::{self, MarkRequest};
+use berth::release;
+use berth::workspace::Workspace;
+use clap::ValueEnum;
+
+use super::error::CliError;
+use super::render::Output;
+
+/// Record that an object entered a status: ready, failed, deprecated, archived or
+/// artifact-deleted
+///
+/// Writes an event object into objects/events/<package>/; the object itself never
+/// changes. Its status is its latest event (and `deployed` while an environment
+/// holds it); environments with `require_ready` accept only objects whose latest
+/// event is `ready`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The object: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
+    #[arg(value_name = "REF")]
+    object: String,
+    /// The status it enters
+    #[arg(value_enum)]
+    status: StatusArg,
+    /// Why
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+    /// Where the built artifact is stored
+    #[arg(long, value_name = "LOCATION")]
+    artifact_location: Option<String>,
+    /// The artifact's size in bytes
+    #[arg(long, value_name = "BYTES")]
+    size: Option<u64>,
+    /// Commit the event on the current branch
+    #[arg(long)]
+    commit: bool,
+}
+
+/// A status on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StatusArg {
+    Ready,
+    Failed,
+    Deprecated,
+    Archived,
+    ArtifactDeleted,
+}
+
+pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+    let workspace = Workspace::open(cwd)?;
+    let shown = release::read_ref(&workspace, &args.object)?;
+    let status = match args.status {
+        StatusArg::Ready => Status::Ready,
+        StatusArg::Failed => Status::Failed,
+        StatusArg::Deprecated => Status::Deprecated,
+        StatusArg::Archived => Status::Archived,
+        StatusArg::ArtifactDeleted => Status::ArtifactDeleted,
+    };
+    let outcome = lifecycle::mark(
+        &workspace,
+        &MarkRequest {
+            object: &shown,
+            status,
+            reason: args.reason.clone(),
+            artifact_location: args.artifact_location.clone(),
+            size_bytes: args.size,
+            commit: args.commit,
+        },
+    )?;
+    if out.is_json() {
+        out.json(&outcome);
+        return Ok(0);
+    }
+    let event = outcome
+        .put
+        .objects
+        .first()
+        .map(|o| o.path.clone())
+        .unwrap_or_default();
+    out.line(format!(
+        "{} is {} (event {event})",
+        outcome.subject, outcome.lifecycle.status
+    ));
+    if let Some(commit) = &outcome.put.commit {
+        out.line(format!("committed {commit}"));
+    }
+    Ok(0)
+}

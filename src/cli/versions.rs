@@ -1,0 +1,186 @@
+//! `berth versions`: a component's version map.
+
+use std::path::{Path, PathBuf};
+
+use berth::kinds::component::VersionEntry;
+use berth::lifecycle;
+use berth::registry::{self, Registry, RegistryError};
+use berth::workspace::Workspace;
+use clap::Subcommand;
+
+use super::error::CliError;
+use super::render::{Output, table};
+
+/// Import and list the tags of a component: which digest each tag named
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Import(ImportArgs),
+    Ls(LsArgs),
+}
+
+/// Record a registry's tags in components/<name>.versions.toml
+///
+/// FILE is a JSON array of {"tag", "digest"} objects, or text with one `tag
+/// digest` pair per line (as `crane ls` with `crane digest`, or `skopeo list-tags`
+/// with `skopeo inspect`, give them). New tags are read by the component's rules
+/// (version, channel, prerelease, build metadata) and appended; tags already
+/// recorded with the same digest are skipped. A recorded tag listed with another
+/// digest means the image behind it was replaced: the import writes nothing and
+/// exits 3 with `tag-moved`.
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// The component
+    component: String,
+    /// The tag list (`-` for stdin)
+    file: PathBuf,
+    /// Commit the version map on the current branch
+    #[arg(long)]
+    commit: bool,
+}
+
+/// List a component's recorded versions, highest first, with channel heads
+#[derive(Debug, clap::Args)]
+struct LsArgs {
+    /// The component
+    component: String,
+    /// Only this channel
+    #[arg(long, value_name = "CHANNEL")]
+    channel: Option<String>,
+}
+
+pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
+    let workspace = Workspace::open(cwd)?;
+    match &args.command {
+        Command::Import(import) => run_import(import, cwd, &workspace, out),
+        Command::Ls(ls) => run_ls(ls, &workspace, out),
+    }
+}
+
+fn run_import(
+    args: &ImportArgs,
+    cwd: &Path,
+    workspace: &Workspace,
+    out: &mut Output,
+) -> Result<u8, CliError> {
+    let name = args.file.display().to_string();
+    let list = if name == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|error| {
+            CliError::Io {
+                path: args.file.clone(),
+                error,
+            }
+        })?;
+        registry::read_tag_list("<stdin>", &bytes).map_err(RegistryError::Invalid)?
+    } else {
+        registry::read_tag_file(&cwd.join(&args.file), &name)?
+    };
+    let outcome = registry::import(
+        workspace,
+        &args.component,
+        &list,
+        &lifecycle::now().to_string(),
+        args.commit,
+    )?;
+    if out.is_json() {
+        out.json(&outcome);
+        return Ok(0);
+    }
+    if !outcome.added.is_empty() {
+        out.text(&entry_table(&outcome.added, None));
+    }
+    for skipped in &outcome.skipped {
+        out.note(format!("skipped {}: {}", skipped.tag, skipped.reason));
+    }
+    out.note(format!(
+        "{} recorded, {} already known, {} skipped",
+        outcome.added.len(),
+        outcome.known,
+        outcome.skipped.len()
+    ));
+    for file in &outcome.written.files {
+        out.note(format!("wrote {file}"));
+    }
+    if let Some(commit) = &outcome.written.commit {
+        out.line(format!("committed {commit}"));
+    }
+    Ok(0)
+}
+
+fn entry_table(entries: &[VersionEntry], heads: Option<&[&VersionEntry]>) -> String {
+    let mut rows = vec![
+        ["TAG", "SEMVER", "CHANNEL", "PRERELEASE", "DIGEST", "HEAD"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for entry in entries {
+        let is_head = heads.is_some_and(|heads| heads.iter().any(|h| h.tag == entry.tag));
+        rows.push(vec![
+            entry.tag.clone(),
+            entry.semver.clone().unwrap_or_else(|| "-".to_owned()),
+            entry.channel.clone(),
+            if entry.prerelease { "yes" } else { "no" }.to_owned(),
+            entry.digest.clone(),
+            if is_head { "*" } else { "" }.to_owned(),
+        ]);
+    }
+    table(&rows)
+}
+
+fn run_ls(args: &LsArgs, workspace: &Workspace, out: &mut Output) -> Result<u8, CliError> {
+    let (registry, findings) = Registry::load(&workspace.tree)?;
+    for finding in &findings {
+        out.diagnostic(finding);
+    }
+    if !registry.components.contains_key(&args.component) {
+        return Err(RegistryError::UnknownComponent {
+            name: args.component.clone(),
+        }
+        .into());
+    }
+    let mut entries: Vec<VersionEntry> = registry
+        .entries(&args.component)
+        .iter()
+        .filter(|entry| args.channel.as_ref().is_none_or(|c| &entry.channel == c))
+        .cloned()
+        .collect();
+    entries.sort_by(|a, b| {
+        b.version()
+            .cmp(&a.version())
+            .then_with(|| a.tag.cmp(&b.tag))
+    });
+    let mut channels: Vec<String> = entries.iter().map(|e| e.channel.clone()).collect();
+    channels.sort();
+    channels.dedup();
+    let heads: Vec<&VersionEntry> = channels
+        .iter()
+        .filter_map(|channel| registry.head(&args.component, channel))
+        .collect();
+    if out.is_json() {
+        let heads: std::collections::BTreeMap<&str, &str> = heads
+            .iter()
+            .map(|head| (head.channel.as_str(), head.tag.as_str()))
+            .collect();
+        out.json(&serde_json::json!({
+            "component": args.component,
+            "versions": entries,
+            "heads": heads,
+        }));
+        return Ok(0);
+    }
+    if entries.is_empty() {
+        out.note(format!(
+            "No versions recorded for {}; import tags with `berth versions import {} <file>`.",
+            args.component, args.component
+        ));
+        return Ok(0);
+    }
+    out.text(&entry_table(&entries, Some(&heads)));
+    Ok(0)
+}

@@ -1,0 +1,657 @@
+//! The component registry as berth reads and writes it: components, their version
+//! maps, tag imports and channel heads (the release manager's component registry
+//! and version manager, kept as files).
+//!
+//! Reading is shared with the validator: [`parse_component`] and [`parse_versions`]
+//! return every finding a file has, so a command refuses what `berth validate`
+//! would report.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::check::code::Code;
+use crate::check::finding::Finding;
+use crate::check::object::read_object;
+use crate::document::{self, Format};
+use crate::kinds::component::{
+    self, Component, EntrySource, RegistryFile, VersionEntry, VersionMap, channel_head,
+};
+use crate::kinds::release::is_digest;
+use crate::repo::{CommitError, FileToCommit};
+use crate::schema;
+use crate::source::{Content, Source, SourceError};
+use crate::workspace::Workspace;
+
+/// The largest registry file berth reads.
+const MAX_FILE_BYTES: u64 = 8 << 20;
+
+/// Reads a component's file: parse, schema, name and regular expressions.
+pub fn parse_component(path: &str, bytes: &[u8]) -> (Option<Component>, Vec<Finding>) {
+    let (data, text) = match parse_toml(path, bytes) {
+        Ok(parsed) => parsed,
+        Err(finding) => return (None, vec![finding]),
+    };
+    let mut findings = schema::check_described(
+        component::component_validator(),
+        Some(component::component_schema()),
+        &data,
+        path,
+        &text,
+        Format::Toml,
+    );
+    if !findings.is_empty() {
+        return (None, findings);
+    }
+    let Ok(parsed) = serde_json::from_value::<Component>(data) else {
+        return (None, findings);
+    };
+    if let Some(RegistryFile::Component(name)) = RegistryFile::parse(path)
+        && name != parsed.name
+    {
+        findings.push(
+            Finding::new(
+                Code::Schema,
+                path,
+                format!(
+                    "names component `{}`, but its file is named `{name}`",
+                    parsed.name
+                ),
+            )
+            .with_help(format!(
+                "rename the file to components/{}.toml, or correct `name`",
+                parsed.name
+            ))
+            .at_pointer(&text, Format::Toml, "/name"),
+        );
+    }
+    if let Err(bad) = parsed.rules() {
+        for rule in bad {
+            findings.push(
+                Finding::new(Code::BadRule, path, rule.message)
+                    .with_label("does not compile")
+                    .at_pointer(&text, Format::Toml, &rule.pointer),
+            );
+        }
+    }
+    (Some(parsed).filter(|_| findings.is_empty()), findings)
+}
+
+/// Reads a version map: parse, schema, and the map's own rules: a tag recorded
+/// twice with two digests is `tag-moved`; a tag or digest recorded twice otherwise
+/// is `bad-rule`.
+pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Finding>) {
+    let (data, text) = match parse_toml(path, bytes) {
+        Ok(parsed) => parsed,
+        Err(finding) => return (None, vec![finding]),
+    };
+    let mut findings = schema::check_described(
+        component::versions_validator(),
+        Some(component::versions_schema()),
+        &data,
+        path,
+        &text,
+        Format::Toml,
+    );
+    if !findings.is_empty() {
+        return (None, findings);
+    }
+    let Ok(map) = serde_json::from_value::<VersionMap>(data) else {
+        return (None, findings);
+    };
+    let mut tags: HashMap<&str, (usize, &str)> = HashMap::new();
+    let mut digests: HashMap<&str, usize> = HashMap::new();
+    for (index, entry) in map.versions.iter().enumerate() {
+        let at = |field: &str| format!("/versions/{index}/{field}");
+        if let Some((first, digest)) = tags.insert(&entry.tag, (index, &entry.digest)) {
+            let finding = if digest == entry.digest {
+                Finding::new(
+                    Code::BadRule,
+                    path,
+                    format!(
+                        "tag `{}` is recorded twice (entry {first} and {index})",
+                        entry.tag
+                    ),
+                )
+                .with_help("a version map records each tag once: remove the second entry")
+            } else {
+                Finding::new(
+                    Code::TagMoved,
+                    path,
+                    format!(
+                        "tag `{}` is recorded with {digest} (entry {first}) and with {} (entry {index})",
+                        entry.tag, entry.digest
+                    ),
+                )
+                .with_label("moved")
+            };
+            findings.push(finding.at_pointer(&text, Format::Toml, &at("digest")));
+        } else if let Some(first) = digests.insert(&entry.digest, index) {
+            findings.push(
+                Finding::new(
+                    Code::BadRule,
+                    path,
+                    format!(
+                        "digest {} is recorded for tag `{}` (entry {first}) and again for `{}`",
+                        entry.digest, map.versions[first].tag, entry.tag
+                    ),
+                )
+                .with_help(
+                    "a digest appears once in a version map: it is one image, read as one version",
+                )
+                .at_pointer(&text, Format::Toml, &at("digest")),
+            );
+        }
+        if entry
+            .semver
+            .as_deref()
+            .is_some_and(|s| s.parse::<semver::Version>().is_err())
+        {
+            findings.push(
+                Finding::new(
+                    Code::Schema,
+                    path,
+                    format!(
+                        "`{}` is not a semantic version",
+                        entry.semver.as_deref().unwrap_or_default()
+                    ),
+                )
+                .with_help("write MAJOR.MINOR.PATCH, as https://semver.org says")
+                .at_pointer(&text, Format::Toml, &at("semver")),
+            );
+        }
+    }
+    (Some(map).filter(|_| findings.is_empty()), findings)
+}
+
+fn parse_toml(path: &str, bytes: &[u8]) -> Result<(Value, Arc<str>), Finding> {
+    let (data, _) = read_object(path, bytes, Format::Toml).map_err(|finding| *finding)?;
+    let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+    Ok((data, text))
+}
+
+/// The registry of a repository: every component that reads, and its version map.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    /// Components by name.
+    pub components: BTreeMap<String, Component>,
+    /// Version maps by component name.
+    pub maps: BTreeMap<String, VersionMap>,
+}
+
+impl Registry {
+    /// Reads `components/` from a source, with the findings of every file that
+    /// does not read (those files are left out).
+    pub fn load(source: &dyn Source) -> Result<(Registry, Vec<Finding>), SourceError> {
+        let mut registry = Registry::default();
+        let mut findings = Vec::new();
+        for entry in source.list(component::DIR)? {
+            let Some(file) = RegistryFile::parse(&entry.path) else {
+                continue;
+            };
+            let Some(Content::Bytes(bytes)) = source.read(&entry.path, MAX_FILE_BYTES)? else {
+                continue;
+            };
+            match file {
+                RegistryFile::Component(name) => {
+                    let (parsed, found) = parse_component(&entry.path, &bytes);
+                    findings.extend(found);
+                    if let Some(parsed) = parsed {
+                        registry.components.insert(name, parsed);
+                    }
+                }
+                RegistryFile::Versions(name) => {
+                    let (parsed, found) = parse_versions(&entry.path, &bytes);
+                    findings.extend(found);
+                    if let Some(parsed) = parsed {
+                        registry.maps.insert(name, parsed);
+                    }
+                }
+            }
+        }
+        Ok((registry, findings))
+    }
+
+    /// A component's version map entries (none without a map).
+    pub fn entries(&self, component: &str) -> &[VersionEntry] {
+        self.maps
+            .get(component)
+            .map_or(&[], |map| map.versions.as_slice())
+    }
+
+    /// The head of a component's channel.
+    pub fn head(&self, component: &str, channel: &str) -> Option<&VersionEntry> {
+        let stable = self
+            .components
+            .get(component)
+            .is_some_and(|c| c.default_channel == channel || channel == "stable");
+        channel_head(self.entries(component), channel, stable)
+    }
+
+    /// The entry recording a tag or a digest of a component.
+    pub fn resolve(&self, component: &str, tag_or_digest: &str) -> Option<&VersionEntry> {
+        self.entries(component)
+            .iter()
+            .find(|entry| entry.tag == tag_or_digest || entry.digest == tag_or_digest)
+    }
+}
+
+/// Why a registry command wrote nothing.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RegistryError {
+    /// The registry, or the file given, has problems.
+    #[error("nothing was written: {}", crate::check::finding::plural(.0.len(), "problem"))]
+    #[diagnostic(
+        code("berth::invalid-registry"),
+        help(
+            "fix the problems reported above (`berth validate` lists them too) and run the command again"
+        )
+    )]
+    Invalid(#[related] Vec<Finding>),
+    /// No component by that name.
+    #[error("`{name}` is not a registered component")]
+    #[diagnostic(
+        code("berth::unknown-component"),
+        help(
+            "register it with `berth component add {name} --image <repository>`; `berth component ls` lists the components"
+        )
+    )]
+    UnknownComponent {
+        /// The name given.
+        name: String,
+    },
+    /// The component is already registered.
+    #[error("component `{name}` is already registered in {path}")]
+    #[diagnostic(
+        code("berth::component-exists"),
+        help("edit {path} and commit it like code; a component's file is reviewed, not replaced")
+    )]
+    Exists {
+        /// The component.
+        name: String,
+        /// Its file.
+        path: String,
+    },
+    /// Tags that the map records with other digests.
+    #[error("{} moved: nothing was imported", crate::check::finding::plural(.0.len(), "recorded tag"))]
+    #[diagnostic(
+        code("berth::tag-moved"),
+        help(
+            "a moved tag means the image behind it was replaced: find out who pushed it before trusting the registry again; the version map keeps what it recorded"
+        )
+    )]
+    TagMoved(#[related] Vec<Finding>),
+    /// A file could not be read or written.
+    #[error("could not use `{path}`")]
+    #[diagnostic(code("berth::io"), help("check the path and its permissions"))]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        #[source]
+        error: std::io::Error,
+    },
+    /// Reading the repository failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] SourceError),
+    /// The commit failed; the files are as they were.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Commit(#[from] CommitError),
+}
+
+/// What a registry command wrote.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Written {
+    /// The files written, relative to the repository root.
+    pub files: Vec<String>,
+    /// The commit made with `--commit`.
+    pub commit: Option<String>,
+}
+
+/// Registers a component: writes components/<name>.toml.
+pub fn add_component(
+    workspace: &Workspace,
+    component: &Component,
+    commit: bool,
+) -> Result<Written, RegistryError> {
+    let path = component::component_path(&component.name);
+    if workspace.tree.exists(&path)? {
+        return Err(RegistryError::Exists {
+            name: component.name.clone(),
+            path,
+        });
+    }
+    let text = toml::to_string(component).map_err(|error| RegistryError::Io {
+        path: path.clone(),
+        error: std::io::Error::other(error),
+    })?;
+    let (_, findings) = parse_component(&path, text.as_bytes());
+    if !findings.is_empty() {
+        return Err(RegistryError::Invalid(findings));
+    }
+    write_files(
+        workspace,
+        vec![(path, None, text.into_bytes())],
+        commit.then(|| format!("Register component {}", component.name)),
+    )
+}
+
+/// A tag and the digest it names, as a registry lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagDigest {
+    /// The tag.
+    pub tag: String,
+    /// The digest.
+    pub digest: String,
+}
+
+/// Reads a tag list: a JSON array of `{tag, digest}`, or text with one `tag digest`
+/// pair per line (blank lines and `#` comments skipped).
+pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Finding>> {
+    let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+    let unreadable = |message: String, span: std::ops::Range<usize>| {
+        Finding::new(Code::Parse, file, message)
+            .with_help("give a JSON array of {\"tag\", \"digest\"} objects, or one `tag digest` pair per line")
+            .at_span(&text, span)
+    };
+    let mut pairs = Vec::new();
+    let mut findings = Vec::new();
+    if text.trim_start().starts_with('[') {
+        let data = document::parse(bytes, Format::Json)
+            .map_err(|problem| vec![unreadable(problem.message, problem.span.unwrap_or(0..0))])?;
+        let items = data.as_array().cloned().unwrap_or_default();
+        for (index, item) in items.into_iter().enumerate() {
+            match serde_json::from_value::<TagDigest>(item) {
+                Ok(pair) => pairs.push((pair, format!("/{index}/digest"))),
+                Err(error) => findings.push(
+                    Finding::new(Code::Parse, file, format!("element {index}: {error}"))
+                        .with_help(
+                            "each element is {\"tag\": \"v1.2.3\", \"digest\": \"sha256:...\"}",
+                        )
+                        .at_pointer(&text, Format::Json, &format!("/{index}")),
+                ),
+            }
+        }
+        for (pair, pointer) in &pairs {
+            if !is_digest(&pair.digest) {
+                findings.push(bad_digest(file, &pair.tag, &pair.digest).at_pointer(
+                    &text,
+                    Format::Json,
+                    pointer,
+                ));
+            }
+        }
+    } else {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            let content = line.split('#').next().unwrap_or_default();
+            let words: Vec<&str> = content.split_whitespace().collect();
+            match words.as_slice() {
+                [] => {}
+                [tag, digest] => {
+                    let at = start + content.find(digest).unwrap_or(0);
+                    if !is_digest(digest) {
+                        findings.push(
+                            bad_digest(file, tag, digest).at_span(&text, at..at + digest.len()),
+                        );
+                    }
+                    pairs.push((
+                        TagDigest {
+                            tag: (*tag).to_owned(),
+                            digest: (*digest).to_owned(),
+                        },
+                        String::new(),
+                    ));
+                }
+                _ => findings.push(unreadable(
+                    format!("expected `tag digest`, found {} words", words.len()),
+                    start..start + line.trim_end().len(),
+                )),
+            }
+        }
+    }
+    if findings.is_empty() {
+        Ok(pairs.into_iter().map(|(pair, _)| pair).collect())
+    } else {
+        Err(findings)
+    }
+}
+
+fn bad_digest(file: &str, tag: &str, digest: &str) -> Finding {
+    Finding::new(
+        Code::TagNotDigest,
+        file,
+        format!("tag `{tag}` is listed with `{digest}`, which is not a sha256 digest"),
+    )
+    .with_label("not a digest")
+    .with_help("list each tag with its image digest, `sha256:` and 64 lowercase hex digits (`crane digest <image>:<tag>`)")
+}
+
+/// What `berth versions import` did.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ImportOutcome {
+    /// The component.
+    pub component: String,
+    /// The entries recorded.
+    pub added: Vec<VersionEntry>,
+    /// Tags already recorded with the same digest.
+    pub known: usize,
+    /// Tags that are not versions of the component, and why.
+    pub skipped: Vec<SkippedTag>,
+    /// What was written.
+    pub written: Written,
+}
+
+/// A tag import left out.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SkippedTag {
+    /// The tag.
+    pub tag: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Imports a tag list into a component's version map: new tags are read by the
+/// component's rules and appended; a known tag with another digest refuses the
+/// whole import (`tag-moved`).
+pub fn import(
+    workspace: &Workspace,
+    name: &str,
+    list: &[TagDigest],
+    resolved_at: &str,
+    commit: bool,
+) -> Result<ImportOutcome, RegistryError> {
+    let (registry, findings) = Registry::load(&workspace.tree)?;
+    let path = component::versions_path(name);
+    let mine: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| RegistryFile::parse(&f.file).is_some_and(|file| file.component() == name))
+        .collect();
+    if !mine.is_empty() {
+        return Err(RegistryError::Invalid(mine));
+    }
+    let component =
+        registry
+            .components
+            .get(name)
+            .ok_or_else(|| RegistryError::UnknownComponent {
+                name: name.to_owned(),
+            })?;
+    let rules = component
+        .rules()
+        .map_err(|_| RegistryError::Invalid(Vec::new()))?;
+    let recorded = registry.entries(name);
+    let mut moved = Vec::new();
+    let mut added: Vec<VersionEntry> = Vec::new();
+    let mut skipped = Vec::new();
+    let mut known = 0;
+    for pair in list {
+        let same_tag = recorded
+            .iter()
+            .chain(added.iter())
+            .find(|entry| entry.tag == pair.tag);
+        match same_tag {
+            Some(entry) if entry.digest == pair.digest => {
+                known += 1;
+                continue;
+            }
+            Some(entry) => {
+                moved.push(Finding::new(
+                    Code::TagMoved,
+                    &path,
+                    format!(
+                        "tag `{}` is recorded with {} and the list has {}",
+                        pair.tag, entry.digest, pair.digest
+                    ),
+                ));
+                continue;
+            }
+            None => {}
+        }
+        if let Some(entry) = recorded
+            .iter()
+            .chain(added.iter())
+            .find(|e| e.digest == pair.digest)
+        {
+            skipped.push(SkippedTag {
+                tag: pair.tag.clone(),
+                reason: format!("its digest is recorded as `{}`", entry.tag),
+            });
+            continue;
+        }
+        match rules.read(&pair.tag) {
+            Ok(reading) => added.push(VersionEntry {
+                tag: pair.tag.clone(),
+                digest: pair.digest.clone(),
+                build_metadata: reading
+                    .semver
+                    .as_ref()
+                    .filter(|v| !v.build.is_empty())
+                    .map(|v| v.build.to_string()),
+                semver: reading.semver.map(|v| v.to_string()),
+                channel: reading.channel,
+                prerelease: reading.prerelease,
+                resolved_at: resolved_at.to_owned(),
+                source: EntrySource::Auto,
+            }),
+            Err(skip) => skipped.push(SkippedTag {
+                tag: pair.tag.clone(),
+                reason: skip.to_string(),
+            }),
+        }
+    }
+    if !moved.is_empty() {
+        return Err(RegistryError::TagMoved(moved));
+    }
+    let written = if added.is_empty() {
+        Written {
+            files: Vec::new(),
+            commit: None,
+        }
+    } else {
+        let previous = match workspace.tree.read(&path, MAX_FILE_BYTES)? {
+            Some(Content::Bytes(bytes)) => Some(bytes),
+            _ => None,
+        };
+        let mut bytes = previous.clone().unwrap_or_default();
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        if !bytes.is_empty() {
+            bytes.push(b'\n');
+        }
+        let appended = toml::to_string(&VersionMap {
+            versions: added.clone(),
+        })
+        .map_err(|error| RegistryError::Io {
+            path: path.clone(),
+            error: std::io::Error::other(error),
+        })?;
+        bytes.extend_from_slice(appended.as_bytes());
+        let message = format!(
+            "Record {} of {name}",
+            crate::check::finding::plural(added.len(), "tag")
+        );
+        write_files(
+            workspace,
+            vec![(path, previous, bytes)],
+            commit.then_some(message),
+        )?
+    };
+    Ok(ImportOutcome {
+        component: name.to_owned(),
+        added,
+        known,
+        skipped,
+        written,
+    })
+}
+
+/// Writes registry files (each under a temporary name, then renamed) and commits
+/// them if asked; if the commit fails, the files are put back as they were.
+fn write_files(
+    workspace: &Workspace,
+    files: Vec<(String, Option<Vec<u8>>, Vec<u8>)>,
+    message: Option<String>,
+) -> Result<Written, RegistryError> {
+    let restore = |files: &[(String, Option<Vec<u8>>, Vec<u8>)]| {
+        for (path, previous, _) in files {
+            let disk = workspace.tree.path_of(path);
+            // Best effort: the command has failed already and says so.
+            let _ = match previous {
+                Some(bytes) => crate::fs::replace(&disk, bytes),
+                None => std::fs::remove_file(&disk),
+            };
+        }
+    };
+    for (index, (path, _, bytes)) in files.iter().enumerate() {
+        if let Err(error) = crate::fs::replace(&workspace.tree.path_of(path), bytes) {
+            restore(&files[..index]);
+            return Err(RegistryError::Io {
+                path: path.clone(),
+                error,
+            });
+        }
+    }
+    let commit = match message {
+        Some(message) => {
+            let to_commit: Vec<FileToCommit> = files
+                .iter()
+                .map(|(path, _, bytes)| FileToCommit {
+                    path: path.clone(),
+                    bytes: bytes.clone(),
+                })
+                .collect();
+            match workspace.git.commit_files(&to_commit, &message) {
+                Ok(commit) => commit.map(|id| id.to_string()),
+                Err(error) => {
+                    restore(&files);
+                    return Err(error.into());
+                }
+            }
+        }
+        None => None,
+    };
+    Ok(Written {
+        files: files.into_iter().map(|(path, _, _)| path).collect(),
+        commit,
+    })
+}
+
+/// Reads a tag list file from disk.
+pub fn read_tag_file(path: &Path, name: &str) -> Result<Vec<TagDigest>, RegistryError> {
+    let bytes = std::fs::read(path).map_err(|error| RegistryError::Io {
+        path: name.to_owned(),
+        error,
+    })?;
+    read_tag_list(name, &bytes).map_err(RegistryError::Invalid)
+}
