@@ -36,7 +36,24 @@ pub const FILES: &[(&str, &str)] = &[
         "search-1-ready.json",
         include_str!("../fixtures/demo/search-1-ready.json"),
     ),
+    (
+        "api-tags.txt",
+        include_str!("../fixtures/demo/api-tags.txt"),
+    ),
+    (
+        "api-tags-2.txt",
+        include_str!("../fixtures/demo/api-tags-2.txt"),
+    ),
+    (
+        "worker-tags.json",
+        include_str!("../fixtures/demo/worker-tags.json"),
+    ),
 ];
+
+/// Marks a demo argument that names a release made during the demo, whose hash
+/// (it holds the time it was made) is known only once it exists:
+/// `release:<package>@<version>`.
+pub const RELEASE_ARG: &str = "release:";
 
 /// Writes the input files into `<root>/inbox/`.
 pub fn write_inbox(root: &Path) -> io::Result<()> {

@@ -20,15 +20,37 @@ use crate::store::lookup::ShownObject;
 use crate::store::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::workspace::Workspace;
 
-/// The time berth writes into what it makes: now, or `SOURCE_DATE_EPOCH` when set
-/// (the reproducible-builds convention), so that scripted runs make the same
-/// objects.
-pub fn now() -> jiff::Timestamp {
-    std::env::var("SOURCE_DATE_EPOCH")
+/// `SOURCE_DATE_EPOCH` that is not a time in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("SOURCE_DATE_EPOCH is `{value}`, not a number of seconds since 1970 that is a date")]
+#[diagnostic(
+    code("berth::bad-source-date-epoch"),
+    help(
+        "set it to whole seconds (`date +%s`), not milliseconds, or unset it to use the current time"
+    )
+)]
+pub struct BadEpoch {
+    /// What it says.
+    pub value: String,
+}
+
+/// The time berth writes into what it makes, to the second: now, or
+/// `SOURCE_DATE_EPOCH` when set (the reproducible-builds convention), so that
+/// scripted runs make the same objects. A value that is not a time is an error,
+/// never a silent 1970 or a silent now.
+pub fn now() -> Result<jiff::Timestamp, BadEpoch> {
+    let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") else {
+        let now = jiff::Timestamp::now().as_second();
+        return jiff::Timestamp::from_second(now).map_err(|_| BadEpoch {
+            value: now.to_string(),
+        });
+    };
+    value
+        .trim()
+        .parse::<i64>()
         .ok()
-        .and_then(|seconds| seconds.trim().parse::<i64>().ok())
         .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
-        .unwrap_or_else(jiff::Timestamp::now)
+        .ok_or(BadEpoch { value })
 }
 
 /// The latest event about an object.
@@ -299,6 +321,24 @@ pub enum MarkError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Env(#[from] EnvError),
+    /// `SOURCE_DATE_EPOCH` is not a time.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Epoch(#[from] BadEpoch),
+    /// The object has no lifecycle: its store is not promoted.
+    #[error("`{object}` is in `{store}`, whose objects have no lifecycle")]
+    #[diagnostic(
+        code("berth::not-promotable"),
+        help(
+            "mark objects that are promoted: releases, version sets, and user stores with `promotable = true`"
+        )
+    )]
+    NotPromotable {
+        /// The object.
+        object: String,
+        /// Its store.
+        store: String,
+    },
     /// The event could not be written as JSON.
     #[error("could not write the event: {0}")]
     #[diagnostic(code("berth::io"), help("this is a bug in berth; please report it"))]
@@ -308,11 +348,21 @@ pub enum MarkError {
 /// Writes an event: the object enters a status.
 pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutcome, MarkError> {
     let shown = request.object;
+    let promotable = workspace
+        .kinds
+        .held(&shown.store)
+        .is_some_and(|kind| kind.promotable());
+    if !promotable {
+        return Err(MarkError::NotPromotable {
+            object: shown.object.clone(),
+            store: shown.store.clone(),
+        });
+    }
     let event = Event {
         subject: shown.object.clone(),
         package: shown.partition.clone(),
         status: request.status,
-        at: now().to_string(),
+        at: now()?.to_string(),
         reason: request.reason.clone(),
         artifact_location: request.artifact_location.clone(),
         size_bytes: request.size_bytes,

@@ -34,7 +34,7 @@ const MAX_FILE_BYTES: u64 = 8 << 20;
 pub fn parse_component(path: &str, bytes: &[u8]) -> (Option<Component>, Vec<Finding>) {
     let (data, text) = match parse_toml(path, bytes) {
         Ok(parsed) => parsed,
-        Err(finding) => return (None, vec![finding]),
+        Err(finding) => return (None, vec![*finding]),
     };
     let mut findings = schema::check_described(
         component::component_validator(),
@@ -87,7 +87,7 @@ pub fn parse_component(path: &str, bytes: &[u8]) -> (Option<Component>, Vec<Find
 pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Finding>) {
     let (data, text) = match parse_toml(path, bytes) {
         Ok(parsed) => parsed,
-        Err(finding) => return (None, vec![finding]),
+        Err(finding) => return (None, vec![*finding]),
     };
     let mut findings = schema::check_described(
         component::versions_validator(),
@@ -168,8 +168,8 @@ pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Find
     (Some(map).filter(|_| findings.is_empty()), findings)
 }
 
-fn parse_toml(path: &str, bytes: &[u8]) -> Result<(Value, Arc<str>), Finding> {
-    let (data, _) = read_object(path, bytes, Format::Toml).map_err(|finding| *finding)?;
+fn parse_toml(path: &str, bytes: &[u8]) -> Result<(Value, Arc<str>), Box<Finding>> {
+    let (data, _) = read_object(path, bytes, Format::Toml)?;
     let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
     Ok((data, text))
 }
@@ -596,14 +596,18 @@ pub fn import(
     })
 }
 
+/// A registry file to write: its path, what it held before (if it existed) and
+/// what it will hold.
+type FileWrite = (String, Option<Vec<u8>>, Vec<u8>);
+
 /// Writes registry files (each under a temporary name, then renamed) and commits
 /// them if asked; if the commit fails, the files are put back as they were.
 fn write_files(
     workspace: &Workspace,
-    files: Vec<(String, Option<Vec<u8>>, Vec<u8>)>,
+    files: Vec<FileWrite>,
     message: Option<String>,
 ) -> Result<Written, RegistryError> {
-    let restore = |files: &[(String, Option<Vec<u8>>, Vec<u8>)]| {
+    let restore = |files: &[FileWrite]| {
         for (path, previous, _) in files {
             let disk = workspace.tree.path_of(path);
             // Best effort: the command has failed already and says so.

@@ -198,6 +198,22 @@ pub enum ReleaseError {
         /// What it holds.
         object: String,
     },
+    /// The package already has a release of that version.
+    #[error("{package} {version} exists already as {object}")]
+    #[diagnostic(
+        code("berth::version-not-increasing"),
+        help(
+            "a version names one release: choose a version above every release of the package (`berth release ls --package {package}`)"
+        )
+    )]
+    VersionTaken {
+        /// The package.
+        package: String,
+        /// The version.
+        version: String,
+        /// The release that has it.
+        object: String,
+    },
     /// The registry does not read.
     #[error("the component registry has problems")]
     #[diagnostic(
@@ -229,6 +245,10 @@ pub enum ReleaseError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Source(#[from] SourceError),
+    /// `SOURCE_DATE_EPOCH` is not a time.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Epoch(#[from] lifecycle::BadEpoch),
     /// The release could not be written as JSON.
     #[error("could not write the release: {0}")]
     #[diagnostic(code("berth::io"), help("this is a bug in berth; please report it"))]
@@ -293,7 +313,7 @@ pub fn create(
         version: request.version.clone(),
         name: request.name.clone(),
         display_name: None,
-        created_at: lifecycle::now().to_string(),
+        created_at: lifecycle::now()?.to_string(),
         source: (source != SourceRef::default()).then_some(source),
         components,
         integrations: None,
@@ -303,6 +323,22 @@ pub fn create(
     };
     let mut bytes = serde_json::to_vec_pretty(&release)?;
     bytes.push(b'\n');
+    // `put` checks the object alone; a second release of a version the package
+    // already has would fail the validator, so it is refused here.
+    let filter = Filter {
+        package: Some(request.package.clone()),
+        ..Filter::default()
+    };
+    if let Some(existing) = list(workspace, &filter)?
+        .into_iter()
+        .find(|listed| listed.version == request.version)
+    {
+        return Err(ReleaseError::VersionTaken {
+            package: request.package.clone(),
+            version: request.version.clone(),
+            object: existing.object,
+        });
+    }
     let files = [InputFile {
         path: PathBuf::from("release.json"),
         name: format!("release {} {}", request.package, request.version),
@@ -474,7 +510,7 @@ fn choose(
                     component.role,
                 ));
             }
-            for component in update {
+            for component in update.iter().filter(|component| wanted(component)) {
                 let role = base
                     .components
                     .iter()

@@ -257,7 +257,7 @@ fn check_scope(
     scope: &Scope,
 ) -> Result<Validation, ValidateError> {
     let (placed, mut findings) = place(&scope.objects, kinds);
-    let checked: Result<Vec<(Vec<Finding>, Option<Versioned>)>, SourceError> = placed
+    let checked: Result<Vec<CheckedFile>, SourceError> = placed
         .par_iter()
         .map(|(entry, path)| {
             let probe = Probe::new(source, &path.partition);
@@ -464,7 +464,7 @@ fn check_all(
     let entries = source.list(OBJECTS_DIR)?;
     let (placed, mut findings) = place(&entries, kinds);
     let index = ObjectIndex::of_entries(&entries);
-    let checked: Result<Vec<(Vec<Finding>, Option<Versioned>)>, SourceError> = placed
+    let checked: Result<Vec<CheckedFile>, SourceError> = placed
         .par_iter()
         .map(|(entry, path)| check_entry(source, settings, kinds, &index, &entry.path, path))
         .collect();
@@ -580,6 +580,10 @@ pub fn check_file(
     Ok(check_entry(source, settings, kinds, resolver, file, path)?.0)
 }
 
+/// What checking one object file gives: its findings, and the object when the
+/// rules across its package need it.
+type CheckedFile = (Vec<Finding>, Option<Versioned>);
+
 /// Checks one object file, and reads it for the rules across its package when its
 /// kind has a version.
 fn check_entry(
@@ -589,7 +593,7 @@ fn check_entry(
     resolver: &dyn object::Resolve,
     file: &str,
     path: &ObjectPath,
-) -> Result<(Vec<Finding>, Option<Versioned>), SourceError> {
+) -> Result<CheckedFile, SourceError> {
     let limit = settings.max_object_bytes();
     let bytes = match source.read(file, limit)? {
         Some(Content::Bytes(bytes)) => bytes,
@@ -598,7 +602,10 @@ fn check_entry(
         }
         None => return Ok((Vec::new(), None)),
     };
-    let findings = check_bytes(kinds, resolver, file, path, &bytes);
+    let mut findings = check_bytes(kinds, resolver, file, path, &bytes);
+    if path.store == crate::kinds::event::STORE {
+        findings.extend(event_package(source, resolver, file, path.format, &bytes)?);
+    }
     let versioned = kinds
         .held(&path.store)
         .filter(|kind| kind.version_pointer().is_some())
@@ -665,6 +672,55 @@ pub fn check_bytes(
     }
     findings.extend(checked.findings);
     findings
+}
+
+/// An event's subject must be in the event's package: statuses are read from the
+/// events of the subject's own package, so an event filed under another package
+/// would never count (a `failed` that production does not see).
+pub fn event_package(
+    source: &dyn Source,
+    resolver: &dyn object::Resolve,
+    file: &str,
+    format: Format,
+    bytes: &[u8],
+) -> Result<Option<Finding>, SourceError> {
+    let Ok((data, _)) = object::read_object(file, bytes, format) else {
+        return Ok(None);
+    };
+    let text = |key: &str| data.get(key).and_then(serde_json::Value::as_str);
+    let (Some(subject), Some(package)) = (text("subject"), text("package")) else {
+        return Ok(None);
+    };
+    let Some((store, hash)) = subject.split_once('/') else {
+        return Ok(None);
+    };
+    let Ok(parsed) = hash.parse::<ObjectHash>() else {
+        return Ok(None);
+    };
+    // A subject that is nowhere is the dangling reference it is reported as.
+    if crate::names::check(package).is_err() || !resolver.contains(store, &parsed) {
+        return Ok(None);
+    }
+    for candidate in [Format::Json, Format::Toml] {
+        let path = format!(
+            "{OBJECTS_DIR}/{store}/{package}/{hash}.{}",
+            candidate.extension()
+        );
+        if source.exists(&path)? {
+            return Ok(None);
+        }
+    }
+    let text: std::sync::Arc<str> = std::sync::Arc::from(String::from_utf8_lossy(bytes).as_ref());
+    Ok(Some(
+        Finding::new(
+            Code::Schema,
+            file,
+            format!("the subject `{subject}` is not an object of package `{package}`"),
+        )
+        .with_label("not the subject's package")
+        .with_help("set `package` to the subject's package: its status is read from the events of that package")
+        .at_pointer(&text, format, "/package"),
+    ))
 }
 
 /// Applies `[checks]`: drops findings whose check is off and sets severities.

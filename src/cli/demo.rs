@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
 use berth::demo;
+use berth::release::{self, Filter};
 use berth::repo::Git;
+use berth::workspace::Workspace;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -259,6 +261,167 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
             args: own(&["show", "anthropic-search@production"]),
             expect: 0,
         },
+        Step {
+            say: "Releases are made of components. Register two images, with version rules for the worker.",
+            before: None,
+            args: own(&[
+                "component",
+                "add",
+                "api",
+                "--image",
+                "registry.example.com/shop/api",
+                "--commit",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "",
+            before: None,
+            args: own(&[
+                "component",
+                "add",
+                "worker",
+                "--image",
+                "registry.example.com/shop/worker",
+                "--rule",
+                r"stable=^v(\d+\.\d+\.\d+)$",
+                "--rule",
+                r"beta=^v(\d+\.\d+\.\d+-(?:beta|rc)\.\d+)$",
+                "--commit",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "Import each registry's tags with their digests: the version maps, append-only.",
+            before: None,
+            args: own(&[
+                "versions",
+                "import",
+                "api",
+                "inbox/api-tags.txt",
+                "--commit",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "",
+            before: None,
+            args: own(&[
+                "versions",
+                "import",
+                "worker",
+                "inbox/worker-tags.json",
+                "--commit",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "Channel heads by semver order; a prerelease never heads stable.",
+            before: None,
+            args: own(&["versions", "ls", "worker"]),
+            expect: 0,
+        },
+        Step {
+            say: "Cut shop 1.0.0 from the stable channel: every tag resolved to its digest.",
+            before: None,
+            args: own(&[
+                "release",
+                "create",
+                "shop",
+                "--version",
+                "1.0.0",
+                "--channel",
+                "stable",
+                "--branch",
+                "main",
+                "--commit",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "Its build is good: mark it ready, and ship it to dev.",
+            before: None,
+            args: own(&["mark", "release:shop@1.0.0", "ready", "--commit"]),
+            expect: 0,
+        },
+        Step {
+            say: "",
+            before: None,
+            args: own(&["promote", "release:shop@1.0.0", "--to", "dev"]),
+            expect: 0,
+        },
+        Step {
+            say: "A week later the api has v1.1.0.",
+            before: None,
+            args: own(&[
+                "versions",
+                "import",
+                "api",
+                "inbox/api-tags-2.txt",
+                "--commit",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "A partial release: what dev holds, with only the api moved to its channel head.",
+            before: None,
+            args: own(&[
+                "release",
+                "create",
+                "shop",
+                "--version",
+                "1.1.0",
+                "--from-env",
+                "dev",
+                "--update",
+                "api",
+                "--commit",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "Compare the two releases, component by component.",
+            before: None,
+            args: own(&["diff", "release:shop@1.0.0", "release:shop@1.1.0"]),
+            expect: 0,
+        },
+        Step {
+            say: "1.0.0 travels on to staging; then 1.0.0 is deprecated in favour of 1.1.0.",
+            before: None,
+            args: own(&["promote", "shop@dev", "--to", "staging"]),
+            expect: 0,
+        },
+        Step {
+            say: "",
+            before: None,
+            args: own(&[
+                "mark",
+                "release:shop@1.0.0",
+                "deprecated",
+                "--reason",
+                "superseded by 1.1.0",
+                "--commit",
+            ]),
+            expect: 0,
+        },
+        Step {
+            say: "Production takes only ready objects: the deprecated release is refused.",
+            before: None,
+            args: own(&["promote", "shop@staging", "--to", "production"]),
+            expect: 1,
+        },
+        Step {
+            say: "The release catalog, newest first, with derived statuses.",
+            before: None,
+            args: own(&["release", "ls"]),
+            expect: 0,
+        },
+        Step {
+            say: "And the repository, registry and releases included, is valid.",
+            before: None,
+            args: own(&["validate"]),
+            expect: 0,
+        },
     ];
     let mut report = DemoReport {
         dir: dir.display().to_string(),
@@ -275,7 +438,12 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
             (Some(Action::Restore), Some(path)) => git.restore(&path.path())?,
             _ => {}
         }
-        let shown: Vec<String> = step.args.iter().map(|arg| shell_quoted(arg)).collect();
+        let args = step
+            .args
+            .iter()
+            .map(|arg| made_release(&dir, arg))
+            .collect::<Result<Vec<String>, CliError>>()?;
+        let shown: Vec<String> = args.iter().map(|arg| shell_quoted(arg)).collect();
         let command = format!("berth {}", shown.join(" "));
         if !out.is_json() {
             if step.say.is_empty() {
@@ -284,7 +452,7 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
                 out.line(format!("\n# {}\n$ {command}", step.say));
             }
         }
-        let (exit_code, output) = run_berth(&dir, &step.args, global, out.is_json())?;
+        let (exit_code, output) = run_berth(&dir, &args, global, out.is_json())?;
         if exit_code != step.expect {
             return Err(CliError::DemoStep {
                 command,
@@ -307,6 +475,33 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
         ));
     }
     Ok(0)
+}
+
+/// An argument as the step runs it: `release:<package>@<version>` becomes the
+/// release made earlier in the demo, by a unique prefix of its hash.
+fn made_release(dir: &Path, arg: &str) -> Result<String, CliError> {
+    let Some((package, version)) = arg
+        .strip_prefix(demo::RELEASE_ARG)
+        .and_then(|named| named.split_once('@'))
+    else {
+        return Ok(arg.to_owned());
+    };
+    let workspace = Workspace::open(dir)?;
+    let filter = Filter {
+        package: Some(package.to_owned()),
+        ..Filter::default()
+    };
+    let listed = release::list(&workspace, &filter)?;
+    Ok(listed
+        .iter()
+        .find(|release| release.version == version)
+        .map_or_else(
+            || arg.to_owned(),
+            |release| {
+                let hash = release.object.split_once('/').map_or("", |(_, hash)| hash);
+                hash.get(..12).unwrap_or(hash).to_owned()
+            },
+        ))
 }
 
 /// Runs this berth binary in `dir`, its output going straight to the terminal, or,

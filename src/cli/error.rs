@@ -121,6 +121,10 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Mark(#[from] MarkError),
+    /// `SOURCE_DATE_EPOCH` is not a time.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Epoch(#[from] berth::lifecycle::BadEpoch),
     /// A `KEY=VALUE` flag without `=`.
     #[error("`{flag} {text}` is not KEY=VALUE")]
     #[diagnostic(
@@ -203,7 +207,9 @@ impl CliError {
             CliError::Mark(MarkError::Put(error)) => put_code(error),
             CliError::Mark(MarkError::Env(error)) => env_code(error),
             CliError::Mark(MarkError::Source(_) | MarkError::Serialize(_)) => CANNOT_RUN,
-            CliError::BadPair { .. } => USAGE,
+            CliError::BadPair { .. } | CliError::Epoch(_) => USAGE,
+            CliError::Mark(MarkError::Epoch(_)) => USAGE,
+            CliError::Mark(MarkError::NotPromotable { .. }) => INVALID,
             CliError::Lookup(error) => lookup_code(error),
             CliError::Spec(_) => USAGE,
             CliError::Promote(error) => promote_code(error),
@@ -272,12 +278,14 @@ fn release_code(error: &ReleaseError) -> u8 {
         | ReleaseError::BadPin { .. }
         | ReleaseError::Twice { .. }
         | ReleaseError::PackageAt(_)
-        | ReleaseError::Spec(_) => USAGE,
+        | ReleaseError::Spec(_)
+        | ReleaseError::Epoch(_) => USAGE,
         ReleaseError::NoComponents { .. }
         | ReleaseError::UnknownComponent { .. }
         | ReleaseError::NoVersion { .. }
         | ReleaseError::UnknownPin { .. }
         | ReleaseError::NotARelease { .. }
+        | ReleaseError::VersionTaken { .. }
         | ReleaseError::Registry(_) => INVALID,
         ReleaseError::Env(error) => env_code(error),
         ReleaseError::Lookup(error) => lookup_code(error),

@@ -134,8 +134,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let parsed = Cli::command()
-        .try_get_matches_from(args)
+        .try_get_matches_from(&args)
         .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
@@ -143,6 +144,9 @@ where
             // clap prints help and version to stdout and usage errors to stderr,
             // and exits 0 or 2 as berth's exit codes say.
             let _ = error.print();
+            if error.use_stderr() && asks_for_json(&args) {
+                render::usage_error_json(&error.kind().to_string(), &error.render().to_string());
+            }
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
@@ -160,6 +164,15 @@ where
     let mut out = Output::new(&cli.global, stdout_format);
     let outcome = reports.and_then(|reports| dispatch(&cli, &reports, &mut out));
     out.finish(outcome)
+}
+
+/// Whether the raw arguments ask for `--format json`: a usage error still owes a
+/// JSON reader its error document.
+fn asks_for_json(args: &[OsString]) -> bool {
+    args.iter().any(|arg| arg == "--format=json")
+        || args
+            .windows(2)
+            .any(|pair| pair[0] == "--format" && pair[1] == "json")
 }
 
 /// The one format a command other than validate and check prints in.

@@ -22,7 +22,7 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     Ls(LsArgs),
     History(HistoryArgs),
 }

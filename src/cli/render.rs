@@ -186,3 +186,26 @@ pub fn short_object(object: &str) -> String {
 pub fn short_commit(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
+
+/// The JSON error document of a usage error found before any command ran.
+pub fn usage_error_json(kind: &str, rendered: &str) {
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or(kind)
+        .trim_start_matches("error: ")
+        .to_owned();
+    let report = ErrorReport {
+        error: ErrorBody {
+            code: Some("berth::usage".to_owned()),
+            message,
+            help: Some("see `berth help` and the command's --help".to_owned()),
+            exit_code: 2,
+        },
+        findings: &[],
+    };
+    if let Ok(text) = serde_json::to_string_pretty(&report) {
+        // Nothing useful can be done if stdout is gone.
+        let _ = writeln!(io::stdout(), "{text}");
+    }
+}

@@ -85,7 +85,7 @@ fn run_import(
         workspace,
         &args.component,
         &list,
-        &lifecycle::now().to_string(),
+        &lifecycle::now()?.to_string(),
         args.commit,
     )?;
     if out.is_json() {

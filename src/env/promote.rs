@@ -21,6 +21,7 @@ use super::state::{Entry, STATE_FILE, State};
 use super::{EnvError, PackageAt, read_state, section};
 use crate::check::finding::Finding;
 use crate::kinds::event::Status;
+use crate::lifecycle::Latest;
 use crate::names;
 use crate::repo::{CommitError, Git, GitError, Oid, TreeChange};
 use crate::settings::EnvironmentSection;
@@ -208,7 +209,7 @@ pub enum PromoteError {
         status: String,
     },
     /// `require_ready`: the object's build failed.
-    #[error("`{object}` failed at {at} ({file}){}; {environment} takes only ready objects", reason_text(.reason.as_deref()))]
+    #[error("`{object}` failed at {} ({}){}; {environment} takes only ready objects", event.at, event.file, reason_text(event.reason.as_deref()))]
     #[diagnostic(
         code("berth::failed"),
         help(
@@ -220,15 +221,11 @@ pub enum PromoteError {
         object: String,
         /// The target environment.
         environment: String,
-        /// When.
-        at: String,
-        /// Why, if the event says.
-        reason: Option<String>,
-        /// The event's file.
-        file: String,
+        /// The event that says so.
+        event: Box<Latest>,
     },
     /// `require_ready`: the object was deprecated or archived.
-    #[error("`{object}` was {status} at {at} ({file}){}; it is not to be promoted again", reason_text(.reason.as_deref()))]
+    #[error("`{object}` was {} at {} ({}){}; it is not to be promoted again", event.status.as_str(), event.at, event.file, reason_text(event.reason.as_deref()))]
     #[diagnostic(
         code("berth::deprecated"),
         help(
@@ -238,14 +235,8 @@ pub enum PromoteError {
     Deprecated {
         /// The object.
         object: String,
-        /// `deprecated` or `archived`.
-        status: String,
-        /// When.
-        at: String,
-        /// Why, if the event says.
-        reason: Option<String>,
-        /// The event's file.
-        file: String,
+        /// The event that says so.
+        event: Box<Latest>,
     },
     /// `require_ready`: the object's artifact was deleted.
     #[error("`{object}`'s artifact was deleted at {at} ({file}); it cannot be deployed")]
@@ -1014,18 +1005,13 @@ fn guard(
                 return Err(PromoteError::Failed {
                     object: plan.object.to_string(),
                     environment: environment.to_owned(),
-                    at: latest.at,
-                    reason: latest.reason,
-                    file: latest.file,
+                    event: Box::new(latest),
                 });
             }
             Some(latest) if matches!(latest.status, Status::Deprecated | Status::Archived) => {
                 return Err(PromoteError::Deprecated {
                     object: plan.object.to_string(),
-                    status: latest.status.as_str().to_owned(),
-                    at: latest.at,
-                    reason: latest.reason,
-                    file: latest.file,
+                    event: Box::new(latest),
                 });
             }
             other => {

@@ -4,10 +4,10 @@
 //! files as changes over a base revision, so that validating a change costs what
 //! the change costs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use git2::{ErrorCode, FileMode, ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
@@ -309,7 +309,13 @@ pub struct Changeset {
     changed: BTreeMap<String, Option<(NewContent, EntryKind)>>,
     /// Every change, sorted by path.
     pub changes: Vec<Change>,
+    /// The base's directories read so far, by path: a lookup reads each tree once,
+    /// not once per file in it (libgit2 caches no tree over 4 KiB).
+    base_dirs: Mutex<HashMap<String, Arc<BaseDir>>>,
 }
+
+/// The entries of one directory of the base: name -> (id, mode).
+type BaseDir = HashMap<String, (Oid, i32)>;
 
 impl Git {
     /// The files of `head` as changes over `base`, compared as `git diff base...head`
@@ -375,6 +381,7 @@ impl Git {
             handles: Handles::new(self),
             changed,
             changes,
+            base_dirs: Mutex::new(HashMap::new()),
         })
     }
 
@@ -487,15 +494,41 @@ impl Git {
 impl Changeset {
     /// The base tree's entry at `path`, if it is not a directory.
     fn base_entry(&self, path: &str) -> Result<Option<(Oid, EntryKind)>, git2::Error> {
-        self.handles.with(|repo| {
-            let tree = repo.find_tree(self.base_tree)?;
-            match tree.get_path(Path::new(path)) {
-                Ok(entry) if entry.kind() == Some(ObjectType::Tree) => Ok(None),
-                Ok(entry) => Ok(Some((entry.id(), mode_kind(entry.filemode())))),
-                Err(error) if error.code() == ErrorCode::NotFound => Ok(None),
-                Err(error) => Err(error),
-            }
-        })
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let entries = self.base_dir(dir)?;
+        Ok(entries
+            .get(name)
+            .filter(|(_, mode)| *mode != i32::from(FileMode::Tree))
+            .map(|(id, mode)| (*id, mode_kind(*mode))))
+    }
+
+    /// The entries of a directory of the base (none if it is not one).
+    fn base_dir(&self, dir: &str) -> Result<Arc<BaseDir>, git2::Error> {
+        if let Some(entries) = self
+            .base_dirs
+            .lock()
+            .ok()
+            .and_then(|dirs| dirs.get(dir).cloned())
+        {
+            return Ok(entries);
+        }
+        let entries: BaseDir = self.handles.with(|repo| {
+            Ok(match subtree(repo, self.base_tree, dir)? {
+                Some(tree) => tree
+                    .iter()
+                    .map(|entry| {
+                        let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                        (name, (entry.id(), entry.filemode()))
+                    })
+                    .collect(),
+                None => HashMap::new(),
+            })
+        })?;
+        let entries = Arc::new(entries);
+        if let Ok(mut dirs) = self.base_dirs.lock() {
+            dirs.insert(dir.to_owned(), Arc::clone(&entries));
+        }
+        Ok(entries)
     }
 }
 

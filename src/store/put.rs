@@ -181,6 +181,21 @@ pub fn put(workspace: &Workspace, request: &PutRequest<'_>) -> Result<PutOutcome
         );
         input.partition = checked.partition;
         findings.extend(checked.findings);
+        if store == crate::kinds::event::STORE {
+            findings.extend(
+                crate::check::event_package(
+                    &workspace.tree,
+                    &resolver,
+                    &input.file,
+                    input.format,
+                    &input.bytes,
+                )
+                .map_err(|error| PutError::Read {
+                    file: input.file.clone(),
+                    error: std::io::Error::other(error.to_string()),
+                })?,
+            );
+        }
     }
     let mut findings = apply_severities(&workspace.settings, findings);
     let order = |finding: &Finding| request.files.iter().position(|f| f.name == finding.file);

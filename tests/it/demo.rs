@@ -33,6 +33,7 @@ fn builds_a_valid_repository_and_walks_it() {
         "berth::bad-name",
         "berth::promotion-path",
         "berth::not-ready",
+        "berth::deprecated",
     ] {
         assert!(stderr.contains(code), "{code} in:\n{stderr}");
     }
@@ -42,11 +43,15 @@ fn builds_a_valid_repository_and_walks_it() {
     walk.push_head().unwrap();
     assert_eq!(
         walk.count(),
-        4,
-        "init, one put, one put of two, the ready event"
+        13,
+        "init, one put, one put of two, the ready event, two components, three imports, two releases, two marks"
     );
     let (_, listed) = home.json(&["-C", "walk", "ls"]);
-    assert_eq!(listed["objects"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        listed["objects"].as_array().unwrap().len(),
+        8,
+        "three version sets, two releases, three events"
+    );
     for env in ["dev", "staging", "production"] {
         git.refname_to_id(&format!("refs/heads/env/{env}")).unwrap();
     }
@@ -70,7 +75,8 @@ fn json_reports_each_step() {
     assert_eq!(
         exits,
         [
-            0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+            0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0
         ]
     );
     let steps = report["steps"].as_array().unwrap();
@@ -86,6 +92,46 @@ fn json_reports_each_step() {
         step("berth promote anthropic-search@staging --to production")["error"]["code"],
         "berth::not-ready"
     );
+    assert_eq!(
+        step("berth promote shop@staging --to production")["error"]["code"],
+        "berth::deprecated"
+    );
+    // The partial release kept the worker dev holds and moved the api to v1.1.0.
+    let partial = steps
+        .iter()
+        .find(|s| {
+            s["command"]
+                .as_str()
+                .unwrap()
+                .starts_with("berth release create shop --version 1.1.0")
+        })
+        .unwrap();
+    let hows: Vec<(&str, &str)> = partial["output"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["tag"].as_str().unwrap(), c["how"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        hows,
+        [
+            ("v1.1.0", "updated to head of stable"),
+            ("v3.2.1", "held by dev")
+        ]
+    );
+    let released = step("berth release ls");
+    let statuses: Vec<(&str, &str)> = released["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["version"].as_str().unwrap(),
+                r["lifecycle"]["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses, [("1.1.0", "draft"), ("1.0.0", "deprecated")]);
     let lineage = step("berth lineage anthropic-search@production");
     let path: Vec<&str> = lineage["steps"]
         .as_array()
