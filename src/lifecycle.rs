@@ -258,22 +258,32 @@ pub fn of_object(
     workspace: &Workspace,
     shown: &ShownObject,
 ) -> Result<Option<Lifecycle>, MarkError> {
-    let promotable = workspace
-        .kinds
-        .held(&shown.store)
-        .is_some_and(|kind| kind.promotable());
-    if !promotable {
+    if !has_lifecycle(workspace, shown) {
         return Ok(None);
     }
+    current(workspace, shown).map(Some)
+}
+
+/// Whether an object has a lifecycle: its kind is promoted.
+fn has_lifecycle(workspace: &Workspace, shown: &ShownObject) -> bool {
+    workspace
+        .kinds
+        .held(&shown.store)
+        .is_some_and(|kind| kind.promotable())
+}
+
+/// An object's lifecycle now: its package's events in the working tree and the
+/// environments' tips.
+fn current(workspace: &Workspace, shown: &ShownObject) -> Result<Lifecycle, MarkError> {
     let events = events_of(&workspace.tree, &shown.partition)?;
     let held = Held::read(workspace)?;
-    Ok(Some(lifecycle(
+    Ok(lifecycle(
         &workspace.settings,
         &events,
         &held,
         &shown.object,
         &shown.hash,
-    )))
+    ))
 }
 
 /// What to mark.
@@ -348,11 +358,7 @@ pub enum MarkError {
 /// Writes an event: the object enters a status.
 pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutcome, MarkError> {
     let shown = request.object;
-    let promotable = workspace
-        .kinds
-        .held(&shown.store)
-        .is_some_and(|kind| kind.promotable());
-    if !promotable {
+    if !has_lifecycle(workspace, shown) {
         return Err(MarkError::NotPromotable {
             object: shown.object.clone(),
             store: shown.store.clone(),
@@ -389,19 +395,10 @@ pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutc
             message: Some(&message),
         },
     )?;
-    let events = events_of(&workspace.tree, &shown.partition)?;
-    let held = Held::read(workspace)?;
-    let lifecycle = lifecycle(
-        &workspace.settings,
-        &events,
-        &held,
-        &shown.object,
-        &shown.hash,
-    );
     Ok(MarkOutcome {
         subject: shown.object.clone(),
         event,
         put,
-        lifecycle,
+        lifecycle: current(workspace, shown)?,
     })
 }

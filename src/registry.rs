@@ -32,24 +32,16 @@ const MAX_FILE_BYTES: u64 = 8 << 20;
 
 /// Reads a component's file: parse, schema, name and regular expressions.
 pub fn parse_component(path: &str, bytes: &[u8]) -> (Option<Component>, Vec<Finding>) {
-    let (data, text) = match parse_toml(path, bytes) {
-        Ok(parsed) => parsed,
-        Err(finding) => return (None, vec![*finding]),
-    };
-    let mut findings = schema::check_described(
-        component::component_validator(),
-        Some(component::component_schema()),
-        &data,
+    let (parsed, text) = match read_typed::<Component>(
         path,
-        &text,
-        Format::Toml,
-    );
-    if !findings.is_empty() {
-        return (None, findings);
-    }
-    let Ok(parsed) = serde_json::from_value::<Component>(data) else {
-        return (None, findings);
+        bytes,
+        component::component_validator(),
+        component::component_schema(),
+    ) {
+        Ok(read) => read,
+        Err(findings) => return (None, findings),
     };
+    let mut findings = Vec::new();
     if let Some(RegistryFile::Component(name)) = RegistryFile::parse(path)
         && name != parsed.name
     {
@@ -85,24 +77,16 @@ pub fn parse_component(path: &str, bytes: &[u8]) -> (Option<Component>, Vec<Find
 /// twice with two digests is `tag-moved`; a tag or digest recorded twice otherwise
 /// is `bad-rule`.
 pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Finding>) {
-    let (data, text) = match parse_toml(path, bytes) {
-        Ok(parsed) => parsed,
-        Err(finding) => return (None, vec![*finding]),
-    };
-    let mut findings = schema::check_described(
-        component::versions_validator(),
-        Some(component::versions_schema()),
-        &data,
+    let (map, text) = match read_typed::<VersionMap>(
         path,
-        &text,
-        Format::Toml,
-    );
-    if !findings.is_empty() {
-        return (None, findings);
-    }
-    let Ok(map) = serde_json::from_value::<VersionMap>(data) else {
-        return (None, findings);
+        bytes,
+        component::versions_validator(),
+        component::versions_schema(),
+    ) {
+        Ok(read) => read,
+        Err(findings) => return (None, findings),
     };
+    let mut findings = Vec::new();
     let mut tags: HashMap<&str, (usize, &str)> = HashMap::new();
     let mut digests: HashMap<&str, usize> = HashMap::new();
     for (index, entry) in map.versions.iter().enumerate() {
@@ -168,10 +152,24 @@ pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Find
     (Some(map).filter(|_| findings.is_empty()), findings)
 }
 
-fn parse_toml(path: &str, bytes: &[u8]) -> Result<(Value, Arc<str>), Box<Finding>> {
-    let (data, _) = read_object(path, bytes, Format::Toml)?;
+/// Reads a registry file as TOML checked against its schema, then as its type;
+/// its text is kept for locating later findings.
+fn read_typed<T: serde::de::DeserializeOwned>(
+    path: &str,
+    bytes: &[u8],
+    validator: &jsonschema::Validator,
+    schema: &Value,
+) -> Result<(T, Arc<str>), Vec<Finding>> {
+    let (data, _) = read_object(path, bytes, Format::Toml).map_err(|finding| vec![*finding])?;
     let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
-    Ok((data, text))
+    let findings =
+        schema::check_described(validator, Some(schema), &data, path, &text, Format::Toml);
+    if !findings.is_empty() {
+        return Err(findings);
+    }
+    // The schema is generated from the type, so data that matches it reads.
+    let typed = serde_json::from_value(data).map_err(|_| Vec::new())?;
+    Ok((typed, text))
 }
 
 /// The registry of a repository: every component that reads, and its version map.
@@ -196,24 +194,29 @@ impl Registry {
             let Some(Content::Bytes(bytes)) = source.read(&entry.path, MAX_FILE_BYTES)? else {
                 continue;
             };
-            match file {
-                RegistryFile::Component(name) => {
-                    let (parsed, found) = parse_component(&entry.path, &bytes);
-                    findings.extend(found);
-                    if let Some(parsed) = parsed {
-                        registry.components.insert(name, parsed);
-                    }
-                }
-                RegistryFile::Versions(name) => {
-                    let (parsed, found) = parse_versions(&entry.path, &bytes);
-                    findings.extend(found);
-                    if let Some(parsed) = parsed {
-                        registry.maps.insert(name, parsed);
-                    }
-                }
-            }
+            findings.extend(registry.read(&file, &entry.path, &bytes));
         }
         Ok((registry, findings))
+    }
+
+    /// Reads one registry file into the registry if it reads; gives its findings.
+    pub fn read(&mut self, file: &RegistryFile, path: &str, bytes: &[u8]) -> Vec<Finding> {
+        match file {
+            RegistryFile::Component(name) => {
+                let (parsed, findings) = parse_component(path, bytes);
+                if let Some(parsed) = parsed {
+                    self.components.insert(name.clone(), parsed);
+                }
+                findings
+            }
+            RegistryFile::Versions(name) => {
+                let (parsed, findings) = parse_versions(path, bytes);
+                if let Some(parsed) = parsed {
+                    self.maps.insert(name.clone(), parsed);
+                }
+                findings
+            }
+        }
     }
 
     /// A component's version map entries (none without a map).
@@ -486,9 +489,16 @@ pub fn import(
             .ok_or_else(|| RegistryError::UnknownComponent {
                 name: name.to_owned(),
             })?;
-    let rules = component
-        .rules()
-        .map_err(|_| RegistryError::Invalid(Vec::new()))?;
+    // The registry holds only components whose rules compiled; should one not,
+    // it is refused with what is wrong rather than trusted.
+    let rules = component.rules().map_err(|bad| {
+        let file = component::component_path(name);
+        RegistryError::Invalid(
+            bad.into_iter()
+                .map(|rule| Finding::new(Code::BadRule, &file, rule.message))
+                .collect(),
+        )
+    })?;
     let recorded = registry.entries(name);
     let mut moved = Vec::new();
     let mut added: Vec<VersionEntry> = Vec::new();

@@ -325,13 +325,9 @@ pub fn create(
     bytes.push(b'\n');
     // `put` checks the object alone; a second release of a version the package
     // already has would fail the validator, so it is refused here.
-    let filter = Filter {
-        package: Some(request.package.clone()),
-        ..Filter::default()
-    };
-    if let Some(existing) = list(workspace, &filter)?
+    if let Some((existing, _)) = releases_of(workspace, Some(&request.package))?
         .into_iter()
-        .find(|listed| listed.version == request.version)
+        .find(|(_, release)| release.version == request.version)
     {
         return Err(ReleaseError::VersionTaken {
             package: request.package.clone(),
@@ -678,13 +674,14 @@ pub struct Filter {
     pub status: Option<Derived>,
 }
 
-/// The releases of the catalog, newest first.
-pub fn list(workspace: &Workspace, filter: &Filter) -> Result<Vec<Listed>, ReleaseError> {
-    let objects = lookup::list(workspace, Some(release::STORE), filter.package.as_deref())?;
-    let held = Held::read(workspace)?;
-    let mut events: BTreeMap<String, Vec<(String, crate::kinds::event::Event)>> = BTreeMap::new();
-    let mut listed = Vec::new();
-    for object in objects {
+/// The releases in the working tree, of one package or all, that read as
+/// releases (the others are the validator's to report).
+fn releases_of(
+    workspace: &Workspace,
+    package: Option<&str>,
+) -> Result<Vec<(lookup::ListedObject, Release)>, ReleaseError> {
+    let mut found = Vec::new();
+    for object in lookup::list(workspace, Some(release::STORE), package)? {
         let Some(crate::source::Content::Bytes(bytes)) = crate::source::Source::read(
             &workspace.tree,
             &object.path,
@@ -693,16 +690,22 @@ pub fn list(workspace: &Workspace, filter: &Filter) -> Result<Vec<Listed>, Relea
         else {
             continue;
         };
-        let Some(format) = crate::document::Format::of_path(&object.path) else {
-            continue;
-        };
-        // Releases that do not read are the validator's to report.
-        let Some(release) = crate::document::parse(&bytes, format)
-            .ok()
-            .and_then(|data| serde_json::from_value::<Release>(data).ok())
-        else {
-            continue;
-        };
+        let release = crate::document::Format::of_path(&object.path)
+            .and_then(|format| crate::document::parse(&bytes, format).ok())
+            .and_then(|data| serde_json::from_value::<Release>(data).ok());
+        if let Some(release) = release {
+            found.push((object, release));
+        }
+    }
+    Ok(found)
+}
+
+/// The releases of the catalog, newest first.
+pub fn list(workspace: &Workspace, filter: &Filter) -> Result<Vec<Listed>, ReleaseError> {
+    let held = Held::read(workspace)?;
+    let mut events: BTreeMap<String, Vec<(String, crate::kinds::event::Event)>> = BTreeMap::new();
+    let mut listed = Vec::new();
+    for (object, release) in releases_of(workspace, filter.package.as_deref())? {
         if let Some(component) = &filter.component
             && !release.components.iter().any(|c| &c.name == component)
         {

@@ -275,7 +275,9 @@ fn check_scope(
         findings.extend(found);
         versioned.extend(object);
     }
-    findings.extend(registry::check_files(source, &scope.registry)?);
+    // Only the changed registry files are checked; the releases are checked
+    // against the whole registry.
+    findings.extend(registry::check_files(source, &scope.registry)?.1);
     let mut files_checked = 1 + scope.objects.len() + scope.registry.len();
     if !versioned.is_empty() {
         let (registry, _) = Registry::load(source)?;
@@ -474,9 +476,9 @@ fn check_all(
         versioned.extend(object);
     }
     let registry_entries = source.list(registry_files::DIR)?;
-    findings.extend(registry::check_files(source, &registry_entries)?);
+    let (registry, found) = registry::check_files(source, &registry_entries)?;
+    findings.extend(found);
     if !versioned.is_empty() {
-        let (registry, _) = Registry::load(source)?;
         findings.extend(registry::check_releases(&registry, &versioned));
         findings.extend(succession::check(kinds, &versioned));
     }

@@ -12,14 +12,19 @@ use super::succession::Versioned;
 use crate::kinds::component::{self, RegistryFile, VersionEntry};
 use crate::kinds::release;
 use crate::names;
-use crate::registry::{Registry, parse_component, parse_versions};
+use crate::registry::Registry;
 use crate::source::{Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError};
 
 /// The largest registry file the validator reads.
 const MAX_FILE_BYTES: u64 = 8 << 20;
 
-/// Checks the registry files among `entries`: their place, names and content.
-pub fn check_files(source: &dyn Source, entries: &[Entry]) -> Result<Vec<Finding>, SourceError> {
+/// Checks the registry files among `entries`: their place, names and content;
+/// and gives the registry of those that read.
+pub fn check_files(
+    source: &dyn Source,
+    entries: &[Entry],
+) -> Result<(Registry, Vec<Finding>), SourceError> {
+    let mut registry = Registry::default();
     let mut findings = Vec::new();
     for entry in entries {
         let path = entry.path.as_str();
@@ -54,26 +59,23 @@ pub fn check_files(source: &dyn Source, entries: &[Entry]) -> Result<Vec<Finding
             }
             None => continue,
         };
-        match file {
-            RegistryFile::Component(_) => findings.extend(parse_component(path, &bytes).1),
-            RegistryFile::Versions(_) => {
-                findings.extend(parse_versions(path, &bytes).1);
-                if !source.exists(&component::component_path(name))? {
-                    findings.push(
-                        Finding::new(
-                            Code::UnknownComponent,
-                            path,
-                            format!("is the version map of `{name}`, which is not registered"),
-                        )
-                        .with_help(format!(
-                            "register it (`berth component add {name} --image <repository>`) or remove the map"
-                        )),
-                    );
-                }
-            }
+        findings.extend(registry.read(&file, path, &bytes));
+        if matches!(file, RegistryFile::Versions(_))
+            && !source.exists(&component::component_path(name))?
+        {
+            findings.push(
+                Finding::new(
+                    Code::UnknownComponent,
+                    path,
+                    format!("is the version map of `{name}`, which is not registered"),
+                )
+                .with_help(format!(
+                    "register it (`berth component add {name} --image <repository>`) or remove the map"
+                )),
+            );
         }
     }
-    Ok(findings)
+    Ok((registry, findings))
 }
 
 /// The history rule of version maps: every entry the base records is still there,

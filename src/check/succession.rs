@@ -48,16 +48,12 @@ impl Versioned {
     }
 
     fn finding(&self, code: Code, message: String, pointer: &str) -> Finding {
-        let at = if self.data.pointer(pointer).is_some() {
-            pointer
-        } else {
-            ""
-        };
         let finding = Finding::new(code, &self.file, message);
-        if at.is_empty() {
-            finding
+        // A field the newer version lacks has no place to point at.
+        if self.data.pointer(pointer).is_some() {
+            finding.at_pointer(&self.text, self.format, pointer)
         } else {
-            finding.at_pointer(&self.text, self.format, at)
+            finding
         }
     }
 }

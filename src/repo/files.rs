@@ -502,6 +502,19 @@ impl Changeset {
             .map(|(id, mode)| (*id, mode_kind(*mode))))
     }
 
+    /// The names of the directories directly inside a directory of the base,
+    /// sorted.
+    fn base_subdirs(&self, dir: &str) -> Result<Vec<String>, git2::Error> {
+        let mut names: Vec<String> = self
+            .base_dir(dir)?
+            .iter()
+            .filter(|(_, (_, mode))| *mode == i32::from(FileMode::Tree))
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort_unstable();
+        Ok(names)
+    }
+
     /// The entries of a directory of the base (none if it is not one).
     fn base_dir(&self, dir: &str) -> Result<Arc<BaseDir>, git2::Error> {
         if let Some(entries) = self
@@ -573,19 +586,8 @@ impl Source for BaseFiles<'_> {
     }
 
     fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError> {
-        let dir = dir.trim_end_matches('/');
         self.0
-            .handles
-            .with(|repo| {
-                let Some(tree) = subtree(repo, self.0.base_tree, dir)? else {
-                    return Ok(Vec::new());
-                };
-                Ok(tree
-                    .iter()
-                    .filter(|entry| entry.kind() == Some(ObjectType::Tree))
-                    .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
-                    .collect())
-            })
+            .base_subdirs(dir.trim_end_matches('/'))
             .map_err(|error| source_error(&self.name(), dir, git_io(error)))
     }
 }
@@ -650,18 +652,8 @@ impl Source for Changeset {
 
     fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError> {
         let dir = dir.trim_end_matches('/');
-        let mut names: Vec<String> = self
-            .handles
-            .with(|repo| {
-                let Some(tree) = subtree(repo, self.base_tree, dir)? else {
-                    return Ok(Vec::new());
-                };
-                Ok(tree
-                    .iter()
-                    .filter(|entry| entry.kind() == Some(ObjectType::Tree))
-                    .map(|entry| String::from_utf8_lossy(entry.name_bytes()).into_owned())
-                    .collect())
-            })
+        let mut names = self
+            .base_subdirs(dir)
             .map_err(|error| source_error(&self.name, dir, git_io(error)))?;
         // A directory the change empties may linger here; probing it finds nothing.
         let prefix = dir_prefix(dir);
