@@ -3,6 +3,7 @@
 pub mod bump;
 pub mod canonical;
 pub mod check;
+pub mod config;
 pub mod demo;
 pub mod document;
 pub mod env;

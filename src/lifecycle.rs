@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::document::{self, Format};
 use crate::env::{self, EnvError};
 use crate::kinds::event::{self, Event, Status};
+use crate::repo::Onto;
 use crate::settings::Settings;
 use crate::source::{Content, Source, SourceError};
 use crate::store::OBJECTS_DIR;
@@ -391,7 +392,7 @@ pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutc
         &PutRequest {
             store: event::STORE,
             files: &files,
-            commit: request.commit,
+            commit: request.commit.then_some(Onto::Tip),
             message: Some(&message),
         },
     )?;

@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use crate::env::query::show_held;
 use crate::env::{EnvError, PackageAt};
-use crate::kinds::release::{self, Release, ReleaseComponent, Role, SourceRef};
+use crate::kinds::release::{self, ConfigPin, Release, ReleaseComponent, Role, SourceRef};
 use crate::lifecycle::{self, Derived, Held, Lifecycle};
 use crate::names::{self, BadName};
 use crate::registry::Registry;
+use crate::repo::Onto;
 use crate::source::SourceError;
 use crate::store::lookup::{self, LookupError, ObjectSpec, ShownObject};
 use crate::store::put::{InputFile, PutError, PutOutcome, PutRequest, put};
@@ -56,6 +57,8 @@ pub struct CreateRequest {
     pub source: SourceRef,
     /// A short name.
     pub name: Option<String>,
+    /// The config versions the release pins: (id, version).
+    pub configs: Vec<(String, u64)>,
     /// Commit the release.
     pub commit: bool,
 }
@@ -221,6 +224,10 @@ pub enum ReleaseError {
         help("fix the problems reported above; `berth validate` lists them too")
     )]
     Registry(#[related] Vec<crate::check::finding::Finding>),
+    /// A pinned config version could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// An environment could not be read.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -297,6 +304,14 @@ pub fn create(
         return Err(ReleaseError::Registry(findings));
     }
     let chosen = choose(workspace, &registry, request)?;
+    let mut configs = Vec::with_capacity(request.configs.len());
+    for (id, version) in &request.configs {
+        crate::config::read(workspace, id)?.version(*version)?;
+        configs.push(ConfigPin {
+            id: id.clone(),
+            version: *version,
+        });
+    }
     let components = chosen
         .iter()
         .map(|(chosen, role)| ReleaseComponent {
@@ -318,7 +333,7 @@ pub fn create(
         components,
         integrations: None,
         inputs: None,
-        configs: None,
+        configs: (!configs.is_empty()).then_some(configs),
         metadata: BTreeMap::new(),
     };
     let mut bytes = serde_json::to_vec_pretty(&release)?;
@@ -346,7 +361,7 @@ pub fn create(
         &PutRequest {
             store: release::STORE,
             files: &files,
-            commit: request.commit,
+            commit: request.commit.then_some(Onto::Tip),
             message: Some(&message),
         },
     )?;

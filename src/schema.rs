@@ -47,6 +47,7 @@ pub fn published() -> Vec<(&'static str, Value)> {
             "release.schema.json",
             schema_of::<kinds::release::Release>(),
         ),
+        ("config.schema.json", schema_of::<kinds::config::Config>()),
         (
             "component.schema.json",
             schema_of::<kinds::component::Component>(),
@@ -66,6 +67,26 @@ pub fn published() -> Vec<(&'static str, Value)> {
         (
             "output/release-diff.schema.json",
             output_schema_of::<crate::release::ReleaseDiff>(),
+        ),
+        (
+            "output/config-set.schema.json",
+            output_schema_of::<crate::config::SetOutcome>(),
+        ),
+        (
+            "output/config-show.schema.json",
+            output_schema_of::<crate::config::Shown>(),
+        ),
+        (
+            "output/config-history.schema.json",
+            output_schema_of::<crate::config::HistoryReport>(),
+        ),
+        (
+            "output/config-diff.schema.json",
+            output_schema_of::<crate::config::ConfigDiff>(),
+        ),
+        (
+            "output/config-resolve.schema.json",
+            output_schema_of::<crate::config::Resolution>(),
         ),
         (
             "output/versions-import.schema.json",

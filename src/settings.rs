@@ -803,8 +803,8 @@ mod tests {
                 &[(Code::Schema, Some("/stores/x/partition"))],
             ),
             (
-                "[checks]\nconfig-overlap = \"error\"\n",
-                &[(Code::Schema, Some("/checks/config-overlap"))],
+                "[checks]\nno-such-check = \"error\"\n",
+                &[(Code::Schema, Some("/checks/no-such-check"))],
             ),
             (
                 "[checks]\nhash-mismatch = \"off\"\n",

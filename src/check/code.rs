@@ -114,6 +114,30 @@ codes! {
     EmptiedList = "emptied-list", configurable: true,
         description: "A list that held elements in the previous version of a package is empty or missing in the next, the COALESCE trap: a release that silently ships without its integrations.",
         help: "write the list in full in the new version; if it really is meant to be empty, declare a major bump and say so in review, or lower `emptied-list` in [checks]";
+    /// A config id's versions skip a number.
+    ConfigVersionGap = "config-version-gap", configurable: false,
+        description: "A config id's versions are not contiguous from 1: a version is missing, so what was in force during its time cannot be told.",
+        help: "restore the missing version from git (`git log --diff-filter=D -- objects/configs/<id>/`); versions are written by `berth config set`, one after the other";
+    /// Two files claim the same version of a config id.
+    ConfigVersionDuplicate = "config-version-duplicate", configurable: false,
+        description: "Two objects claim the same version of a config id, or carry the same idempotency key: two writers each wrote the version one of them should have, the lost update optimistic locking prevents.",
+        help: "keep one of the two, and write the other's change as the next version with `berth config set <id> --expect-version <current>`";
+    /// A config version does not take effect after the version before it.
+    ConfigTimeOrder = "config-time-order", configurable: false,
+        description: "A config version's effective_at is not after the effective_at of the version before it, so the versions do not follow each other in time.",
+        help: "write the change as a new version whose effective_at is after the previous version's (`berth config set --effective-at`)";
+    /// A field fixed for a config id changed between versions.
+    ConfigFixedFieldChanged = "config-fixed-field-changed", configurable: true,
+        description: "A config version changes type, category, applies_to or scope from the version before it: those fields are fixed for a config id.",
+        help: "a breaking change is a new config type (such as `pricing_v2`) under a new id; keep the fixed fields of this id as they were";
+    /// Two configs are current for one type and entity at once.
+    ConfigOverlap = "config-overlap", configurable: false,
+        description: "Two config ids are current for the same type and applies_to at the same instant, so resolving that type for the entity has two answers.",
+        help: "change the existing config with a new version of it instead of creating another id, or apply the new one to another entity";
+    /// A release pins a config version that does not exist.
+    UnknownConfig = "unknown-config", configurable: true,
+        description: "A release's `configs` pins a config id and version that the repository does not hold.",
+        help: "pin a version that exists (`berth config history <id>` lists them), or write the config first with `berth config set`";
     /// An object that exists on the base was changed.
     ObjectModified = "object-modified", configurable: false,
         description: "An object file that exists on the base revision was changed: objects are immutable once committed.",

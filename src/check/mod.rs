@@ -14,13 +14,14 @@
 //! validated in full.
 
 pub mod code;
+pub mod configs;
 pub mod finding;
 pub mod object;
 pub mod output;
 pub mod registry;
 pub mod succession;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,7 @@ use serde::Serialize;
 use crate::canonical::ObjectHash;
 use crate::document::Format;
 use crate::kinds::component::{self as registry_files, RegistryFile};
-use crate::kinds::{Kinds, StoreDef};
+use crate::kinds::{Kinds, StoreDef, config, release};
 use crate::registry::Registry;
 use crate::settings::FILE as SETTINGS_FILE;
 use crate::settings::{LoadError, Settings};
@@ -279,12 +280,12 @@ fn check_scope(
     // against the whole registry.
     findings.extend(registry::check_files(source, &scope.registry)?.1);
     let mut files_checked = 1 + scope.objects.len() + scope.registry.len();
-    if !versioned.is_empty() {
+    if versioned.iter().any(|o| o.store == release::STORE) {
         let (registry, _) = Registry::load(source)?;
         findings.extend(registry::check_releases(&registry, &versioned));
-        files_checked += package_neighbours(source, settings, &mut versioned)?;
-        findings.extend(succession::check(kinds, &versioned));
     }
+    files_checked += neighbours(source, settings, &mut versioned)?;
+    findings.extend(across_objects(kinds, &versioned));
     Ok(Validation {
         findings: apply_severities(settings, findings),
         files_checked,
@@ -292,22 +293,44 @@ fn check_scope(
     })
 }
 
-/// Adds the other objects of each package a change touches, for the rules across a
-/// package's versions; returns how many were read.
-fn package_neighbours(
+/// The rules across objects: a package's versions, config versions, and the
+/// config versions releases pin.
+fn across_objects(kinds: &Kinds, versioned: &[Versioned]) -> Vec<Finding> {
+    let mut findings = succession::check(kinds, versioned);
+    findings.extend(configs::check(versioned));
+    findings.extend(configs::check_pins(versioned));
+    findings
+}
+
+/// Adds the objects the rules across objects compare a change with: the other
+/// objects of each package it touches; every config, when it touches one (two ids
+/// may overlap); the versions of each config id a release pins. Returns how many
+/// were read.
+fn neighbours(
     source: &dyn Source,
     settings: &Settings,
     versioned: &mut Vec<Versioned>,
 ) -> Result<usize, SourceError> {
-    let mut packages: Vec<(String, String)> = versioned
-        .iter()
-        .map(|o| (o.store.clone(), o.partition.clone()))
-        .collect();
-    packages.sort();
-    packages.dedup();
+    let configs_dir = format!("{OBJECTS_DIR}/{}", config::STORE);
+    let mut dirs = BTreeSet::new();
+    if versioned.iter().any(|o| o.store == config::STORE) {
+        dirs.insert(configs_dir.clone());
+    }
+    for object in versioned.iter().filter(|o| o.store != config::STORE) {
+        dirs.insert(format!(
+            "{OBJECTS_DIR}/{}/{}",
+            object.store, object.partition
+        ));
+        for (_, id, _) in configs::pins(&object.data) {
+            // A pin is read from the path its id names: only a name may become one.
+            if crate::names::check(id).is_ok() && !dirs.contains(&configs_dir) {
+                dirs.insert(format!("{configs_dir}/{id}"));
+            }
+        }
+    }
     let mut read = 0;
-    for (store, partition) in packages {
-        for entry in source.list(&format!("{OBJECTS_DIR}/{store}/{partition}"))? {
+    for dir in dirs {
+        for entry in source.list(&dir)? {
             if versioned.iter().any(|o| o.file == entry.path) {
                 continue;
             }
@@ -326,8 +349,8 @@ fn package_neighbours(
     Ok(read)
 }
 
-/// An object's data and text for the rules across its package.
-fn read_versioned(
+/// An object's data and text for the rules across objects.
+pub fn read_versioned(
     file: &str,
     path: &ObjectPath,
     bytes: &[u8],
@@ -478,10 +501,8 @@ fn check_all(
     let registry_entries = source.list(registry_files::DIR)?;
     let (registry, found) = registry::check_files(source, &registry_entries)?;
     findings.extend(found);
-    if !versioned.is_empty() {
-        findings.extend(registry::check_releases(&registry, &versioned));
-        findings.extend(succession::check(kinds, &versioned));
-    }
+    findings.extend(registry::check_releases(&registry, &versioned));
+    findings.extend(across_objects(kinds, &versioned));
     let findings = apply_severities(settings, findings);
     Ok(Validation {
         findings,
@@ -610,7 +631,7 @@ fn check_entry(
     }
     let versioned = kinds
         .held(&path.store)
-        .filter(|kind| kind.version_pointer().is_some())
+        .filter(|kind| kind.version_pointer().is_some() || path.store == config::STORE)
         .and_then(|_| read_versioned(file, path, &bytes, true));
     Ok((findings, versioned))
 }

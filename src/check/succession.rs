@@ -18,7 +18,8 @@ use crate::bump::{self, Bump, Shape};
 use crate::document::Format;
 use crate::kinds::Kinds;
 
-/// An object of a versioned kind, read for the rules across its package.
+/// An object read for the rules across objects: one of a kind with a version
+/// pointer, or a config version.
 #[derive(Debug, Clone)]
 pub struct Versioned {
     /// Its file.
@@ -47,7 +48,8 @@ impl Versioned {
         self.data.pointer("/created_at")?.as_str()?.parse().ok()
     }
 
-    fn finding(&self, code: Code, message: String, pointer: &str) -> Finding {
+    /// A finding about this object, at `pointer` when the object has that field.
+    pub(super) fn finding(&self, code: Code, message: String, pointer: &str) -> Finding {
         let finding = Finding::new(code, &self.file, message);
         // A field the newer version lacks has no place to point at.
         if self.data.pointer(pointer).is_some() {

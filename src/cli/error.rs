@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use berth::check::ValidateError;
 use berth::check::finding::Finding;
+use berth::config::ConfigError;
 use berth::env::promote::PromoteError;
 use berth::env::{BadPackageAt, BadTime, EnvError};
 use berth::lifecycle::MarkError;
@@ -117,6 +118,10 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Release(#[from] ReleaseError),
+    /// A config command failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] ConfigError),
     /// `berth mark` failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -129,7 +134,7 @@ pub enum CliError {
     #[error("`{flag} {text}` is not KEY=VALUE")]
     #[diagnostic(
         code("berth::bad-pair"),
-        help("write {flag} as KEY=VALUE, such as {flag} stable=^v(.*)$")
+        help("write {flag} as KEY=VALUE; the command's --help shows an example")
     )]
     BadPair {
         /// The flag.
@@ -204,6 +209,7 @@ impl CliError {
             CliError::Put(error) => put_code(error),
             CliError::Registry(error) => registry_code(error),
             CliError::Release(error) => release_code(error),
+            CliError::Config(error) => config_code(error),
             CliError::Mark(MarkError::Put(error)) => put_code(error),
             CliError::Mark(MarkError::Env(error)) => env_code(error),
             CliError::Mark(MarkError::Source(_) | MarkError::Serialize(_)) => CANNOT_RUN,
@@ -243,7 +249,12 @@ impl CliError {
             | CliError::Registry(
                 RegistryError::Invalid(findings) | RegistryError::TagMoved(findings),
             )
-            | CliError::Promote(PromoteError::InvalidObject { findings, .. }) => findings,
+            | CliError::Promote(PromoteError::InvalidObject { findings, .. })
+            | CliError::Config(
+                ConfigError::Invalid { findings, .. }
+                | ConfigError::Broken { findings, .. }
+                | ConfigError::Put(PutError::Invalid(findings)),
+            ) => findings,
             _ => &[],
         }
     }
@@ -290,7 +301,33 @@ fn release_code(error: &ReleaseError) -> u8 {
         ReleaseError::Env(error) => env_code(error),
         ReleaseError::Lookup(error) => lookup_code(error),
         ReleaseError::Put(error) => put_code(error),
+        ReleaseError::Config(error) => config_code(error),
         ReleaseError::Source(_) | ReleaseError::Serialize(_) => CANNOT_RUN,
+    }
+}
+
+fn config_code(error: &ConfigError) -> u8 {
+    match error {
+        ConfigError::BadName(_)
+        | ConfigError::BadSetting { .. }
+        | ConfigError::SettingsFile { .. }
+        | ConfigError::MissingFixed { .. }
+        | ConfigError::Epoch(_) => USAGE,
+        ConfigError::Read { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
+        ConfigError::Conflict { .. } | ConfigError::Uncommitted { .. } => CONFLICT,
+        ConfigError::Invalid { .. }
+        | ConfigError::Broken { .. }
+        | ConfigError::Unknown { .. }
+        | ConfigError::NoSuchVersion { .. }
+        | ConfigError::Unresolved { .. }
+        | ConfigError::Ambiguous { .. }
+        | ConfigError::Unreadable { .. } => INVALID,
+        ConfigError::Put(error) => put_code(error),
+        ConfigError::Commit(error) => commit_code(error),
+        ConfigError::Read { .. }
+        | ConfigError::Git(_)
+        | ConfigError::Source(_)
+        | ConfigError::Serialize(_) => CANNOT_RUN,
     }
 }
 

@@ -2,6 +2,7 @@
 //! and map the outcome to an exit code.
 
 mod component;
+mod config;
 mod demo;
 mod diff;
 mod error;
@@ -116,6 +117,7 @@ enum Command {
     Component(component::Args),
     Versions(versions::Args),
     Release(release::Args),
+    Config(config::Args),
     Mark(mark::Args),
     Validate(validate::Args),
     Check(validate::CheckArgs),
@@ -205,6 +207,7 @@ fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u
         Command::Component(args) => component::run(args, &dir, out),
         Command::Versions(args) => versions::run(args, &dir, out),
         Command::Release(args) => release::run(args, &dir, out),
+        Command::Config(args) => config::run(args, &dir, out),
         Command::Mark(args) => mark::run(args, &dir, out),
         Command::Validate(args) => validate::run(args, reports, &dir, out),
         Command::Check(args) => validate::check(args, reports, &dir, out),

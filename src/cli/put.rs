@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use berth::repo::Onto;
 use berth::store::put::{self, InputFile, PutRequest};
 use berth::workspace::Workspace;
 
@@ -41,7 +42,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let request = PutRequest {
         store: &args.store,
         files: &files,
-        commit: args.commit || args.message.is_some(),
+        commit: (args.commit || args.message.is_some()).then_some(Onto::Tip),
         message: args.message.as_deref(),
     };
     let outcome = put::put(&workspace, &request)?;

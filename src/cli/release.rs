@@ -76,6 +76,9 @@ struct CreateArgs {
     /// The CI pipeline's page
     #[arg(long, value_name = "URL")]
     pipeline_url: Option<String>,
+    /// Pin a config version, ID=VERSION (repeatable)
+    #[arg(long, value_name = "ID=VERSION")]
+    config: Vec<String>,
     /// Commit the release on the current branch
     #[arg(long)]
     commit: bool,
@@ -183,6 +186,15 @@ fn run_create(args: &CreateArgs, workspace: &Workspace, out: &mut Output) -> Res
         };
         roles.insert(name, role);
     }
+    let mut configs = Vec::with_capacity(args.config.len());
+    for text in &args.config {
+        let bad = || CliError::BadPair {
+            flag: "--config".to_owned(),
+            text: text.clone(),
+        };
+        let (id, version) = release::parse_pin(text).map_err(|_| bad())?;
+        configs.push((id, version.parse().map_err(|_| bad())?));
+    }
     let request = CreateRequest {
         package: args.package.clone(),
         version: args.version.clone(),
@@ -196,6 +208,7 @@ fn run_create(args: &CreateArgs, workspace: &Workspace, out: &mut Output) -> Res
             pipeline_url: args.pipeline_url.clone(),
         },
         name: args.name.clone(),
+        configs,
         commit: args.commit,
     };
     let outcome = release::create(workspace, &request)?;

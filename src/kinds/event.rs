@@ -2,9 +2,6 @@
 //! the latest of the append-only events that name it (the ferro deployment
 //! lifecycle, kept as files).
 
-use std::sync::OnceLock;
-
-use jsonschema::Validator;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,7 +9,6 @@ use serde_json::Value;
 use super::version_set::{DATE_TIME_PATTERN, REF_PATTERN};
 use super::{FieldProblem, FieldRef, Kind};
 use crate::names::NAME_PATTERN;
-use crate::schema;
 
 /// The store events live in.
 pub const STORE: &str = "events";
@@ -90,15 +86,7 @@ impl Kind for Events {
         "/package"
     }
 
-    fn validator(&self) -> &Validator {
-        static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-        VALIDATOR.get_or_init(|| schema::compile_builtin(self.schema()))
-    }
-
-    fn schema(&self) -> &Value {
-        static SCHEMA: OnceLock<Value> = OnceLock::new();
-        SCHEMA.get_or_init(schema::schema_of::<Event>)
-    }
+    super::builtin_schema!(Event);
 
     fn rules(&self, data: &Value) -> Vec<FieldProblem> {
         super::instant_rule(data, "/at").into_iter().collect()

@@ -5,7 +5,26 @@
 //! kinds come from berth.toml with a schema file. Both plug into the validator
 //! through the [`Kind`] trait.
 
+/// The `validator` and `schema` of a built-in kind: the schema generated from its
+/// Rust type, each made once per process.
+macro_rules! builtin_schema {
+    ($type:ty) => {
+        fn validator(&self) -> &jsonschema::Validator {
+            static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> =
+                std::sync::OnceLock::new();
+            VALIDATOR.get_or_init(|| crate::schema::compile_builtin(self.schema()))
+        }
+
+        fn schema(&self) -> &serde_json::Value {
+            static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+            SCHEMA.get_or_init(crate::schema::schema_of::<$type>)
+        }
+    };
+}
+use builtin_schema;
+
 pub mod component;
+pub mod config;
 pub mod custom;
 pub mod event;
 pub mod release;
@@ -25,7 +44,12 @@ use crate::settings::{self, LoadError, Settings};
 use crate::source::{Content, Source, SourceError};
 
 /// The stores berth defines itself.
-pub const BUILTIN_STORES: &[&str] = &[version_set::STORE, release::STORE, event::STORE];
+pub const BUILTIN_STORES: &[&str] = &[
+    version_set::STORE,
+    release::STORE,
+    config::STORE,
+    event::STORE,
+];
 
 /// A field that refers to another object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +178,10 @@ impl Kinds {
         stores.insert(
             release::STORE.to_owned(),
             StoreDef::Held(Arc::new(release::Releases)),
+        );
+        stores.insert(
+            config::STORE.to_owned(),
+            StoreDef::Held(Arc::new(config::Configs)),
         );
         stores.insert(
             event::STORE.to_owned(),

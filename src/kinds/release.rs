@@ -2,9 +2,7 @@
 //! manager's digest-first principle), with the semver version rollout tooling reads.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::OnceLock;
 
-use jsonschema::Validator;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,7 +11,6 @@ use super::version_set::DATE_TIME_PATTERN;
 use super::{FieldProblem, Kind};
 use crate::check::code::Code;
 use crate::names::NAME_PATTERN;
-use crate::schema;
 
 /// The store releases live in.
 pub const STORE: &str = "releases";
@@ -148,15 +145,7 @@ impl Kind for Releases {
         "/package"
     }
 
-    fn validator(&self) -> &Validator {
-        static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-        VALIDATOR.get_or_init(|| schema::compile_builtin(self.schema()))
-    }
-
-    fn schema(&self) -> &Value {
-        static SCHEMA: OnceLock<Value> = OnceLock::new();
-        SCHEMA.get_or_init(schema::schema_of::<Release>)
-    }
+    super::builtin_schema!(Release);
 
     fn rules(&self, data: &Value) -> Vec<FieldProblem> {
         let mut problems: Vec<FieldProblem> = super::instant_rule(data, "/created_at")

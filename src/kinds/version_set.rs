@@ -1,9 +1,6 @@
 //! Version sets: immutable manifests tying together every artifact of a deployable
 //! version of a package (the corpus `version_set_store` shape, field for field).
 
-use std::sync::OnceLock;
-
-use jsonschema::Validator;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -11,7 +8,6 @@ use serde_json::Value;
 use super::{FieldProblem, FieldRef, Kind};
 use crate::check::code::Code;
 use crate::names::NAME_PATTERN;
-use crate::schema;
 
 /// The store version sets live in.
 pub const STORE: &str = "version-sets";
@@ -170,15 +166,7 @@ impl Kind for VersionSets {
         "/package"
     }
 
-    fn validator(&self) -> &Validator {
-        static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-        VALIDATOR.get_or_init(|| schema::compile_builtin(self.schema()))
-    }
-
-    fn schema(&self) -> &Value {
-        static SCHEMA: OnceLock<Value> = OnceLock::new();
-        SCHEMA.get_or_init(schema::schema_of::<VersionSet>)
-    }
+    super::builtin_schema!(VersionSet);
 
     fn rules(&self, data: &Value) -> Vec<FieldProblem> {
         let mut problems: Vec<FieldProblem> = super::instant_rule(data, "/created_at")

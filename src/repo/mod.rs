@@ -113,6 +113,17 @@ pub enum CommitError {
     Git(#[from] GitError),
 }
 
+/// What a commit of files builds on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Onto {
+    /// The branch's tip when the commit is made.
+    Tip,
+    /// The tip the caller read its state from (`None`: the branch had no commit):
+    /// if the branch moved since, the commit is refused as a conflict, so that no
+    /// decision is made on stale state.
+    Read(Option<Oid>),
+}
+
 /// A file to commit: its repository path and contents.
 #[derive(Debug, Clone)]
 pub struct FileToCommit {
@@ -259,8 +270,29 @@ impl Git {
         files: &[FileToCommit],
         message: &str,
     ) -> Result<Option<Oid>, CommitError> {
+        self.commit_files_onto(files, message, Onto::Tip)
+    }
+
+    /// The branch HEAD points at, and its tip (`None` before its first commit).
+    pub fn head_tip(&self) -> Result<(String, Option<Oid>), CommitError> {
         let refname = self.head_branch()?.ok_or(CommitError::DetachedHead)?;
         let tip = self.ref_target(&refname)?;
+        Ok((refname, tip))
+    }
+
+    /// [`Git::commit_files`] onto a given tip: the commit is a conflict if the
+    /// branch no longer points where the caller read it.
+    pub fn commit_files_onto(
+        &self,
+        files: &[FileToCommit],
+        message: &str,
+        onto: Onto,
+    ) -> Result<Option<Oid>, CommitError> {
+        let (refname, tip) = self.head_tip()?;
+        let tip = match onto {
+            Onto::Tip => tip,
+            Onto::Read(read) => read,
+        };
         let parent = match tip {
             Some(oid) => Some(
                 self.repo

@@ -18,7 +18,7 @@ use crate::check::object::{self, Resolve};
 use crate::document::Format;
 use crate::fs::{self, Written};
 use crate::kinds::StoreDef;
-use crate::repo::{CommitError, FileToCommit};
+use crate::repo::{CommitError, FileToCommit, Onto};
 use crate::source::{Content, read_capped};
 use crate::workspace::Workspace;
 
@@ -41,8 +41,8 @@ pub struct PutRequest<'a> {
     pub store: &'a str,
     /// The files to read.
     pub files: &'a [InputFile],
-    /// Commit what was written.
-    pub commit: bool,
+    /// Commit what was written, onto what.
+    pub commit: Option<Onto>,
     /// The commit message, instead of the default.
     pub message: Option<&'a str>,
 }
@@ -324,7 +324,7 @@ fn write_and_commit(
                 }
             }
         };
-        if request.commit && !to_commit.iter().any(|f| f.path == path) {
+        if request.commit.is_some() && !to_commit.iter().any(|f| f.path == path) {
             let bytes =
                 std::fs::read(workspace.tree.path_of(&path)).map_err(|error| PutError::Write {
                     path: path.clone(),
@@ -345,17 +345,18 @@ fn write_and_commit(
             created,
         });
     }
-    let commit = if request.commit {
-        let message = match request.message {
-            Some(message) => message.to_owned(),
-            None => default_message(request.store, &objects),
-        };
-        workspace
-            .git
-            .commit_files(&to_commit, &message)?
-            .map(|oid| oid.to_string())
-    } else {
-        None
+    let commit = match request.commit {
+        Some(onto) => {
+            let message = match request.message {
+                Some(message) => message.to_owned(),
+                None => default_message(request.store, &objects),
+            };
+            workspace
+                .git
+                .commit_files_onto(&to_commit, &message, onto)?
+                .map(|oid| oid.to_string())
+        }
+        None => None,
     };
     Ok((objects, commit))
 }
