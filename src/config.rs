@@ -119,6 +119,17 @@ pub enum ConfigError {
         /// The files.
         files: Vec<String>,
     },
+    /// The branch moved while the version was being committed, by a commit that
+    /// did not touch this config.
+    #[error("the branch moved while a version of `{id}` was being committed; nothing was written")]
+    #[diagnostic(
+        code("berth::conflict"),
+        help("someone committed to the branch at the same time; run the command again")
+    )]
+    Moved {
+        /// The id.
+        id: String,
+    },
     /// The new version would break an invariant.
     #[error("nothing was written: version {version} of `{id}` would break {}", plural(findings.len(), "rule"))]
     #[diagnostic(
@@ -681,7 +692,7 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
         name: format!("config {id} version {}", new.version),
         bytes: Some(bytes),
     }];
-    let put = put(
+    let put = match put(
         workspace,
         &PutRequest {
             store: config::STORE,
@@ -689,7 +700,18 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
             commit: onto,
             message: Some(&message),
         },
-    )?;
+    ) {
+        // Another writer committed between the read and the commit: if it wrote
+        // this config, say so in versions; otherwise the branch simply moved.
+        Err(PutError::Commit(CommitError::Conflict { .. })) if request.commit => {
+            let actual = committed_version(workspace, id)?;
+            if actual != request.expect_version {
+                return Err(conflict(id, request.expect_version, actual));
+            }
+            return Err(ConfigError::Moved { id: id.to_owned() });
+        }
+        other => other?,
+    };
     let before = previous.map_or_else(BTreeMap::new, |v| v.config.settings.clone());
     let effective: Timestamp = new.effective_at.parse().unwrap_or(now);
     Ok(SetOutcome {
@@ -704,6 +726,21 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
         changes: settings_diff(&before, &new.settings),
         put: Some(put),
     })
+}
+
+/// The highest version of a config at the branch's tip.
+fn committed_version(workspace: &Workspace, id: &str) -> Result<u64, ConfigError> {
+    let (_, tip) = workspace.git.head_tip()?;
+    let Some(tip) = tip else {
+        return Ok(0);
+    };
+    let files = read_files(
+        workspace,
+        Place::Tree(workspace.git.commit(tip)?.tree),
+        &id_dir(id),
+    )?;
+    let objects = histories(&files)?.remove(id).unwrap_or_default();
+    Ok(history(workspace, id, &objects)?.latest())
 }
 
 fn conflict(id: &str, expected: u64, actual: u64) -> ConfigError {

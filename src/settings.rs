@@ -713,6 +713,11 @@ external = true
 
 [stores.grants]
 external = true
+
+# Config types that must resolve: with no config in force for an asset, its
+# campaign or its account, `berth config resolve` is an error rather than "none".
+[configs]
+fail_closed = ["pricing", "budget", "autonomy", "billing"]
 "#
     )
 }
@@ -736,6 +741,10 @@ mod tests {
         assert_eq!(settings.file.environments["staging"].from, ["dev"]);
         assert!(settings.file.environments["production"].require_ready);
         assert!(settings.stores()["worker-bundles"].external);
+        assert_eq!(
+            settings.file.configs.fail_closed,
+            ["pricing", "budget", "autonomy", "billing"]
+        );
     }
 
     #[test]

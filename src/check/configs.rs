@@ -251,12 +251,20 @@ fn overlaps(spans: &[Span<'_, '_>], findings: &mut Vec<Finding>) {
                 if a.version.id == b.version.id || !meet(a, b) {
                     continue;
                 }
-                let (early, late) =
-                    if (b.from, &b.version.object.file) > (a.from, &a.version.object.file) {
-                        (*a, *b)
-                    } else {
-                        (*b, *a)
-                    };
+                // The finding goes on the version that made the two overlap: the
+                // later to take effect; at a tie, what the change adds.
+                let order = |s: &Span<'_, '_>| {
+                    (
+                        s.from,
+                        s.version.object.in_scope,
+                        s.version.object.file.clone(),
+                    )
+                };
+                let (early, late) = if order(b) > order(a) {
+                    (*a, *b)
+                } else {
+                    (*b, *a)
+                };
                 let key = (
                     early.version.id.min(late.version.id),
                     early.version.id.max(late.version.id),
@@ -291,6 +299,33 @@ fn overlaps(spans: &[Span<'_, '_>], findings: &mut Vec<Finding>) {
 fn meet(a: &Span<'_, '_>, b: &Span<'_, '_>) -> bool {
     let before = |from: Timestamp, until: Option<Timestamp>| until.is_none_or(|until| from < until);
     before(a.from, b.until) && before(b.from, a.until)
+}
+
+/// Whether a config in scope can be in force alongside a config of another id
+/// that `objects` may not hold: when it is the first version of its id, or does
+/// not keep the type and entity of the version before it. A later version that
+/// keeps them only splits its id's time in force, and meets no config the id did
+/// not meet before. `objects` holds every version of the ids in scope.
+pub fn may_overlap(objects: &[Versioned]) -> bool {
+    let versions: Vec<Version<'_>> = objects
+        .iter()
+        .filter(|o| o.store == config::STORE)
+        .filter_map(Version::read)
+        .collect();
+    versions
+        .iter()
+        .filter(|v| v.object.in_scope)
+        .any(|version| {
+            let before = versions
+                .iter()
+                .filter(|v| v.id == version.id && v.version < version.version)
+                .max_by_key(|v| v.version);
+            before.is_none_or(|before| {
+                before.text("/type") != version.text("/type")
+                    || before.text("/applies_to") != version.text("/applies_to")
+                    || before.object.in_scope
+            })
+        })
 }
 
 /// `unknown-config`: a release in scope that pins a config version `objects` do

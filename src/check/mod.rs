@@ -21,7 +21,7 @@ pub mod output;
 pub mod registry;
 pub mod succession;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -303,9 +303,9 @@ fn across_objects(kinds: &Kinds, versioned: &[Versioned]) -> Vec<Finding> {
 }
 
 /// Adds the objects the rules across objects compare a change with: the other
-/// objects of each package it touches; every config, when it touches one (two ids
-/// may overlap); the versions of each config id a release pins. Returns how many
-/// were read.
+/// objects of each package it touches, the other versions of each config id it
+/// touches and of each id a release pins, and every config when it adds a config
+/// that may overlap another id. Returns how many were read.
 fn neighbours(
     source: &dyn Source,
     settings: &Settings,
@@ -313,40 +313,61 @@ fn neighbours(
 ) -> Result<usize, SourceError> {
     let configs_dir = format!("{OBJECTS_DIR}/{}", config::STORE);
     let mut dirs = BTreeSet::new();
-    if versioned.iter().any(|o| o.store == config::STORE) {
-        dirs.insert(configs_dir.clone());
-    }
-    for object in versioned.iter().filter(|o| o.store != config::STORE) {
+    for object in versioned.iter() {
         dirs.insert(format!(
             "{OBJECTS_DIR}/{}/{}",
             object.store, object.partition
         ));
         for (_, id, _) in configs::pins(&object.data) {
             // A pin is read from the path its id names: only a name may become one.
-            if crate::names::check(id).is_ok() && !dirs.contains(&configs_dir) {
+            if crate::names::check(id).is_ok() {
                 dirs.insert(format!("{configs_dir}/{id}"));
             }
         }
     }
-    let mut read = 0;
-    for dir in dirs {
-        for entry in source.list(&dir)? {
-            if versioned.iter().any(|o| o.file == entry.path) {
-                continue;
-            }
-            let Ok(path) = ObjectPath::parse(&entry.path) else {
-                continue;
-            };
-            let Some(Content::Bytes(bytes)) =
-                source.read(&entry.path, settings.max_object_bytes())?
-            else {
-                continue;
-            };
-            read += 1;
-            versioned.extend(read_versioned(&entry.path, &path, &bytes, false));
-        }
+    let mut seen: HashSet<String> = versioned.iter().map(|o| o.file.clone()).collect();
+    let mut read = read_dirs(source, settings, &dirs, &mut seen, versioned)?;
+    if configs::may_overlap(versioned) {
+        read += read_dirs(
+            source,
+            settings,
+            &BTreeSet::from([configs_dir]),
+            &mut seen,
+            versioned,
+        )?;
     }
     Ok(read)
+}
+
+/// Reads the objects below `dirs` that are not `seen` yet, in parallel.
+fn read_dirs(
+    source: &dyn Source,
+    settings: &Settings,
+    dirs: &BTreeSet<String>,
+    seen: &mut HashSet<String>,
+    versioned: &mut Vec<Versioned>,
+) -> Result<usize, SourceError> {
+    let mut wanted = Vec::new();
+    for dir in dirs {
+        for entry in source.list(dir)? {
+            if let Ok(path) = ObjectPath::parse(&entry.path)
+                && seen.insert(entry.path.clone())
+            {
+                wanted.push((entry.path, path));
+            }
+        }
+    }
+    let read: Result<Vec<Option<Versioned>>, SourceError> = wanted
+        .par_iter()
+        .map(|(file, path)| {
+            Ok(match source.read(file, settings.max_object_bytes())? {
+                Some(Content::Bytes(bytes)) => read_versioned(file, path, &bytes, false),
+                _ => None,
+            })
+        })
+        .collect();
+    versioned.extend(read?.into_iter().flatten());
+    Ok(wanted.len())
 }
 
 /// An object's data and text for the rules across objects.

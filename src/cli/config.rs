@@ -15,7 +15,7 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::error::CliError;
-use super::render::{Output, short_object, table};
+use super::render::{Output, short_commit, short_object, table};
 
 /// Versioned configs: write the next version, read what was in force when, and
 /// resolve a type for an asset
@@ -256,7 +256,7 @@ fn run_set(args: &SetArgs, workspace: &Workspace, out: &mut Output) -> Result<u8
         out.line(format!("  {}", change_line(change)));
     }
     if let Some(commit) = outcome.put.as_ref().and_then(|put| put.commit.as_ref()) {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
     }
     Ok(0)
 }
@@ -330,7 +330,15 @@ fn describe(view: &VersionView) -> String {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|line| format!("  {line}\n")).collect()
+    text.lines()
+        .map(|line| {
+            if line.is_empty() {
+                "\n".to_owned()
+            } else {
+                format!("  {line}\n")
+            }
+        })
+        .collect()
 }
 
 /// The settings as a TOML table.

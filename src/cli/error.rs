@@ -314,7 +314,9 @@ fn config_code(error: &ConfigError) -> u8 {
         | ConfigError::MissingFixed { .. }
         | ConfigError::Epoch(_) => USAGE,
         ConfigError::Read { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
-        ConfigError::Conflict { .. } | ConfigError::Uncommitted { .. } => CONFLICT,
+        ConfigError::Conflict { .. }
+        | ConfigError::Uncommitted { .. }
+        | ConfigError::Moved { .. } => CONFLICT,
         ConfigError::Invalid { .. }
         | ConfigError::Broken { .. }
         | ConfigError::Unknown { .. }

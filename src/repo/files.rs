@@ -516,6 +516,9 @@ impl Changeset {
     }
 
     /// The entries of a directory of the base (none if it is not one).
+    ///
+    /// A directory's tree is found in its parent's cached entries, so each tree on
+    /// the way is inflated once, however many directories below it are read.
     fn base_dir(&self, dir: &str) -> Result<Arc<BaseDir>, git2::Error> {
         if let Some(entries) = self
             .base_dirs
@@ -525,18 +528,28 @@ impl Changeset {
         {
             return Ok(entries);
         }
-        let entries: BaseDir = self.handles.with(|repo| {
-            Ok(match subtree(repo, self.base_tree, dir)? {
-                Some(tree) => tree
+        let tree = if dir.is_empty() {
+            Some(self.base_tree)
+        } else {
+            let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+            self.base_dir(parent)?
+                .get(name)
+                .filter(|(_, mode)| *mode == i32::from(FileMode::Tree))
+                .map(|(id, _)| *id)
+        };
+        let entries: BaseDir = match tree {
+            Some(tree) => self.handles.with(|repo| {
+                Ok(repo
+                    .find_tree(tree)?
                     .iter()
                     .map(|entry| {
                         let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
                         (name, (entry.id(), entry.filemode()))
                     })
-                    .collect(),
-                None => HashMap::new(),
-            })
-        })?;
+                    .collect())
+            })?,
+            None => HashMap::new(),
+        };
         let entries = Arc::new(entries);
         if let Ok(mut dirs) = self.base_dirs.lock() {
             dirs.insert(dir.to_owned(), Arc::clone(&entries));

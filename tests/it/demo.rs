@@ -1,5 +1,7 @@
 //! `berth demo`.
 
+use serde_json::json;
+
 use crate::support::Repo;
 
 #[test]
@@ -24,6 +26,7 @@ fn builds_a_valid_repository_and_walks_it() {
         "berth::hash-mismatch",
         "$ berth lineage anthropic-search@production",
         "$ berth rollback anthropic-search --env staging",
+        "$ berth config resolve pricing --asset line-7 --account acme --at 2025-07-01T00:00:00Z",
         "The demo repository is at",
     ] {
         assert!(text.contains(step), "{step} in:\n{text}");
@@ -34,6 +37,8 @@ fn builds_a_valid_repository_and_walks_it() {
         "berth::promotion-path",
         "berth::not-ready",
         "berth::deprecated",
+        "berth::config-conflict",
+        "berth::config-unresolved",
     ] {
         assert!(stderr.contains(code), "{code} in:\n{stderr}");
     }
@@ -43,14 +48,14 @@ fn builds_a_valid_repository_and_walks_it() {
     walk.push_head().unwrap();
     assert_eq!(
         walk.count(),
-        13,
-        "init, one put, one put of two, the ready event, two components, three imports, two releases, two marks"
+        16,
+        "init, one put, one put of two, the ready event, two components, three imports, two releases, two marks, three config versions"
     );
     let (_, listed) = home.json(&["-C", "walk", "ls"]);
     assert_eq!(
         listed["objects"].as_array().unwrap().len(),
-        8,
-        "three version sets, two releases, three events"
+        11,
+        "three version sets, two releases, three events, three config versions"
     );
     for env in ["dev", "staging", "production"] {
         git.refname_to_id(&format!("refs/heads/env/{env}")).unwrap();
@@ -76,7 +81,7 @@ fn json_reports_each_step() {
         exits,
         [
             0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1, 0
         ]
     );
     let steps = report["steps"].as_array().unwrap();
@@ -95,6 +100,47 @@ fn json_reports_each_step() {
     assert_eq!(
         step("berth promote shop@staging --to production")["error"]["code"],
         "berth::deprecated"
+    );
+    let resolved = |at: &str| {
+        step(&format!(
+            "berth config resolve pricing --asset line-7 --account acme --at {at}"
+        ))
+    };
+    let february = resolved("2025-02-01T00:00:00Z");
+    assert_eq!(
+        (
+            february["scope"].clone(),
+            february["answer"]["config"]["id"].clone()
+        ),
+        (json!("account"), json!("pricing-acme"))
+    );
+    let july = resolved("2025-07-01T00:00:00Z");
+    assert_eq!(
+        (
+            july["scope"].clone(),
+            july["answer"]["config"]["id"].clone()
+        ),
+        (json!("asset"), json!("pricing-line-7"))
+    );
+    let retries: Vec<&serde_json::Value> = steps
+        .iter()
+        .filter(|s| {
+            s["command"]
+                .as_str()
+                .unwrap()
+                .contains("--idempotency-key acme-june-price")
+        })
+        .map(|s| &s["output"])
+        .collect();
+    assert_eq!(
+        retries
+            .iter()
+            .map(|o| (
+                o["version"].as_u64().unwrap(),
+                o["written"].as_bool().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [(2, true), (2, false)]
     );
     // The partial release kept the worker dev holds and moved the api to v1.1.0.
     let partial = steps

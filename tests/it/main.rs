@@ -7,6 +7,8 @@ mod support;
 
 mod cli;
 mod concurrency;
+mod config_queries;
+mod configs;
 mod demo;
 mod docs;
 mod environments;
