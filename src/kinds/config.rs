@@ -106,9 +106,6 @@ impl Category {
 }
 
 impl Scope {
-    /// The scopes in the order resolution asks them: the most specific first.
-    pub const PRECEDENCE: [Scope; 3] = [Scope::Asset, Scope::Campaign, Scope::Account];
-
     /// The name written in files.
     pub fn as_str(self) -> &'static str {
         match self {
