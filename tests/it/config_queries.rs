@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::support::{Repo, independent_hash, stdout_json};
+use crate::support::{Repo, independent_hash, run_at};
 
 /// 2025-07-01T00:00:00Z: now, for berth (SOURCE_DATE_EPOCH), unless a test says
 /// otherwise.
@@ -23,19 +23,6 @@ const NOW: &str = "2025-07-01T00:00:00Z";
 /// 2026-01-01T00:00:00Z.
 const EPOCH_2026: i64 = 1_767_225_600;
 const NEW_YEAR_2026: &str = "2026-01-01T00:00:00Z";
-
-/// Runs `berth <line> --format json` at `epoch`: its exit code and its JSON.
-fn run_at(repo: &Repo, epoch: i64, line: &str) -> (i32, Value) {
-    let output = repo
-        .berth()
-        .env("SOURCE_DATE_EPOCH", epoch.to_string())
-        .args(line.split_whitespace())
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let code = output.status.code().expect("ended by a signal");
-    (code, stdout_json(&output))
-}
 
 /// Runs berth at `epoch`, asserting it exits 0.
 fn ok_at(repo: &Repo, epoch: i64, line: &str) -> Value {

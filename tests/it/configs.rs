@@ -7,7 +7,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Repo, codes, independent_hash, message_trailers, stdout_json};
+use crate::support::{
+    Repo, codes, independent_hash, message_trailers, run_at, snapshot, stdout_json,
+};
 
 /// 2025-04-30T08:00:00Z: berth's "now" (SOURCE_DATE_EPOCH), the default
 /// `effective_at` of a new version.
@@ -23,19 +25,6 @@ const FIXED: &str = "--type pricing --category logic --applies-to acct_1 --scope
 /// The branch `berth init` makes.
 const MAIN: &str = "refs/heads/main";
 
-/// Runs `berth <line> --format json` at `epoch`: its exit code and its JSON.
-fn run_at(repo: &Repo, epoch: i64, line: &str) -> (i32, Value) {
-    let output = repo
-        .berth()
-        .env("SOURCE_DATE_EPOCH", epoch.to_string())
-        .args(line.split_whitespace())
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let code = output.status.code().expect("ended by a signal");
-    (code, stdout_json(&output))
-}
-
 /// Runs berth at [`EPOCH`]: its exit code and its JSON.
 fn run(repo: &Repo, line: &str) -> (i32, Value) {
     run_at(repo, EPOCH, line)
@@ -46,21 +35,6 @@ fn ok(repo: &Repo, line: &str) -> Value {
     let (code, value) = run(repo, line);
     assert_eq!(code, 0, "berth {line}: {value:#}");
     value
-}
-
-/// HEAD, the working tree's changes, and every file under objects/ and
-/// components/ with its bytes: what a refused command must leave as it was.
-fn snapshot(repo: &Repo) -> (Option<String>, Vec<String>, Vec<(String, String)>) {
-    let mut files = repo.files("components");
-    files.extend(repo.files("objects"));
-    let contents = files
-        .into_iter()
-        .map(|path| {
-            let text = repo.read(&path);
-            (path, text)
-        })
-        .collect();
-    (repo.tip("HEAD"), repo.changed(), contents)
 }
 
 /// Runs a command expected to fail with `exit` and `code`, checking that it wrote

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Repo, codes, independent_hash, stdout_json};
+use crate::support::{Repo, codes, independent_hash, run_at, snapshot, stdout_json};
 
 /// 2025-04-30T08:00:00Z: berth stamps `created_at`, `resolved_at` and event times
 /// with SOURCE_DATE_EPOCH.
@@ -25,19 +25,6 @@ fn short(n: u8) -> String {
     format!("sha256:{}", format!("{n:02x}").repeat(6))
 }
 
-/// Runs `berth <line> --format json` at `epoch`: its exit code and its JSON.
-fn run_at(repo: &Repo, epoch: i64, line: &str) -> (i32, Value) {
-    let output = repo
-        .berth()
-        .env("SOURCE_DATE_EPOCH", epoch.to_string())
-        .args(line.split_whitespace())
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let code = output.status.code().expect("ended by a signal");
-    (code, stdout_json(&output))
-}
-
 /// Runs berth at `epoch`, asserting it exits 0.
 fn ok_at(repo: &Repo, epoch: i64, line: &str) -> Value {
     let (code, value) = run_at(repo, epoch, line);
@@ -48,21 +35,6 @@ fn ok_at(repo: &Repo, epoch: i64, line: &str) -> Value {
 /// Runs berth at [`EPOCH`], asserting it exits 0.
 fn ok(repo: &Repo, line: &str) -> Value {
     ok_at(repo, EPOCH, line)
-}
-
-/// HEAD, the working tree's changes, and every file under components/ and
-/// objects/ with its bytes: what a refused command must leave as it was.
-fn snapshot(repo: &Repo) -> (Option<String>, Vec<String>, Vec<(String, String)>) {
-    let mut files = repo.files("components");
-    files.extend(repo.files("objects"));
-    let contents = files
-        .into_iter()
-        .map(|path| {
-            let text = repo.read(&path);
-            (path, text)
-        })
-        .collect();
-    (repo.tip("HEAD"), repo.changed(), contents)
 }
 
 /// Runs a command expected to fail with `exit` and `code`, checking that it wrote

@@ -299,6 +299,35 @@ pub fn stdout_json(output: &std::process::Output) -> Value {
     })
 }
 
+/// Runs `berth <line> --format json` (the line split on whitespace) with berth's
+/// clock, SOURCE_DATE_EPOCH, at `epoch`: its exit code and its JSON.
+pub fn run_at(repo: &Repo, epoch: i64, line: &str) -> (i32, Value) {
+    let output = repo
+        .berth()
+        .env("SOURCE_DATE_EPOCH", epoch.to_string())
+        .args(line.split_whitespace())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let code = output.status.code().expect("ended by a signal");
+    (code, stdout_json(&output))
+}
+
+/// HEAD, the working tree's changes, and every file under objects/ and
+/// components/ with its bytes: what a refused command must leave as it was.
+pub fn snapshot(repo: &Repo) -> (Option<String>, Vec<String>, Vec<(String, String)>) {
+    let mut files = repo.files("components");
+    files.extend(repo.files("objects"));
+    let contents = files
+        .into_iter()
+        .map(|path| {
+            let text = repo.read(&path);
+            (path, text)
+        })
+        .collect();
+    (repo.tip("HEAD"), repo.changed(), contents)
+}
+
 /// The finding codes in a JSON document's `findings`, in order.
 pub fn codes(value: &Value) -> Vec<String> {
     value["findings"]
