@@ -48,6 +48,10 @@ pub const FILES: &[(&str, &str)] = &[
         "worker-tags.json",
         include_str!("../fixtures/demo/worker-tags.json"),
     ),
+    (
+        "worker-tags-2.json",
+        include_str!("../fixtures/demo/worker-tags-2.json"),
+    ),
 ];
 
 /// Marks a demo argument that names a release made during the demo, whose hash

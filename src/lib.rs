@@ -15,6 +15,7 @@ pub mod registry;
 pub mod release;
 pub mod repo;
 pub mod report;
+pub mod review;
 pub mod schema;
 pub mod settings;
 pub mod source;

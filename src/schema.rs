@@ -125,6 +125,10 @@ pub fn published() -> Vec<(&'static str, Value)> {
             output_schema_of::<store::put::PutOutcome>(),
         ),
         (
+            "output/review.schema.json",
+            output_schema_of::<crate::review::Review>(),
+        ),
+        (
             "output/show.schema.json",
             output_schema_of::<store::lookup::ShownObject>(),
         ),

@@ -161,11 +161,15 @@ codes! {
     /// An environment took an object by a path berth.toml does not allow.
     PromotionPath = "promotion-path", configurable: true,
         description: "An environment holds an object that did not come through the promotion path berth.toml sets for it (`from`), such as a commit made by hand that skips an environment.",
-        help: "revert the commit and promote through the environments berth.toml names (`berth promote <package>@<from> <env>`)";
+        help: "revert the commit and promote through the environments berth.toml names (`berth promote <package>@<from> --to <env>`)";
     /// An environment that requires signed commits holds an unsigned one.
     UnsignedPromotion = "unsigned-promotion", configurable: true,
         description: "An environment with `require_signed = true` holds an entry set by a commit that carries no signature.",
         help: "revert the commit and promote again with a signing key configured, or drop `require_signed` for the environment";
+    /// A change moves an environment to a commit outside its own history.
+    EnvRewritten = "env-rewritten", configurable: true,
+        description: "A reviewed change moves an environment to a commit whose history lacks the environment's commit before the change (a reset or a force-push), dropping promotions from the log that lineage and audits read.",
+        help: "move environments forward only: to undo a promotion, `berth rollback <package> --env <env>` records it as a new commit";
 }
 
 impl Code {

@@ -340,7 +340,7 @@ fn neighbours(
 }
 
 /// Reads the objects below `dirs` that are not `seen` yet, in parallel.
-fn read_dirs(
+pub fn read_dirs(
     source: &dyn Source,
     settings: &Settings,
     dirs: &BTreeSet<String>,

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::code::Code;
 use super::finding::Finding;
-use crate::bump::{self, Bump, Shape};
+use crate::bump::{self, Bump, Reason, Shape};
 use crate::document::Format;
 use crate::kinds::Kinds;
 
@@ -67,18 +67,35 @@ struct Item<'a> {
     created_at: Option<jiff::Timestamp>,
 }
 
-/// Checks the succession of every package among `objects`, whose kinds have a
-/// version pointer.
-pub fn check(kinds: &Kinds, objects: &[Versioned]) -> Vec<Finding> {
-    let mut packages: BTreeMap<(&str, &str), Vec<&Versioned>> = BTreeMap::new();
+/// One package's versions in semver order, with how its kind compares them.
+struct Package<'a> {
+    pointer: &'a str,
+    ignored: Vec<&'a str>,
+    keyed: &'a [(&'a str, &'a str)],
+    items: Vec<Item<'a>>,
+}
+
+impl Package<'_> {
+    fn shape(&self) -> Shape<'_> {
+        Shape {
+            ignored: &self.ignored,
+            keyed: self.keyed,
+        }
+    }
+}
+
+/// The packages among `objects` that hold something in scope, each sorted by
+/// version; objects without a version are left out (the schema reports them).
+fn packages<'a>(kinds: &'a Kinds, objects: &'a [Versioned]) -> Vec<Package<'a>> {
+    let mut members: BTreeMap<(&str, &str), Vec<&Versioned>> = BTreeMap::new();
     for object in objects {
-        packages
+        members
             .entry((&object.store, &object.partition))
             .or_default()
             .push(object);
     }
-    let mut findings = Vec::new();
-    for ((store, _), members) in packages {
+    let mut packages = Vec::new();
+    for ((store, _), members) in members {
         let Some(kind) = kinds.held(store) else {
             continue;
         };
@@ -90,10 +107,6 @@ pub fn check(kinds: &Kinds, objects: &[Versioned]) -> Vec<Finding> {
         }
         let mut ignored: Vec<&str> = kind.descriptive_fields().to_vec();
         ignored.push(pointer);
-        let shape = Shape {
-            ignored: &ignored,
-            keyed: kind.keyed_lists(),
-        };
         let mut items: Vec<Item<'_>> = members
             .into_iter()
             .filter_map(|object| {
@@ -109,10 +122,69 @@ pub fn check(kinds: &Kinds, objects: &[Versioned]) -> Vec<Finding> {
                 .cmp(&b.version)
                 .then_with(|| a.object.file.cmp(&b.object.file))
         });
-        not_increasing(&items, pointer, &mut findings);
-        honest(&items, pointer, shape, &mut findings);
+        packages.push(Package {
+            pointer,
+            ignored,
+            keyed: kind.keyed_lists(),
+            items,
+        });
+    }
+    packages
+}
+
+/// Checks the succession of every package among `objects`, whose kinds have a
+/// version pointer.
+pub fn check(kinds: &Kinds, objects: &[Versioned]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for package in packages(kinds, objects) {
+        not_increasing(&package.items, package.pointer, &mut findings);
+        honest(&package, &mut findings);
     }
     findings
+}
+
+/// What one version in scope changes from the version it succeeds.
+#[derive(Debug)]
+pub struct Step<'a> {
+    /// The version.
+    pub object: &'a Versioned,
+    /// Its version number.
+    pub version: semver::Version,
+    /// The version it succeeds, if any, and that version's number.
+    pub previous: Option<(&'a Versioned, semver::Version)>,
+    /// The bump the two version numbers declare (none for a first version, or
+    /// between a prerelease and its release).
+    pub declared: Option<Bump>,
+    /// The bump the change requires.
+    pub required: Bump,
+    /// Every difference, each with the bump it needs.
+    pub reasons: Vec<Reason>,
+}
+
+/// For every object in scope whose kind has a version pointer, what it changes
+/// from the version it succeeds: the same succession the rules judge.
+pub fn steps<'a>(kinds: &'a Kinds, objects: &'a [Versioned]) -> Vec<Step<'a>> {
+    let mut steps = Vec::new();
+    for package in packages(kinds, objects) {
+        for (index, item) in package.items.iter().enumerate() {
+            if !item.object.in_scope {
+                continue;
+            }
+            let previous = previous(&package.items, index);
+            let reasons = previous.map_or_else(Vec::new, |prev| {
+                bump::reasons(&prev.object.data, &item.object.data, package.shape())
+            });
+            steps.push(Step {
+                object: item.object,
+                version: item.version.clone(),
+                previous: previous.map(|prev| (prev.object, prev.version.clone())),
+                declared: previous.and_then(|prev| bump::declared(&prev.version, &item.version)),
+                required: bump::required_of(&reasons),
+                reasons,
+            });
+        }
+    }
+    steps
 }
 
 /// Whether `a` was made before `b`: on the base before what a change adds, else
@@ -168,7 +240,8 @@ fn previous<'i, 'a>(items: &'i [Item<'a>], index: usize) -> Option<&'i Item<'a>>
 
 /// `semver-understated` and `emptied-list` between each version and the one it
 /// succeeds.
-fn honest(items: &[Item<'_>], pointer: &str, shape: Shape<'_>, findings: &mut Vec<Finding>) {
+fn honest(package: &Package<'_>, findings: &mut Vec<Finding>) {
+    let (items, pointer) = (&package.items, package.pointer);
     for (index, next) in items.iter().enumerate() {
         let Some(prev) = previous(items, index) else {
             continue;
@@ -202,7 +275,7 @@ fn honest(items: &[Item<'_>], pointer: &str, shape: Shape<'_>, findings: &mut Ve
         let Some(declared) = bump::declared(from, to) else {
             continue;
         };
-        let reasons = bump::reasons(&prev.object.data, &next.object.data, shape);
+        let reasons = bump::reasons(&prev.object.data, &next.object.data, package.shape());
         let required = bump::required_of(&reasons);
         if declared >= required {
             continue;

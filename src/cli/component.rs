@@ -95,22 +95,12 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     }
 }
 
-fn pair(text: &str, flag: &str) -> Result<(String, String), CliError> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(CliError::BadPair {
-            flag: flag.to_owned(),
-            text: text.to_owned(),
-        }),
-    }
-}
-
 fn run_add(args: &AddArgs, workspace: &Workspace, out: &mut Output) -> Result<u8, CliError> {
     let rules = args
         .rule
         .iter()
         .map(|text| {
-            pair(text, "--rule").map(|(channel, pattern)| VersionRule {
+            super::pair(text, "--rule").map(|(channel, pattern)| VersionRule {
                 pattern,
                 channel,
                 prerelease_pattern: None,
@@ -120,7 +110,7 @@ fn run_add(args: &AddArgs, workspace: &Workspace, out: &mut Output) -> Result<u8
     let metadata = args
         .metadata
         .iter()
-        .map(|text| pair(text, "--metadata"))
+        .map(|text| super::pair(text, "--metadata"))
         .collect::<Result<BTreeMap<_, _>, _>>()?;
     let component = Component {
         name: args.name.clone(),

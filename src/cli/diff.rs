@@ -10,6 +10,7 @@ use berth::workspace::Workspace;
 
 use super::Format;
 use super::error::CliError;
+use super::markdown;
 use super::release::short_digest;
 use super::render::{Output, short_object, table};
 
@@ -155,7 +156,7 @@ fn human(diff: &ReleaseDiff) -> String {
             .map(str::to_owned)
             .to_vec(),
     ];
-    for c in &diff.added {
+    for c in &diff.components.added {
         rows.push(vec![
             c.name.clone(),
             "added".to_owned(),
@@ -164,7 +165,7 @@ fn human(diff: &ReleaseDiff) -> String {
             short_digest(&c.digest),
         ]);
     }
-    for c in &diff.removed {
+    for c in &diff.components.removed {
         rows.push(vec![
             c.name.clone(),
             "removed".to_owned(),
@@ -173,7 +174,7 @@ fn human(diff: &ReleaseDiff) -> String {
             short_digest(&c.digest),
         ]);
     }
-    for c in &diff.changed {
+    for c in &diff.components.changed {
         rows.push(vec![
             c.name.clone(),
             "changed".to_owned(),
@@ -186,7 +187,7 @@ fn human(diff: &ReleaseDiff) -> String {
             ),
         ]);
     }
-    for c in &diff.unchanged {
+    for c in &diff.components.unchanged {
         rows.push(vec![
             c.name.clone(),
             "unchanged".to_owned(),
@@ -206,59 +207,15 @@ fn human(diff: &ReleaseDiff) -> String {
 /// The comparison as a GitHub or GitLab comment: a table of what changed, the
 /// unchanged folded away.
 fn markdown(diff: &ReleaseDiff) -> String {
-    let code = |text: &str| format!("`{text}`");
-    let mut text = format!(
-        "### {} → {}\n\n{} added, {} removed, {} changed, {} unchanged\n\n",
+    let components = &diff.components;
+    format!(
+        "### {} → {}\n\n{} added, {} removed, {} changed, {} unchanged\n\n{}",
         diff.from_version,
         diff.to_version,
-        diff.added.len(),
-        diff.removed.len(),
-        diff.changed.len(),
-        diff.unchanged.len()
-    );
-    if !(diff.added.is_empty() && diff.removed.is_empty() && diff.changed.is_empty()) {
-        text.push_str(
-            "| component | change | from | to | digest |\n| --- | --- | --- | --- | --- |\n",
-        );
-        for c in &diff.added {
-            text.push_str(&format!(
-                "| {} | added | | {} | {} |\n",
-                code(&c.name),
-                version(c),
-                code(&short_digest(&c.digest))
-            ));
-        }
-        for c in &diff.removed {
-            text.push_str(&format!(
-                "| {} | removed | {} | | {} |\n",
-                code(&c.name),
-                version(c),
-                code(&short_digest(&c.digest))
-            ));
-        }
-        for c in &diff.changed {
-            text.push_str(&format!(
-                "| {} | changed | {} | {} | {} → {} |\n",
-                code(&c.name),
-                version(&c.from),
-                version(&c.to),
-                code(&short_digest(&c.from.digest)),
-                code(&short_digest(&c.to.digest))
-            ));
-        }
-        text.push('\n');
-    }
-    if !diff.unchanged.is_empty() {
-        text.push_str(&format!("<details><summary>{} unchanged</summary>\n\n| component | version | digest |\n| --- | --- | --- |\n", diff.unchanged.len()));
-        for c in &diff.unchanged {
-            text.push_str(&format!(
-                "| {} | {} | {} |\n",
-                code(&c.name),
-                version(c),
-                code(&short_digest(&c.digest))
-            ));
-        }
-        text.push_str("\n</details>\n");
-    }
-    text
+        components.added.len(),
+        components.removed.len(),
+        components.changed.len(),
+        components.unchanged.len(),
+        markdown::components(components)
+    )
 }

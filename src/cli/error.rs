@@ -16,6 +16,7 @@ use berth::lifecycle::MarkError;
 use berth::registry::RegistryError;
 use berth::release::ReleaseError;
 use berth::repo::{self, CommitError};
+use berth::review::ReviewError;
 use berth::settings::LoadError;
 use berth::store::lookup::{BadSpec, LookupError};
 use berth::store::put::PutError;
@@ -81,7 +82,7 @@ pub enum CliError {
     #[diagnostic(
         code("berth::format-not-here"),
         help(
-            "every command prints human and json; github, sarif and junit are reports of `berth validate` and `berth check`, markdown of `berth diff`"
+            "every command prints human and json; github, sarif and junit are reports of `berth validate` and `berth check`, markdown of `berth review` and `berth diff`"
         )
     )]
     FormatNotHere {
@@ -196,6 +197,10 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Files(#[from] repo::FilesError),
+    /// `berth review` could not review.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Review(#[from] ReviewError),
 }
 
 impl CliError {
@@ -229,13 +234,9 @@ impl CliError {
             CliError::DemoDirNotEmpty { .. } => USAGE,
             CliError::HookExists { .. } => CONFLICT,
             CliError::DemoStep { .. } => INVALID,
-            CliError::Files(repo::FilesError::BadRevision(_)) => USAGE,
-            CliError::Io { .. }
-            | CliError::Git(_)
-            | CliError::Repo(_)
-            | CliError::Files(repo::FilesError::Git(_) | repo::FilesError::Plumbing(_)) => {
-                CANNOT_RUN
-            }
+            CliError::Files(error) => files_code(error),
+            CliError::Review(error) => review_code(error),
+            CliError::Io { .. } | CliError::Git(_) | CliError::Repo(_) => CANNOT_RUN,
         }
     }
 
@@ -257,6 +258,24 @@ impl CliError {
             ) => findings,
             _ => &[],
         }
+    }
+}
+
+fn files_code(error: &repo::FilesError) -> u8 {
+    match error {
+        repo::FilesError::BadRevision(_) => USAGE,
+        repo::FilesError::Git(_) | repo::FilesError::Plumbing(_) => CANNOT_RUN,
+    }
+}
+
+fn review_code(error: &ReviewError) -> u8 {
+    match error {
+        ReviewError::Revision(_)
+        | ReviewError::UnknownEnvironment { .. }
+        | ReviewError::Epoch(_) => USAGE,
+        ReviewError::Files(error) => files_code(error),
+        ReviewError::Env(error) => env_code(error),
+        ReviewError::Validate(_) | ReviewError::Source(_) | ReviewError::Git(_) => CANNOT_RUN,
     }
 }
 

@@ -12,11 +12,13 @@ mod init;
 mod lineage;
 mod ls;
 mod mark;
+mod markdown;
 mod promote;
 mod put;
 mod release;
 mod render;
 mod report;
+mod review;
 mod rollback;
 mod show;
 mod status;
@@ -84,7 +86,7 @@ pub enum Format {
     Sarif,
     /// JUnit XML, for CI test reports (validate and check)
     Junit,
-    /// Markdown, for pull-request comments (diff)
+    /// Markdown, for pull-request comments (review and diff)
     Markdown,
 }
 
@@ -121,6 +123,7 @@ enum Command {
     Mark(mark::Args),
     Validate(validate::Args),
     Check(validate::CheckArgs),
+    Review(review::Args),
     Hook(hook::Args),
     Demo(demo::Args),
 }
@@ -180,7 +183,9 @@ fn asks_for_json(args: &[OsString]) -> bool {
 /// The one format a command other than validate and check prints in.
 fn single_format(formats: &[Format], command: &str) -> Result<Vec<report::Report>, CliError> {
     let format = formats.last().copied().unwrap_or(Format::Human);
-    if format.is_report_only() || (format == Format::Markdown && command != "diff") {
+    if format.is_report_only()
+        || (format == Format::Markdown && !matches!(command, "diff" | "review"))
+    {
         return Err(CliError::FormatNotHere {
             format: format.name(),
         });
@@ -211,8 +216,20 @@ fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u
         Command::Mark(args) => mark::run(args, &dir, out),
         Command::Validate(args) => validate::run(args, reports, &dir, out),
         Command::Check(args) => validate::check(args, reports, &dir, out),
+        Command::Review(args) => review::run(args, &dir, out),
         Command::Hook(args) => hook::run(args, &dir, out),
         Command::Demo(args) => demo::run(args, &dir, &cli.global, out),
+    }
+}
+
+/// A `KEY=VALUE` flag's two halves; the key may not be empty.
+pub(crate) fn pair(text: &str, flag: &str) -> Result<(String, String), CliError> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(CliError::BadPair {
+            flag: flag.to_owned(),
+            text: text.to_owned(),
+        }),
     }
 }
 

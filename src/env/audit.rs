@@ -25,43 +25,75 @@ use crate::store::ObjectRef;
 pub fn audit(git: &Git, settings: &Settings, kinds: &Kinds) -> Result<Vec<Finding>, GitError> {
     let mut findings = Vec::new();
     for name in settings.environment_order() {
-        let Some(section) = settings.environment(name) else {
-            continue;
-        };
         let refname = settings.env_ref(name);
         let Some(tip) = git.ref_target(&refname)? else {
             continue;
         };
-        let commit = git.commit(tip)?;
-        let state = match read_state(git, &refname, &commit) {
-            Ok(state) => state,
-            Err(EnvError::BadState(bad)) => {
-                findings.push(Finding::new(
-                    Code::EnvState,
-                    state_file(&refname),
-                    bad.message,
-                ));
-                continue;
-            }
-            Err(EnvError::Git(error)) => return Err(error),
-            Err(_) => continue,
-        };
-        let bytes = git
-            .read_file(commit.tree, STATE_FILE)?
-            .map(|(_, bytes)| bytes)
-            .unwrap_or_default();
-        let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
-        let audit = Audit {
-            git,
-            settings,
+        let at = EnvAt {
             name,
-            section,
             refname: &refname,
-            text: &text,
+            tip,
         };
-        findings.extend(audit.objects(kinds, &commit, &state)?);
-        findings.extend(audit.lineage(tip, &state)?);
+        findings.extend(audit_at(git, settings, kinds, &at, None)?);
     }
+    Ok(findings)
+}
+
+/// An environment as of one of its commits, named in findings by `refname`: its
+/// ref, or the revision a review was given.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvAt<'a> {
+    /// The environment.
+    pub name: &'a str,
+    /// How findings name where its state is read from.
+    pub refname: &'a str,
+    /// The commit.
+    pub tip: Oid,
+}
+
+/// What is wrong with one environment as of `at.tip`, severities as berth.toml sets
+/// them: every entry, or only `packages` (what a review saw move), whose commits
+/// are then found near the tip.
+pub fn audit_at(
+    git: &Git,
+    settings: &Settings,
+    kinds: &Kinds,
+    at: &EnvAt<'_>,
+    packages: Option<&BTreeSet<String>>,
+) -> Result<Vec<Finding>, GitError> {
+    let Some(section) = settings.environment(at.name) else {
+        return Ok(Vec::new());
+    };
+    let commit = git.commit(at.tip)?;
+    let mut state = match read_state(git, at.refname, &commit) {
+        Ok(state) => state,
+        Err(EnvError::BadState(bad)) => {
+            let finding = Finding::new(Code::EnvState, state_file(at.refname), bad.message);
+            return Ok(crate::check::apply_severities(settings, vec![finding]));
+        }
+        Err(EnvError::Git(error)) => return Err(error),
+        Err(_) => return Ok(Vec::new()),
+    };
+    if let Some(packages) = packages {
+        state
+            .packages
+            .retain(|package, _| packages.contains(package));
+    }
+    let bytes = git
+        .read_file(commit.tree, STATE_FILE)?
+        .map(|(_, bytes)| bytes)
+        .unwrap_or_default();
+    let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+    let audit = Audit {
+        git,
+        settings,
+        name: at.name,
+        section,
+        refname: at.refname,
+        text: &text,
+    };
+    let mut findings = audit.objects(kinds, &commit, &state)?;
+    findings.extend(audit.lineage(at.tip, &state)?);
     Ok(crate::check::apply_severities(settings, findings))
 }
 

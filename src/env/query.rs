@@ -13,8 +13,8 @@ use super::objects::{Finder, Located};
 use super::state::STATE_FILE;
 use super::{EnvError, EnvView, PackageAt, person, read, time_of};
 use crate::check::object;
-use crate::kinds::version_of;
-use crate::repo::{Git, Oid};
+use crate::kinds::{Kinds, version_of};
+use crate::repo::{Git, GitError, Oid};
 use crate::store::ObjectRef;
 use crate::store::lookup::ShownObject;
 use crate::workspace::Workspace;
@@ -52,19 +52,36 @@ pub struct Lineage {
 pub fn lineage(workspace: &Workspace, target: &PackageAt) -> Result<Lineage, EnvError> {
     let git = &workspace.git;
     let view = read(git, &workspace.settings, &target.environment, None)?;
-    let mut current =
+    let current =
         newest_setting(git, &view, &target.package)?.ok_or_else(|| EnvError::NotHeld {
             package: target.package.clone(),
             environment: target.environment.clone(),
             at: None,
         })?;
-    let mut environment = target.environment.clone();
+    Ok(Lineage {
+        package: target.package.clone(),
+        environment: target.environment.clone(),
+        steps: path_from(git, &target.environment, &target.package, current)?,
+    })
+}
+
+/// The path a package's object took to `environment`, from the commit of that
+/// environment that set it: along second parents while they are commits that set
+/// the package, to the catalog commit (or other source) at the end.
+pub fn path_from(
+    git: &Git,
+    environment: &str,
+    package: &str,
+    commit: EnvCommit,
+) -> Result<Vec<LineageStep>, GitError> {
+    let mut current = commit;
+    let mut environment = environment.to_owned();
     let mut steps = vec![step(&environment, &current, current.action)];
     while let Some(second) = current.info.parents.get(1).copied() {
         let object = current.object.clone().unwrap_or_default();
         environment = current.from.clone().unwrap_or_default();
         let parent = EnvCommit::read(git, second)?;
-        if parent.sets(&target.package) {
+        if parent.sets(package) {
             steps.push(step(&environment, &parent, parent.action));
             current = parent;
         } else {
@@ -74,11 +91,7 @@ pub fn lineage(workspace: &Workspace, target: &PackageAt) -> Result<Lineage, Env
             break;
         }
     }
-    Ok(Lineage {
-        package: target.package.clone(),
-        environment: target.environment.clone(),
-        steps,
-    })
+    Ok(steps)
 }
 
 fn step(environment: &str, commit: &EnvCommit, action: Option<Action>) -> LineageStep {
@@ -342,13 +355,48 @@ fn version(
     object: &ObjectRef,
     package: &str,
 ) -> Result<Option<String>, EnvError> {
-    let Some(kind) = workspace.kinds.held(&object.store) else {
+    Ok(held_version(
+        &workspace.git,
+        &workspace.kinds,
+        tree,
+        object,
+        package,
+    )?)
+}
+
+/// An object an environment's tree holds for a package: its file and data (`None`
+/// when the tree lacks it or it does not parse).
+pub fn held_data(
+    git: &Git,
+    tree: Oid,
+    object: &ObjectRef,
+    package: &str,
+) -> Result<Option<(String, Value)>, GitError> {
+    let finder = Finder::new(git, tree);
+    let Some(located) = finder.locate(object, Some(package))? else {
+        return Ok(None);
+    };
+    Ok(finder
+        .data(&located)?
+        .map(|data| (located.path.path(), data)))
+}
+
+/// The version of an object an environment's tree holds for a package, when its
+/// kind has versions.
+pub fn held_version(
+    git: &Git,
+    kinds: &Kinds,
+    tree: Oid,
+    object: &ObjectRef,
+    package: &str,
+) -> Result<Option<String>, GitError> {
+    let Some(kind) = kinds.held(&object.store) else {
         return Ok(None);
     };
     if kind.version_pointer().is_none() {
         return Ok(None);
     }
-    let finder = Finder::new(&workspace.git, tree);
+    let finder = Finder::new(git, tree);
     let Some(located) = finder.locate(object, Some(package))? else {
         return Ok(None);
     };

@@ -261,6 +261,20 @@ impl Git {
         }
     }
 
+    /// Whether the repository has a remote of this name.
+    pub fn has_remote(&self, name: &str) -> bool {
+        self.repo.find_remote(name).is_ok()
+    }
+
+    /// Whether `descendant` is `ancestor` or has it in its history.
+    pub fn descends_from(&self, descendant: Oid, ancestor: Oid) -> Result<bool, GitError> {
+        if descendant == ancestor {
+            return Ok(true);
+        }
+        self.repo
+            .graph_descendant_of(descendant, ancestor)
+            .context(|| format!("comparing the histories of {descendant} and {ancestor}"))
+    }
     /// Commits files onto the branch HEAD points at, moving the branch by
     /// compare-and-swap, and records the files in the index.
     ///

@@ -27,6 +27,9 @@ fn builds_a_valid_repository_and_walks_it() {
         "$ berth lineage anthropic-search@production",
         "$ berth rollback anthropic-search --env staging",
         "$ berth config resolve pricing --asset line-7 --account acme --at 2025-07-01T00:00:00Z",
+        "$ berth review --base 'main~3' --env-base 'dev=env/dev~1' --format markdown",
+        "## berth review: ✅ ready",
+        "| `dev` | `shop` |",
         "The demo repository is at",
     ] {
         assert!(text.contains(step), "{step} in:\n{text}");
@@ -48,14 +51,14 @@ fn builds_a_valid_repository_and_walks_it() {
     walk.push_head().unwrap();
     assert_eq!(
         walk.count(),
-        16,
-        "init, one put, one put of two, the ready event, two components, three imports, two releases, two marks, three config versions"
+        19,
+        "init, one put, one put of two, the ready event, two components, four imports, three releases, two marks, four config versions"
     );
     let (_, listed) = home.json(&["-C", "walk", "ls"]);
     assert_eq!(
         listed["objects"].as_array().unwrap().len(),
-        11,
-        "three version sets, two releases, three events, three config versions"
+        13,
+        "three version sets, three releases, three events, four config versions"
     );
     for env in ["dev", "staging", "production"] {
         git.refname_to_id(&format!("refs/heads/env/{env}")).unwrap();
@@ -81,7 +84,7 @@ fn json_reports_each_step() {
         exits,
         [
             0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1, 0
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0
         ]
     );
     let steps = report["steps"].as_array().unwrap();
@@ -101,6 +104,33 @@ fn json_reports_each_step() {
         step("berth promote shop@staging --to production")["error"]["code"],
         "berth::deprecated"
     );
+    let review = step("berth review --base 'main~3' --env-base 'dev=env/dev~1' --format markdown");
+    assert_eq!(review["verdict"], "ready");
+    assert_eq!(
+        review["counts"],
+        json!({"new_objects": 2, "packages": 1, "environment_moves": 1, "config_versions": 1,
+               "registry_changes": 1, "errors": 0, "warnings": 0})
+    );
+    let release = &review["packages"][0]["objects"][0];
+    assert_eq!(
+        (
+            &release["version"],
+            &release["previous"]["version"],
+            &release["declared"],
+            &release["required"]
+        ),
+        (
+            &json!("1.2.0"),
+            &json!("1.1.0"),
+            &json!("minor"),
+            &json!("patch")
+        )
+    );
+    assert_eq!(
+        review["environments"][0]["moves"][0]["to"]["version"],
+        "1.2.0"
+    );
+    assert_eq!(review["configs"][0]["supersedes"]["version"], 2);
     let resolved = |at: &str| {
         step(&format!(
             "berth config resolve pricing --asset line-7 --account acme --at {at}"

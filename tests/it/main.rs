@@ -24,6 +24,7 @@ mod promote;
 mod put;
 mod releases;
 mod reports;
+mod review;
 mod schemas;
 mod show;
 mod sources;

@@ -1151,13 +1151,13 @@ fn diff_of_two_releases_names_added_removed_changed_and_unchanged() {
              1 added, 1 removed, 1 changed, 1 unchanged\n\n\
              | component | change | from | to | digest |\n\
              | --- | --- | --- | --- | --- |\n\
-             | `worker` | added | | 5.0.0 (v5.0.0) | `{}` |\n\
-             | `cache` | removed | 0.3.0 (v0.3.0) | | `{}` |\n\
-             | `api` | changed | 1.9.0 (v1.9.0) | 1.10.0 (v1.10.0) | `{}` → `{}` |\n\n\
-             <details><summary>1 unchanged</summary>\n\n\
+             | `worker` | added |  | 5.0.0 (`v5.0.0`) | `{}` |\n\
+             | `cache` | removed | 0.3.0 (`v0.3.0`) |  | `{}` |\n\
+             | `api` | changed | 1.9.0 (`v1.9.0`) | 1.10.0 (`v1.10.0`) | `{}` → `{}` |\n\n\
+             <details><summary>1 component unchanged</summary>\n\n\
              | component | version | digest |\n\
              | --- | --- | --- |\n\
-             | `web` | 2.0.0 (v2.0.0) | `{}` |\n\n\
+             | `web` | 2.0.0 (`v2.0.0`) | `{}` |\n\n\
              </details>\n",
             short(0x51),
             short(0x31),
