@@ -431,13 +431,7 @@ pub fn review(git: &Git, request: &Request<'_>) -> Result<Review, ReviewError> {
                 commit: changeset.base.to_string(),
             };
             let head_commit = git.resolve_commit(head)?;
-            let name = format!("the base {} ({})", request.base, short_id(changeset.base));
-            let validation = check::validate_change(
-                &changeset,
-                &changeset.base_files(),
-                &changeset.changes,
-                &name,
-            )?;
+            let validation = check::validate_changeset(&changeset, request.base)?;
             let mut review = Reviewer {
                 git,
                 request,
@@ -549,6 +543,11 @@ impl Reviewer<'_> {
                     .push(path);
             }
         }
+        let states = if by_package.is_empty() {
+            Vec::new()
+        } else {
+            self.states_before(pairs)?
+        };
         let mut packages = Vec::new();
         for ((store, package), paths) in by_package {
             let has_versions = kinds
@@ -586,7 +585,7 @@ impl Reviewer<'_> {
                 let held = if store == event::STORE {
                     None
                 } else {
-                    self.held_before(pairs, store, package)?
+                    self.held_before(&states, store, package)?
                 };
                 unversioned(kinds, store, &objects, held)
             };
@@ -891,45 +890,53 @@ impl Reviewer<'_> {
         Ok(())
     }
 
-    /// What the first environment holding `package` held before the change, in
-    /// promotion order, when it is an object of `store`: a new object of a kind
-    /// without versions is compared with what it would replace.
+    /// Each environment's state before the change, in promotion order, with its
+    /// tree: the commit before, or the local ref of an environment that cannot be
+    /// compared (the best knowledge there is).
+    fn states_before(&self, pairs: &[EnvPair]) -> Result<Vec<(String, Oid, State)>, ReviewError> {
+        let mut states = Vec::new();
+        for pair in pairs {
+            let before = match (&pair.before, pair.compared) {
+                (Some(before), _) => before,
+                (None, false) => &pair.after,
+                (None, true) => continue,
+            };
+            let commit = self.git.commit(before.1)?;
+            if let Ok(state) = read_state(self.git, &before.0, &commit) {
+                states.push((pair.name.clone(), commit.tree, state));
+            }
+        }
+        Ok(states)
+    }
+
+    /// What the first environment holding `package` held before the change, when
+    /// it is an object of `store`: a new object of a kind without versions is
+    /// compared with what it would replace.
     fn held_before(
         &self,
-        pairs: &[EnvPair],
+        states: &[(String, Oid, State)],
         store: &str,
         package: &str,
     ) -> Result<Option<(Previous, Value)>, ReviewError> {
-        for pair in pairs {
-            let Some((revision, id)) = pair.before.as_ref().or(if pair.compared {
-                None
-            } else {
-                Some(&pair.after)
-            }) else {
-                continue;
-            };
-            let commit = self.git.commit(*id)?;
-            let Ok(state) = read_state(self.git, revision, &commit) else {
-                continue;
-            };
-            let Some(object) = state.object(package) else {
-                continue;
-            };
-            if object.store != store {
-                return Ok(None);
-            }
-            let Some((file, data)) = held_data(self.git, commit.tree, &object, package)? else {
-                return Ok(None);
-            };
-            let previous = Previous {
-                object: object.to_string(),
-                file,
-                version: None,
-                held_by: Some(pair.name.clone()),
-            };
-            return Ok(Some((previous, data)));
+        let Some((name, tree, object)) = states
+            .iter()
+            .find_map(|(name, tree, state)| Some((name, *tree, state.object(package)?)))
+        else {
+            return Ok(None);
+        };
+        if object.store != store {
+            return Ok(None);
         }
-        Ok(None)
+        let Some((file, data)) = held_data(self.git, tree, &object, package)? else {
+            return Ok(None);
+        };
+        let previous = Previous {
+            object: object.to_string(),
+            file,
+            version: None,
+            held_by: Some(name.clone()),
+        };
+        Ok(Some((previous, data)))
     }
 
     /// A revision given for an environment: how findings name it, and its commit.
@@ -981,11 +988,12 @@ impl Reviewer<'_> {
             };
         let mut setters = self.setters(head.1, base.map(|(_, id)| *id), &after, &before)?;
         for package in packages {
-            let from = held(&before, base_tree, package)?;
-            let to = held(&after, Some(head_commit.tree), package)?;
-            if from.as_ref().map(|h| &h.object) == to.as_ref().map(|h| &h.object) {
+            let object = |state: &State| state.packages.get(package).map(|e| e.object.clone());
+            if object(&before) == object(&after) {
                 continue;
             }
+            let from = held(&before, base_tree, package)?;
+            let to = held(&after, Some(head_commit.tree), package)?;
             let setter = setters.remove(package.as_str());
             let action = setter.as_ref().and_then(|commit| commit.action);
             let path = match setter {

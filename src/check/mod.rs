@@ -34,6 +34,7 @@ use crate::document::Format;
 use crate::kinds::component::{self as registry_files, RegistryFile};
 use crate::kinds::{Kinds, StoreDef, config, release};
 use crate::registry::Registry;
+use crate::repo::{Changeset, short_id};
 use crate::settings::FILE as SETTINGS_FILE;
 use crate::settings::{LoadError, Settings};
 use crate::source::{Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError};
@@ -175,6 +176,18 @@ pub fn validate_change(
     validation.sort();
     validation.elapsed = started.elapsed();
     Ok(validation)
+}
+
+/// Validates the head of a changeset as its change from its base, named in
+/// messages as given (`origin/main`) and by the commit compared with.
+pub fn validate_changeset(changeset: &Changeset, base: &str) -> Result<Validation, ValidateError> {
+    let name = format!("the base {base} ({})", short_id(changeset.base));
+    validate_change(
+        changeset,
+        &changeset.base_files(),
+        &changeset.changes,
+        &name,
+    )
 }
 
 /// The history rules: an object on the base may be neither changed nor removed.

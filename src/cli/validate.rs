@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use berth::check::{self, Validation};
 use berth::env::audit::audit;
 use berth::kinds::Kinds;
-use berth::repo::{Git, Head, short_id};
+use berth::repo::{Git, Head};
 use berth::settings::Settings;
 use berth::source::{Source, WorkTree};
 
@@ -129,13 +129,7 @@ fn validate(
     let base = base.filter(|base| *base != "HEAD" || git.has_head_commit());
     if let Some(base) = base {
         let changeset = git.changes_since(base, head)?;
-        let name = format!("the base {base} ({})", short_id(changeset.base));
-        let validation = check::validate_change(
-            &changeset,
-            &changeset.base_files(),
-            &changeset.changes,
-            &name,
-        )?;
+        let validation = check::validate_changeset(&changeset, base)?;
         return Ok((validation, Box::new(changeset)));
     }
     let source: Box<dyn Source> = match head {
