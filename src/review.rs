@@ -88,6 +88,20 @@ pub enum ReviewError {
         /// The environments berth.toml names.
         known: Vec<String>,
     },
+    /// `--env-base` or `--env-head` names a commit that is not an environment's.
+    #[error("`{revision}` is not a commit of an environment: it has no state.toml")]
+    #[diagnostic(
+        code("berth::not-environment"),
+        help(
+            "name a commit of {environment}'s branch, such as env/{environment} or origin/env/{environment}"
+        )
+    )]
+    NotEnvironment {
+        /// The environment it was given for.
+        environment: String,
+        /// The revision given.
+        revision: String,
+    },
     /// An environment's commit is not one (it has no readable state.toml).
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -794,7 +808,7 @@ impl Reviewer<'_> {
         for name in settings.environment_order() {
             let refname = settings.env_ref(name);
             let after = match given(self.request.env_head, name) {
-                Some(revision) => Some(self.resolve(&revision)?),
+                Some(revision) => Some(self.resolve(name, &revision)?),
                 None => self
                     .git
                     .ref_target(&refname)?
@@ -802,7 +816,7 @@ impl Reviewer<'_> {
             };
             let tracking = tracking_ref(&refname, self.request.remote);
             let before = match given(self.request.env_base, name) {
-                Some(revision) => Some(self.resolve(&revision)?),
+                Some(revision) => Some(self.resolve(name, &revision)?),
                 None => match &tracking {
                     Some(tracking) => self
                         .git
@@ -940,8 +954,16 @@ impl Reviewer<'_> {
     }
 
     /// A revision given for an environment: how findings name it, and its commit.
-    fn resolve(&self, revision: &str) -> Result<(String, Oid), ReviewError> {
-        Ok((revision.to_owned(), self.git.resolve_commit(revision)?))
+    fn resolve(&self, environment: &str, revision: &str) -> Result<(String, Oid), ReviewError> {
+        let id = self.git.resolve_commit(revision)?;
+        let tree = self.git.commit(id)?.tree;
+        if self.git.entry(tree, STATE_FILE)?.is_none() {
+            return Err(ReviewError::NotEnvironment {
+                environment: environment.to_owned(),
+                revision: revision.to_owned(),
+            });
+        }
+        Ok((revision.to_owned(), id))
     }
 
     /// One environment's moves from `base` to `head`.

@@ -272,6 +272,7 @@ fn review_code(error: &ReviewError) -> u8 {
     match error {
         ReviewError::Revision(_)
         | ReviewError::UnknownEnvironment { .. }
+        | ReviewError::NotEnvironment { .. }
         | ReviewError::Epoch(_) => USAGE,
         ReviewError::Files(error) => files_code(error),
         ReviewError::Env(error) => env_code(error),

@@ -1152,7 +1152,7 @@ fn a_long_comment_is_cut_to_the_limit_and_keeps_the_first_findings() {
 }
 
 #[test]
-fn usage_errors_exit_2_and_a_commit_that_is_not_an_environment_exits_1() {
+fn usage_errors_exit_2() {
     let estate = estate(Repo::init());
     let repo = &estate.repo;
     for (args, exit, code) in [
@@ -1171,7 +1171,11 @@ fn usage_errors_exit_2_and_a_commit_that_is_not_an_environment_exits_1() {
         ),
         ("--base main --env-head dev", 2, "berth::bad-pair"),
         ("--base main --env-base dev", 2, "berth::bad-pair"),
-        ("--base main --env-head dev=main", 1, "berth::bad-state"),
+        (
+            "--base main --env-head dev=main",
+            2,
+            "berth::not-environment",
+        ),
     ] {
         let (status, json) = review(repo, args);
         assert_eq!(status, exit, "{args}: {json:#}");
