@@ -193,19 +193,19 @@ pub fn review(review: &Review, full: &str) -> String {
         .map(|(name, _)| *name)
         .collect();
     let note = |shown: usize| {
-        let mut note = format!(
-            "\n> [!NOTE]\n> This report is longer than a comment may be ({COMMENT_LIMIT} characters), so its {} were cut",
-            cut.join(", ")
-        );
+        let mut parts: Vec<String> = cut.iter().map(|part| (*part).to_owned()).collect();
         if shown < review.findings.len() {
-            note.push_str(&format!(
-                ", and {} of {} findings",
+            parts.push(format!(
+                "{} of {} findings",
                 review.findings.len() - shown,
                 review.findings.len()
             ));
         }
-        note.push_str(&format!(". Run `{}` for all of it.\n", cell(full)));
-        note
+        format!(
+            "\n> [!NOTE]\n> This report is longer than a comment may be ({COMMENT_LIMIT} characters), so these parts were cut: {}. Run `{}` for all of it.\n",
+            parts.join(", "),
+            cell(full)
+        )
     };
     // Findings are what gate the change: keep as many as fit, in order (the most
     // rows whose comment fits, found by bisection).

@@ -1140,7 +1140,7 @@ fn a_long_comment_is_cut_to_the_limit_and_keeps_the_first_findings() {
     }
     assert!(
         text.ends_with(&format!(
-            "\n> [!NOTE]\n> This report is longer than a comment may be (65536 characters), so its new objects were cut, and {} of 400 findings. Run `berth review --base main` for all of it.\n",
+            "\n> [!NOTE]\n> This report is longer than a comment may be (65536 characters), so these parts were cut: new objects, {} of 400 findings. Run `berth review --base main` for all of it.\n",
             400 - shown
         )),
         "{}",
