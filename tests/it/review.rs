@@ -1309,12 +1309,13 @@ fn a_rollback_is_shown_with_its_path() {
     );
 }
 
-/// Bugs found while writing these tests; each shows what should happen.
-mod bugs {
+/// Regressions: bugs found while writing these tests, each pinned by what
+/// should happen.
+mod regressions {
     use super::*;
 
-    /// CommonMark does not decode entities inside code spans, so `&lt;` there is
-    /// shown as the five characters `&lt;`, not as `<`.
+    /// CommonMark does not decode entities inside code spans: `<` there must be
+    /// written as itself, or the comment shows the five characters `&lt;`.
     #[test]
     fn code_spans_in_the_comment_show_what_berth_means() {
         let skipped = skipped();
@@ -1333,7 +1334,7 @@ mod bugs {
     }
 
     /// A rule pattern changed in a component definition is shown in a code span
-    /// with its backslashes doubled, so the comment shows another pattern.
+    /// as written: its backslashes were once doubled, showing another pattern.
     #[test]
     fn code_spans_show_a_rule_pattern_as_written() {
         let repo = Repo::init();
@@ -1361,9 +1362,8 @@ mod bugs {
         );
     }
 
-    /// A component definition the change adds is described as the whole document
-    /// changing type, from null to a table, as a major change with an empty
-    /// pointer (shown as `: the document changed type...`).
+    /// A component definition the change adds is listed as added, not as the
+    /// whole document changing type from null to a table (as it once was).
     #[test]
     fn an_added_component_definition_is_not_a_type_change() {
         let repo = Repo::init();
@@ -1384,8 +1384,8 @@ mod bugs {
         assert!(!text.contains("changed type from null"), "{text}");
     }
 
-    /// An environment whose history was rewritten is marked ⛔ in the comment, yet
-    /// the review has no finding: the verdict is ready and it exits 0.
+    /// An environment whose history was rewritten is a finding (`env-rewritten`),
+    /// not only a mark in the comment: the verdict blocks.
     #[test]
     fn a_rewritten_environment_is_a_finding() {
         let estate = estate(Repo::init());
@@ -1405,8 +1405,8 @@ mod bugs {
         assert!(!json["findings"].as_array().unwrap().is_empty());
     }
 
-    /// The comment is cut in steps of a tenth of the findings, so it can keep up to
-    /// a tenth fewer findings than fit.
+    /// A cut comment keeps as many findings as fit (it once cut in steps of a
+    /// tenth, keeping up to a tenth fewer).
     #[test]
     fn a_cut_comment_keeps_as_many_findings_as_fit() {
         let (_, text) = misnamed().markdown();
