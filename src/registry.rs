@@ -28,7 +28,7 @@ use crate::source::{Content, Source, SourceError};
 use crate::workspace::Workspace;
 
 /// The largest registry file berth reads.
-const MAX_FILE_BYTES: u64 = 8 << 20;
+pub const MAX_FILE_BYTES: u64 = 8 << 20;
 
 /// Reads a component's file: parse, schema, name and regular expressions.
 pub fn parse_component(path: &str, bytes: &[u8]) -> (Option<Component>, Vec<Finding>) {

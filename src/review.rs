@@ -1240,7 +1240,7 @@ fn unversioned(
 /// A TOML file's data, or `None` when it is absent or does not parse (the
 /// validator reports that).
 fn read_toml(source: &dyn Source, path: &str) -> Result<Option<Value>, SourceError> {
-    Ok(match source.read(path, 8 << 20)? {
+    Ok(match source.read(path, crate::registry::MAX_FILE_BYTES)? {
         Some(Content::Bytes(bytes)) => document::parse(&bytes, Format::Toml).ok(),
         _ => None,
     })

@@ -145,6 +145,18 @@ impl Finding {
         }
     }
 
+    /// Where it is, as editors and compilers print it: `file:line:column`, or the
+    /// file alone.
+    pub fn place(&self) -> String {
+        match &self.location {
+            Some(location) => format!(
+                "{}:{}:{}",
+                self.file, location.start.line, location.start.column
+            ),
+            None => self.file.clone(),
+        }
+    }
+
     /// Whether the finding fails validation.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

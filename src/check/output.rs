@@ -278,10 +278,7 @@ pub fn junit(validation: &Validation) -> String {
 fn junit_case(finding: &Finding) -> String {
     let code = finding.code.name();
     let name = match &finding.location {
-        Some(location) => format!(
-            "{code} at {}:{}:{}",
-            finding.file, location.start.line, location.start.column
-        ),
+        Some(_) => format!("{code} at {}", finding.place()),
         None => format!("{code} in {}", finding.file),
     };
     let mut body = format!("{}\nhelp: {}", finding.message, finding.help);

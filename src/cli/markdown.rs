@@ -569,7 +569,7 @@ fn registry(files: &[RegistryReview]) -> String {
             RegistryKind::Component => "definition",
             RegistryKind::Versions => "version map",
         };
-        let change = format!("{what} {}", serde_change(file));
+        let change = format!("{what} {}", file_change(file));
         let mut detail = Vec::new();
         for tag in &file.tags_added {
             detail.push(format!(
@@ -602,7 +602,7 @@ fn registry(files: &[RegistryReview]) -> String {
     text
 }
 
-fn serde_change(file: &RegistryReview) -> &'static str {
+fn file_change(file: &RegistryReview) -> &'static str {
     match file.change {
         berth::review::FileChange::Added => "added",
         berth::review::FileChange::Modified => "modified",
@@ -619,13 +619,6 @@ fn findings(findings: &[Finding], shown: usize) -> String {
         .iter()
         .take(shown)
         .map(|finding| {
-            let place = match &finding.location {
-                Some(location) => format!(
-                    "{}:{}:{}",
-                    finding.file, location.start.line, location.start.column
-                ),
-                None => finding.file.clone(),
-            };
             let severity = if finding.is_error() {
                 "⛔ error"
             } else {
@@ -634,7 +627,7 @@ fn findings(findings: &[Finding], shown: usize) -> String {
             vec![
                 severity.to_owned(),
                 code(finding.code.name()),
-                code(&place),
+                code(&finding.place()),
                 cell(&finding.message),
                 cell(&finding.help),
             ]

@@ -254,14 +254,10 @@ fn human(review: &Review) -> String {
             .to_vec(),
     ];
     for finding in &review.findings {
-        let place = match &finding.location {
-            Some(at) => format!("{}:{}:{}", finding.file, at.start.line, at.start.column),
-            None => finding.file.clone(),
-        };
         findings.push(vec![
             finding.severity.to_string(),
             finding.code.name().to_owned(),
-            place,
+            finding.place(),
             finding.message.clone(),
         ]);
     }
