@@ -18,6 +18,7 @@ use crate::check::code::Code;
 use crate::check::finding::Finding;
 use crate::check::object::read_object;
 use crate::document::{self, Format};
+use crate::fs::{UnsafePath, WriteError};
 use crate::kinds::component::{
     self, Component, EntrySource, RegistryFile, VersionEntry, VersionMap, channel_head,
 };
@@ -298,6 +299,10 @@ pub enum RegistryError {
         #[source]
         error: std::io::Error,
     },
+    /// The way to a registry file goes through a link or a non-directory.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unsafe(#[from] UnsafePath),
     /// Reading the repository failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -619,20 +624,22 @@ fn write_files(
 ) -> Result<Written, RegistryError> {
     let restore = |files: &[FileWrite]| {
         for (path, previous, _) in files {
-            let disk = workspace.tree.path_of(path);
             // Best effort: the command has failed already and says so.
             let _ = match previous {
-                Some(bytes) => crate::fs::replace(&disk, bytes),
-                None => std::fs::remove_file(&disk),
+                Some(bytes) => crate::fs::replace_in(workspace.root(), path, bytes),
+                None => std::fs::remove_file(workspace.tree.path_of(path)).map_err(Into::into),
             };
         }
     };
     for (index, (path, _, bytes)) in files.iter().enumerate() {
-        if let Err(error) = crate::fs::replace(&workspace.tree.path_of(path), bytes) {
+        if let Err(error) = crate::fs::replace_in(workspace.root(), path, bytes) {
             restore(&files[..index]);
-            return Err(RegistryError::Io {
-                path: path.clone(),
-                error,
+            return Err(match error {
+                WriteError::Unsafe(refused) => RegistryError::Unsafe(refused),
+                WriteError::Io(error) => RegistryError::Io {
+                    path: path.clone(),
+                    error,
+                },
             });
         }
     }

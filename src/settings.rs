@@ -476,9 +476,48 @@ impl Rules<'_> {
                 "use a prefix such as `refs/heads/env/`".to_owned(),
             ));
         }
+        self.check_environment_refs(file, findings);
         self.check_environments(&file.environments, findings);
         self.check_stores(&file.stores, findings);
         self.check_levels(&file.checks, findings)
+    }
+
+    /// Each environment's full ref is one git accepts (`check-ref-format`: no
+    /// component ending in `.lock` or `.`), and none can coexist with the catalog
+    /// branch's: git keeps `refs/heads/main` and `refs/heads/main/dev` as a file and
+    /// a directory of the same name, so it cannot have both.
+    fn check_environment_refs(&self, file: &SettingsFile, findings: &mut Vec<Finding>) {
+        let prefix = &file.repo.env_ref_prefix;
+        let catalog = format!("refs/heads/{}", file.repo.catalog);
+        let nested = |a: &str, b: &str| {
+            a == b
+                || a.strip_prefix(b).is_some_and(|rest| rest.starts_with('/'))
+                || b.strip_prefix(a).is_some_and(|rest| rest.starts_with('/'))
+        };
+        for name in file.environments.keys() {
+            if names::check(name).is_err() {
+                // The name rule's own finding says what is wrong.
+                continue;
+            }
+            let mut pointer = "/environments".to_owned();
+            document::push_segment(&mut pointer, name);
+            let refname = format!("{prefix}{name}");
+            if !repo::is_valid_ref_name(&refname) {
+                findings.push(self.finding(
+                    Code::BadName,
+                    &pointer,
+                    format!("environment `{name}` would live at `{refname}`, which git does not accept as a ref name"),
+                    "git refuses ref names with a part that ends in `.lock` or `.` (see `git help check-ref-format`): rename the environment".to_owned(),
+                ));
+            } else if nested(&refname, &catalog) {
+                findings.push(self.finding(
+                    Code::Schema,
+                    "/repo/env_ref_prefix",
+                    format!("environment `{name}` would live at `{refname}`, which git cannot keep beside the catalog branch `{catalog}`"),
+                    "a ref cannot be both a branch and a folder of branches: choose an env_ref_prefix outside the catalog branch's name, such as `refs/heads/env/`".to_owned(),
+                ));
+            }
+        }
     }
 
     fn check_environments(
@@ -774,6 +813,26 @@ mod tests {
             (
                 "[environments.Prod]\n",
                 &[(Code::BadName, Some("/environments/Prod"))],
+            ),
+            (
+                "[environments.\"dev.lock\"]\n",
+                &[(Code::BadName, Some("/environments/dev.lock"))],
+            ),
+            (
+                "[environments.\"dev.\"]\n",
+                &[(Code::BadName, Some("/environments/dev."))],
+            ),
+            (
+                "[repo]\nenv_ref_prefix = \"refs/heads/main/\"\n[environments.dev]\n",
+                &[(Code::Schema, Some("/repo/env_ref_prefix"))],
+            ),
+            (
+                "[repo]\nenv_ref_prefix = \"refs/heads/\"\n[environments.main]\n",
+                &[(Code::Schema, Some("/repo/env_ref_prefix"))],
+            ),
+            (
+                "[repo]\ncatalog = \"dev/catalog\"\nenv_ref_prefix = \"refs/heads/\"\n[environments.dev]\n",
+                &[(Code::Schema, Some("/repo/env_ref_prefix"))],
             ),
             (
                 "[stores.\"a/b\"]\nexternal = true\n",

@@ -75,6 +75,11 @@ pub trait Source: Sync {
 
     /// The names of the directories directly inside `dir`, sorted.
     fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError>;
+
+    /// The paths in conflict, which a merge stopped on: only the index has any.
+    fn unmerged(&self) -> &[String] {
+        &[]
+    }
 }
 
 /// How a path differs from a base.

@@ -163,9 +163,9 @@ fn init_inner(
         .and_then(|refname| refname.strip_prefix("refs/heads/").map(str::to_owned))
         .unwrap_or_else(|| "main".to_owned());
     let text = settings::default_file(&catalog);
-    if crate::fs::write_new(&settings_path, text.as_bytes()).map_err(io_error(&settings_path))?
-        == crate::fs::Written::Existed
-    {
+    let written = crate::fs::write_new(&root, settings::FILE, text.as_bytes())
+        .map_err(|error| io_error(&settings_path)(error.into()))?;
+    if written == crate::fs::Written::Existed {
         return Err(InitError::AlreadyInitialized { path: root });
     }
     undo.files.push(settings_path.clone());

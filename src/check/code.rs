@@ -58,6 +58,10 @@ codes! {
     HashMismatch = "hash-mismatch", configurable: false,
         description: "An object's file name is not the SHA-256 of its canonical data: the file was edited after it was written.",
         help: "objects are immutable: restore the file from git (`git checkout -- <file>`), and put the changed data as a new object with `berth put`";
+    /// A path is in conflict in the index.
+    Unmerged = "unmerged", configurable: false,
+        description: "A path is unmerged in the index: a merge, rebase or cherry-pick stopped on a conflict there, so what would be committed is not decided yet.",
+        help: "resolve the conflict (edit the file, then `git add <file>`), or abort (`git merge --abort`), and validate again";
     /// A file sits where the layout has no place for it.
     BadPath = "bad-path", configurable: false,
         description: "A file under objects/ is not at objects/<store>/<partition>/<sha256>.<json|toml>, sits in the wrong partition or an unknown store, or is a symlink.",

@@ -140,6 +140,7 @@ pub enum ValidateError {
 pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
     let started = Instant::now();
     let mut validation = validate_unsorted(source)?;
+    validation.findings.extend(unmerged(source));
     validation.sort();
     validation.elapsed = started.elapsed();
     Ok(validation)
@@ -173,6 +174,7 @@ pub fn validate_change(
             validation
         }
     };
+    validation.findings.extend(unmerged(source));
     validation.sort();
     validation.elapsed = started.elapsed();
     Ok(validation)
@@ -188,6 +190,25 @@ pub fn validate_changeset(changeset: &Changeset, base: &str) -> Result<Validatio
         &changeset.changes,
         &name,
     )
+}
+
+/// A path in conflict is never validated as if one side of it were what gets
+/// committed: each is an error of its own.
+fn unmerged(source: &dyn Source) -> Vec<Finding> {
+    source
+        .unmerged()
+        .iter()
+        .map(|path| {
+            Finding::new(
+                Code::Unmerged,
+                path,
+                format!(
+                    "is unmerged in the {}: a merge stopped on a conflict here",
+                    source.name()
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The history rules: an object on the base may be neither changed nor removed.

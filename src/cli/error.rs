@@ -99,8 +99,8 @@ pub enum CliError {
         /// What does not pair.
         message: String,
     },
-    /// A pre-commit hook berth did not write is in the way.
-    #[error("`{}` is a pre-commit hook berth did not write", path.display())]
+    /// A pre-commit hook berth did not write, or one edited since, is in the way.
+    #[error("`{}` is a pre-commit hook {}", path.display(), if *edited { "that was edited after berth wrote it" } else { "berth did not write" })]
     #[diagnostic(
         code("berth::hook-exists"),
         help(
@@ -110,6 +110,8 @@ pub enum CliError {
     HookExists {
         /// The hook.
         path: PathBuf,
+        /// Whether berth wrote it and someone changed it since.
+        edited: bool,
     },
     /// A registry command failed.
     #[error(transparent)]
@@ -285,7 +287,8 @@ fn put_code(error: &PutError) -> u8 {
         PutError::UnknownStore { .. } | PutError::ExternalStore { .. } => USAGE,
         PutError::Read { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
         PutError::Read { .. } | PutError::Write { .. } => CANNOT_RUN,
-        PutError::Invalid(_) => INVALID,
+        PutError::Invalid(_) | PutError::Unsafe(_) => INVALID,
+        PutError::Source(_) => CANNOT_RUN,
         PutError::Commit(error) => commit_code(error),
     }
 }
@@ -293,6 +296,7 @@ fn put_code(error: &PutError) -> u8 {
 fn registry_code(error: &RegistryError) -> u8 {
     match error {
         RegistryError::Invalid(_)
+        | RegistryError::Unsafe(_)
         | RegistryError::UnknownComponent { .. }
         | RegistryError::Exists { .. } => INVALID,
         RegistryError::TagMoved(_) => CONFLICT,
@@ -364,8 +368,8 @@ fn open_code(error: &OpenError) -> u8 {
 
 fn commit_code(error: &CommitError) -> u8 {
     match error {
-        CommitError::Conflict { .. } => CONFLICT,
-        CommitError::DetachedHead => INVALID,
+        CommitError::Conflict { .. } | CommitError::Locked { .. } => CONFLICT,
+        CommitError::DetachedHead | CommitError::CheckedOut { .. } => INVALID,
         CommitError::NoIdentity(_) | CommitError::Git(_) => CANNOT_RUN,
     }
 }

@@ -50,8 +50,11 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
             out.note(format!("{} is already berth's hook", path.display()));
             return Ok(0);
         }
-        Ok(existing) if !force && !String::from_utf8_lossy(&existing).contains(MARK) => {
-            return Err(CliError::HookExists { path });
+        // A hook berth wrote, for a berth installed elsewhere, is replaced; one that
+        // anybody changed since is theirs.
+        Ok(existing) if !force && !is_berths_own(&existing) => {
+            let edited = String::from_utf8_lossy(&existing).contains(MARK);
+            return Err(CliError::HookExists { path, edited });
         }
         Ok(_) => {}
         Err(error) if error.kind() == io::ErrorKind::NotFound => {}
@@ -61,6 +64,19 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(io_error)?;
     out.line(format!("installed {}", path.display()));
     Ok(0)
+}
+
+/// Whether a hook is exactly one that `berth hook install` writes, whatever the
+/// berth it runs.
+fn is_berths_own(hook: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(hook) else {
+        return false;
+    };
+    let berth = text
+        .lines()
+        .find_map(|line| line.strip_prefix("berth='")?.strip_suffix('\''))
+        .map(|quoted| quoted.replace(r"'\''", "'"));
+    berth.is_some_and(|berth| script(Path::new(&berth)) == text)
 }
 
 /// The hook: berth's path quoted for the shell, with PATH as the fallback.

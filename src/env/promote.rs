@@ -294,9 +294,7 @@ pub enum PromoteError {
     )]
     #[diagnostic(
         code("berth::conflict"),
-        help(
-            "run the command again; if it keeps failing, a crashed git may have left the ref's `.lock` file under .git"
-        )
+        help("other writers kept moving it first; run the command again")
     )]
     Contended {
         /// The environment.

@@ -113,6 +113,8 @@ pub struct GitFiles {
     name: String,
     handles: Handles,
     files: BTreeMap<String, (Oid, EntryKind)>,
+    /// The paths in conflict, for the index.
+    unmerged: Vec<String>,
 }
 
 impl Git {
@@ -138,6 +140,7 @@ impl Git {
             name: revision_name(revision, commit),
             handles: Handles::new(self),
             files,
+            unmerged: Vec::new(),
         })
     }
 
@@ -147,11 +150,12 @@ impl Git {
     /// `git commit -a` or `git commit <paths>` is handed a temporary index through
     /// `GIT_INDEX_FILE`, and split or sparse indexes are git's to read.
     pub fn staged_files(&self) -> Result<GitFiles, FilesError> {
-        let files = Plumbing::new(self.workdir()).staged()?;
+        let staged = Plumbing::new(self.workdir()).staged()?;
         Ok(GitFiles {
             name: "index".to_owned(),
             handles: Handles::new(self),
-            files,
+            files: staged.files,
+            unmerged: staged.unmerged,
         })
     }
 }
@@ -259,6 +263,10 @@ impl Source for GitFiles {
         Ok(self.files.contains_key(path))
     }
 
+    fn unmerged(&self) -> &[String] {
+        &self.unmerged
+    }
+
     fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError> {
         let mut names: Vec<String> = list_below(&self.files, dir)
             .into_iter()
@@ -309,6 +317,8 @@ pub struct Changeset {
     changed: BTreeMap<String, Option<(NewContent, EntryKind)>>,
     /// Every change, sorted by path.
     pub changes: Vec<Change>,
+    /// The paths in conflict in the index, when the head is the index.
+    unmerged: Vec<String>,
     /// The base's directories read so far, by path: a lookup reads each tree once,
     /// not once per file in it (libgit2 caches no tree over 4 KiB).
     base_dirs: Mutex<HashMap<String, Arc<BaseDir>>>,
@@ -351,6 +361,11 @@ impl Git {
         };
         let mut changed = BTreeMap::new();
         let mut changes = Vec::with_capacity(raw.len());
+        let unmerged = raw
+            .iter()
+            .filter(|change| change.unmerged)
+            .map(|change| change.path.clone())
+            .collect();
         for change in raw {
             if self.unchanged_on_disk(&change) {
                 continue;
@@ -381,6 +396,7 @@ impl Git {
             handles: Handles::new(self),
             changed,
             changes,
+            unmerged,
             base_dirs: Mutex::new(HashMap::new()),
         })
     }
@@ -470,6 +486,7 @@ impl Git {
                     mode,
                     blob: Some(id),
                     old_blob: None,
+                    unmerged: false,
                 }),
                 (Some((id, mode)), None) => changes.push(RawChange {
                     path,
@@ -477,6 +494,7 @@ impl Git {
                     mode,
                     blob: None,
                     old_blob: Some(id),
+                    unmerged: false,
                 }),
                 (Some((old_id, _)), Some((id, mode))) => changes.push(RawChange {
                     path,
@@ -484,6 +502,7 @@ impl Git {
                     mode,
                     blob: Some(id),
                     old_blob: Some(old_id),
+                    unmerged: false,
                 }),
             }
         }
@@ -661,6 +680,10 @@ impl Source for Changeset {
                 .map(|entry| entry.is_some())
                 .map_err(|error| source_error(&self.name, path, git_io(error))),
         }
+    }
+
+    fn unmerged(&self) -> &[String] {
+        &self.unmerged
     }
 
     fn dirs(&self, dir: &str) -> Result<Vec<String>, SourceError> {

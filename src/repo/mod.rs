@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use git2::{ErrorCode, FileMode, ObjectType, Repository, RepositoryInitOptions, Signature, Time};
 
 mod files;
+mod lock;
 mod plumbing;
 
 pub use files::{BadRevision, Changeset, FilesError, GitFiles, Head};
+use lock::IndexLock;
 pub use plumbing::PlumbingError;
 
 use crate::source::EntryKind;
@@ -91,6 +93,35 @@ pub enum CommitError {
         /// The tip it found.
         found: String,
     },
+    /// Another process holds git's lock on the index or the ref, or a crashed one
+    /// left it behind.
+    #[error("{what} is locked: `{}` exists", path.display())]
+    #[diagnostic(
+        code("berth::locked"),
+        help(
+            "another git process seems to be running in this repository; if none is, one that crashed left the lock behind: remove `{}` and run the command again", path.display()
+        )
+    )]
+    Locked {
+        /// What is locked: "the index" or a ref.
+        what: String,
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// The ref to move is a branch checked out in a working tree.
+    #[error("`{refname}` is checked out in `{}`; berth does not move a checked-out branch", worktree.display())]
+    #[diagnostic(
+        code("berth::checked-out"),
+        help(
+            "moving it would leave that working tree's index and files describing another commit: switch that working tree to another branch (`git switch <branch>`) and run the command again"
+        )
+    )]
+    CheckedOut {
+        /// The ref.
+        refname: String,
+        /// Where it is checked out.
+        worktree: PathBuf,
+    },
     /// HEAD is detached, so there is no branch to move.
     #[error("HEAD is detached; berth commits to a branch")]
     #[diagnostic(
@@ -144,6 +175,24 @@ pub fn short_id(id: Oid) -> String {
     let mut id = id.to_string();
     id.truncate(12);
     id
+}
+
+/// The reflog line of a commit berth makes: its subject, as git writes
+/// `commit: <subject>`.
+fn reflog_message(message: &str) -> String {
+    let subject = message.lines().next().unwrap_or_default();
+    format!("berth: {subject}")
+}
+
+/// A ref that points somewhere else than where it was read.
+fn conflict(refname: &str, expected: Option<Oid>, found: Option<Oid>) -> CommitError {
+    let name =
+        |id: Option<Oid>, absent: &str| id.map_or_else(|| absent.to_owned(), |id| id.to_string());
+    CommitError::Conflict {
+        refname: refname.to_owned(),
+        expected: name(expected, "no commit"),
+        found: name(found, "nothing"),
+    }
 }
 
 /// Whether `name` is a valid full ref name (`refs/heads/main`).
@@ -296,63 +345,118 @@ impl Git {
 
     /// [`Git::commit_files`] onto a given tip: the commit is a conflict if the
     /// branch no longer points where the caller read it.
+    ///
+    /// This is `git commit <paths>` done the way git does it, so that branch, index
+    /// and working tree agree whatever fails and whoever writes at the same time.
+    /// The index lock and then the branch's lock are taken first; the tip is read
+    /// under the lock, and the commit built on it. The index is written next, and
+    /// the branch moved last: a process killed in between leaves the files staged
+    /// on the old tip, never a committed file missing from the index. If moving
+    /// the branch fails, the index is put back.
     pub fn commit_files_onto(
         &self,
         files: &[FileToCommit],
         message: &str,
         onto: Onto,
     ) -> Result<Option<Oid>, CommitError> {
-        let (refname, tip) = self.head_tip()?;
-        let tip = match onto {
-            Onto::Tip => tip,
-            Onto::Read(read) => read,
+        let (refname, _) = self.head_tip()?;
+        let author = self.identity(Role::Author)?;
+        let committer = self.identity(Role::Committer)?;
+        let blobs = files
+            .iter()
+            .map(|file| {
+                self.write_blob(&file.bytes).map(|blob| TreeChange::Upsert {
+                    path: file.path.clone(),
+                    blob,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let git_dir = self.repo.path().to_owned();
+        let index = IndexLock::acquire(&git_dir)?;
+        let mut transaction = self.lock_ref(&refname)?;
+        let tip = self.ref_target(&refname)?;
+        if let Onto::Read(read) = onto
+            && read != tip
+        {
+            return Err(conflict(&refname, read, tip));
+        }
+        let base = match tip {
+            Some(tip) => Some(self.commit(tip)?.tree),
+            None => None,
         };
+        let tree = self.update_tree(base, &blobs)?;
+        if base == Some(tree) {
+            return Ok(None);
+        }
+        let tree = self.find_tree(tree)?;
         let parent = match tip {
-            Some(oid) => Some(
+            Some(tip) => Some(
                 self.repo
-                    .find_commit(oid)
-                    .context(|| format!("reading commit {oid}"))?,
+                    .find_commit(tip)
+                    .context(|| format!("reading commit {tip}"))?,
             ),
             None => None,
         };
-        let baseline = match &parent {
-            Some(commit) => commit
-                .tree()
-                .context(|| "reading the tip's tree".to_owned())?,
-            None => self.empty_tree()?,
-        };
-        let mut update = git2::build::TreeUpdateBuilder::new();
-        for file in files {
-            let blob = self
-                .repo
-                .blob(&file.bytes)
-                .context(|| format!("writing `{}`", file.path))?;
-            update.upsert(file.path.as_str(), blob, FileMode::Blob);
-        }
-        let tree_id = update
-            .create_updated(&self.repo, &baseline)
-            .context(|| "building the new tree".to_owned())?;
-        if parent.is_some() && tree_id == baseline.id() {
-            return Ok(None);
-        }
-        let tree = self
-            .repo
-            .find_tree(tree_id)
-            .context(|| "reading the new tree".to_owned())?;
-        let author = self.identity(Role::Author)?;
-        let committer = self.identity(Role::Committer)?;
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
         let commit = self
             .repo
             .commit(None, &author, &committer, message, &tree, &parents)
             .context(|| "writing the commit".to_owned())?;
-        self.move_ref(&refname, tip, commit, message)?;
-        self.stage(files)?;
+        let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+        let previous_index = index.stage(&git_dir, &paths)?;
+        index.commit()?;
+        let moved = transaction
+            .set_target(&refname, commit, Some(&committer), &reflog_message(message))
+            .and_then(|()| transaction.commit())
+            .context(|| format!("moving `{refname}`"));
+        if let Err(error) = moved {
+            // The ref may have moved before something after it (its reflog) failed:
+            // then the commit landed, and the index already records it.
+            if self.ref_target(&refname)? == Some(commit) {
+                return Ok(Some(commit));
+            }
+            // Best effort: the error says the commit did not land, and an index
+            // left listing the files as staged loses nothing.
+            let _ = IndexLock::put_back(&git_dir, previous_index.as_deref());
+            return Err(error.into());
+        }
         Ok(Some(commit))
     }
 
+    /// Takes git's lock on `refname`, waiting a little for another writer; the lock
+    /// is held until the transaction is committed or dropped.
+    fn lock_ref(&self, refname: &str) -> Result<git2::Transaction<'_>, CommitError> {
+        let mut transaction = self
+            .repo
+            .transaction()
+            .context(|| format!("locking `{refname}`"))?;
+        let locked = lock::patiently(
+            || transaction.lock_ref(refname),
+            |error| error.code() == ErrorCode::Locked,
+        );
+        match locked {
+            Ok(()) => Ok(transaction),
+            Err(error) if error.code() == ErrorCode::Locked => Err(lock::locked(
+                format!("`{refname}`"),
+                self.ref_lock_path(refname),
+            )),
+            Err(error) => Err(GitError {
+                action: format!("locking `{refname}`"),
+                error,
+            }
+            .into()),
+        }
+    }
+
+    /// Where git keeps the lock of a ref: `<ref file>.lock` in the git directory.
+    fn ref_lock_path(&self, refname: &str) -> PathBuf {
+        self.repo.path().join(format!("{refname}.lock"))
+    }
+
     /// Moves `refname` from `expected` (`None`: it must not exist) to `new`, or
-    /// reports a conflict if it points anywhere else.
+    /// reports a conflict if it points anywhere else. A branch checked out in a
+    /// working tree is refused: moving it would leave that checkout's index and
+    /// files describing another commit.
     pub fn move_ref(
         &self,
         refname: &str,
@@ -360,34 +464,39 @@ impl Git {
         new: Oid,
         message: &str,
     ) -> Result<(), CommitError> {
-        let subject = message.lines().next().unwrap_or_default();
-        let log = format!("berth: {subject}");
-        let moved = match expected {
-            Some(old) => self.repo.reference_matching(refname, new, true, old, &log),
-            // libgit2 checks that a ref is absent only before taking its lock
-            // unless the expected old value is given: the zero id means "absent",
-            // checked under the lock, so two creators cannot both win.
-            None => self
-                .repo
-                .reference_matching(refname, new, true, Oid::ZERO_SHA1, &log),
-        };
+        if let Some(worktree) = self.checked_out_at(refname)? {
+            return Err(CommitError::CheckedOut {
+                refname: refname.to_owned(),
+                worktree,
+            });
+        }
+        let log = reflog_message(message);
+        // libgit2 checks that a ref is absent only before taking its lock unless
+        // the expected old value is given: the zero id means "absent", checked
+        // under the lock, so two creators cannot both win.
+        let old = expected.unwrap_or(Oid::ZERO_SHA1);
+        let moved = lock::patiently(
+            || self.repo.reference_matching(refname, new, true, old, &log),
+            |error| error.code() == ErrorCode::Locked,
+        );
         match moved {
             Ok(_) => Ok(()),
-            Err(error)
-                if matches!(
-                    error.code(),
-                    ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked
-                ) =>
-            {
-                let found = self
-                    .ref_target(refname)?
-                    .map_or_else(|| "nothing".to_owned(), |oid| oid.to_string());
-                Err(CommitError::Conflict {
-                    refname: refname.to_owned(),
-                    expected: expected
-                        .map_or_else(|| "no commit".to_owned(), |oid| oid.to_string()),
-                    found,
-                })
+            Err(error) if error.code() == ErrorCode::Locked => Err(lock::locked(
+                format!("`{refname}`"),
+                self.ref_lock_path(refname),
+            )),
+            Err(error) if matches!(error.code(), ErrorCode::Modified | ErrorCode::Exists) => {
+                let found = self.ref_target(refname)?;
+                if found == expected {
+                    // Nothing moved: the name itself cannot be a ref here, such
+                    // as `refs/heads/a/b` beside a branch `refs/heads/a`.
+                    return Err(GitError {
+                        action: format!("creating `{refname}`"),
+                        error,
+                    }
+                    .into());
+                }
+                Err(conflict(refname, expected, found))
             }
             Err(error) => Err(GitError {
                 action: format!("moving `{refname}`"),
@@ -397,19 +506,32 @@ impl Git {
         }
     }
 
-    /// Records the working tree's copies of committed files in the index, so that
-    /// `git status` shows them clean.
-    fn stage(&self, files: &[FileToCommit]) -> Result<(), GitError> {
-        let mut index = self
-            .repo
-            .index()
-            .context(|| "opening the index".to_owned())?;
-        for file in files {
-            index
-                .add_path(Path::new(&file.path))
-                .context(|| format!("adding `{}` to the index", file.path))?;
+    /// The working tree that has `refname` checked out, if any: this one or a
+    /// linked one (`git worktree add`).
+    fn checked_out_at(&self, refname: &str) -> Result<Option<PathBuf>, GitError> {
+        if self.head_branch()?.as_deref() == Some(refname) {
+            return Ok(Some(self.workdir.clone()));
         }
-        index.write().context(|| "writing the index".to_owned())
+        let names = self
+            .repo
+            .worktrees()
+            .context(|| "listing the linked working trees".to_owned())?;
+        for name in names.iter().flatten().flatten() {
+            let Ok(worktree) = self.repo.find_worktree(name) else {
+                continue;
+            };
+            let Ok(repo) = Repository::open_from_worktree(&worktree) else {
+                continue;
+            };
+            let head = repo.find_reference("HEAD").ok();
+            let target = head
+                .as_ref()
+                .and_then(|head| head.symbolic_target().ok().flatten());
+            if target == Some(refname) {
+                return Ok(Some(worktree.path().to_owned()));
+            }
+        }
+        Ok(None)
     }
 
     /// Restores a path in the working tree to its state at HEAD.
@@ -857,22 +979,63 @@ mod tests {
             .commit_files(&[file(&git, "b.txt", "b")], "second")
             .unwrap()
             .unwrap();
-        assert_eq!(git.ref_target("refs/heads/main").unwrap(), Some(second));
+        let env = "refs/heads/env/dev";
+        git.move_ref(env, None, second, "open").unwrap();
 
-        // A writer that read `first` loses: the branch is left where it is.
-        let stale = git.move_ref("refs/heads/main", Some(first), first, "stale");
+        // A writer that read `first` loses: the ref is left where it is.
+        let stale = git.move_ref(env, Some(first), first, "stale");
         assert!(
             matches!(stale, Err(CommitError::Conflict { .. })),
             "{stale:?}"
         );
-        assert_eq!(git.ref_target("refs/heads/main").unwrap(), Some(second));
+        assert_eq!(git.ref_target(env).unwrap(), Some(second));
 
-        // Creating a branch that someone else created meanwhile also loses.
-        let created = git.move_ref("refs/heads/main", None, first, "create");
+        // Creating a ref that someone else created meanwhile also loses.
+        let created = git.move_ref(env, None, first, "create");
         assert!(
             matches!(created, Err(CommitError::Conflict { .. })),
             "{created:?}"
         );
+    }
+
+    #[test]
+    fn a_checked_out_branch_is_never_moved_under_its_working_tree() {
+        let (_dir, git) = repo_with_identity();
+        let first = git
+            .commit_files(&[file(&git, "a.txt", "a")], "first")
+            .unwrap()
+            .unwrap();
+        let moved = git.move_ref("refs/heads/main", Some(first), first, "moved");
+        assert!(
+            matches!(moved, Err(CommitError::CheckedOut { .. })),
+            "{moved:?}"
+        );
+    }
+
+    #[test]
+    fn a_held_lock_is_named_not_reported_as_a_move() {
+        let (_dir, git) = repo_with_identity();
+        let first = git
+            .commit_files(&[file(&git, "a.txt", "a")], "first")
+            .unwrap()
+            .unwrap();
+        let env = "refs/heads/env/dev";
+        git.move_ref(env, None, first, "open").unwrap();
+        let lock = git.repo.path().join("refs/heads/env/dev.lock");
+        std::fs::write(&lock, "").unwrap();
+        match git.move_ref(env, Some(first), first, "again") {
+            Err(CommitError::Locked { path, .. }) => assert_eq!(path, lock),
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_file(&lock).unwrap();
+
+        let index_lock = git.repo.path().join("index.lock");
+        std::fs::write(&index_lock, "").unwrap();
+        match git.commit_files(&[file(&git, "b.txt", "b")], "second") {
+            Err(CommitError::Locked { path, .. }) => assert_eq!(path, index_lock),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(git.ref_target("refs/heads/main").unwrap(), Some(first));
     }
 
     #[test]

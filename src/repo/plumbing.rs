@@ -43,6 +43,16 @@ pub(super) struct RawChange {
     pub blob: Option<Oid>,
     /// The base's blob, for a modification or deletion.
     pub old_blob: Option<Oid>,
+    /// Whether the path is in conflict in the index (a merge stopped there).
+    pub unmerged: bool,
+}
+
+/// The index as `git ls-files --stage` lists it.
+pub(super) struct Staged {
+    /// Every path: its blob and kind. Paths in conflict are `Other`.
+    pub files: BTreeMap<String, (Oid, EntryKind)>,
+    /// The paths in conflict, each once.
+    pub unmerged: Vec<String>,
 }
 
 /// Runs git's plumbing in a working tree.
@@ -57,31 +67,36 @@ impl Plumbing {
         }
     }
 
-    /// Every index entry: path, blob and kind. Paths in conflict are `Other`.
-    pub fn staged(&self) -> Result<BTreeMap<String, (Oid, EntryKind)>, PlumbingError> {
+    /// Every index entry: path, blob and kind, and which paths are in conflict.
+    pub fn staged(&self) -> Result<Staged, PlumbingError> {
         let args = ["ls-files", "--stage", "-z"];
         let output = self.run(&args)?;
         let mut files = BTreeMap::new();
+        let mut unmerged = Vec::new();
         for record in records(&output) {
             // <mode> SP <object> SP <stage> TAB <path>
             let parsed = record.split_once('\t').and_then(|(head, path)| {
                 let mut fields = head.split(' ');
                 let mode = i32::from_str_radix(fields.next()?, 8).ok()?;
                 let id = Oid::from_str(fields.next()?).ok()?;
-                let stage = fields.next()?;
-                let kind = if stage == "0" {
+                let merged = fields.next()? == "0";
+                let kind = if merged {
                     mode_kind(mode)
                 } else {
                     EntryKind::Other
                 };
-                Some((path.to_owned(), (id, kind)))
+                Some((path.to_owned(), id, kind, merged))
             });
-            let Some((path, entry)) = parsed else {
+            let Some((path, id, kind, merged)) = parsed else {
                 return Err(unexpected(&args, record));
             };
-            files.insert(path, entry);
+            // git lists a conflict's stages together, in order.
+            if !merged && unmerged.last() != Some(&path) {
+                unmerged.push(path.clone());
+            }
+            files.insert(path, (id, kind));
         }
-        Ok(files)
+        Ok(Staged { files, unmerged })
     }
 
     /// What the index changes from the tree of `base`.
@@ -114,6 +129,7 @@ impl Plumbing {
             mode: i32::from(git2::FileMode::Blob),
             blob: None,
             old_blob: None,
+            unmerged: false,
         }));
         Ok(changes)
     }
@@ -137,7 +153,8 @@ impl Plumbing {
                 let new_mode = i32::from_str_radix(new_mode, 8).ok()?;
                 let old_id = Oid::from_str(old_id).ok()?;
                 let new_id = Oid::from_str(new_id).ok()?;
-                let (kind, mode) = match status.chars().next()? {
+                let status = status.chars().next()?;
+                let (kind, mode) = match status {
                     'A' => (ChangeKind::Added, new_mode),
                     'D' => (ChangeKind::Deleted, old_mode),
                     // Unmerged: a path in conflict is not a file that can be committed.
@@ -152,6 +169,7 @@ impl Plumbing {
                     mode,
                     blob,
                     old_blob: (!old_id.is_zero()).then_some(old_id),
+                    unmerged: status == 'U',
                 })
             });
             changes.push(parsed.ok_or_else(|| unexpected(args, header))?);

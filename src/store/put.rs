@@ -16,10 +16,10 @@ use crate::check::code::Code;
 use crate::check::finding::{Finding, plural};
 use crate::check::object::{self, Resolve};
 use crate::document::Format;
-use crate::fs::{self, Written};
+use crate::fs::{self, UnsafePath, WriteError, Written};
 use crate::kinds::StoreDef;
 use crate::repo::{CommitError, FileToCommit, Onto};
-use crate::source::{Content, read_capped};
+use crate::source::{Content, Source, SourceError, read_capped};
 use crate::workspace::Workspace;
 
 /// A file to put.
@@ -129,6 +129,14 @@ pub enum PutError {
         #[source]
         error: io::Error,
     },
+    /// The way to the object's file goes through a link or a non-directory.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unsafe(#[from] UnsafePath),
+    /// The object's file could not be read back.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] SourceError),
     /// The commit failed; the files written are removed again.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -309,27 +317,26 @@ fn write_and_commit(
             hash: input.hash,
             format: input.format,
         };
-        let (path, created) = match existing(workspace, &target)? {
-            Some(path) => (path, false),
+        let (path, bytes, created) = match existing(workspace, &target)? {
+            Some((path, bytes)) => (path, bytes, false),
             None => {
                 let path = target.path();
-                let disk = workspace.tree.path_of(&path);
-                match fs::write_new(&disk, &input.bytes) {
+                match fs::write_new(workspace.root(), &path, &input.bytes) {
                     Ok(Written::Created) => {
-                        written.push(disk);
-                        (path, true)
+                        written.push(workspace.tree.path_of(&path));
+                        (path, input.bytes.clone(), true)
                     }
-                    Ok(Written::Existed) => (path, false),
-                    Err(error) => return Err(PutError::Write { path, error }),
+                    // Another writer put the same object a moment ago.
+                    Ok(Written::Existed) => match existing(workspace, &target)? {
+                        Some((path, bytes)) => (path, bytes, false),
+                        None => (path, input.bytes.clone(), false),
+                    },
+                    Err(WriteError::Unsafe(refused)) => return Err(refused.into()),
+                    Err(WriteError::Io(error)) => return Err(PutError::Write { path, error }),
                 }
             }
         };
         if request.commit.is_some() && !to_commit.iter().any(|f| f.path == path) {
-            let bytes =
-                std::fs::read(workspace.tree.path_of(&path)).map_err(|error| PutError::Write {
-                    path: path.clone(),
-                    error,
-                })?;
             to_commit.push(FileToCommit {
                 path: path.clone(),
                 bytes,
@@ -361,25 +368,24 @@ fn write_and_commit(
     Ok((objects, commit))
 }
 
-/// The file already holding this object in its partition, in either format. A file
-/// there whose data does not match its name is refused rather than trusted.
-fn existing(workspace: &Workspace, target: &ObjectPath) -> Result<Option<String>, PutError> {
+/// The file already holding this object in its partition, in either format, and
+/// its bytes. A file there whose data does not match its name is refused rather
+/// than trusted.
+fn existing(
+    workspace: &Workspace,
+    target: &ObjectPath,
+) -> Result<Option<(String, Vec<u8>)>, PutError> {
+    let limit = workspace.settings.max_object_bytes();
     for format in [Format::Json, Format::Toml] {
         let candidate = ObjectPath {
             format,
             ..target.clone()
         }
         .path();
-        let disk = workspace.tree.path_of(&candidate);
-        let bytes = match std::fs::read(&disk) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-            Err(error) => {
-                return Err(PutError::Read {
-                    file: candidate,
-                    error,
-                });
-            }
+        let bytes = match workspace.tree.read(&candidate, limit)? {
+            None => continue,
+            Some(Content::Bytes(bytes)) => bytes,
+            Some(Content::TooLarge { .. }) => Vec::new(),
         };
         let intact = object::read_object(&candidate, &bytes, format)
             .is_ok_and(|(_, hash)| hash == target.hash);
@@ -390,7 +396,7 @@ fn existing(workspace: &Workspace, target: &ObjectPath) -> Result<Option<String>
                 "already holds this object's name, but its data does not hash to it",
             )]));
         }
-        return Ok(Some(candidate));
+        return Ok(Some((candidate, bytes)));
     }
     Ok(None)
 }

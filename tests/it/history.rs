@@ -421,6 +421,45 @@ fn hook_install_leaves_a_foreign_hook_unless_forced() {
 }
 
 #[test]
+fn hook_install_leaves_a_berth_hook_the_user_edited_unless_forced() {
+    let repo = catalog();
+    repo.berth().args(["hook", "install"]).assert().success();
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    let edited = fs::read_to_string(&hook).unwrap() + "./scripts/lint.sh\n";
+    fs::write(&hook, &edited).unwrap();
+    let (code, report) = repo.json(&["hook", "install"]);
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(report["error"]["code"], "berth::hook-exists");
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "`{}` is a pre-commit hook that was edited after berth wrote it",
+            hook.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(&hook).unwrap(), edited);
+
+    // A hook berth wrote for a berth installed elsewhere is berth's own, unedited:
+    // it is replaced with this one's.
+    let moved = fs::read_to_string(&hook)
+        .unwrap()
+        .lines()
+        .map(|line| match line.strip_prefix("berth='") {
+            Some(_) => r"berth='/opt/it'\''s/berth'".to_owned(),
+            None => line.to_owned(),
+        })
+        .filter(|line| !line.contains("lint.sh"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    fs::write(&hook, &moved).unwrap();
+    repo.berth().args(["hook", "install"]).assert().success();
+    let installed = fs::read_to_string(&hook).unwrap();
+    assert_ne!(installed, moved);
+    assert!(!installed.contains("/opt/"), "{installed}");
+}
+
+#[test]
 fn the_working_tree_with_a_base_sees_untracked_objects() {
     let repo = catalog();
     let broken = "objects/version-sets/billing/1111111111111111111111111111111111111111111111111111111111111111.json";

@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod config_queries;
 mod configs;
+mod consistency;
 mod demo;
 mod docs;
 mod environments;

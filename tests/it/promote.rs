@@ -1064,24 +1064,28 @@ fn rollback_checks_the_restored_object_like_a_promotion() {
 }
 
 #[test]
-fn a_locked_ref_is_a_conflict_and_nothing_moves() {
+fn a_locked_ref_is_named_and_nothing_moves() {
     let repo = Repo::init();
     let one = repo.put_version_set("billing", 1);
     let two = repo.put_version_set("billing", 2);
     let three = repo.put_version_set("billing", 3);
     repo.ok(&["promote", &one.object, "--to", "dev"]);
     repo.ok(&["promote", &two.object, "--to", "dev"]);
-    // Another writer holds the ref's lock and never lets go: berth retries, then
-    // gives up with a conflict, having moved nothing.
+    // Another writer holds the ref's lock and never lets go: berth waits, then
+    // gives up naming the lock, having moved nothing.
     let lock = repo.path().join(".git/refs/heads/env/dev.lock");
     std::fs::write(&lock, "").unwrap();
     for args in [
         &["promote", &three.object, "--to", "dev"][..],
         &["rollback", "billing", "--env", "dev"][..],
     ] {
-        let report = refused(&repo, args, 3, "berth::conflict");
-        assert!(
-            report["error"]["message"].as_str().unwrap().contains("dev"),
+        let report = refused(&repo, args, 3, "berth::locked");
+        assert_eq!(
+            report["error"]["message"],
+            format!(
+                "`refs/heads/env/dev` is locked: `{}` exists",
+                lock.display()
+            ),
             "{report:#}"
         );
     }

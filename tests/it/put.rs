@@ -356,3 +356,67 @@ fn human_output_names_each_object() {
         )
     );
 }
+
+/// Runs a writing command that must refuse a link on its way into the repository:
+/// exit 1, `berth::bad-path` naming the link, and nothing written anywhere.
+fn refuses_to_write_through(repo: &Repo, args: &[&str], link: &str) {
+    let outside = tempfile::tempdir().unwrap();
+    let at = repo.path().join(link);
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &at).unwrap();
+    let tip = repo.tip("HEAD");
+    let (status, report) = repo.json(args);
+    assert_eq!(status, 1, "{args:?}: {report:#}");
+    assert_eq!(report["error"]["code"], "berth::bad-path", "{report:#}");
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "`{link}` is a symbolic link; berth writes only into real directories of the repository"
+        ),
+    );
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing was written outside the repository"
+    );
+    assert_eq!(repo.tip("HEAD"), tip);
+}
+
+#[test]
+fn put_never_writes_through_a_partition_directory_that_is_a_symlink() {
+    let repo = Repo::init();
+    repo.write_json("vs.json", &version_set("billing", 1));
+    refuses_to_write_through(
+        &repo,
+        &["put", "version-sets", "vs.json", "--commit"],
+        "objects/version-sets/billing",
+    );
+}
+
+#[test]
+fn put_never_writes_through_a_store_directory_that_is_a_symlink() {
+    let repo = Repo::init();
+    repo.write_json("vs.json", &version_set("billing", 1));
+    refuses_to_write_through(
+        &repo,
+        &["put", "version-sets", "vs.json"],
+        "objects/version-sets",
+    );
+}
+
+#[test]
+fn component_add_never_writes_through_a_components_directory_that_is_a_symlink() {
+    let repo = Repo::init();
+    refuses_to_write_through(
+        &repo,
+        &[
+            "component",
+            "add",
+            "api",
+            "--image",
+            "registry.example.com/shop/api",
+            "--commit",
+        ],
+        "components",
+    );
+}

@@ -178,3 +178,52 @@ fn the_size_limit_holds_without_reading_the_blob() {
     let (code, _) = repo.json(&["validate", "--rev", "HEAD"]);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn staged_mid_merge_reports_every_unmerged_path_instead_of_reading_one_side() {
+    let repo = Repo::init();
+    let put = repo.put_version_set("billing", 1);
+    let original = repo.read(&put.path);
+    repo.git_command(&["checkout", "-qb", "side"]);
+    repo.write(
+        "berth.toml",
+        &(repo.read("berth.toml") + "\n[environments.qa]\n"),
+    );
+    repo.write(&put.path, &original.replacen('{', "{ ", 1));
+    repo.git_commit_all("side");
+    repo.git_command(&["checkout", "-q", "main"]);
+    repo.write(
+        "berth.toml",
+        &(repo.read("berth.toml") + "\n[environments.perf]\n"),
+    );
+    repo.write(&put.path, &original.replacen('{', "{\n", 1));
+    repo.git_commit_all("main");
+    // The merge stops on both files; the working tree then holds one side.
+    let merge = repo
+        .hermetic("git")
+        .args(["merge", "-q", "side"])
+        .output()
+        .unwrap();
+    assert!(!merge.status.success());
+    repo.git_command(&["checkout", "--ours", "--", "berth.toml", &put.path]);
+
+    for args in [
+        &["validate", "--staged"][..],
+        &["validate", "--staged", "--base", "HEAD"],
+    ] {
+        let (code, report) = repo.json(args);
+        assert_eq!(code, 1, "{args:?}: {report:#}");
+        let unmerged: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|finding| finding["code"] == "unmerged")
+            .map(|finding| finding["file"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            unmerged,
+            ["berth.toml", put.path.as_str()],
+            "{args:?}: {report:#}"
+        );
+    }
+}

@@ -161,3 +161,50 @@ fn other_commands_refuse_an_invalid_berth_toml_with_its_findings() {
     assert_eq!(codes(&report), ["schema"]);
     assert_eq!(report["findings"][0]["pointer"], "/repo/max_object_bytes");
 }
+
+#[test]
+fn environments_whose_refs_git_cannot_hold_are_refused_before_any_ref_is_touched() {
+    let cases = [
+        (
+            "[environments.\"dev.lock\"]\n",
+            "bad-name",
+            "/environments/dev.lock",
+        ),
+        (
+            "[environments.\"dev.\"]\n",
+            "bad-name",
+            "/environments/dev.",
+        ),
+        (
+            "[repo]\nenv_ref_prefix = \"refs/heads/main/\"\n[environments.dev]\n",
+            "schema",
+            "/repo/env_ref_prefix",
+        ),
+    ];
+    for (settings, code, pointer) in cases {
+        let repo = Repo::init();
+        let put = repo.put_version_set("billing", 1);
+        repo.write("berth.toml", settings);
+        let (exit, report) = repo.json(&["validate"]);
+        assert_eq!(exit, 1, "{settings}: {report:#}");
+        assert_eq!(codes(&report), [code], "{settings}: {report:#}");
+        assert_eq!(report["findings"][0]["pointer"], pointer, "{settings}");
+        // Every command reads berth.toml first: a promotion is refused by the same
+        // finding, not by libgit2 halfway through writing a ref.
+        let env = settings
+            .split('"')
+            .nth(1)
+            .filter(|name| name.starts_with("dev"))
+            .unwrap_or("dev");
+        let (exit, report) = repo.json(&["promote", &put.object, "--to", env]);
+        assert_eq!(exit, 1, "{settings}: {report:#}");
+        assert_eq!(
+            report["findings"][0]["code"], code,
+            "{settings}: {report:#}"
+        );
+        assert_eq!(
+            repo.git_command(&["for-each-ref", "--format=%(refname)", "refs/heads/"]),
+            "refs/heads/main\n"
+        );
+    }
+}
