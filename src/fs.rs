@@ -66,6 +66,10 @@ impl From<WriteError> for io::Error {
 /// unless a file is already there, creating directories as needed.
 pub fn write_new(root: &Path, path: &str, bytes: &[u8]) -> Result<Written, WriteError> {
     let (dir, name) = open_parent(root, path)?;
+    #[cfg(target_os = "linux")]
+    if let Some(written) = write_new_unnamed(&dir, name, bytes)? {
+        return Ok(written);
+    }
     let temporary = write_temporary(&dir, name, bytes)?;
     let linked = rustix::fs::linkat(&dir, &temporary, &dir, name, AtFlags::empty());
     // The temporary name is only ever ours; remove it whatever happened.
@@ -73,6 +77,37 @@ pub fn write_new(root: &Path, path: &str, bytes: &[u8]) -> Result<Written, Write
     match linked {
         Ok(()) => Ok(Written::Created),
         Err(Errno::EXIST) => Ok(Written::Existed),
+        Err(errno) => Err(io::Error::from(errno).into()),
+    }
+}
+
+/// [`write_new`] with a file that has no name until it is whole (`O_TMPFILE`): a
+/// process killed while writing leaves nothing behind, not even a temporary
+/// file. `None` where the file system or kernel has no unnamed files.
+#[cfg(target_os = "linux")]
+fn write_new_unnamed(
+    dir: &OwnedFd,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Option<Written>, WriteError> {
+    use std::os::fd::AsRawFd;
+    let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+    let fd = match rustix::fs::openat(dir, ".", flags, Mode::from_raw_mode(0o666)) {
+        Ok(fd) => fd,
+        // Kernels without O_TMPFILE see a directory opened for writing.
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => return Ok(None),
+        Err(errno) => return Err(io::Error::from(errno).into()),
+    };
+    let mut file = File::from(fd);
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    // Linking through /proc needs no privilege, unlike AT_EMPTY_PATH.
+    let unnamed = format!("/proc/self/fd/{}", file.as_raw_fd());
+    match rustix::fs::linkat(CWD, unnamed.as_str(), dir, name, AtFlags::SYMLINK_FOLLOW) {
+        Ok(()) => Ok(Some(Written::Created)),
+        Err(Errno::EXIST) => Ok(Some(Written::Existed)),
+        // No /proc: write it again under a temporary name.
+        Err(Errno::NOENT) => Ok(None),
         Err(errno) => Err(io::Error::from(errno).into()),
     }
 }

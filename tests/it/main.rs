@@ -13,6 +13,7 @@ mod consistency;
 mod demo;
 mod docs;
 mod environments;
+mod faults;
 mod fixtures;
 mod formats;
 mod history;
