@@ -369,7 +369,9 @@ fn open_code(error: &OpenError) -> u8 {
 fn commit_code(error: &CommitError) -> u8 {
     match error {
         CommitError::Conflict { .. } | CommitError::Locked { .. } => CONFLICT,
-        CommitError::DetachedHead | CommitError::CheckedOut { .. } => INVALID,
+        CommitError::DetachedHead
+        | CommitError::CheckedOut { .. }
+        | CommitError::RefClash { .. } => INVALID,
         CommitError::NoIdentity(_) | CommitError::Git(_) => CANNOT_RUN,
     }
 }

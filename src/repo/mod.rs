@@ -122,6 +122,22 @@ pub enum CommitError {
         /// Where it is checked out.
         worktree: PathBuf,
     },
+    /// Another ref's name makes this one impossible.
+    #[error(
+        "`{refname}` cannot be created: git already has `{other}`, and a ref cannot be both a branch and a folder of branches"
+    )]
+    #[diagnostic(
+        code("berth::ref-clash"),
+        help(
+            "rename `{other}` (`git branch -m`), or choose an env_ref_prefix in berth.toml whose refs no branch stands in the way of"
+        )
+    )]
+    RefClash {
+        /// The ref berth would create.
+        refname: String,
+        /// The ref in the way.
+        other: String,
+    },
     /// HEAD is detached, so there is no branch to move.
     #[error("HEAD is detached; berth commits to a branch")]
     #[diagnostic(
@@ -470,6 +486,14 @@ impl Git {
                 worktree,
             });
         }
+        if expected.is_none()
+            && let Some(other) = self.clashing_ref(refname)?
+        {
+            return Err(CommitError::RefClash {
+                refname: refname.to_owned(),
+                other,
+            });
+        }
         let log = reflog_message(message);
         // libgit2 checks that a ref is absent only before taking its lock unless
         // the expected old value is given: the zero id means "absent", checked
@@ -503,6 +527,37 @@ impl Git {
                 error,
             }
             .into()),
+        }
+    }
+
+    /// A ref that keeps `refname` from being created: one named like a directory
+    /// on its path (`refs/heads/team` for `refs/heads/team/dev`), or one inside
+    /// it. git stores refs as files, so a name cannot be both.
+    fn clashing_ref(&self, refname: &str) -> Result<Option<String>, GitError> {
+        let mut prefix = String::new();
+        let mut parts = refname.split('/').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                break;
+            }
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(part);
+            if prefix.matches('/').count() >= 2 && self.ref_target(&prefix)?.is_some() {
+                return Ok(Some(prefix));
+            }
+        }
+        let mut inside = self
+            .repo
+            .references_glob(&format!("{refname}/*"))
+            .context(|| format!("listing the refs under `{refname}`"))?;
+        match inside.names().next() {
+            Some(name) => Ok(Some(
+                name.context(|| format!("listing the refs under `{refname}`"))?
+                    .to_owned(),
+            )),
+            None => Ok(None),
         }
     }
 

@@ -1255,3 +1255,33 @@ fn an_environment_that_requires_signatures_gets_no_unsigned_commit() {
         "berth::unsigned-promotion",
     );
 }
+
+#[test]
+fn an_environment_ref_a_branch_stands_in_the_way_of_is_named_and_nothing_moves() {
+    for (branch, prefix) in [
+        ("team", "refs/heads/team/"),
+        ("env/dev/hotfix", "refs/heads/env/"),
+    ] {
+        let repo = Repo::init();
+        let billing = repo.put_version_set("billing", 1);
+        let settings = repo.read("berth.toml").replace(
+            "env_ref_prefix = \"refs/heads/env/\"",
+            &format!("env_ref_prefix = \"{prefix}\""),
+        );
+        repo.write("berth.toml", &settings);
+        repo.git_commit_all("prefix");
+        repo.git_command(&["branch", branch]);
+        let report = refused(
+            &repo,
+            &["promote", &billing.object, "--to", "dev"],
+            1,
+            "berth::ref-clash",
+        );
+        assert_eq!(
+            report["error"]["message"],
+            format!(
+                "`{prefix}dev` cannot be created: git already has `refs/heads/{branch}`, and a ref cannot be both a branch and a folder of branches"
+            )
+        );
+    }
+}
