@@ -195,7 +195,7 @@ pub enum ConfigError {
     #[diagnostic(
         code("berth::config-unresolved"),
         help(
-            "create one (`berth config set <id> --expect-version 0 --type {config_type} ...`); berth.toml's [configs] fail_closed lists the types that must resolve"
+            "create one (`berth config set <id> --expect-version 0 --type {config_type} ...`); berth.toml's [configs] fail_closed lists the types that must resolve (pricing, budget, autonomy and billing unless it says otherwise)"
         )
     )]
     Unresolved {

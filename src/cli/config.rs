@@ -145,8 +145,9 @@ struct DiffArgs {
 ///
 /// Looks for the config of the type whose scope and applies_to match, most specific
 /// first, and answers with the version in force at the time. A type listed in
-/// berth.toml's [configs] fail_closed with no answer is an error (exit 1); any
-/// other type answers "none".
+/// berth.toml's [configs] fail_closed (pricing, budget, autonomy and billing unless
+/// it says otherwise) with no answer is an error (exit 1); any other type answers
+/// "none".
 #[derive(Debug, clap::Args)]
 struct ResolveArgs {
     /// The config type, such as pricing
