@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::check::code::Code;
 use crate::check::finding::{Finding, plural};
 use crate::document::{self, Format, ProblemKind};
-use crate::names::{self, NAME_PATTERN};
+use crate::names;
 use crate::source::{Content, Source, SourceError};
 use crate::{kinds, repo, schema};
 
@@ -149,7 +149,7 @@ pub struct ConfigsSection {
     /// `[configs]` table, it is pricing, budget, autonomy and billing;
     /// `fail_closed = []` makes every type fail open.
     #[serde(default = "default_fail_closed")]
-    #[schemars(extend("items" = {"type": "string", "pattern": NAME_PATTERN}))]
+    #[schemars(extend("items" = {"type": "string", "pattern": kinds::config::TYPE_PATTERN}))]
     pub fail_closed: Vec<String>,
 }
 
@@ -410,7 +410,7 @@ fn conforms(file: &SettingsFile) -> bool {
         .configs
         .fail_closed
         .iter()
-        .all(|name| names::check(name).is_ok());
+        .all(|name| kinds::config::is_type(name));
     prefix_ok
         && domain_ok
         && repo.max_object_bytes >= 1
@@ -983,7 +983,9 @@ mod tests {
                     "pricing",
                     "a..b",
                     "Pricing",
+                    "Pricing_V2",
                     "-a",
+                    "a b",
                     "a.b_c-d",
                     long.as_str(),
                     "",

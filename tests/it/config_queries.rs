@@ -121,6 +121,38 @@ fn fail_closed_is_the_default_without_a_configs_table() {
     }
 }
 
+#[test]
+fn fail_closed_lists_any_config_type_not_only_lowercase_names() {
+    let repo = Repo::init();
+    // A config type may have capitals (`Hours_V2`); berth.toml refused it in
+    // fail_closed, so such a type could never fail closed.
+    fail_closed(&repo, &["Hours_V2"]);
+    let (code, report) = run_at(&repo, EPOCH, "validate");
+    assert_eq!(code, 0, "{report:#}");
+    let report = refused(
+        &repo,
+        "config resolve Hours_V2 --asset a1",
+        1,
+        "berth::config-unresolved",
+    );
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "no `Hours_V2` config is in force for asset `a1` at {NOW}, and `Hours_V2` is fail-closed"
+        )
+    );
+    let answer = ok(&repo, "config resolve pricing --asset a1");
+    assert_eq!(answer["fail_closed"], false);
+    // What is no config type is still refused.
+    let text = repo.read("berth.toml").replace("\"Hours_V2\"", "\"a b\"");
+    repo.write("berth.toml", &text);
+    let (code, report) = run_at(&repo, EPOCH, "validate");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["findings"][0]["code"], "schema");
+    assert_eq!(report["findings"][0]["pointer"], "/configs/fail_closed/0");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+}
+
 /// The fields that stay fixed across a config's versions.
 fn fixed(id: &str, config_type: &str, category: &str, scope: &str, applies_to: &str) -> Value {
     json!({
