@@ -9,9 +9,10 @@
 //! the query reports the same findings `berth validate` does.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -21,8 +22,9 @@ use crate::check::configs;
 use crate::check::finding::{Finding, plural};
 use crate::check::read_versioned;
 use crate::check::succession::Versioned;
-use crate::document::{self, Format};
-use crate::kinds::config::{self, Category, Config, Scope};
+use crate::document::{self, Format, MAX_SAFE_INTEGER, ProblemKind};
+use crate::kinds::Kind;
+use crate::kinds::config::{self, Category, Config, Configs, Scope};
 use crate::lifecycle::{self, BadEpoch};
 use crate::names::{self, BadName};
 use crate::repo::{CommitError, GitError, Oid, Onto};
@@ -46,7 +48,7 @@ pub enum ConfigError {
     #[diagnostic(
         code("berth::bad-setting"),
         help(
-            "write --set KEY=VALUE with a TOML value (rate=0.02, tier=gold, limits.daily=100) and --unset KEY"
+            "write --set KEY=VALUE with a TOML value (rate=0.02, tier=gold, limits.daily=100; a quoted \"text\" stays text) and --unset KEY"
         )
     )]
     BadSetting {
@@ -77,6 +79,20 @@ pub enum ConfigError {
         #[source]
         error: std::io::Error,
     },
+    /// The version expected leaves no version to write.
+    #[error(
+        "--expect-version {expected} leaves no version to write: config versions stop at {MAX_SAFE_INTEGER} (2^53 − 1)"
+    )]
+    #[diagnostic(
+        code("berth::bad-version"),
+        help("give the version you read: `berth config show {id}` shows the current one")
+    )]
+    VersionRange {
+        /// The id.
+        id: String,
+        /// The version given.
+        expected: u64,
+    },
     /// Version 1 needs the fields that stay fixed.
     #[error("version 1 of `{id}` needs {}", missing.join(", "))]
     #[diagnostic(
@@ -103,6 +119,28 @@ pub enum ConfigError {
         actual: u64,
         /// What to do.
         help: String,
+    },
+    /// An idempotency key already wrote a version from other data: the request is
+    /// not a retry of that write, and writing nothing would lose it.
+    #[error(
+        "idempotency key `{key}` already wrote version {version} of `{id}`, from other data: {}",
+        differences.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    #[diagnostic(
+        code("berth::idempotency-key-reused"),
+        help(
+            "a retry must repeat the request that first used the key, and gets that version back; give a new change a new key (`berth config show {id} --version {version}` shows what the key wrote)"
+        )
+    )]
+    KeyReused {
+        /// The id.
+        id: String,
+        /// The key.
+        key: String,
+        /// The version the key wrote.
+        version: u64,
+        /// What differs between that version and this request.
+        differences: Vec<Difference>,
     },
     /// The working tree holds versions the branch does not: committing would
     /// decide on other state than the one on disk.
@@ -195,7 +233,7 @@ pub enum ConfigError {
     #[diagnostic(
         code("berth::config-unresolved"),
         help(
-            "create one (`berth config set <id> --expect-version 0 --type {config_type} ...`); berth.toml's [configs] fail_closed lists the types that must resolve"
+            "create one (`berth config set <id> --expect-version 0 --type {config_type} ...`); berth.toml's [configs] fail_closed lists the types that must resolve (pricing, budget, autonomy and billing unless it says otherwise)"
         )
     )]
     Unresolved {
@@ -338,6 +376,48 @@ pub struct SettingChange {
     pub to: Option<Value>,
 }
 
+/// A field or setting that differs between the version an idempotency key wrote
+/// and a request that uses the key again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Difference {
+    /// The field, or `settings.<key>` with nested tables joined with `.`.
+    pub field: String,
+    /// Its value in the version written; `None` when it has none.
+    pub written: Option<Value>,
+    /// Its value in this request; `None` when it has none.
+    pub requested: Option<Value>,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is {} there, {} here",
+            self.field,
+            brief(self.written.as_ref()),
+            brief(self.requested.as_ref())
+        )
+    }
+}
+
+/// A value as JSON, cut to a readable width: a message names what differs, it
+/// does not echo a whole table.
+fn brief(value: Option<&Value>) -> String {
+    value.map_or_else(|| "absent".to_owned(), |value| cut(&value.to_string()))
+}
+
+/// Text from the command line or a file, cut to a readable width for a message,
+/// saying how much was cut.
+fn cut(text: &str) -> String {
+    const WIDTH: usize = 60;
+    let total = text.chars().count();
+    if total <= WIDTH {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(WIDTH).collect();
+    format!("{kept}… ({} more characters)", total - WIDTH)
+}
+
 impl History {
     /// The highest version; 0 when there is none.
     pub fn latest(&self) -> u64 {
@@ -476,6 +556,11 @@ fn history(workspace: &Workspace, id: &str, objects: &[Versioned]) -> Result<His
             file: object.file.clone(),
             reason,
         };
+        // The schema first: it bounds what the rules and the arithmetic on
+        // versions may meet (a version 0, a version past 2^53 − 1).
+        if !Configs.validator().is_valid(&object.data) {
+            return Err(unreadable("it does not match the config schema".to_owned()));
+        }
         let config: Config = serde_json::from_value(object.data.clone())
             .map_err(|error| unreadable(error.to_string()))?;
         if config.id != id {
@@ -604,7 +689,13 @@ pub struct SetOutcome {
 pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, ConfigError> {
     let id = request.id.as_str();
     names::check(id)?;
-    let now = lifecycle::now()?;
+    if request.expect_version >= MAX_SAFE_INTEGER {
+        return Err(ConfigError::VersionRange {
+            id: id.to_owned(),
+            expected: request.expect_version,
+        });
+    }
+    let now = clock()?;
     let (place, onto) = if request.commit {
         let (_, tip) = workspace.git.head_tip()?;
         let place = match tip {
@@ -630,6 +721,15 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
             .iter()
             .find(|v| v.config.idempotency_key.as_ref() == Some(key))
     {
+        let differences = differences(request, &current, done)?;
+        if !differences.is_empty() {
+            return Err(ConfigError::KeyReused {
+                id: id.to_owned(),
+                key: key.clone(),
+                version: done.config.version,
+                differences,
+            });
+        }
         return Ok(SetOutcome {
             id: id.to_owned(),
             version: done.config.version,
@@ -671,7 +771,14 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
         file: candidate_file.clone(),
         reason: "not an object path".to_owned(),
     })?;
-    objects.extend(read_versioned(&candidate_file, &path, &bytes, true));
+    // Findings on the new version name it, not the file it would have had: a
+    // refusal names only files that exist.
+    objects.extend(
+        read_versioned(&candidate_file, &path, &bytes, true).map(|mut candidate| {
+            candidate.file = format!("<{id} version {}, not written>", new.version);
+            candidate
+        }),
+    );
     let findings: Vec<Finding> = apply_severities(&workspace.settings, configs::check(&objects))
         .into_iter()
         .filter(Finding::is_error)
@@ -855,17 +962,18 @@ fn next_version(
         }
     };
     let was = previous.map(|v| &v.config);
-    let settings = match &request.settings {
-        NewSettings::Replace(settings) => settings.clone(),
-        NewSettings::Edit { set, unset } => {
-            let mut settings = was.map_or_else(BTreeMap::new, |was| was.settings.clone());
-            edit(&mut settings, set, unset)?;
-            settings
-        }
-    };
+    let settings = requested_settings(&request.settings, was)?;
+    let version = request
+        .expect_version
+        .checked_add(1)
+        .filter(|version| *version <= MAX_SAFE_INTEGER)
+        .ok_or_else(|| ConfigError::VersionRange {
+            id: request.id.clone(),
+            expected: request.expect_version,
+        })?;
     Ok(Config {
         id: request.id.clone(),
-        version: request.expect_version + 1,
+        version,
         config_type,
         category,
         name: fields
@@ -879,9 +987,166 @@ fn next_version(
             .clone()
             .or_else(|| was.and_then(|was| was.tenant_id.clone())),
         settings,
-        effective_at: request.effective_at.unwrap_or(now).to_string(),
+        effective_at: request
+            .effective_at
+            .unwrap_or_else(|| default_effective(now, previous))
+            .to_string(),
         idempotency_key: request.idempotency_key.clone(),
     })
+}
+
+/// The settings a request makes: the whole table given, or the previous
+/// version's with keys set and removed.
+fn requested_settings(
+    settings: &NewSettings,
+    previous: Option<&Config>,
+) -> Result<BTreeMap<String, Value>, ConfigError> {
+    match settings {
+        NewSettings::Replace(settings) => Ok(settings.clone()),
+        NewSettings::Edit { set, unset } => {
+            let mut settings = previous.map_or_else(BTreeMap::new, |was| was.settings.clone());
+            edit(&mut settings, set, unset)?;
+            Ok(settings)
+        }
+    }
+}
+
+/// What differs between the version an idempotency key wrote and what `request`
+/// asks for, had it been the write that made that version: the settings, made
+/// over the version before it; each field the request gives, and the name and
+/// tenant it would carry over; and `effective_at` when the request gives one.
+/// Without one, the retry takes effect "now" like the first try did, and now has
+/// moved on since: that is no difference.
+fn differences(
+    request: &SetRequest,
+    history: &History,
+    done: &Version,
+) -> Result<Vec<Difference>, ConfigError> {
+    let was = &done.config;
+    let base = history
+        .versions
+        .iter()
+        .rev()
+        .find(|v| v.config.version < was.version)
+        .map(|v| &v.config);
+    let settings = requested_settings(&request.settings, base)?;
+    let mut differences: Vec<Difference> = settings_diff(&was.settings, &settings)
+        .into_iter()
+        .map(|change| Difference {
+            field: format!("settings.{}", change.key),
+            written: change.from,
+            requested: change.to,
+        })
+        .collect();
+    let text = |value: &str| Some(Value::String(value.to_owned()));
+    let fields = &request.fields;
+    let carried = |given: &Option<String>, previous: Option<&Option<String>>| {
+        given
+            .clone()
+            .or_else(|| previous.cloned().flatten())
+            .as_deref()
+            .and_then(text)
+    };
+    let compared = [
+        (
+            "type",
+            text(&was.config_type),
+            fields.config_type.as_deref().and_then(text),
+        ),
+        (
+            "category",
+            text(was.category.as_str()),
+            fields.category.and_then(|c| text(c.as_str())),
+        ),
+        (
+            "applies_to",
+            text(&was.applies_to),
+            fields.applies_to.as_deref().and_then(text),
+        ),
+        (
+            "scope",
+            text(was.scope.as_str()),
+            fields.scope.and_then(|s| text(s.as_str())),
+        ),
+    ];
+    for (field, written, requested) in compared {
+        if requested.is_some() && requested != written {
+            differences.push(Difference {
+                field: field.to_owned(),
+                written,
+                requested,
+            });
+        }
+    }
+    for (field, written, requested) in [
+        (
+            "name",
+            was.name.as_deref().and_then(text),
+            carried(&fields.name, base.map(|b| &b.name)),
+        ),
+        (
+            "tenant_id",
+            was.tenant_id.as_deref().and_then(text),
+            carried(&fields.tenant_id, base.map(|b| &b.tenant_id)),
+        ),
+    ] {
+        if requested != written {
+            differences.push(Difference {
+                field: field.to_owned(),
+                written,
+                requested,
+            });
+        }
+    }
+    if let Some(at) = request.effective_at
+        && at != done.effective
+    {
+        differences.push(Difference {
+            field: "effective_at".to_owned(),
+            written: text(&was.effective_at),
+            requested: text(&at.to_string()),
+        });
+    }
+    Ok(differences)
+}
+
+/// The smallest step berth puts between two versions' `effective_at`: a
+/// millisecond, the precision of its clock.
+const STEP: SignedDuration = SignedDuration::from_millis(1);
+
+/// How far after "now" the previous version may take effect and still count as
+/// taking effect now: `SOURCE_DATE_EPOCH` counts whole seconds, and the clocks of
+/// two machines writing one config disagree by about that much.
+const SAME_MOMENT: SignedDuration = SignedDuration::from_secs(1);
+
+/// Now, to the millisecond, the precision of the source's clock (`Date.now()`):
+/// two versions written within one second still take effect one after the
+/// other. Under `SOURCE_DATE_EPOCH` it is that time, as everywhere in berth, so
+/// that scripted runs make the same objects.
+fn clock() -> Result<Timestamp, ConfigError> {
+    if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
+        return Ok(lifecycle::now()?);
+    }
+    let now = Timestamp::now();
+    Ok(Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now))
+}
+
+/// When a version written without `--effective-at` takes effect: now; or, when
+/// the previous version takes effect at this same moment (a second written under
+/// one `SOURCE_DATE_EPOCH`, a writer whose clock runs a little ahead), one step
+/// after it. A previous version scheduled for later than that keeps its place,
+/// and the new version is refused as out of order rather than scheduled behind
+/// it unasked.
+fn default_effective(now: Timestamp, previous: Option<&Version>) -> Timestamp {
+    let Some(previous) = previous.map(|v| v.effective) else {
+        return now;
+    };
+    let same_moment = now.checked_add(SAME_MOMENT).is_ok_and(|end| previous < end);
+    if previous >= now && same_moment {
+        previous.checked_add(STEP).unwrap_or(now)
+    } else {
+        now
+    }
 }
 
 /// Applies `--set` and `--unset` to a settings table.
@@ -931,50 +1196,136 @@ fn edit(
 }
 
 /// Parses `--set KEY=VALUE`: the value as TOML (`0.02`, `true`, `[1, 2]`,
-/// `"text"`), or as a string when it is not TOML (`gold`); the key as a TOML key
-/// (`limits.daily`).
+/// `"text"`), or as a string when it is not one TOML value (`gold`); the key as
+/// a TOML key (`limits.daily`).
 pub fn parse_assignment(text: &str) -> Result<(Vec<String>, Value), ConfigError> {
     let bad = |reason: &str| ConfigError::BadSetting {
-        text: text.to_owned(),
+        text: cut(text),
         reason: reason.to_owned(),
     };
     let (key, value) = text.split_once('=').ok_or_else(|| bad("it has no `=`"))?;
     let path = parse_key(key).ok_or_else(|| bad("the key is not a TOML key"))?;
-    let typed = document::parse(format!("v = {value}").as_bytes(), Format::Toml)
-        .ok()
-        .and_then(|mut data| data.get_mut("v").map(Value::take));
-    let value = typed.unwrap_or_else(|| Value::String(value.to_owned()));
+    let value = parse_value(value).map_err(|reason| bad(&reason))?;
     Ok((path, value))
+}
+
+/// A `--set` value: one TOML value, or else text. A TOML number berth cannot
+/// keep exactly (beyond ±(2^53 − 1), NaN, an infinity) is refused for the reason
+/// a file holding it is; so is text that reads as a number but is not a TOML one
+/// (`.5`, `01`, `NaN`), and text that opens like a TOML string, array or table
+/// but is not one (`"unclosed`, `[a`, arrays nested past the parser's depth):
+/// none of them may silently become a string. Quoted, any of them is text.
+fn parse_value(value: &str) -> Result<Value, String> {
+    let problem = match document::parse_text(&format!("v = {value}"), Format::Toml) {
+        Ok(Value::Object(mut table)) if table.len() == 1 => match table.remove("v") {
+            Some(value) => return Ok(value),
+            None => None,
+        },
+        // More than one TOML value (`1\nb = 2`): not a value, so text.
+        Ok(_) => None,
+        Err(problem)
+            if matches!(
+                problem.kind,
+                ProblemKind::NonFinite | ProblemKind::IntegerRange
+            ) =>
+        {
+            return Err(problem.message);
+        }
+        Err(problem) => Some(problem),
+    };
+    if reads_as_number(value) {
+        return Err(format!(
+            "`{}` reads as a number but is not a TOML number: write it as one (0.5, 1e3, 1_000), or quote it to keep it as text",
+            cut(value)
+        ));
+    }
+    let opens = match value.trim_start().chars().next() {
+        Some('"' | '\'') => Some("a string"),
+        Some('[') => Some("an array"),
+        Some('{') => Some("an inline table"),
+        _ => None,
+    };
+    if let (Some(opens), Some(problem)) = (opens, problem) {
+        return Err(format!(
+            "`{}` opens like {opens} but is not one in TOML ({}): write it as TOML, or quote it whole to keep it as text",
+            cut(value),
+            problem.message
+        ));
+    }
+    Ok(Value::String(value.to_owned()))
+}
+
+/// Whether text reads as a number: a sign, digits with at most one point and an
+/// exponent, or NaN or an infinity in any case.
+fn reads_as_number(text: &str) -> bool {
+    let text = text.trim();
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if ["nan", "inf", "infinity"]
+        .iter()
+        .any(|word| unsigned.eq_ignore_ascii_case(word))
+    {
+        return true;
+    }
+    let digits = |part: &str| part.chars().all(|c| c.is_ascii_digit() || c == '_');
+    let (mantissa, exponent) = unsigned
+        .split_once(['e', 'E'])
+        .map_or((unsigned, None), |(mantissa, exponent)| {
+            (mantissa, Some(exponent))
+        });
+    let (whole, fraction) = mantissa
+        .split_once('.')
+        .map_or((mantissa, None), |(whole, fraction)| {
+            (whole, Some(fraction))
+        });
+    digits(whole)
+        && fraction.is_none_or(digits)
+        && mantissa.chars().any(|c| c.is_ascii_digit())
+        && exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
 }
 
 /// Parses `--unset KEY`.
 pub fn parse_unset(text: &str) -> Result<Vec<String>, ConfigError> {
     parse_key(text).ok_or_else(|| ConfigError::BadSetting {
-        text: text.to_owned(),
+        text: cut(text),
         reason: "the key is not a TOML key".to_owned(),
     })
 }
 
-/// A TOML key (`rate`, `limits.daily`, `"a.b"`) as its path of table keys.
+/// A TOML key (`rate`, `limits.daily`, `"a.b"`) as its path of table keys; `None`
+/// when the text is anything more than one key. The key is read as the left side
+/// of two one-line documents with different values: text that ends the line early
+/// (`a = 0 #`) or adds a second key gives itself away by a value that is not the
+/// one written after it.
 fn parse_key(key: &str) -> Option<Vec<String>> {
     let key = key.trim();
-    if key.is_empty() {
+    if key.is_empty() || key.contains(['\n', '\r']) {
         return None;
     }
-    let mut data = document::parse(format!("{key} = 0").as_bytes(), Format::Toml).ok()?;
-    let mut path = Vec::new();
-    loop {
-        let Value::Object(table) = data else {
-            return Some(path);
-        };
-        let (name, value) = table.into_iter().next()?;
-        path.push(name);
-        data = value;
-    }
+    let read = |leaf: i64| -> Option<Vec<String>> {
+        let mut data = document::parse_text(&format!("{key} = {leaf}"), Format::Toml).ok()?;
+        let mut path = Vec::new();
+        loop {
+            match data {
+                Value::Object(table) if table.len() == 1 => {
+                    let (name, value) = table.into_iter().next()?;
+                    path.push(name);
+                    data = value;
+                }
+                Value::Number(n) if n.as_i64() == Some(leaf) && !path.is_empty() => {
+                    return Some(path);
+                }
+                _ => return None,
+            }
+        }
+    };
+    let path = read(0)?;
+    (read(1)? == path).then_some(path)
 }
 
-/// Reads the settings table of `--file`.
-pub fn read_settings_file(path: &Path, name: &str) -> Result<NewSettings, ConfigError> {
+/// Reads the settings table of `--file`: a regular file of at most `limit`
+/// bytes (a directory, a FIFO or a device is refused before it is opened, so
+/// nothing blocks on it).
+pub fn read_settings_file(path: &Path, name: &str, limit: u64) -> Result<NewSettings, ConfigError> {
     let bad = |reason: String| ConfigError::SettingsFile {
         file: name.to_owned(),
         reason,
@@ -984,10 +1335,29 @@ pub fn read_settings_file(path: &Path, name: &str) -> Result<NewSettings, Config
         .and_then(|e| e.to_str())
         .and_then(Format::from_extension)
         .ok_or_else(|| bad("it is neither a .json nor a .toml file".to_owned()))?;
-    let bytes = std::fs::read(path).map_err(|error| ConfigError::Read {
+    let read_error = |error| ConfigError::Read {
         path: path.to_owned(),
         error,
-    })?;
+    };
+    let metadata = std::fs::metadata(path).map_err(read_error)?;
+    if !metadata.is_file() {
+        return Err(bad("it is not a regular file".to_owned()));
+    }
+    if metadata.len() > limit {
+        return Err(bad(format!(
+            "it is {} bytes, over the object size limit of {limit}",
+            metadata.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    if u64::try_from(bytes.len()).is_ok_and(|len| len > limit) {
+        return Err(bad(format!(
+            "it grew past the object size limit of {limit} bytes while it was read"
+        )));
+    }
     match document::parse(&bytes, format) {
         Ok(Value::Object(table)) => Ok(NewSettings::Replace(table.into_iter().collect())),
         Ok(_) => Err(bad("its top level is not a table".to_owned())),
@@ -1077,7 +1447,7 @@ pub struct Shown {
 /// A version of a config: by number, or the one in force at a time.
 pub fn show(workspace: &Workspace, id: &str, select: Select) -> Result<Shown, ConfigError> {
     let history = read(workspace, id)?;
-    let now = lifecycle::now()?;
+    let now = clock()?;
     let (version, at) = match select {
         Select::Version(number) => (Some(history.version(number)?), None),
         Select::Now => (history.at(now), Some(now)),
@@ -1118,7 +1488,7 @@ pub struct HistoryReport {
 /// Every version of a config, with its times and its settings changes.
 pub fn history_of(workspace: &Workspace, id: &str) -> Result<HistoryReport, ConfigError> {
     let history = read(workspace, id)?;
-    let now = lifecycle::now()?;
+    let now = clock()?;
     Ok(HistoryReport {
         id: id.to_owned(),
         versions: history
@@ -1218,7 +1588,7 @@ pub struct Listed {
 
 /// Every config, by id, with the version in force now.
 pub fn list(workspace: &Workspace) -> Result<Vec<Listed>, ConfigError> {
-    let now = lifecycle::now()?;
+    let now = clock()?;
     let files = read_files(workspace, Place::WorkTree, &store_dir())?;
     let mut listed = Vec::new();
     for (id, objects) in histories(&files)? {
@@ -1297,7 +1667,7 @@ pub struct Resolution {
 /// Configs are matched by `type`, `scope` and `applies_to`, and answer with the
 /// version in force at the time asked.
 pub fn resolve(workspace: &Workspace, request: &ResolveRequest) -> Result<Resolution, ConfigError> {
-    let now = lifecycle::now()?;
+    let now = clock()?;
     let at = request.at.unwrap_or(now);
     let files = read_files(workspace, Place::WorkTree, &store_dir())?;
     let asked: [(Scope, Option<&String>); 3] = [
@@ -1434,15 +1804,109 @@ mod tests {
             ),
             ("\"a.b\"=1", &["a.b"], json!(1)),
             ("empty=", &["empty"], json!("")),
+            // Quoted, anything is text.
+            (
+                "big=\"9007199254740993\"",
+                &["big"],
+                json!("9007199254740993"),
+            ),
+            ("n='nan'", &["n"], json!("nan")),
+            // Text with dots or dashes that is no number stays text.
+            ("version=1.2.3", &["version"], json!("1.2.3")),
+            ("ip=10.0.0.1", &["ip"], json!("10.0.0.1")),
+            ("dash=-", &["dash"], json!("-")),
+            ("e=e5", &["e"], json!("e5")),
+            // More than one TOML value is not a value: text, whole.
+            ("note=1\nb = 2", &["note"], json!("1\nb = 2")),
+            (
+                "max=9007199254740991",
+                &["max"],
+                json!(9_007_199_254_740_991_u64),
+            ),
+            ("sep=1_000", &["sep"], json!(1000)),
         ];
         for (text, path, value) in cases {
             let (got_path, got_value) = parse_assignment(text).unwrap();
             assert_eq!(got_path, *path, "{text}");
             assert_eq!(&got_value, value, "{text}");
         }
-        for bad in ["rate", "=1", "a..b=1", " =1"] {
+        for bad in [
+            "rate",
+            "=1",
+            "a..b=1",
+            " =1",
+            // A key that is more than a key.
+            "[t]\nc=1",
+            // Numbers berth cannot keep, and text that reads as a number.
+            "n=9007199254740992",
+            "n=-9007199254740992",
+            "n=1e400",
+            "n=nan",
+            "n=-inf",
+            "n=[1, inf]",
+            "n={a = nan}",
+            "n=.5",
+            "n=5.",
+            "n=01",
+            "n=1e",
+            "n=NaN",
+            "n=-Infinity",
+            // Text that opens like a TOML string, array or table but is not one.
+            "n=\"abc",
+            "n='abc",
+            "n=[beta]",
+            "n=[1, 2",
+            "n={a=",
+        ] {
             assert!(parse_assignment(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_unset("limits.daily").unwrap(), ["limits", "daily"]);
+        assert_eq!(parse_unset(" \"a = b\" ").unwrap(), ["a = b"]);
+        for bad in [
+            "a = 0 #",
+            "a.b = 0 #",
+            "a = 1\nb",
+            "[t]\nc",
+            "a = {b",
+            "",
+            "a.",
+        ] {
+            assert!(parse_unset(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn now_is_kept_to_the_millisecond_and_follows_a_version_of_the_same_moment() {
+        let at = |text: &str| -> Timestamp { text.parse().unwrap() };
+        let version = |effective: &str| Version {
+            object: String::new(),
+            file: String::new(),
+            config: serde_json::from_value(json!({
+                "id": "c", "version": 1, "type": "t", "category": "logic",
+                "applies_to": "a", "scope": "asset", "settings": {},
+                "effective_at": effective,
+            }))
+            .unwrap(),
+            effective: at(effective),
+        };
+        let now = at("2025-04-30T08:00:00.250Z");
+        for (previous, effective) in [
+            (None, "2025-04-30T08:00:00.25Z"),
+            (Some("2025-04-30T07:00:00Z"), "2025-04-30T08:00:00.25Z"),
+            (Some("2025-04-30T08:00:00.25Z"), "2025-04-30T08:00:00.251Z"),
+            (Some("2025-04-30T08:00:01.249Z"), "2025-04-30T08:00:01.25Z"),
+            // Scheduled later than this moment: left ahead, refused by the rules.
+            (Some("2025-04-30T08:00:01.25Z"), "2025-04-30T08:00:00.25Z"),
+            (Some("2026-01-01T00:00:00Z"), "2025-04-30T08:00:00.25Z"),
+        ] {
+            let previous = previous.map(version);
+            let got = default_effective(now, previous.as_ref()).to_string();
+            assert_eq!(got, effective, "{previous:?}");
+        }
+        assert_eq!(
+            Timestamp::from_second(1_746_000_000).unwrap().to_string(),
+            "2025-04-30T08:00:00Z"
+        );
     }
 
     #[test]

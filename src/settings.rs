@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::check::code::Code;
 use crate::check::finding::{Finding, plural};
 use crate::document::{self, Format, ProblemKind};
-use crate::names::{self, NAME_PATTERN};
+use crate::names;
 use crate::source::{Content, Source, SourceError};
 use crate::{kinds, repo, schema};
 
@@ -141,14 +141,33 @@ pub struct StoreSection {
 }
 
 /// `[configs]`: config policies.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigsSection {
     /// Config types that must resolve: with no answer, resolution is an error
-    /// rather than "none".
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(extend("items" = {"type": "string", "pattern": NAME_PATTERN}))]
+    /// rather than "none". When berth.toml does not set it, with or without a
+    /// `[configs]` table, it is pricing, budget, autonomy and billing;
+    /// `fail_closed = []` makes every type fail open.
+    #[serde(default = "default_fail_closed")]
+    #[schemars(extend("items" = {"type": "string", "pattern": kinds::config::TYPE_PATTERN}))]
     pub fail_closed: Vec<String>,
+}
+
+/// The config types the source document (004) makes fail closed: no charge
+/// without a rate, no routing without a budget check, no autonomous action
+/// without guardrails, no bill without billing terms.
+pub const DEFAULT_FAIL_CLOSED: [&str; 4] = ["pricing", "budget", "autonomy", "billing"];
+
+fn default_fail_closed() -> Vec<String> {
+    DEFAULT_FAIL_CLOSED.map(str::to_owned).to_vec()
+}
+
+impl Default for ConfigsSection {
+    fn default() -> Self {
+        ConfigsSection {
+            fail_closed: default_fail_closed(),
+        }
+    }
 }
 
 /// The severity berth.toml gives a finding code.
@@ -391,7 +410,7 @@ fn conforms(file: &SettingsFile) -> bool {
         .configs
         .fail_closed
         .iter()
-        .all(|name| names::check(name).is_ok());
+        .all(|name| kinds::config::is_type(name));
     prefix_ok
         && domain_ok
         && repo.max_object_bytes >= 1
@@ -792,6 +811,24 @@ mod tests {
         assert_eq!(settings.catalog(), "main");
         assert_eq!(settings.max_object_bytes(), DEFAULT_MAX_OBJECT_BYTES);
         assert!(settings.file.environments.is_empty());
+        assert_eq!(settings.file.configs.fail_closed, DEFAULT_FAIL_CLOSED);
+    }
+
+    #[test]
+    fn fail_closed_is_the_default_until_berth_toml_sets_it() {
+        for (text, fail_closed) in [
+            ("", &DEFAULT_FAIL_CLOSED[..]),
+            ("[configs]\n", &DEFAULT_FAIL_CLOSED[..]),
+            ("[configs]\nfail_closed = []\n", &[][..]),
+            ("[configs]\nfail_closed = [\"hours\"]\n", &["hours"][..]),
+        ] {
+            let settings = Settings::parse(text).unwrap();
+            assert_eq!(settings.file.configs.fail_closed, fail_closed, "{text:?}");
+            // What berth.toml says survives a round trip, an empty list included.
+            let again: SettingsFile =
+                toml::from_str(&toml::to_string(&settings.file).unwrap()).unwrap();
+            assert_eq!(again.configs, settings.file.configs, "{text:?}");
+        }
     }
 
     #[test]
@@ -1005,7 +1042,9 @@ mod tests {
                     "pricing",
                     "a..b",
                     "Pricing",
+                    "Pricing_V2",
                     "-a",
+                    "a b",
                     "a.b_c-d",
                     long.as_str(),
                     "",

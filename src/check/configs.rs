@@ -126,15 +126,19 @@ fn first_of_each<'v, 'a>(versions: &'v [Version<'a>]) -> Vec<&'v Version<'a>> {
     unique
 }
 
-/// `config-version-gap`: a version whose predecessor is missing.
+/// `config-version-gap`: a version whose predecessor is missing. A version 0 is
+/// no gap: the schema refuses it.
 fn gaps(unique: &[&Version<'_>], findings: &mut Vec<Finding>) {
-    let mut expected = 1;
+    let mut expected: u64 = 1;
     for version in unique {
-        if version.version != expected && version.object.in_scope {
-            let missing = if version.version == expected + 1 {
+        let Some(last_missing) = version.version.checked_sub(1) else {
+            continue;
+        };
+        if version.version > expected && version.object.in_scope {
+            let missing = if last_missing == expected {
                 format!("version {expected} is missing")
             } else {
-                format!("versions {expected} to {} are missing", version.version - 1)
+                format!("versions {expected} to {last_missing} are missing")
             };
             findings.push(version.finding(
                 Code::ConfigVersionGap,
@@ -151,7 +155,7 @@ fn gaps(unique: &[&Version<'_>], findings: &mut Vec<Finding>) {
                 "/version",
             ));
         }
-        expected = version.version + 1;
+        expected = version.version.saturating_add(1);
     }
 }
 

@@ -42,7 +42,8 @@ enum Command {
 ///
 /// The new version is N+1; if the config is at another version, nothing is written
 /// and berth exits 3 (re-read and retry). With an idempotency key already used for
-/// the id, berth reports that version and writes nothing. Version 1 is created with
+/// the id, a retry of that request reports that version and writes nothing, and a
+/// request with other data is refused (exit 3). Version 1 is created with
 /// --expect-version 0 and the fixed fields: --type, --category, --applies-to and
 /// --scope. With --commit, the branch moves by compare-and-swap from the tip the
 /// versions were read at: a concurrent writer makes it exit 3, never a lost update.
@@ -63,10 +64,10 @@ struct SetArgs {
     /// Remove a setting (repeatable)
     #[arg(long, value_name = "KEY")]
     unset: Vec<String>,
-    /// When the version takes effect (RFC 3339); now when not given
+    /// When the version takes effect (RFC 3339); now (to the millisecond) when not given
     #[arg(long, value_name = "TIME")]
     effective_at: Option<String>,
-    /// A key for this write: retrying with it finds the version instead of writing another
+    /// A key for this write: retrying the same request with it finds the version instead of writing another
     #[arg(long, value_name = "KEY")]
     idempotency_key: Option<String>,
     /// What the config governs, such as pricing (version 1; fixed after)
@@ -145,8 +146,9 @@ struct DiffArgs {
 ///
 /// Looks for the config of the type whose scope and applies_to match, most specific
 /// first, and answers with the version in force at the time. A type listed in
-/// berth.toml's [configs] fail_closed with no answer is an error (exit 1); any
-/// other type answers "none".
+/// berth.toml's [configs] fail_closed (pricing, budget, autonomy and billing unless
+/// it says otherwise) with no answer is an error (exit 1); any other type answers
+/// "none".
 #[derive(Debug, clap::Args)]
 struct ResolveArgs {
     /// The config type, such as pricing
@@ -184,7 +186,11 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
 
 fn run_set(args: &SetArgs, workspace: &Workspace, out: &mut Output) -> Result<u8, CliError> {
     let settings = match &args.file {
-        Some(file) => config::read_settings_file(file, &file.display().to_string())?,
+        Some(file) => config::read_settings_file(
+            file,
+            &file.display().to_string(),
+            workspace.settings.max_object_bytes(),
+        )?,
         None => NewSettings::Edit {
             set: args
                 .set

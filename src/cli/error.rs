@@ -336,9 +336,11 @@ fn config_code(error: &ConfigError) -> u8 {
         | ConfigError::BadSetting { .. }
         | ConfigError::SettingsFile { .. }
         | ConfigError::MissingFixed { .. }
+        | ConfigError::VersionRange { .. }
         | ConfigError::Epoch(_) => USAGE,
         ConfigError::Read { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
         ConfigError::Conflict { .. }
+        | ConfigError::KeyReused { .. }
         | ConfigError::Uncommitted { .. }
         | ConfigError::Moved { .. } => CONFLICT,
         ConfigError::Invalid { .. }

@@ -19,6 +19,14 @@ pub const STORE: &str = "configs";
 /// A config type: `pricing`, `pricing_v2`.
 pub const TYPE_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
 
+/// Whether text is a config type: what [`TYPE_PATTERN`] matches.
+pub fn is_type(text: &str) -> bool {
+    let mut chars = text.chars();
+    text.len() <= 128
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// An entity a config applies to, or a tenant: `acct_1`, `asset:42`.
 pub const ENTITY_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$";
 
@@ -182,6 +190,32 @@ mod tests {
             (typed.config_type.as_str(), typed.scope, typed.category),
             ("pricing_v2", Scope::Account, Category::Logic)
         );
+    }
+
+    #[test]
+    fn is_type_is_the_type_pattern() {
+        let pattern = regex::Regex::new(TYPE_PATTERN).unwrap();
+        let long = "a".repeat(128);
+        let longer = "a".repeat(129);
+        for text in [
+            "pricing",
+            "Pricing_V2",
+            "a..b",
+            "a.b-c_d",
+            "0",
+            long.as_str(),
+            longer.as_str(),
+            "",
+            "-a",
+            ".a",
+            "a b",
+            "a/b",
+            "é",
+            "a:b",
+            "a\n",
+        ] {
+            assert_eq!(is_type(text), pattern.is_match(text), "{text:?}");
+        }
     }
 
     #[test]

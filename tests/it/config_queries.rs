@@ -80,6 +80,79 @@ fn fail_closed(repo: &Repo, types: &[&str]) {
     );
 }
 
+#[test]
+fn fail_closed_is_the_default_without_a_configs_table() {
+    let repo = Repo::init();
+    let init = repo.read("berth.toml");
+    let table = "[configs]\nfail_closed = [\"pricing\", \"budget\", \"autonomy\", \"billing\"]\n";
+    assert!(init.contains(table), "{init}");
+    let without = init.replace(table, "");
+    let source = ["pricing", "budget", "autonomy", "billing"];
+    for (configs, closed) in [
+        // No table, and a table that does not set the list: the source's types.
+        ("", &source[..]),
+        ("[configs]\n", &source[..]),
+        // An empty list opts out; a list replaces the default, not adds to it.
+        ("[configs]\nfail_closed = []\n", &[][..]),
+        ("[configs]\nfail_closed = [\"hours\"]\n", &["hours"][..]),
+    ] {
+        repo.write("berth.toml", &format!("{without}{configs}"));
+        let (code, report) = run_at(&repo, EPOCH, "validate");
+        assert_eq!(code, 0, "{configs:?}: {report:#}");
+        for config_type in [
+            "pricing", "budget", "autonomy", "billing", "routing", "hours",
+        ] {
+            let line = format!("config resolve {config_type} --asset a1 --account x1");
+            if closed.contains(&config_type) {
+                let report = refused(&repo, &line, 1, "berth::config-unresolved");
+                assert_eq!(
+                    report["error"]["message"],
+                    format!(
+                        "no `{config_type}` config is in force for asset `a1`, account `x1` at {NOW}, and `{config_type}` is fail-closed"
+                    ),
+                    "{configs:?}"
+                );
+            } else {
+                let answer = ok(&repo, &line);
+                assert_eq!(answer["fail_closed"], false, "{configs:?} {config_type}");
+                assert_eq!(answer["answer"], Value::Null, "{configs:?} {config_type}");
+            }
+        }
+    }
+}
+
+#[test]
+fn fail_closed_lists_any_config_type_not_only_lowercase_names() {
+    let repo = Repo::init();
+    // A config type may have capitals (`Hours_V2`); berth.toml refused it in
+    // fail_closed, so such a type could never fail closed.
+    fail_closed(&repo, &["Hours_V2"]);
+    let (code, report) = run_at(&repo, EPOCH, "validate");
+    assert_eq!(code, 0, "{report:#}");
+    let report = refused(
+        &repo,
+        "config resolve Hours_V2 --asset a1",
+        1,
+        "berth::config-unresolved",
+    );
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "no `Hours_V2` config is in force for asset `a1` at {NOW}, and `Hours_V2` is fail-closed"
+        )
+    );
+    let answer = ok(&repo, "config resolve pricing --asset a1");
+    assert_eq!(answer["fail_closed"], false);
+    // What is no config type is still refused.
+    let text = repo.read("berth.toml").replace("\"Hours_V2\"", "\"a b\"");
+    repo.write("berth.toml", &text);
+    let (code, report) = run_at(&repo, EPOCH, "validate");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["findings"][0]["code"], "schema");
+    assert_eq!(report["findings"][0]["pointer"], "/configs/fail_closed/0");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+}
+
 /// The fields that stay fixed across a config's versions.
 fn fixed(id: &str, config_type: &str, category: &str, scope: &str, applies_to: &str) -> Value {
     json!({
@@ -496,7 +569,7 @@ fn resolve_follows_every_row_of_the_decision_table() {
                     json!({"error": {
                         "code": "berth::config-unresolved",
                         "message": format!("no `pricing` config is in force for {names} at {NOW}, and `pricing` is fail-closed"),
-                        "help": "create one (`berth config set <id> --expect-version 0 --type pricing ...`); berth.toml's [configs] fail_closed lists the types that must resolve",
+                        "help": "create one (`berth config set <id> --expect-version 0 --type pricing ...`); berth.toml's [configs] fail_closed lists the types that must resolve (pricing, budget, autonomy and billing unless it says otherwise)",
                         "exit_code": 1,
                     }}),
                     "{line}"

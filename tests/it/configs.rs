@@ -40,7 +40,7 @@ fn ok(repo: &Repo, line: &str) -> Value {
 /// Runs a command expected to fail with `exit` and `code`, checking that it wrote
 /// nothing at all; its JSON error document.
 fn refused(repo: &Repo, line: &str, exit: i32, code: &str) -> Value {
-    let before = snapshot(repo);
+    let before = (snapshot(repo), porcelain(repo));
     let (status, report) = run(repo, line);
     assert_eq!(status, exit, "{line}: {report:#}");
     assert_eq!(report["error"]["code"], code, "{line}: {report:#}");
@@ -51,8 +51,18 @@ fn refused(repo: &Repo, line: &str, exit: i32, code: &str) -> Value {
             "{line}: {report:#}"
         );
     }
-    assert_eq!(snapshot(repo), before, "{line} wrote something");
+    assert_eq!(
+        (snapshot(repo), porcelain(repo)),
+        before,
+        "{line} wrote something"
+    );
     report
+}
+
+/// `git status --porcelain` with every untracked file: what the user sees of the
+/// working tree and the index.
+fn porcelain(repo: &Repo) -> String {
+    repo.git_command(&["status", "--porcelain", "--untracked-files=all"])
 }
 
 /// How many commits HEAD has.
@@ -330,16 +340,48 @@ fn a_retry_with_a_used_idempotency_key_reports_the_version_and_writes_nothing() 
     assert_eq!(files.len(), 2);
 
     // The retry of version 2's write: with the version it expected then (now
-    // stale), with the current one, with other settings, committing or not.
-    for line in [
-        "--expect-version 1 --set rate=0.03 --idempotency-key second",
-        "--expect-version 1 --set rate=0.03 --idempotency-key second --commit",
-        "--expect-version 2 --set rate=0.03 --idempotency-key second --commit",
-        "--expect-version 2 --set rate=0.07 --idempotency-key second",
+    // stale), with the current one, committing or not; the same settings as a
+    // whole table; the same time at another offset; the fixed fields as they
+    // are; and later, when "now" has moved on.
+    repo.write_json("input/same.json", &json!({"rate": 0.03}));
+    for (epoch, line) in [
+        (
+            EPOCH,
+            "--expect-version 1 --set rate=0.03 --idempotency-key second",
+        ),
+        (
+            EPOCH,
+            "--expect-version 1 --set rate=0.03 --idempotency-key second --commit",
+        ),
+        (
+            EPOCH,
+            "--expect-version 2 --set rate=0.03 --idempotency-key second --commit",
+        ),
+        (
+            EPOCH,
+            "--expect-version 1 --file input/same.json --idempotency-key second",
+        ),
+        (
+            EPOCH,
+            "--expect-version 1 --set rate=0.03 --effective-at 2025-04-30T10:00:00+02:00 --idempotency-key second",
+        ),
+        (
+            EPOCH,
+            &format!("--expect-version 1 {FIXED} --set rate=0.03 --idempotency-key second"),
+        ),
+        (
+            EPOCH + 3600,
+            "--expect-version 1 --set rate=0.03 --idempotency-key second",
+        ),
     ] {
-        let before = snapshot(&repo);
-        let retry = ok(&repo, &format!("config set {ID} {line}"));
-        assert_eq!(snapshot(&repo), before, "{line} wrote something");
+        let before = (snapshot(&repo), porcelain(&repo));
+        let (code, retry) = run_at(&repo, epoch, &format!("config set {ID} {line}"));
+        assert_eq!(code, 0, "{line}: {retry:#}");
+        assert_eq!(
+            (snapshot(&repo), porcelain(&repo)),
+            before,
+            "{line} wrote something"
+        );
         assert_eq!(retry["written"], false, "{line}");
         assert_eq!(retry["version"], 2, "{line}");
         for key in [
@@ -390,6 +432,17 @@ fn a_retry_with_a_used_idempotency_key_reports_the_version_and_writes_nothing() 
     assert_eq!(third["version"], 3);
     assert_eq!(written(&repo, &third)["idempotency_key"], "third");
     assert_eq!(commit_count(&repo), 4);
+    // Its retry without --effective-at is the same request: "now" is what the
+    // first try may have meant, and it has moved on.
+    let retry = ok(
+        &repo,
+        &format!("config set {ID} --expect-version 2 --set rate=0.05 --idempotency-key third"),
+    );
+    assert_eq!(
+        (retry["written"].clone(), retry["version"].clone()),
+        (json!(false), json!(3))
+    );
+    assert_eq!(retry["object"], third["object"]);
 
     // A key is per id: another config may use the same one.
     let other = ok(
@@ -582,11 +635,10 @@ fn a_second_config_for_the_same_type_and_entity_is_refused_but_a_new_type_is_not
                 "`pricing-acct-1b` version 1 and `{ID}` version 1 ({first_file}) are both in force for `pricing` on `acct_1` from {EPOCH_TEXT}"
             )
         );
-        assert!(
-            finding["file"]
-                .as_str()
-                .unwrap()
-                .starts_with("objects/configs/pricing-acct-1b/"),
+        // The finding is on the new version, which has no file: it says so
+        // rather than name one that was never written.
+        assert_eq!(
+            finding["file"], "<pricing-acct-1b version 1, not written>",
             "{finding:#}"
         );
         assert_eq!(finding["pointer"], "/applies_to");
@@ -1140,4 +1192,589 @@ fn a_release_pins_existing_config_versions_only() {
         release["configs"],
         json!([{"id": ID, "version": 2}, {"id": ID, "version": 1}])
     );
+}
+
+// ---------------------------------------------------------------------------
+// Bad input (issue 16): each refusal exits with its code and writes nothing.
+
+/// Runs `berth config set ID <args>` at [`EPOCH`] with each argument as given
+/// (spaces, newlines and all): its exit code and its JSON.
+fn set_args(repo: &Repo, args: &[&str]) -> (i32, Value) {
+    let output = repo
+        .berth()
+        .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
+        .args(["config", "set", ID])
+        .args(args)
+        .args(["--format", "json"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let code = output.status.code().expect("ended by a signal");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    (code, stdout_json(&output))
+}
+
+#[test]
+fn idempotency_key_reused_with_other_settings_is_refused() {
+    let repo = Repo::init();
+    let (_, second) = two_versions(&repo);
+    let tip = repo.tip(MAIN).unwrap();
+    let files = versions_on_disk(&repo, ID);
+    let head =
+        format!("idempotency key `second` already wrote version 2 of `{ID}`, from other data: ");
+    repo.write_json("input/other.json", &json!({"rate": 0.07}));
+    repo.write_json("input/more.json", &json!({"rate": 0.03, "minimum": 1}));
+    for (line, differences) in [
+        // The lost price of the issue: other settings, the current version expected.
+        (
+            "--expect-version 2 --set rate=0.07",
+            vec!["`settings.rate` is 0.03 there, 0.07 here"],
+        ),
+        (
+            "--expect-version 1 --set rate=0.07",
+            vec!["`settings.rate` is 0.03 there, 0.07 here"],
+        ),
+        (
+            "--expect-version 1 --set rate=0.03 --set minimum=1",
+            vec!["`settings.minimum` is absent there, 1 here"],
+        ),
+        (
+            "--expect-version 1 --unset rate",
+            vec!["`settings.rate` is 0.03 there, absent here"],
+        ),
+        // A retry is the write that made version 2, so its edits apply over
+        // version 1 (rate 0.02), whatever version it expects.
+        (
+            "--expect-version 2 --set minimum=1",
+            vec![
+                "`settings.minimum` is absent there, 1 here",
+                "`settings.rate` is 0.03 there, 0.02 here",
+            ],
+        ),
+        (
+            "--expect-version 1 --file input/other.json",
+            vec!["`settings.rate` is 0.03 there, 0.07 here"],
+        ),
+        (
+            "--expect-version 1 --file input/more.json",
+            vec!["`settings.minimum` is absent there, 1 here"],
+        ),
+        // Another effective time.
+        (
+            "--expect-version 1 --set rate=0.03 --effective-at 2025-06-01T00:00:00Z",
+            vec![r#"`effective_at` is "2025-04-30T08:00:00Z" there, "2025-06-01T00:00:00Z" here"#],
+        ),
+        // Other fields, each named.
+        (
+            "--expect-version 1 --set rate=0.03 --type budget --scope asset",
+            vec![
+                r#"`type` is "pricing" there, "budget" here"#,
+                r#"`scope` is "account" there, "asset" here"#,
+            ],
+        ),
+        (
+            "--expect-version 1 --set rate=0.03 --category policy --applies-to acct_2",
+            vec![
+                r#"`category` is "logic" there, "policy" here"#,
+                r#"`applies_to` is "acct_1" there, "acct_2" here"#,
+            ],
+        ),
+        (
+            "--expect-version 1 --set rate=0.03 --name Other --tenant t2",
+            vec![
+                r#"`name` is absent there, "Other" here"#,
+                r#"`tenant_id` is absent there, "t2" here"#,
+            ],
+        ),
+        // Everything at once, settings first.
+        (
+            "--expect-version 1 --set rate=0.07 --effective-at 2025-06-01T00:00:00Z --type budget",
+            vec![
+                "`settings.rate` is 0.03 there, 0.07 here",
+                r#"`type` is "pricing" there, "budget" here"#,
+                r#"`effective_at` is "2025-04-30T08:00:00Z" there, "2025-06-01T00:00:00Z" here"#,
+            ],
+        ),
+    ] {
+        for commit in ["", " --commit"] {
+            let line = format!("config set {ID} {line} --idempotency-key second{commit}");
+            let report = refused(&repo, &line, 3, "berth::idempotency-key-reused");
+            assert_eq!(
+                report["error"]["message"],
+                format!("{head}{}", differences.join("; ")),
+                "{line}"
+            );
+            let help = report["error"]["help"].as_str().unwrap();
+            assert!(
+                help.contains(&format!("berth config show {ID} --version 2")),
+                "{help}"
+            );
+        }
+    }
+    // Version 1's key, with other settings than it wrote.
+    let report = refused(
+        &repo,
+        &format!(
+            "config set {ID} --expect-version 0 {FIXED} --set rate=0.09 --idempotency-key first"
+        ),
+        3,
+        "berth::idempotency-key-reused",
+    );
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "idempotency key `first` already wrote version 1 of `{ID}`, from other data: `settings.rate` is 0.02 there, 0.09 here"
+        )
+    );
+    // A long value is cut in the message.
+    let long = "x".repeat(500);
+    let report = refused(
+        &repo,
+        &format!(
+            "config set {ID} --expect-version 1 --set rate=0.03 --set note={long} --idempotency-key second"
+        ),
+        3,
+        "berth::idempotency-key-reused",
+    );
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "{head}`settings.note` is absent there, \"{}… (442 more characters) here",
+            "x".repeat(59)
+        )
+    );
+
+    assert_eq!(repo.tip(MAIN).unwrap(), tip);
+    assert_eq!(versions_on_disk(&repo, ID), files);
+    assert_eq!(commit_count(&repo), 3);
+    // The identical retry still finds version 2.
+    let retry = ok(
+        &repo,
+        &format!("config set {ID} --expect-version 1 --set rate=0.03 --idempotency-key second"),
+    );
+    assert_eq!(retry["written"], false);
+    assert_eq!(retry["object"], second["object"]);
+}
+
+#[test]
+fn set_numbers_berth_cannot_keep_exactly_are_refused_not_turned_into_text() {
+    let repo = Repo::init();
+    create(&repo, "--set rate=0.02 --commit");
+    let files = versions_on_disk(&repo, ID);
+    let beyond = |n: &str| {
+        format!("integer {n} is beyond ±(2^53 − 1), the range every JSON reader holds exactly")
+    };
+    let infinite = |n: &str| format!("`{n}` is not a finite number: JSON has no NaN or infinities");
+    // The reason is the one a settings file holding the value gets.
+    for (value, reason) in [
+        ("9007199254740993", beyond("9007199254740993")),
+        ("9007199254740992", beyond("9007199254740992")),
+        ("-9007199254740993", beyond("-9007199254740993")),
+        ("18446744073709551616", beyond("18446744073709551616")),
+        ("1e400", infinite("1e400")),
+        ("-1e400", infinite("-1e400")),
+        ("nan", infinite("nan")),
+        ("-inf", infinite("-inf")),
+        ("+inf", infinite("+inf")),
+        ("inf", infinite("inf")),
+        ("[1,1e400]", infinite("1e400")),
+        ("{a=nan}", infinite("nan")),
+    ] {
+        let report = refused(
+            &repo,
+            &format!("config set {ID} --expect-version 1 --set rate={value} --commit"),
+            2,
+            "berth::bad-setting",
+        );
+        assert_eq!(
+            report["error"]["message"],
+            format!("`rate={value}` is not a setting: {reason}")
+        );
+        repo.write("input/settings.toml", &format!("rate = {value}\n"));
+        let report = refused(
+            &repo,
+            &format!("config set {ID} --expect-version 1 --file input/settings.toml --commit"),
+            2,
+            "berth::bad-setting",
+        );
+        assert_eq!(
+            report["error"]["message"],
+            format!("`input/settings.toml` is not a settings table: {reason}")
+        );
+    }
+    // Text that reads as a number but is no TOML number is not taken as text.
+    for value in [
+        ".5",
+        "5.",
+        "01",
+        "007",
+        "1e",
+        "1__0",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+    ] {
+        let report = refused(
+            &repo,
+            &format!("config set {ID} --expect-version 1 --set rate={value}"),
+            2,
+            "berth::bad-setting",
+        );
+        assert_eq!(
+            report["error"]["message"],
+            format!(
+                "`rate={value}` is not a setting: `{value}` reads as a number but is not a TOML number: write it as one (0.5, 1e3, 1_000), or quote it to keep it as text"
+            )
+        );
+    }
+    assert_eq!(versions_on_disk(&repo, ID), files);
+
+    // Quoted, each is text; the largest exact integer is a number.
+    let second = ok(
+        &repo,
+        &format!(
+            r#"config set {ID} --expect-version 1 --set big="9007199254740993" --set n='nan'
+               --set half=".5" --set max=9007199254740991 --set min=-9007199254740991 --commit"#
+        ),
+    );
+    assert_eq!(
+        written(&repo, &second)["settings"],
+        json!({
+            "big": "9007199254740993",
+            "half": ".5",
+            "max": 9_007_199_254_740_991_i64,
+            "min": -9_007_199_254_740_991_i64,
+            "n": "nan",
+            "rate": 0.02,
+        })
+    );
+}
+
+#[test]
+fn set_keys_and_values_that_are_more_than_one_toml_item() {
+    let repo = Repo::init();
+    create(&repo, "--set rate=0.02 --set tier=gold --commit");
+    // A key that is more than a key is refused; before, `a = 0 #` unset `a`.
+    for args in [
+        ["--unset", "tier = 0 #"],
+        ["--unset", "tier\nrate"],
+        ["--set", "[t]\nc=1"],
+        ["--unset", "rate.sub"],
+    ] {
+        let before = (snapshot(&repo), porcelain(&repo));
+        let (code, report) = set_args(&repo, &["--expect-version", "1", args[0], args[1]]);
+        assert_eq!(code, 2, "{args:?}: {report:#}");
+        assert_eq!(report["error"]["code"], "berth::bad-setting", "{args:?}");
+        assert_eq!((snapshot(&repo), porcelain(&repo)), before, "{args:?}");
+    }
+    // A value that opens like a TOML string, array or table but is not one is
+    // refused, not kept as text with a stray bracket or quote; so is an array
+    // nested past the parser's depth.
+    let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+    for (value, opens, problem) in [
+        ("\"0.03", "a string", "invalid basic string, expected `\"`"),
+        (
+            "[beta]",
+            "an array",
+            "string values must be quoted, expected literal string",
+        ),
+        (
+            "{daily=5",
+            "an inline table",
+            "unclosed inline table, expected `}`",
+        ),
+        (
+            deep.as_str(),
+            "an array",
+            "cannot recurse further; max recursion depth met",
+        ),
+    ] {
+        let before = (snapshot(&repo), porcelain(&repo));
+        let set = format!("note={value}");
+        let (code, report) = set_args(&repo, &["--expect-version", "1", "--set", &set]);
+        assert_eq!(code, 2, "{value}: {report:#}");
+        assert_eq!(report["error"]["code"], "berth::bad-setting");
+        let shown = if value.len() > 60 {
+            format!("{}… (1940 more characters)", &value[..60])
+        } else {
+            value.to_owned()
+        };
+        let message = report["error"]["message"].as_str().unwrap();
+        assert!(
+            message.ends_with(&format!(
+                "is not a setting: `{shown}` opens like {opens} but is not one in TOML ({problem}): write it as TOML, or quote it whole to keep it as text"
+            )),
+            "{message}"
+        );
+        assert!(message.len() < 400, "{message}");
+        assert_eq!((snapshot(&repo), porcelain(&repo)), before, "{value}");
+    }
+    // An argument that is not UTF-8 is a usage error.
+    let before = (snapshot(&repo), porcelain(&repo));
+    let output = repo
+        .berth()
+        .args(["config", "set", ID, "--expect-version", "1", "--set"])
+        .arg(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"note=caf\xe9"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout_json(&output)["error"]["code"], "berth::usage");
+    assert_eq!((snapshot(&repo), porcelain(&repo)), before);
+    // A value that is more than one TOML value is text, whole: nothing after a
+    // line break becomes a setting of its own.
+    let (code, second) = set_args(
+        &repo,
+        &[
+            "--expect-version",
+            "1",
+            "--set",
+            "note=1\nrate = 5",
+            "--set",
+            "motd=Hello\nWorld",
+        ],
+    );
+    assert_eq!(code, 0, "{second:#}");
+    assert_eq!(
+        written(&repo, &second)["settings"],
+        json!({"motd": "Hello\nWorld", "note": "1\nrate = 5", "rate": 0.02, "tier": "gold"})
+    );
+}
+
+#[test]
+fn set_from_a_file_that_is_not_a_regular_file_or_too_large_is_a_usage_error() {
+    let repo = Repo::init();
+    create(&repo, "--set rate=0.02 --commit");
+    std::fs::create_dir_all(repo.path().join("input/dir.toml")).unwrap();
+    let fifo = repo.path().join("input/fifo.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    repo.write("berth.toml", &(repo.read("berth.toml") + "\n"));
+    repo.git_commit_all("berth.toml");
+    let limit = "[repo]\nmax_object_bytes = 2000\n";
+    let text = repo.read("berth.toml").replacen("[repo]\n", limit, 1);
+    repo.write("berth.toml", &text);
+    repo.git_commit_all("a small object limit");
+    repo.write(
+        "input/big.toml",
+        &format!("note = \"{}\"\n", "x".repeat(3000)),
+    );
+    repo.write("input/bytes.toml", "note = \"\u{1}\"\n");
+    std::fs::write(
+        repo.path().join("input/latin1.toml"),
+        b"note = \"caf\xe9\"\n",
+    )
+    .unwrap();
+    for (file, reason) in [
+        ("input/dir.toml", "it is not a regular file".to_owned()),
+        ("input/fifo.toml", "it is not a regular file".to_owned()),
+        (
+            "input/big.toml",
+            "it is 3010 bytes, over the object size limit of 2000".to_owned(),
+        ),
+        (
+            "input/latin1.toml",
+            "the file is not UTF-8: invalid byte at offset 11".to_owned(),
+        ),
+    ] {
+        let before = (snapshot(&repo), porcelain(&repo));
+        let (code, report) = set_args(
+            &repo,
+            &["--expect-version", "1", "--file", file, "--commit"],
+        );
+        assert_eq!(code, 2, "{file}: {report:#}");
+        assert_eq!(report["error"]["code"], "berth::bad-setting", "{file}");
+        assert_eq!(
+            report["error"]["message"],
+            format!("`{file}` is not a settings table: {reason}")
+        );
+        assert_eq!((snapshot(&repo), porcelain(&repo)), before, "{file}");
+    }
+    // A value over the limit through --set is refused as too large, as by put.
+    let (code, report) = set_args(
+        &repo,
+        &[
+            "--expect-version",
+            "1",
+            "--set",
+            &format!("note={}", "x".repeat(3000)),
+        ],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(codes(&report), ["too-large"]);
+    assert_eq!(versions_on_disk(&repo, ID).len(), 1);
+}
+
+#[test]
+fn expect_version_beyond_the_version_range_is_a_usage_error() {
+    let repo = Repo::init();
+    create(&repo, "--set rate=0.02 --idempotency-key first --commit");
+    for expect in [
+        "9007199254740991",
+        "9007199254740992",
+        "18446744073709551615",
+    ] {
+        let report = refused(
+            &repo,
+            &format!("config set {ID} --expect-version {expect} --set rate=0.03 --commit"),
+            2,
+            "berth::bad-version",
+        );
+        assert_eq!(
+            report["error"]["message"],
+            format!(
+                "--expect-version {expect} leaves no version to write: config versions stop at 9007199254740991 (2^53 − 1)"
+            )
+        );
+    }
+    refused(
+        &repo,
+        &format!("config set {ID} --expect-version 18446744073709551616 --set rate=0.03"),
+        2,
+        "berth::usage",
+    );
+    refused(
+        &repo,
+        &format!("config set {ID} --expect-version -1 --set rate=0.03"),
+        2,
+        "berth::usage",
+    );
+}
+
+#[test]
+fn config_version_zero_is_refused_not_a_crash() {
+    let repo = Repo::init();
+    let zero = json!({
+        "id": ID,
+        "version": 0,
+        "type": "pricing",
+        "category": "logic",
+        "applies_to": "acct_1",
+        "scope": "account",
+        "settings": {"rate": 0.02},
+        "effective_at": "2025-01-01T00:00:00Z",
+    });
+    let file = place(&repo, &zero);
+    let output = repo
+        .berth()
+        .args(["validate", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report = stdout_json(&output);
+    assert_eq!(codes(&report), ["schema"]);
+    assert_eq!(report["findings"][0]["file"], file.as_str());
+    assert_eq!(report["findings"][0]["pointer"], "/version");
+
+    let reason = format!("`{file}` is not a config version: it does not match the config schema");
+    for line in [
+        format!("config show {ID}"),
+        format!("config history {ID}"),
+        "config resolve pricing --asset a --account acct_1".to_owned(),
+        format!("config set {ID} --expect-version 0 {FIXED} --set rate=0.03"),
+    ] {
+        let report = refused(&repo, &line, 1, "berth::invalid-config");
+        assert_eq!(report["error"]["message"], reason, "{line}");
+    }
+}
+
+#[test]
+fn two_sets_in_one_second_take_effect_a_millisecond_apart() {
+    let repo = Repo::init();
+    create(&repo, "--set rate=0.01 --commit");
+    // SOURCE_DATE_EPOCH holds "now" on one second: each version written
+    // without --effective-at takes effect a millisecond after the one before.
+    let mut files = Vec::new();
+    for (n, at, scheduled) in [
+        (1, EPOCH_TEXT, false),
+        (2, "2025-04-30T08:00:00.001Z", true),
+        (3, "2025-04-30T08:00:00.002Z", true),
+    ] {
+        let outcome = ok(
+            &repo,
+            &format!(
+                "config set {ID} --expect-version {n} --set rate=0.0{} --commit",
+                n + 1
+            ),
+        );
+        assert_eq!(outcome["version"], n + 1);
+        assert_eq!(outcome["effective_at"], at);
+        assert_eq!(outcome["scheduled"], scheduled);
+        assert_eq!(written(&repo, &outcome)["effective_at"], at);
+        assert_eq!(
+            repo.commit(&repo.tip(MAIN).unwrap()).trailers,
+            crate::support::trailers(&[("Effective-At", at)])
+        );
+        files.push(outcome["file"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(commit_count(&repo), 5);
+    let (code, report) = run(&repo, "validate");
+    assert_eq!(code, 0, "{report:#}");
+
+    // An explicit time that is not after the previous version's is refused as
+    // before, and the refusal names only files that exist.
+    let report = refused(
+        &repo,
+        &format!(
+            "config set {ID} --expect-version 4 --set rate=0.05 --effective-at 2025-04-30T08:00:00.002Z --commit"
+        ),
+        1,
+        "berth::invalid-config",
+    );
+    assert_eq!(codes(&report), ["config-time-order"]);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["file"], format!("<{ID} version 5, not written>"));
+    assert_eq!(
+        finding["message"],
+        format!(
+            "version 5 of `{ID}` takes effect at 2025-04-30T08:00:00.002Z, not after version 4 (2025-04-30T08:00:00.002Z, {})",
+            files[2]
+        )
+    );
+    assert!(repo.path().join(&files[2]).is_file());
+
+    // The next second is "now" again.
+    let (code, next) = run_at(
+        &repo,
+        EPOCH + 1,
+        &format!("config set {ID} --expect-version 4 --set rate=0.05 --commit"),
+    );
+    assert_eq!(code, 0, "{next:#}");
+    assert_eq!(next["effective_at"], "2025-04-30T08:00:01Z");
+}
+
+#[test]
+fn set_without_a_fixed_clock_takes_now_to_the_millisecond() {
+    let repo = Repo::init();
+    create(&repo, "--set n=0 --commit");
+    let start = jiff::Timestamp::now();
+    let mut previous: jiff::Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
+    // Three scripted updates in a row: each succeeds and takes effect later
+    // than the one before, at a millisecond between the start and the end.
+    for n in 1..=3 {
+        let output = repo
+            .berth()
+            .args(["config", "set", ID, "--expect-version", &n.to_string()])
+            .args(["--set", &format!("n={n}"), "--commit", "--format", "json"])
+            .output()
+            .unwrap();
+        let outcome = stdout_json(&output);
+        assert_eq!(output.status.code(), Some(0), "{outcome:#}");
+        let at: jiff::Timestamp = outcome["effective_at"].as_str().unwrap().parse().unwrap();
+        assert!(at > previous, "{at} after {previous}");
+        assert_eq!(at.subsec_nanosecond() % 1_000_000, 0, "{at}");
+        assert!(
+            at.as_millisecond() >= start.as_millisecond(),
+            "{at} before {start}"
+        );
+        assert!(at <= jiff::Timestamp::now(), "{at}");
+        previous = at;
+    }
+    assert_eq!(commit_count(&repo), 5);
 }
