@@ -710,9 +710,20 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
         Some(place) => read_files(workspace, place, &id_dir(id))?,
         None => Vec::new(),
     };
-    if request.commit {
-        uncommitted(workspace, id, &files)?;
-    }
+    // Versions only the working tree has keep a commit from building on the
+    // branch, all but the one this request would write itself (below).
+    let mut extra = if request.commit {
+        uncommitted(workspace, id, &files)?
+    } else {
+        Vec::new()
+    };
+    let refuse_extra = |extra: &[String]| match extra {
+        [] => Ok(()),
+        _ => Err(ConfigError::Uncommitted {
+            id: id.to_owned(),
+            files: extra.to_vec(),
+        }),
+    };
     let objects = histories(&files)?.remove(id).unwrap_or_default();
     let current = history(workspace, id, &objects)?;
     if let Some(key) = &request.idempotency_key
@@ -721,6 +732,7 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
             .iter()
             .find(|v| v.config.idempotency_key.as_ref() == Some(key))
     {
+        refuse_extra(&extra)?;
         let differences = differences(request, &current, done)?;
         if !differences.is_empty() {
             return Err(ConfigError::KeyReused {
@@ -745,12 +757,18 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
     }
     let actual = current.latest();
     if actual != request.expect_version {
+        refuse_extra(&extra)?;
         return Err(conflict(id, request.expect_version, actual));
     }
     let previous = current.versions.last();
     let new = next_version(request, previous, now)?;
     let mut bytes = serde_json::to_vec_pretty(&new)?;
     bytes.push(b'\n');
+    let candidate_file = candidate_path(&new, &bytes)?;
+    // The file this very version would be written to is no obstacle: its name is
+    // its data's hash, so it is what an interrupted run of this request left.
+    extra.retain(|path| *path != candidate_file);
+    refuse_extra(&extra)?;
     // The new version against the versions there are, and on creation against
     // every config (another id may already answer for this type and entity).
     let mut others = if previous.is_none() {
@@ -761,7 +779,6 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
     } else {
         files
     };
-    let candidate_file = candidate_path(&new, &bytes)?;
     others.retain(|(file, _)| *file != candidate_file);
     let mut objects: Vec<Versioned> = histories(&others)?.into_values().flatten().collect();
     for object in &mut objects {
@@ -868,27 +885,19 @@ fn conflict(id: &str, expected: u64, actual: u64) -> ConfigError {
     }
 }
 
-/// Refuses to commit on top of versions that only the working tree has.
+/// The version files of `id` that only the working tree has.
 fn uncommitted(
     workspace: &Workspace,
     id: &str,
     committed: &[(String, Vec<u8>)],
-) -> Result<(), ConfigError> {
-    let extra: Vec<String> = workspace
+) -> Result<Vec<String>, ConfigError> {
+    Ok(workspace
         .tree
         .list(&id_dir(id))?
         .into_iter()
         .map(|entry| entry.path)
         .filter(|path| !committed.iter().any(|(file, _)| file == path))
-        .collect();
-    if extra.is_empty() {
-        Ok(())
-    } else {
-        Err(ConfigError::Uncommitted {
-            id: id.to_owned(),
-            files: extra,
-        })
-    }
+        .collect())
 }
 
 /// Where a new version's file goes.

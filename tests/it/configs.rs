@@ -1778,3 +1778,38 @@ fn set_without_a_fixed_clock_takes_now_to_the_millisecond() {
     }
     assert_eq!(commit_count(&repo), 5);
 }
+
+#[test]
+fn config_set_commit_completes_the_same_request_that_was_interrupted_before_committing() {
+    let repo = Repo::init();
+    create(&repo, "--set rate=0.02 --commit");
+    let line = format!(
+        "config set {ID} --expect-version 1 --set rate=0.03 --effective-at 2025-06-01T00:00:00Z"
+    );
+    // What a run killed between writing the file and committing it leaves.
+    let written = ok(&repo, &line);
+    let file = written["file"].as_str().unwrap().to_owned();
+    assert_eq!(versions_at(&repo, "HEAD", ID).len(), 1);
+
+    // The same request, run again, commits that very file...
+    let done = ok(&repo, &format!("{line} --commit"));
+    assert_eq!(done["version"], 2);
+    assert_eq!(done["file"], file.as_str());
+    assert_eq!(versions_at(&repo, "HEAD", ID).len(), 2);
+    assert_eq!(repo.changed(), Vec::<String>::new());
+    // ...while any other request still refuses to build on it.
+    ok(
+        &repo,
+        &format!(
+            "config set {ID} --expect-version 2 --set rate=0.04 --effective-at 2025-07-01T00:00:00Z"
+        ),
+    );
+    refused(
+        &repo,
+        &format!(
+            "config set {ID} --expect-version 2 --set rate=0.05 --effective-at 2025-07-01T00:00:00Z --commit"
+        ),
+        3,
+        "berth::config-uncommitted",
+    );
+}
