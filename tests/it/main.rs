@@ -13,6 +13,7 @@ mod demo;
 mod docs;
 mod environments;
 mod fixtures;
+mod forgery;
 mod formats;
 mod history;
 mod identity;
