@@ -157,7 +157,7 @@ impl Audit<'_> {
             let Ok(object) = entry.object.parse::<ObjectRef>() else {
                 continue;
             };
-            let Some(located) = finder.locate(&object, Some(package))? else {
+            let Some(located) = provenance.locate(commit.tree, &object, package)? else {
                 findings.push(self.at_entry(
                     Code::EnvDangling,
                     package,

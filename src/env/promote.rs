@@ -477,7 +477,8 @@ pub fn rollback(
                 "the environment's history was not written by berth; `git log --first-parent {refname}` shows it"
             ),
         })?;
-    let tags = read_state(git, &refname, &previous.info)?
+    let previous_state = read_state(git, &refname, &previous.info)?;
+    let tags = previous_state
         .packages
         .get(package)
         .map(|entry| entry.tags.clone())
@@ -497,7 +498,7 @@ pub fn rollback(
         workspace,
         environment,
         std::slice::from_ref(&plan),
-        Some(previous.info.id),
+        Some((previous.info.id, previous_state)),
     )?;
     land(
         workspace,
@@ -988,12 +989,13 @@ fn adding_commit(git: &Git, tip: Oid, located: &Located) -> Result<Oid, EnvError
 /// the catalog branch, which is its own proof.)
 ///
 /// `walked` is a commit of the target's own log that the caller reached by
-/// walking it (a rollback's previous setting), so it is not walked again.
+/// walking it (a rollback's previous setting), with its state as already read,
+/// so that neither is read again.
 fn verify_paths(
     workspace: &Workspace,
     environment: &str,
     plans: &[Plan],
-    walked: Option<Oid>,
+    mut walked: Option<(Oid, State)>,
 ) -> Result<(), PromoteError> {
     let catalog = workspace.settings.catalog();
     let mut provenance: Option<Provenance<'_>> = None;
@@ -1008,12 +1010,19 @@ fn verify_paths(
             None => {
                 let anchors = Anchors::refs(&workspace.git, &workspace.settings)?;
                 let mut fresh = Provenance::new(&workspace.git, &workspace.settings, anchors);
-                if let Some(commit) = walked {
+                if let Some((commit, state)) = walked.take() {
                     fresh.note_on_log(environment, commit);
+                    fresh.remember_state(commit, state);
                 }
                 provenance.insert(fresh)
             }
         };
+        if hop == Hop::Promotion {
+            // Plans from an environment take their source commit from a walk of
+            // that environment's first-parent log (`plan_held`,
+            // `find_in_history`).
+            provenance.note_on_log(&plan.from, plan.source_commit);
+        }
         let object = plan.object.to_string();
         let verdict = provenance.verify_source(
             environment,

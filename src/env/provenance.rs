@@ -168,6 +168,8 @@ pub struct Provenance<'a> {
     hashes: HashMap<(Oid, Format), Option<ObjectHash>>,
     /// The entries of the trees above partitions, by tree.
     trees: HashMap<Oid, Vec<TreeEntry>>,
+    /// States the caller already read, by commit.
+    states: HashMap<Oid, State>,
     shallow: Option<HashSet<Oid>>,
 }
 
@@ -191,6 +193,7 @@ impl<'a> Provenance<'a> {
             on_catalog: HashMap::new(),
             hashes: HashMap::new(),
             trees: HashMap::new(),
+            states: HashMap::new(),
             shallow: None,
         }
     }
@@ -209,6 +212,11 @@ impl<'a> Provenance<'a> {
     /// caller already found, so that it is not read again.
     pub fn remember_hash(&mut self, blob: Oid, format: Format, hash: Option<ObjectHash>) {
         self.hashes.insert((blob, format), hash);
+    }
+
+    /// Records the state of an environment commit, as the caller already read it.
+    pub fn remember_state(&mut self, commit: Oid, state: State) {
+        self.states.insert(commit, state);
     }
 
     /// Records that `commit` is on `environment`'s log, as a walk of the caller's
@@ -573,6 +581,9 @@ impl<'a> Provenance<'a> {
         info: &CommitInfo,
         package: &str,
     ) -> Result<Option<Entry>, EnvError> {
+        if let Some(state) = self.states.get(&info.id) {
+            return Ok(state.packages.get(package).cloned());
+        }
         Ok(
             state_of(self.git, &self.settings.env_ref(environment), info)?
                 .packages
@@ -636,10 +647,11 @@ impl<'a> Provenance<'a> {
     /// The file of `object` in `tree`, looked for in partition `package` first,
     /// as [`Finder::locate`] does.
     ///
-    /// Catalog commits share the directories above the partitions, and every
-    /// entry of an environment is looked up in one: those are read once per run,
-    /// not once per entry (libgit2 keeps no tree, and these are large).
-    fn locate(
+    /// Every entry of an environment is looked up in the same few trees (its own
+    /// tip's, the catalog commits'): the directories above the partitions are
+    /// read once per run, not once per entry (libgit2 keeps no tree, and a store's
+    /// directory lists every package).
+    pub fn locate(
         &mut self,
         tree: Oid,
         object: &ObjectRef,
