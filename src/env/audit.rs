@@ -6,7 +6,7 @@
 //! a commit made by hand with git, whether it skips an environment or forges the
 //! trailers of a promotion, is found here.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::log::{Action, EnvCommit, first_parents};
@@ -241,6 +241,10 @@ impl Audit<'_> {
     ) -> Result<Vec<Finding>, EnvError> {
         let mut pending: BTreeSet<&str> = state.packages.keys().map(String::as_str).collect();
         let mut findings = Vec::new();
+        // Entries whose value is not what the commit claiming them names, with
+        // that commit: the commit that did change them is looked for afterwards,
+        // in one walk for all.
+        let mut unexplained: Vec<(&str, Option<EnvCommit>)> = Vec::new();
         for commit in first_parents(self.git, Some(tip)) {
             if pending.is_empty() {
                 break;
@@ -248,16 +252,20 @@ impl Audit<'_> {
             let commit = commit?;
             let set = match commit.action {
                 Some(Action::Promote | Action::Rollback) => {
-                    let package = commit.package.as_deref().unwrap_or_default();
-                    if !pending.remove(package) {
+                    let named = commit.package.as_deref().unwrap_or_default();
+                    let Some(package) = pending.take(named) else {
                         continue;
-                    }
+                    };
                     let object = state
                         .packages
                         .get(package)
                         .map(|entry| entry.object.as_str())
                         .unwrap_or_default();
-                    if let Some(finding) = self.verify(provenance, tip, &commit, package, object)? {
+                    if commit.object.as_deref() != Some(object) {
+                        unexplained.push((package, Some(commit.clone())));
+                    } else if let Some(finding) =
+                        self.verify(provenance, &commit, package, object)?
+                    {
                         findings.push(finding);
                     }
                     vec![package.to_owned()]
@@ -303,15 +311,29 @@ impl Audit<'_> {
         }
         // Entries no promotion or rollback claims: a commit that names another
         // package changed them.
-        for package in pending {
+        unexplained.extend(pending.into_iter().map(|package| (package, None)));
+        if unexplained.is_empty() {
+            return Ok(findings);
+        }
+        let mut changers = self.changers(
+            tip,
+            unexplained.iter().map(|(package, _)| *package).collect(),
+        )?;
+        for (package, claimed) in unexplained {
             let object = state
                 .packages
                 .get(package)
                 .map(|entry| entry.object.as_str())
                 .unwrap_or_default();
-            let message = match self.changer(tip, package)? {
-                Some(commit) => self.unclaimed(&commit, package, object),
-                None => format!(
+            let changer = changers.remove(package);
+            let message = match (changer, claimed) {
+                (Some(changer), Some(claimed)) if changer.info.id == claimed.info.id => format!(
+                    "{package} is `{object}`, but commit {} that set it names `{}` in its Berth-Object trailer",
+                    short_id(claimed.info.id),
+                    claimed.object.as_deref().unwrap_or_default()
+                ),
+                (Some(changer), _) => self.unclaimed(&changer, package, object),
+                (None, _) => format!(
                     "{package} is held, but no commit of {}'s log set it to `{object}` as berth does",
                     self.name
                 ),
@@ -321,30 +343,15 @@ impl Audit<'_> {
         Ok(findings)
     }
 
-    /// What is wrong with the commit whose trailers say it set `package` to the
-    /// entry's `object`, if anything.
+    /// What is wrong with the path of the commit that set `package` to the
+    /// entry's `object`, as it claims, if anything.
     fn verify(
         &self,
         provenance: &mut Provenance<'_>,
-        tip: Oid,
         commit: &EnvCommit,
         package: &str,
         object: &str,
     ) -> Result<Option<Finding>, EnvError> {
-        if commit.object.as_deref() != Some(object) {
-            // Another commit may have changed the entry since; name that one.
-            let message = match self.changer(tip, package)? {
-                Some(changer) if changer.info.id != commit.info.id => {
-                    self.unclaimed(&changer, package, object)
-                }
-                _ => format!(
-                    "{package} is `{object}`, but commit {} that set it names `{}` in its Berth-Object trailer",
-                    short_id(commit.info.id),
-                    commit.object.as_deref().unwrap_or_default()
-                ),
-            };
-            return Ok(Some(self.at_entry(Code::PromotionPath, package, message)));
-        }
         let verdict = provenance.verify(self.name, commit, package, object)?;
         let Some(broken) = verdict.broken else {
             return Ok(None);
@@ -360,24 +367,43 @@ impl Audit<'_> {
         Ok(Some(self.at_entry(Code::PromotionPath, package, message)))
     }
 
-    /// The newest commit from `tip` whose state changed `package`'s entry from
-    /// its first parent's, found by comparing states: only asked for when the
-    /// trailers do not account for an entry.
-    fn changer(&self, tip: Oid, package: &str) -> Result<Option<EnvCommit>, EnvError> {
-        let mut newer: Option<(EnvCommit, Option<super::state::Entry>)> = None;
+    /// For each of `packages`, the newest commit from `tip` whose state changed
+    /// its entry from its first parent's, found by comparing states in one walk:
+    /// only asked for when the trailers do not account for an entry.
+    fn changers(
+        &self,
+        tip: Oid,
+        mut packages: BTreeSet<&str>,
+    ) -> Result<HashMap<String, EnvCommit>, EnvError> {
+        let mut found = HashMap::new();
+        let mut newer: Option<(EnvCommit, State)> = None;
         for commit in first_parents(self.git, Some(tip)) {
-            let commit = commit?;
-            let entry = state_of(self.git, self.refname, &commit.info)?
-                .packages
-                .remove(package);
-            if let Some((newer_commit, newer_entry)) = newer.take()
-                && newer_entry != entry
-            {
-                return Ok(Some(newer_commit));
+            if packages.is_empty() {
+                break;
             }
-            newer = Some((commit, entry));
+            let commit = commit?;
+            let state = state_of(self.git, self.refname, &commit.info)?;
+            if let Some((newer_commit, newer_state)) = &newer {
+                packages.retain(|package| {
+                    let changed =
+                        newer_state.packages.get(*package) != state.packages.get(*package);
+                    if changed {
+                        found.insert((*package).to_owned(), newer_commit.clone());
+                    }
+                    !changed
+                });
+            }
+            newer = Some((commit, state));
         }
-        Ok(newer.and_then(|(commit, entry)| entry.map(|_| commit)))
+        // What the oldest commit walked holds, it set itself.
+        if let Some((commit, state)) = newer {
+            for package in packages {
+                if state.packages.contains_key(package) {
+                    found.insert(package.to_owned(), commit.clone());
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Why an entry set by a commit that does not claim it fails.

@@ -480,9 +480,12 @@ impl<'a> Provenance<'a> {
             )));
         };
         let tree = self.git.commit(source)?.tree;
-        let Some(located) = self.locate(tree, &parsed, package)? else {
+        // berth promotes an object as the package it is filed under: another
+        // package's object is not this package's, wherever else it may be.
+        let Some(located) = self.locate_in_partition(tree, &parsed, package)? else {
             return Ok(Link::broken(format!(
-                "{prefix}, but its second parent {src} has no file for `{object}`"
+                "{prefix}, but its second parent {src} has no file for `{object}` in `{OBJECTS_DIR}/{}/{package}/`",
+                parsed.store
             )));
         };
         if self.hash_of(located.blob, located.path.format)? != Some(parsed.hash) {
@@ -657,6 +660,19 @@ impl<'a> Provenance<'a> {
         object: &ObjectRef,
         package: &str,
     ) -> Result<Option<Located>, GitError> {
+        match self.locate_in_partition(tree, object, package)? {
+            Some(located) => Ok(Some(located)),
+            None => Finder::new(self.git, tree).locate(object, Some(package)),
+        }
+    }
+
+    /// The file of `object` in `tree`, in partition `package` only.
+    fn locate_in_partition(
+        &mut self,
+        tree: Oid,
+        object: &ObjectRef,
+        package: &str,
+    ) -> Result<Option<Located>, GitError> {
         let mut dir = Some(tree);
         for name in [OBJECTS_DIR, object.store.as_str(), package] {
             dir = match dir {
@@ -682,7 +698,7 @@ impl<'a> Provenance<'a> {
                 }
             }
         }
-        Finder::new(self.git, tree).locate(object, Some(package))
+        Ok(None)
     }
 
     /// The directory `name` directly inside the tree `id`.

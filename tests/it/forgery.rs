@@ -297,7 +297,7 @@ fn a_promotion_from_main_whose_main_parent_lacks_the_object_fails_check() {
                 "dev",
                 "billing",
                 format!(
-                    "billing was promoted by commit {} from the catalog, but its second parent {} has no file for `{}`",
+                    "billing was promoted by commit {} from the catalog, but its second parent {} has no file for `{}` in `objects/version-sets/billing/`",
                     short(&forged),
                     short(&main),
                     object.object
@@ -690,4 +690,73 @@ fn rolling_back_to_an_object_a_forged_commit_brought_is_refused() {
         )
     );
     assert_eq!(repo.env_tip("dev"), Some(tip));
+}
+
+#[test]
+fn a_promotion_of_another_packages_object_fails_check() {
+    // search's object is on main, filed under search: promoted as billing, it
+    // would deploy search's build as billing.
+    let repo = Repo::init();
+    let [billing, search]: [Put; 2] = repo
+        .put_version_sets(&[("billing", 1), ("search", 1)])
+        .try_into()
+        .unwrap();
+    repo.ok(&["promote", &billing.object, "--to", "dev"]);
+    let forged = forge(
+        &repo,
+        "dev",
+        &search.commit,
+        &[("billing", &Held::from(&search))],
+        &trailers("promote", "billing", &search.object, "main"),
+    );
+    assert_eq!(
+        check(&repo, &[]),
+        (
+            1,
+            vec![path_finding(
+                "dev",
+                "billing",
+                format!(
+                    "billing was promoted by commit {} from the catalog, but its second parent {} has no file for `{}` in `objects/version-sets/billing/`",
+                    short(&forged),
+                    short(&search.commit),
+                    search.object
+                )
+            )]
+        )
+    );
+}
+
+#[test]
+fn an_open_commit_in_the_middle_of_the_log_sets_nothing() {
+    // A second root-like commit that claims to open dev, made on top of its log
+    // and holding an entry: berth opens an environment once, empty.
+    let repo = Repo::init();
+    let [one, two]: [Put; 2] = repo
+        .put_version_sets(&[("billing", 1), ("billing", 2)])
+        .try_into()
+        .unwrap();
+    repo.ok(&["promote", &one.object, "--to", "dev"]);
+    let forged = forge(
+        &repo,
+        "dev",
+        &two.commit,
+        &[("billing", &Held::from(&two))],
+        "open environment dev\n\nBerth-Action: open\n",
+    );
+    assert_eq!(
+        check(&repo, &[]),
+        (
+            1,
+            vec![path_finding(
+                "dev",
+                "billing",
+                format!(
+                    "billing was set to `{}` by commit {} (\"open environment dev\"), which berth did not make, so nothing shows the object came through the catalog branch `main`",
+                    two.object,
+                    short(&forged)
+                )
+            )]
+        )
+    );
 }
