@@ -23,6 +23,7 @@ use crate::check::{self, ValidateError, Validation};
 use crate::document::{self, Format};
 use crate::env::audit::{EnvAt, audit_at};
 use crate::env::log::{Action, EnvCommit, first_parents};
+use crate::env::provenance::{Anchors, Provenance};
 use crate::env::query::{LineageStep, held_data, held_version, path_from};
 use crate::env::state::{STATE_FILE, State};
 use crate::env::{EnvError, read_state};
@@ -33,7 +34,7 @@ use crate::kinds::event::{self, Event};
 use crate::kinds::release::{self as release_kind, Release};
 use crate::lifecycle::{self, BadEpoch};
 use crate::release::Components;
-use crate::repo::{BadRevision, FilesError, Git, GitError, Head, Oid, short_id};
+use crate::repo::{BadRevision, FilesError, Git, GitError, Head, Oid, ShallowHistory, short_id};
 use crate::settings::Settings;
 use crate::source::{ChangeKind, Content, Source, SourceError};
 use crate::store::{OBJECTS_DIR, ObjectPath, ObjectRef};
@@ -452,6 +453,7 @@ pub fn review(git: &Git, request: &Request<'_>) -> Result<Review, ReviewError> {
                 source: &changeset,
                 base_files: Some(&changeset.base_files()),
                 changes: &changeset.changes,
+                catalog: head_commit,
             }
             .review(base, validation)?;
             review.head = Some(Revision {
@@ -462,9 +464,10 @@ pub fn review(git: &Git, request: &Request<'_>) -> Result<Review, ReviewError> {
         }
         None => {
             let files = git.files_at(request.base)?;
+            let base_commit = git.resolve_commit(request.base)?;
             let base = Revision {
                 revision: request.base.to_owned(),
-                commit: git.resolve_commit(request.base)?.to_string(),
+                commit: base_commit.to_string(),
             };
             Reviewer {
                 git,
@@ -472,6 +475,7 @@ pub fn review(git: &Git, request: &Request<'_>) -> Result<Review, ReviewError> {
                 source: &files,
                 base_files: None,
                 changes: &[],
+                catalog: base_commit,
             }
             .review(base, Validation::default())
         }
@@ -486,6 +490,9 @@ struct Reviewer<'a> {
     source: &'a dyn Source,
     base_files: Option<&'a dyn Source>,
     changes: &'a [crate::source::Change],
+    /// The catalog commit reviewed: a promotion from the catalog may take its
+    /// object from it as well as from the catalog branch.
+    catalog: Oid,
 }
 
 impl Reviewer<'_> {
@@ -853,6 +860,12 @@ impl Reviewer<'_> {
         pairs: &[EnvPair],
         review: &mut Review,
     ) -> Result<(), ReviewError> {
+        let mut anchors = Anchors::refs(self.git, settings)?;
+        anchors.add_catalog(self.git, self.catalog)?;
+        for pair in pairs {
+            anchors.add_environment(&pair.name, pair.after.1);
+        }
+        let mut provenance = Provenance::new(self.git, settings, anchors);
         let mut uncompared = Vec::new();
         for pair in pairs {
             let (name, base, head) = (pair.name.as_str(), pair.before.as_ref(), &pair.after);
@@ -863,7 +876,7 @@ impl Reviewer<'_> {
             if base.is_some_and(|(_, id)| *id == head.1) {
                 continue;
             }
-            let environment = self.environment(kinds, name, base, head)?;
+            let environment = self.environment(kinds, &mut provenance, name, base, head)?;
             let at = EnvAt {
                 name,
                 refname: &head.0,
@@ -875,7 +888,14 @@ impl Reviewer<'_> {
                 .filter(|m| m.to.is_some())
                 .map(|m| m.package.clone())
                 .collect();
-            let mut found = audit_at(self.git, settings, kinds, &at, Some(&moved))?;
+            let mut found = audit_at(
+                self.git,
+                settings,
+                kinds,
+                &mut provenance,
+                &at,
+                Some(&moved),
+            )?;
             if let (true, Some((revision, id))) = (environment.rewritten, base) {
                 let finding = Finding::new(
                     Code::EnvRewritten,
@@ -970,6 +990,7 @@ impl Reviewer<'_> {
     fn environment(
         &self,
         kinds: &Kinds,
+        provenance: &mut Provenance<'_>,
         name: &str,
         base: Option<&(String, Oid)>,
         head: &(String, Oid),
@@ -988,6 +1009,16 @@ impl Reviewer<'_> {
             Some((_, id)) => !git.descends_from(head.1, *id)?,
             None => false,
         };
+        // A shallow clone may only lack the history that joins the two.
+        if rewritten && !git.shallow_boundary()?.is_empty() {
+            return Err(EnvError::from(ShallowHistory {
+                needs: format!(
+                    "whether {} at `{}` contains its commit before the change",
+                    name, head.0
+                ),
+            })
+            .into());
+        }
         let packages: BTreeSet<&String> = before
             .packages
             .keys()
@@ -1018,8 +1049,12 @@ impl Reviewer<'_> {
             let to = held(&after, Some(head_commit.tree), package)?;
             let setter = setters.remove(package.as_str());
             let action = setter.as_ref().and_then(|commit| commit.action);
-            let path = match setter {
-                Some(commit) if to.is_some() => path_from(git, name, package, commit)?,
+            // The path as far as it verifies: a step that does not is the last
+            // shown, and the audit's finding says why.
+            let path = match (setter, &to) {
+                (Some(commit), Some(to)) => {
+                    path_from(provenance, name, package, commit, &to.object)?.steps
+                }
                 _ => Vec::new(),
             };
             moves.push(Move {
@@ -1055,7 +1090,7 @@ impl Reviewer<'_> {
         base: Option<Oid>,
         after: &State,
         before: &State,
-    ) -> Result<BTreeMap<String, EnvCommit>, GitError> {
+    ) -> Result<BTreeMap<String, EnvCommit>, EnvError> {
         let mut pending: BTreeSet<&str> = after
             .packages
             .iter()

@@ -266,7 +266,9 @@ impl CliError {
 fn files_code(error: &repo::FilesError) -> u8 {
     match error {
         repo::FilesError::BadRevision(_) => USAGE,
-        repo::FilesError::Git(_) | repo::FilesError::Plumbing(_) => CANNOT_RUN,
+        repo::FilesError::Git(_) | repo::FilesError::Plumbing(_) | repo::FilesError::Shallow(_) => {
+            CANNOT_RUN
+        }
     }
 }
 
@@ -380,10 +382,14 @@ fn commit_code(error: &CommitError) -> u8 {
 
 fn env_code(error: &EnvError) -> u8 {
     match error {
-        EnvError::UnknownEnvironment { .. } | EnvError::NotHeld { .. } | EnvError::BadState(_) => {
-            INVALID
-        }
-        EnvError::Git(_) | EnvError::Events(_) => CANNOT_RUN,
+        EnvError::UnknownEnvironment { .. }
+        | EnvError::NotHeld { .. }
+        | EnvError::BadState(_)
+        | EnvError::Unverified(_) => INVALID,
+        EnvError::Git(_)
+        | EnvError::Events(_)
+        | EnvError::Shallow(_)
+        | EnvError::NoCatalog { .. } => CANNOT_RUN,
     }
 }
 

@@ -10,9 +10,11 @@ use super::render::{Output, short_commit, short_object, table};
 
 /// Show the promotion path of a package's object back to the catalog
 ///
-/// Read only from commit parents and trailers: the environment's newest commit
-/// that set the package, then each commit it was promoted from, ending at the
-/// catalog commit that added the object's file.
+/// Read only from commits: the environment's newest commit that set the package,
+/// then each commit it was promoted from, ending at the catalog commit that added
+/// the object's file. Every step is verified against the commits' parents and
+/// trees, not read off their trailers: a path that cannot be verified back to the
+/// catalog is refused (berth::promotion-path), never shown.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// <package>@<env>

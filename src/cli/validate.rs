@@ -112,7 +112,8 @@ pub fn check(
     if let Ok(settings) = Settings::load(files.as_ref())
         && let Ok(kinds) = Kinds::load(&settings, files.as_ref())
     {
-        let found = audit(&git, &settings, &kinds)?;
+        let checked = git.resolve_commit(&head).ok();
+        let found = audit(&git, &settings, &kinds, checked)?;
         validation.add(found);
     }
     emit(reports, validation, args.report.deny_warnings, out)

@@ -1,14 +1,17 @@
 //! The validator's environment checks: every environment's tip holds the objects
 //! its state names, unaltered, with the references its entries list; and every
 //! entry was set by a commit berth made, by the promotion path berth.toml allows,
-//! signed where the environment requires it. A commit made by hand with git that
-//! skips an environment is found here.
+//! signed where the environment requires it. What a commit claims in its trailers
+//! is verified against its parents and their trees (see [`super::provenance`]), so
+//! a commit made by hand with git, whether it skips an environment or forges the
+//! trailers of a promotion, is found here.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::log::{Action, EnvCommit, first_parents};
 use super::objects::Finder;
+use super::provenance::{Anchors, Provenance, changed, state_of};
 use super::state::{STATE_FILE, State};
 use super::{EnvError, read_state};
 use crate::canonical::ObjectHash;
@@ -16,13 +19,26 @@ use crate::check::code::Code;
 use crate::check::finding::Finding;
 use crate::document::{self, Format};
 use crate::kinds::Kinds;
-use crate::repo::{CommitInfo, Git, GitError, Oid, short_id};
+use crate::repo::{CommitInfo, Git, Oid, short_id};
 use crate::settings::{EnvironmentSection, Settings};
 use crate::store::ObjectRef;
 
 /// What is wrong with every environment berth.toml names, severities as berth.toml
 /// sets them. Environments never opened hold nothing and have nothing wrong.
-pub fn audit(git: &Git, settings: &Settings, kinds: &Kinds) -> Result<Vec<Finding>, GitError> {
+///
+/// `checked` is the commit `berth check` checks: a promotion from the catalog may
+/// take its object from it as well as from the catalog branch.
+pub fn audit(
+    git: &Git,
+    settings: &Settings,
+    kinds: &Kinds,
+    checked: Option<Oid>,
+) -> Result<Vec<Finding>, EnvError> {
+    let mut anchors = Anchors::refs(git, settings)?;
+    if let Some(commit) = checked {
+        anchors.add_catalog(git, commit)?;
+    }
+    let mut provenance = Provenance::new(git, settings, anchors);
     let mut findings = Vec::new();
     for name in settings.environment_order() {
         let refname = settings.env_ref(name);
@@ -34,7 +50,7 @@ pub fn audit(git: &Git, settings: &Settings, kinds: &Kinds) -> Result<Vec<Findin
             refname: &refname,
             tip,
         };
-        findings.extend(audit_at(git, settings, kinds, &at, None)?);
+        findings.extend(audit_at(git, settings, kinds, &mut provenance, &at, None)?);
     }
     Ok(findings)
 }
@@ -53,14 +69,15 @@ pub struct EnvAt<'a> {
 
 /// What is wrong with one environment as of `at.tip`, severities as berth.toml sets
 /// them: every entry, or only `packages` (what a review saw move), whose commits
-/// are then found near the tip.
+/// are then found near the tip. Sources are placed by `provenance`'s anchors.
 pub fn audit_at(
     git: &Git,
     settings: &Settings,
     kinds: &Kinds,
+    provenance: &mut Provenance<'_>,
     at: &EnvAt<'_>,
     packages: Option<&BTreeSet<String>>,
-) -> Result<Vec<Finding>, GitError> {
+) -> Result<Vec<Finding>, EnvError> {
     let Some(section) = settings.environment(at.name) else {
         return Ok(Vec::new());
     };
@@ -71,7 +88,7 @@ pub fn audit_at(
             let finding = Finding::new(Code::EnvState, state_file(at.refname), bad.message);
             return Ok(crate::check::apply_severities(settings, vec![finding]));
         }
-        Err(EnvError::Git(error)) => return Err(error),
+        Err(EnvError::Git(error)) => return Err(error.into()),
         Err(_) => return Ok(Vec::new()),
     };
     if let Some(packages) = packages {
@@ -92,8 +109,8 @@ pub fn audit_at(
         refname: at.refname,
         text: &text,
     };
-    let mut findings = audit.objects(kinds, &commit, &state)?;
-    findings.extend(audit.lineage(at.tip, &state)?);
+    let mut findings = audit.objects(kinds, provenance, &commit, &state)?;
+    findings.extend(audit.lineage(provenance, at.tip, &state)?);
     Ok(crate::check::apply_severities(settings, findings))
 }
 
@@ -129,9 +146,10 @@ impl Audit<'_> {
     fn objects(
         &self,
         kinds: &Kinds,
+        provenance: &mut Provenance<'_>,
         commit: &CommitInfo,
         state: &State,
-    ) -> Result<Vec<Finding>, GitError> {
+    ) -> Result<Vec<Finding>, EnvError> {
         let finder = Finder::new(self.git, commit.tree);
         let mut findings = Vec::new();
         let mut checked: HashSet<ObjectRef> = HashSet::new();
@@ -139,7 +157,7 @@ impl Audit<'_> {
             let Ok(object) = entry.object.parse::<ObjectRef>() else {
                 continue;
             };
-            let Some(located) = finder.locate(&object, Some(package))? else {
+            let Some(located) = provenance.locate(commit.tree, &object, package)? else {
                 findings.push(self.at_entry(
                     Code::EnvDangling,
                     package,
@@ -156,9 +174,13 @@ impl Audit<'_> {
                     continue;
                 }
                 let bytes = self.git.blob(found.blob)?;
-                let intact = document::parse(&bytes, found.path.format)
-                    .is_ok_and(|data| ObjectHash::of(&data) == found.path.hash);
-                if !intact {
+                let hash = document::parse(&bytes, found.path.format)
+                    .ok()
+                    .map(|data| ObjectHash::of(&data));
+                // The catalog's copy of an object is the same blob: verifying where
+                // the entry came from then needs no second hashing.
+                provenance.remember_hash(found.blob, found.path.format, hash);
+                if hash != Some(found.path.hash) {
                     findings.push(Finding::new(
                         Code::EnvHashMismatch,
                         format!("{}:{}", self.refname, found.path.path()),
@@ -205,10 +227,24 @@ impl Audit<'_> {
     }
 
     /// Walks back from the tip to the commit that set each entry, and checks that
-    /// commit: made by berth, by an allowed path, signed where that is required.
-    fn lineage(&self, tip: Oid, state: &State) -> Result<Vec<Finding>, GitError> {
+    /// commit: made by berth, by an allowed path it verifiably took, signed where
+    /// that is required.
+    ///
+    /// The commit that set an entry is found by its trailers; an entry whose
+    /// value is not the one that commit claims was changed by another commit, and
+    /// only then are states compared to name it.
+    fn lineage(
+        &self,
+        provenance: &mut Provenance<'_>,
+        tip: Oid,
+        state: &State,
+    ) -> Result<Vec<Finding>, EnvError> {
         let mut pending: BTreeSet<&str> = state.packages.keys().map(String::as_str).collect();
         let mut findings = Vec::new();
+        // Entries whose value is not what the commit claiming them names, with
+        // that commit: the commit that did change them is looked for afterwards,
+        // in one walk for all.
+        let mut unexplained: Vec<(&str, Option<EnvCommit>)> = Vec::new();
         for commit in first_parents(self.git, Some(tip)) {
             if pending.is_empty() {
                 break;
@@ -216,18 +252,27 @@ impl Audit<'_> {
             let commit = commit?;
             let set = match commit.action {
                 Some(Action::Promote | Action::Rollback) => {
-                    let package = commit.package.as_deref().unwrap_or_default();
-                    if !pending.remove(package) {
+                    let named = commit.package.as_deref().unwrap_or_default();
+                    let Some(package) = pending.take(named) else {
                         continue;
-                    }
-                    if let Some(finding) = self.promotion(&commit, package, state)? {
+                    };
+                    let object = state
+                        .packages
+                        .get(package)
+                        .map(|entry| entry.object.as_str())
+                        .unwrap_or_default();
+                    if commit.object.as_deref() != Some(object) {
+                        unexplained.push((package, Some(commit.clone())));
+                    } else if let Some(finding) =
+                        self.verify(provenance, &commit, package, object)?
+                    {
                         findings.push(finding);
                     }
                     vec![package.to_owned()]
                 }
                 Some(Action::Open) => break,
                 None => {
-                    let changed = self.changed_by(&commit)?;
+                    let changed = changed(self.git, self.refname, &commit)?;
                     let set: Vec<String> = changed
                         .into_iter()
                         .filter(|package| pending.remove(package.as_str()))
@@ -264,7 +309,118 @@ impl Audit<'_> {
                 }
             }
         }
+        // Entries no promotion or rollback claims: a commit that names another
+        // package changed them.
+        unexplained.extend(pending.into_iter().map(|package| (package, None)));
+        if unexplained.is_empty() {
+            return Ok(findings);
+        }
+        let mut changers = self.changers(
+            tip,
+            unexplained.iter().map(|(package, _)| *package).collect(),
+        )?;
+        for (package, claimed) in unexplained {
+            let object = state
+                .packages
+                .get(package)
+                .map(|entry| entry.object.as_str())
+                .unwrap_or_default();
+            let changer = changers.remove(package);
+            let message = match (changer, claimed) {
+                (Some(changer), Some(claimed)) if changer.info.id == claimed.info.id => format!(
+                    "{package} is `{object}`, but commit {} that set it names `{}` in its Berth-Object trailer",
+                    short_id(claimed.info.id),
+                    claimed.object.as_deref().unwrap_or_default()
+                ),
+                (Some(changer), _) => self.unclaimed(&changer, package, object),
+                (None, _) => format!(
+                    "{package} is held, but no commit of {}'s log set it to `{object}` as berth does",
+                    self.name
+                ),
+            };
+            findings.push(self.at_entry(Code::PromotionPath, package, message));
+        }
         Ok(findings)
+    }
+
+    /// What is wrong with the path of the commit that set `package` to the
+    /// entry's `object`, as it claims, if anything.
+    fn verify(
+        &self,
+        provenance: &mut Provenance<'_>,
+        commit: &EnvCommit,
+        package: &str,
+        object: &str,
+    ) -> Result<Option<Finding>, EnvError> {
+        let verdict = provenance.verify(self.name, commit, package, object)?;
+        let Some(broken) = verdict.broken else {
+            return Ok(None);
+        };
+        let message = if broken.environment == self.name {
+            broken.reason
+        } else {
+            format!(
+                "{package} came to {} through {}, where its path back to the catalog breaks: {}",
+                self.name, broken.environment, broken.reason
+            )
+        };
+        Ok(Some(self.at_entry(Code::PromotionPath, package, message)))
+    }
+
+    /// For each of `packages`, the newest commit from `tip` whose state changed
+    /// its entry from its first parent's, found by comparing states in one walk:
+    /// only asked for when the trailers do not account for an entry.
+    fn changers(
+        &self,
+        tip: Oid,
+        mut packages: BTreeSet<&str>,
+    ) -> Result<HashMap<String, EnvCommit>, EnvError> {
+        let mut found = HashMap::new();
+        let mut newer: Option<(EnvCommit, State)> = None;
+        for commit in first_parents(self.git, Some(tip)) {
+            if packages.is_empty() {
+                break;
+            }
+            let commit = commit?;
+            let state = state_of(self.git, self.refname, &commit.info)?;
+            if let Some((newer_commit, newer_state)) = &newer {
+                packages.retain(|package| {
+                    let changed =
+                        newer_state.packages.get(*package) != state.packages.get(*package);
+                    if changed {
+                        found.insert((*package).to_owned(), newer_commit.clone());
+                    }
+                    !changed
+                });
+            }
+            newer = Some((commit, state));
+        }
+        // What the oldest commit walked holds, it set itself.
+        if let Some((commit, state)) = newer {
+            for package in packages {
+                if state.packages.contains_key(package) {
+                    found.insert(package.to_owned(), commit.clone());
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Why an entry set by a commit that does not claim it fails.
+    fn unclaimed(&self, commit: &EnvCommit, package: &str, object: &str) -> String {
+        let id = short_id(commit.info.id);
+        match (&commit.action, &commit.package) {
+            (Some(Action::Promote | Action::Rollback), Some(named)) => format!(
+                "{package} was set to `{object}` by commit {id} (\"{}\"), whose trailers name `{named}`: a berth commit sets only the package it names, so nothing shows the object came through {}",
+                commit.subject(),
+                self.allowed()
+            ),
+            _ => format!(
+                "{package} was set to `{object}` by commit {id} (\"{}\"), which berth did not make, so nothing shows the object came through {}",
+                commit.subject(),
+                self.allowed()
+            ),
+        }
     }
 
     /// Where this environment may receive from, for messages.
@@ -274,86 +430,5 @@ impl Audit<'_> {
         } else {
             self.section.from.join(" or ")
         }
-    }
-
-    /// What is wrong with the promotion or rollback that set `package`, if anything.
-    fn promotion(
-        &self,
-        commit: &EnvCommit,
-        package: &str,
-        state: &State,
-    ) -> Result<Option<Finding>, GitError> {
-        if commit.action != Some(Action::Promote) {
-            return Ok(None);
-        }
-        let id = short_id(commit.info.id);
-        let from = commit.from.as_deref().unwrap_or_default();
-        let allowed = if self.section.from.is_empty() {
-            from == self.settings.catalog()
-        } else {
-            self.section.from.iter().any(|source| source == from)
-        };
-        if !allowed {
-            return Ok(Some(self.at_entry(
-                Code::PromotionPath,
-                package,
-                format!(
-                    "{package} was promoted by commit {id} from `{from}`, but {} receives only from {}",
-                    self.name,
-                    self.allowed()
-                ),
-            )));
-        }
-        if self.section.from.is_empty() {
-            return Ok(None);
-        }
-        let Some(&source) = commit.info.parents.get(1) else {
-            return Ok(Some(self.at_entry(
-                Code::PromotionPath,
-                package,
-                format!(
-                    "{package} was set by commit {id}, which names {from} as its source but has no second parent to show what {from} held"
-                ),
-            )));
-        };
-        let object = state.object(package).map(|object| object.to_string());
-        let source_commit = self.git.commit(source)?;
-        let held = read_state(self.git, &self.settings.env_ref(from), &source_commit)
-            .ok()
-            .and_then(|source_state| source_state.object(package).map(|o| o.to_string()));
-        if held.is_some() && held == object {
-            return Ok(None);
-        }
-        Ok(Some(self.at_entry(
-            Code::PromotionPath,
-            package,
-            format!(
-                "{package} was set by commit {id} from {from}, but its second parent {} does not hold `{}` for {package}",
-                short_id(source),
-                object.unwrap_or_default()
-            ),
-        )))
-    }
-
-    /// The packages whose entries a commit changed from its first parent.
-    fn changed_by(&self, commit: &EnvCommit) -> Result<Vec<String>, GitError> {
-        let read = |info: &CommitInfo| -> Result<State, GitError> {
-            match read_state(self.git, self.refname, info) {
-                Ok(state) => Ok(state),
-                Err(EnvError::Git(error)) => Err(error),
-                Err(_) => Ok(State::default()),
-            }
-        };
-        let after = read(&commit.info)?;
-        let before = match commit.info.parents.first() {
-            Some(&parent) => read(&self.git.commit(parent)?)?,
-            None => State::default(),
-        };
-        Ok(after
-            .packages
-            .iter()
-            .filter(|(package, entry)| before.packages.get(*package) != Some(*entry))
-            .map(|(package, _)| package.clone())
-            .collect())
     }
 }

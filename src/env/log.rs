@@ -4,7 +4,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::repo::{self, CommitInfo, Git, GitError, Oid};
+use super::EnvError;
+use crate::repo::{self, CommitInfo, Git, GitError, Oid, ShallowHistory};
 
 /// The trailer naming what a commit did.
 pub const ACTION: &str = "Berth-Action";
@@ -60,17 +61,22 @@ pub struct EnvCommit {
     pub object: Option<String>,
     /// `Berth-From`.
     pub from: Option<String>,
+    /// Whether a shallow clone cut the history here: git shows the commit without
+    /// its parents, which it has.
+    pub cut: bool,
 }
 
 impl EnvCommit {
     /// Reads a commit and its trailers.
     pub fn read(git: &Git, id: Oid) -> Result<EnvCommit, GitError> {
         let info = git.commit(id)?;
+        let cut = info.parents.is_empty() && git.shallow_boundary()?.contains(&id);
         let mut commit = EnvCommit {
             action: None,
             package: None,
             object: None,
             from: None,
+            cut,
             info,
         };
         for (key, value) in repo::trailers(&commit.info.message) {
@@ -91,6 +97,25 @@ impl EnvCommit {
             && self.package.as_deref() == Some(package)
     }
 
+    /// The commit's first parent: the environment's tip before it (`None` for the
+    /// root commit), or why a shallow clone cannot tell.
+    pub fn first_parent(&self) -> Result<Option<Oid>, ShallowHistory> {
+        self.parent(0)
+    }
+
+    /// The commit's second parent: where a promotion or rollback says its object
+    /// came from, or why a shallow clone cannot tell.
+    pub fn source(&self) -> Result<Option<Oid>, ShallowHistory> {
+        self.parent(1)
+    }
+
+    fn parent(&self, index: usize) -> Result<Option<Oid>, ShallowHistory> {
+        if self.cut {
+            return Err(ShallowHistory::before(self.info.id));
+        }
+        Ok(self.info.parents.get(index).copied())
+    }
+
     /// The commit's subject line.
     pub fn subject(&self) -> &str {
         self.info.message.lines().next().unwrap_or_default()
@@ -107,26 +132,47 @@ pub fn message(subject: &str, trailers: &[(&str, &str)]) -> String {
 }
 
 /// Walks first parents from a commit, newest first.
+///
+/// Asked for the commit before one where a shallow clone cut the history, it
+/// yields [`EnvError::Shallow`]: a walk that stops earlier gets a true answer, one
+/// that would go on gets no answer rather than a wrong one.
 pub struct FirstParents<'a> {
     git: &'a Git,
-    next: Option<Oid>,
+    next: Next,
+}
+
+enum Next {
+    Commit(Oid),
+    Cut(Oid),
+    End,
 }
 
 /// The first-parent chain from `tip` (nothing if `None`).
 pub fn first_parents(git: &Git, tip: Option<Oid>) -> FirstParents<'_> {
-    FirstParents { git, next: tip }
+    FirstParents {
+        git,
+        next: tip.map_or(Next::End, Next::Commit),
+    }
 }
 
 impl Iterator for FirstParents<'_> {
-    type Item = Result<EnvCommit, GitError>;
+    type Item = Result<EnvCommit, EnvError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let id = self.next.take()?;
+        let id = match std::mem::replace(&mut self.next, Next::End) {
+            Next::Commit(id) => id,
+            Next::Cut(id) => return Some(Err(ShallowHistory::before(id).into())),
+            Next::End => return None,
+        };
         let commit = EnvCommit::read(self.git, id);
         if let Ok(commit) = &commit {
-            self.next = commit.info.parents.first().copied();
+            self.next = match (commit.cut, commit.info.parents.first()) {
+                (true, _) => Next::Cut(id),
+                (false, Some(&parent)) => Next::Commit(parent),
+                (false, None) => Next::End,
+            };
         }
-        Some(commit)
+        Some(commit.map_err(EnvError::from))
     }
 }
 

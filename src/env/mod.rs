@@ -8,6 +8,7 @@ mod guard;
 pub mod log;
 mod objects;
 pub mod promote;
+pub mod provenance;
 pub mod query;
 pub mod state;
 
@@ -17,7 +18,7 @@ use std::str::FromStr;
 use miette::{NamedSource, SourceSpan};
 
 use crate::names;
-use crate::repo::{CommitInfo, Git, GitError, Stamp};
+use crate::repo::{CommitInfo, Git, GitError, ShallowHistory, Stamp};
 use crate::settings::{EnvironmentSection, Settings};
 use log::first_parents;
 use state::{STATE_FILE, State};
@@ -63,6 +64,50 @@ pub enum EnvError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Events(Box<crate::source::SourceError>),
+    /// The answer needs history a shallow clone does not have.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Shallow(#[from] ShallowHistory),
+    /// The catalog branch is not in the repository, so no step from it can be
+    /// verified.
+    #[error(
+        "the catalog branch `{catalog}` is not in this repository, so nothing shows that an object came from it"
+    )]
+    #[diagnostic(
+        code("berth::no-catalog"),
+        help(
+            "fetch the catalog branch (`git fetch origin {catalog}:{catalog}`) and run the command again"
+        )
+    )]
+    NoCatalog {
+        /// The catalog branch berth.toml names.
+        catalog: String,
+    },
+    /// An entry whose path back to the catalog cannot be verified.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unverified(Box<Unverified>),
+}
+
+/// An entry whose promotion path cannot be verified: a commit on it claims what
+/// its parents and trees do not show (DESIGN.md section 3, "Lineage").
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{package}@{environment} cannot be traced back to the catalog: {reason}")]
+#[diagnostic(
+    code("berth::promotion-path"),
+    help(
+        "berth shows only a path it can verify; `git show {commit}` shows the commit at fault, and `berth check` every entry that cannot be verified"
+    )
+)]
+pub struct Unverified {
+    /// The package.
+    pub package: String,
+    /// The environment asked about.
+    pub environment: String,
+    /// The commit whose claim does not hold.
+    pub commit: String,
+    /// What does not hold.
+    pub reason: String,
 }
 
 /// An environment commit whose state.toml or trailers berth cannot read.

@@ -17,13 +17,14 @@ use serde::Serialize;
 use super::guard::latest_event;
 use super::log::{self, ACTION, Action, EnvCommit, FROM, OBJECT, PACKAGE, first_parents};
 use super::objects::{Finder, Located};
+use super::provenance::{Anchors, Hop, Provenance};
 use super::state::{Entry, STATE_FILE, State};
 use super::{EnvError, PackageAt, read_state, section};
 use crate::check::finding::Finding;
 use crate::kinds::event::Status;
 use crate::lifecycle::Latest;
 use crate::names;
-use crate::repo::{CommitError, Git, GitError, Oid, TreeChange};
+use crate::repo::{CommitError, Git, GitError, Oid, ShallowHistory, TreeChange};
 use crate::settings::EnvironmentSection;
 use crate::store::lookup::{self, BadSpec, LookupError, ObjectSpec};
 use crate::store::{OBJECTS_DIR, ObjectPath, ObjectRef};
@@ -416,6 +417,7 @@ pub fn promote(
     for plan in &plans {
         guard(workspace, request.to, target, plan)?;
     }
+    verify_paths(workspace, request.to, &plans, None)?;
     land(workspace, request.to, &refname, &plans, tip, &base)
 }
 
@@ -459,8 +461,8 @@ pub fn rollback(
         .ok_or_else(|| not_an_env_commit(&refname, &previous))?;
     // The restored object's source is the commit that first brought it: a
     // rollback's own second parent already is.
-    let source_commit = match (previous.action, previous.info.parents.get(1)) {
-        (Some(Action::Rollback), Some(source)) => *source,
+    let source_commit = match (previous.action, previous.source().map_err(EnvError::from)?) {
+        (Some(Action::Rollback), Some(source)) => source,
         _ => previous.info.id,
     };
     let source_tree = git.commit(source_commit)?.tree;
@@ -473,7 +475,8 @@ pub fn rollback(
                 "the environment's history was not written by berth; `git log --first-parent {refname}` shows it"
             ),
         })?;
-    let tags = read_state(git, &refname, &previous.info)?
+    let previous_state = read_state(git, &refname, &previous.info)?;
+    let tags = previous_state
         .packages
         .get(package)
         .map(|entry| entry.tags.clone())
@@ -489,6 +492,12 @@ pub fn rollback(
         tags,
     };
     guard(workspace, environment, target, &plan)?;
+    verify_paths(
+        workspace,
+        environment,
+        std::slice::from_ref(&plan),
+        Some((previous.info.id, previous_state)),
+    )?;
     land(
         workspace,
         environment,
@@ -950,7 +959,10 @@ fn plan_from_catalog(
 
 /// The commit that added an object's file, following the parents that already
 /// had the same file, as `git log -- <path>` simplifies history.
-fn adding_commit(git: &Git, tip: Oid, located: &Located) -> Result<Oid, GitError> {
+///
+/// In a shallow clone, a walk that reaches the commit where the history was cut
+/// cannot tell whether an earlier commit added the file: that is refused.
+fn adding_commit(git: &Git, tip: Oid, located: &Located) -> Result<Oid, EnvError> {
     let path = located.path.path();
     let mut current = git.commit(tip)?;
     'walk: loop {
@@ -961,8 +973,84 @@ fn adding_commit(git: &Git, tip: Oid, located: &Located) -> Result<Oid, GitError
                 continue 'walk;
             }
         }
+        if current.parents.is_empty() && git.shallow_boundary()?.contains(&current.id) {
+            return Err(ShallowHistory::before(current.id).into());
+        }
         return Ok(current.id);
     }
+}
+
+/// Refuses a promotion from an environment, or a rollback, whose source cannot be
+/// verified as the audit will verify the commit berth is about to write: an
+/// object that came into the upstream environment by a forged commit goes no
+/// further. (A promotion from the catalog takes the commit that added the file on
+/// the catalog branch, which is its own proof.)
+///
+/// `walked` is a commit of the target's own log that the caller reached by
+/// walking it (a rollback's previous setting), with its state as already read,
+/// so that neither is read again.
+fn verify_paths(
+    workspace: &Workspace,
+    environment: &str,
+    plans: &[Plan],
+    mut walked: Option<(Oid, State)>,
+) -> Result<(), PromoteError> {
+    let catalog = workspace.settings.catalog();
+    let mut provenance: Option<Provenance<'_>> = None;
+    for plan in plans {
+        let hop = match plan.action {
+            Action::Rollback => Hop::Rollback,
+            _ if plan.from == catalog => continue,
+            _ => Hop::Promotion,
+        };
+        let provenance = match &mut provenance {
+            Some(provenance) => provenance,
+            None => {
+                let anchors = Anchors::refs(&workspace.git, &workspace.settings)?;
+                let mut fresh = Provenance::new(&workspace.git, &workspace.settings, anchors);
+                if let Some((commit, state)) = walked.take() {
+                    fresh.note_on_log(environment, commit);
+                    fresh.remember_state(commit, state);
+                }
+                provenance.insert(fresh)
+            }
+        };
+        if hop == Hop::Promotion {
+            // Plans from an environment take their source commit from a walk of
+            // that environment's first-parent log (`plan_held`,
+            // `find_in_history`).
+            provenance.note_on_log(&plan.from, plan.source_commit);
+        }
+        let object = plan.object.to_string();
+        let verdict = provenance.verify_source(
+            environment,
+            &plan.from,
+            hop,
+            plan.source_commit,
+            &plan.package,
+            &object,
+        )?;
+        if let Some(broken) = verdict.broken {
+            let place = if broken.environment == environment {
+                String::new()
+            } else {
+                format!(" in {}", broken.environment)
+            };
+            return Err(PromoteError::PromotionPath {
+                object,
+                environment: environment.to_owned(),
+                reason: format!(
+                    "its path back to the catalog cannot be verified{place}: {}",
+                    broken.reason
+                ),
+                help: format!(
+                    "`berth check` shows what is wrong with {}; only an object whose every step verifies moves on",
+                    broken.environment
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The guards every promotion and rollback passes: the object validates, and in a

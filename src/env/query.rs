@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use super::log::{Action, EnvCommit, first_parents};
 use super::objects::{Finder, Located};
+use super::provenance::{Anchors, Break, Provenance, Source};
 use super::state::STATE_FILE;
-use super::{EnvError, EnvView, PackageAt, person, read, time_of};
+use super::{EnvError, EnvView, PackageAt, Unverified, person, read, time_of};
 use crate::check::object;
 use crate::kinds::{Kinds, version_of};
 use crate::repo::{Git, GitError, Oid};
@@ -49,49 +50,131 @@ pub struct Lineage {
 
 /// Walks from the newest commit of the environment that set the package, along
 /// second parents, to the catalog commit that added the object.
+///
+/// Every step is verified, not read off the trailers (see [`super::provenance`]):
+/// a path that cannot be verified is refused with [`EnvError::Unverified`] rather
+/// than shown with a catalog origin nobody can vouch for.
 pub fn lineage(workspace: &Workspace, target: &PackageAt) -> Result<Lineage, EnvError> {
     let git = &workspace.git;
-    let view = read(git, &workspace.settings, &target.environment, None)?;
-    let current =
-        newest_setting(git, &view, &target.package)?.ok_or_else(|| EnvError::NotHeld {
+    let settings = &workspace.settings;
+    let view = read(git, settings, &target.environment, None)?;
+    let not_held = || EnvError::NotHeld {
+        package: target.package.clone(),
+        environment: target.environment.clone(),
+        at: None,
+    };
+    let object = view
+        .state
+        .packages
+        .get(&target.package)
+        .map(|entry| entry.object.clone())
+        .ok_or_else(not_held)?;
+    let current = newest_setting(git, &view, &target.package)?.ok_or_else(|| {
+        EnvError::Unverified(Box::new(Unverified {
             package: target.package.clone(),
             environment: target.environment.clone(),
-            at: None,
-        })?;
+            commit: view
+                .commit
+                .as_ref()
+                .map(|c| c.id.to_string())
+                .unwrap_or_default(),
+            reason: format!(
+                "no promotion or rollback in {}'s log set it",
+                target.environment
+            ),
+        }))
+    })?;
+    let mut provenance = Provenance::new(git, settings, Anchors::refs(git, settings)?);
+    let path = path_from(
+        &mut provenance,
+        &target.environment,
+        &target.package,
+        current,
+        &object,
+    )?;
+    // A step berth.toml does not allow is still a real step, and shown as one
+    // (`berth check` reports it); a claim that does not hold ends the path short
+    // of the catalog, and nothing is shown.
+    if let (false, Some(broken)) = (path.complete, path.broken) {
+        return Err(EnvError::Unverified(Box::new(Unverified {
+            package: target.package.clone(),
+            environment: target.environment.clone(),
+            commit: broken.commit.to_string(),
+            reason: broken.reason,
+        })));
+    }
     Ok(Lineage {
         package: target.package.clone(),
         environment: target.environment.clone(),
-        steps: path_from(git, &target.environment, &target.package, current)?,
+        steps: path.steps,
     })
 }
 
+/// A package's path back to the catalog, as far as it verifiably goes.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// From the environment asked about towards the catalog: each step's commit
+    /// verifiably holds the object.
+    pub steps: Vec<LineageStep>,
+    /// Whether the steps end at the catalog commit that holds the object's file.
+    pub complete: bool,
+    /// The first step that breaks a rule, if any: a claim that does not hold
+    /// (then the path is not complete) or a step berth.toml does not allow.
+    pub broken: Option<Break>,
+}
+
 /// The path a package's object took to `environment`, from the commit of that
-/// environment that set it: along second parents while they are commits that set
-/// the package, to the catalog commit (or other source) at the end.
+/// environment that set it to `object`: along the verified sources, from
+/// environment to environment, to the catalog commit at the end. Where the path
+/// cannot be verified, the steps end at the commit at fault, and the break says
+/// why.
 pub fn path_from(
-    git: &Git,
+    provenance: &mut Provenance<'_>,
     environment: &str,
     package: &str,
     commit: EnvCommit,
-) -> Result<Vec<LineageStep>, GitError> {
-    let mut current = commit;
-    let mut environment = environment.to_owned();
-    let mut steps = vec![step(&environment, &current, current.action)];
-    while let Some(second) = current.info.parents.get(1).copied() {
-        let object = current.object.clone().unwrap_or_default();
-        environment = current.from.clone().unwrap_or_default();
-        let parent = EnvCommit::read(git, second)?;
-        if parent.sets(package) {
-            steps.push(step(&environment, &parent, parent.action));
-            current = parent;
-        } else {
-            let mut last = step(&environment, &parent, None);
-            last.object = object;
-            steps.push(last);
-            break;
+    object: &str,
+) -> Result<Path, EnvError> {
+    let git = provenance.git();
+    let catalog = provenance.catalog().to_owned();
+    let verdict = provenance.verify(environment, &commit, package, object)?;
+    let broken = verdict.broken.clone();
+    let mut steps = vec![step(environment, &commit, commit.action)];
+    let mut source = verdict.source;
+    let mut complete = false;
+    // Each step shown is a real one: its commit verifiably holds the object
+    // (whether berth.toml allows the step is what `broken` says). A path is
+    // finite, since every source is an ancestor of the commit before it.
+    while let Some(next) = source {
+        match next {
+            Source::Catalog(id) => {
+                let info = git.commit(id)?;
+                steps.push(LineageStep {
+                    environment: catalog,
+                    commit: id.to_string(),
+                    action: None,
+                    object: object.to_owned(),
+                    time: time_of(&info.committed),
+                    author: person(&info.author),
+                });
+                complete = true;
+                break;
+            }
+            Source::Environment { name, commit } => {
+                let setter = EnvCommit::read(git, commit)?;
+                steps.push(step(&name, &setter, setter.action));
+                source = match provenance.verdict(&name, commit, package) {
+                    Some(verdict) => verdict.source.clone(),
+                    None => provenance.verify(&name, &setter, package, object)?.source,
+                };
+            }
         }
     }
-    Ok(steps)
+    Ok(Path {
+        steps,
+        complete,
+        broken,
+    })
 }
 
 fn step(environment: &str, commit: &EnvCommit, action: Option<Action>) -> LineageStep {

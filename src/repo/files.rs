@@ -47,6 +47,10 @@ pub enum FilesError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Plumbing(#[from] plumbing::PlumbingError),
+    /// A shallow clone lacks the history the comparison needs.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Shallow(#[from] super::ShallowHistory),
 }
 
 /// Repository handles for reading threads: libgit2 handles cannot be shared
@@ -413,14 +417,28 @@ impl Git {
     }
 
     /// The merge base of two commits, or `one` if they have none.
-    fn merge_base(&self, one: Oid, two: Oid) -> Result<Oid, GitError> {
+    ///
+    /// In a shallow clone, finding none may only mean that the shared history was
+    /// cut off, and comparing with `one` would count everything it gained since as
+    /// removed: that is refused.
+    fn merge_base(&self, one: Oid, two: Oid) -> Result<Oid, FilesError> {
         match self.repo.merge_base(one, two) {
             Ok(merge_base) => Ok(merge_base),
-            Err(error) if error.code() == ErrorCode::NotFound => Ok(one),
+            Err(error) if error.code() == ErrorCode::NotFound => {
+                if self.shallow_boundary()?.is_empty() {
+                    Ok(one)
+                } else {
+                    Err(super::ShallowHistory {
+                        needs: format!("the merge base of {} and {}", short_id(one), short_id(two)),
+                    }
+                    .into())
+                }
+            }
             Err(error) => Err(GitError {
                 action: format!("finding the merge base of {one} and {two}"),
                 error,
-            }),
+            }
+            .into()),
         }
     }
 

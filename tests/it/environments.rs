@@ -636,8 +636,9 @@ fn times_must_be_rfc3339_and_only_environments_travel_in_time() {
 }
 
 /// An environment commit carries everything needed to answer for it: a clone with
-/// nothing but berth.toml and the environment refs can show, list and trace what
-/// production runs.
+/// nothing but berth.toml and the environment refs can show and list what
+/// production runs. Tracing it back needs the catalog branch too, since only the
+/// branch shows that the last step's commit is the catalog's.
 #[test]
 fn a_fetched_environment_stands_on_its_own() {
     let e = shared();
@@ -657,8 +658,6 @@ fn a_fetched_environment_stands_on_its_own() {
         &["show", "billing@staging", "--at", &at(t(6))][..],
         &["history", "billing@production"][..],
         &["history", "billing@staging"][..],
-        &["lineage", "billing@production"][..],
-        &["lineage", "billing@staging"][..],
         &["status"][..],
         &["diff", "dev", "staging"][..],
     ] {
@@ -678,6 +677,19 @@ fn a_fetched_environment_stands_on_its_own() {
     // And nothing was written into it.
     assert!(fresh.files("objects").is_empty());
     assert_eq!(fresh.tip("refs/heads/main"), None);
+
+    // Without the catalog branch, a commit that merely has the object's file could
+    // be any branch's: lineage says what it lacks instead of vouching for it.
+    for target in ["billing@production", "billing@staging"] {
+        let (code, report) = fresh.json(&["lineage", target]);
+        assert_eq!(code, 4, "{report:#}");
+        assert_eq!(report["error"]["code"], "berth::no-catalog", "{report:#}");
+    }
+    fresh.git_command(&["fetch", "-q", "--update-head-ok", origin, "main:main"]);
+    for target in ["billing@production", "billing@staging"] {
+        let args = ["lineage", target];
+        assert_eq!(fresh.ok(&args), e.repo.ok(&args), "{args:?}");
+    }
 }
 
 /// What people read, snapshotted: commit ids and hashes by name.
@@ -866,4 +878,143 @@ fn lineage_of_an_object_promoted_after_a_rollback() {
             ("main", one.commit.as_str(), &Value::Null),
         ]
     );
+}
+
+/// A shallow clone of the estate (`git clone --depth 1`) with the environment
+/// refs fetched just as shallowly: what a CI job with the default fetch depth has.
+fn shallow_clone(e: &Estate, environments: bool) -> Repo {
+    let clone = Repo::empty();
+    let origin = format!("file://{}", e.repo.path().display());
+    clone.git_command(&["clone", "-q", "--depth", "1", &origin, "."]);
+    if environments {
+        clone.git_command(&[
+            "fetch",
+            "-q",
+            "--depth",
+            "1",
+            "origin",
+            "refs/heads/env/*:refs/heads/env/*",
+        ]);
+    }
+    clone
+}
+
+/// Regression: a shallow clone answered from the part of the history it had as if
+/// it were all of it: `check` reported promotion-path errors, `rollback` found
+/// nothing to go back to, `lineage` found nothing held.
+#[test]
+fn a_shallow_clone_refuses_every_answer_that_needs_history() {
+    let e = shared();
+    let clone = shallow_clone(e, true);
+    let tips = |repo: &Repo| -> Vec<Option<String>> {
+        ["dev", "staging", "production"]
+            .iter()
+            .map(|env| repo.env_tip(env))
+            .collect()
+    };
+    let before = tips(&clone);
+    assert_eq!(before, tips(&e.repo));
+    let (t3, t6) = (at(t(3)), at(t(6)));
+    for args in [
+        &["check"][..],
+        &["lineage", "billing@production"][..],
+        &["lineage", "search@dev"][..],
+        &["history", "billing@dev"][..],
+        &["status"][..],
+        &["status", "--at", &t3][..],
+        &["show", "billing@staging", "--at", &t6][..],
+        &["rollback", "billing", "--env", "staging"][..],
+        &["promote", "billing@dev", "--to", "staging"][..],
+        &["promote", &e.billing1.object, "--to", "dev"][..],
+        &["review", "--base", "main"][..],
+    ] {
+        let (code, report) = clone.json(args);
+        assert_eq!(code, 4, "{args:?}: {report:#}");
+        assert_eq!(
+            report["error"]["code"], "berth::shallow-repository",
+            "{args:?}: {report:#}"
+        );
+        let output = clone.berth().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("shallow clone"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("git fetch --unshallow"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("fetch-depth: 0"), "{args:?}: {stderr}");
+    }
+    assert_eq!(tips(&clone), before, "nothing was written");
+
+    // What needs no history still answers: the objects, and each environment's
+    // tip alone.
+    assert_eq!(clone.json(&["validate"]).0, 0);
+    assert_eq!(
+        clone.ok(&["show", "billing@staging"]),
+        e.repo.ok(&["show", "billing@staging"])
+    );
+    assert_eq!(
+        clone.ok(&["diff", "dev", "staging"]),
+        e.repo.ok(&["diff", "dev", "staging"])
+    );
+
+    // With the whole history, the same answers as the repository cloned.
+    clone.git_command(&["fetch", "-q", "--unshallow"]);
+    assert_eq!(clone.json(&["check"]).0, 0);
+    for args in [
+        &["lineage", "billing@production"][..],
+        &["history", "billing@dev"][..],
+    ] {
+        assert_eq!(clone.ok(args), e.repo.ok(args), "{args:?}");
+    }
+}
+
+/// CI on a shallow clone of the catalog alone is not blocked for nothing: without
+/// environment refs, nothing needs history.
+#[test]
+fn a_shallow_clone_of_the_catalog_alone_validates_and_checks() {
+    let e = shared();
+    let clone = shallow_clone(e, false);
+    assert!(clone.path().join(".git/shallow").exists());
+    for args in [
+        &["validate"][..],
+        &["validate", "--staged", "--base", "HEAD"][..],
+        &["check"][..],
+        &["check", "--base", "main"][..],
+    ] {
+        let (code, report) = clone.json(args);
+        assert_eq!(code, 0, "{args:?}: {report:#}");
+    }
+}
+
+/// Regression: a shallow clone in which the merge base of a branch and its base
+/// was cut off compared the branch with the base's tip, and counted everything
+/// the base gained since as deleted.
+#[test]
+fn a_base_whose_merge_base_a_shallow_clone_lacks_is_refused() {
+    let repo = Repo::init();
+    repo.put_version_set("billing", 1);
+    repo.git_command(&["checkout", "-q", "-b", "feature"]);
+    repo.put_version_set("search", 1);
+    repo.git_command(&["checkout", "-q", "main"]);
+    repo.put_version_set("billing", 2);
+    let args = ["validate", "--rev", "feature", "--base", "main"];
+    assert_eq!(repo.json(&args).0, 0);
+
+    let clone = Repo::empty();
+    let origin = format!("file://{}", repo.path().display());
+    clone.git_command(&["clone", "-q", "--depth", "1", &origin, "."]);
+    clone.git_command(&["fetch", "-q", "--depth", "1", "origin", "feature:feature"]);
+    for args in [
+        &args[..],
+        &["check", "--head", "feature", "--base", "main"][..],
+    ] {
+        let (code, report) = clone.json(args);
+        assert_eq!(code, 4, "{args:?}: {report:#}");
+        assert_eq!(
+            report["error"]["code"], "berth::shallow-repository",
+            "{args:?}: {report:#}"
+        );
+    }
+    clone.git_command(&["fetch", "-q", "--unshallow"]);
+    assert_eq!(clone.json(&args).0, 0);
 }

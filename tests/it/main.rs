@@ -15,6 +15,7 @@ mod docs;
 mod environments;
 mod faults;
 mod fixtures;
+mod forgery;
 mod formats;
 mod history;
 mod identity;
