@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::check::code::Code;
 use crate::check::finding::{Finding, plural};
-use crate::document::{self, Format, ProblemKind};
+use crate::document::{self, Format};
 use crate::names::{self, NAME_PATTERN};
 use crate::source::{Content, Source, SourceError};
 use crate::{kinds, repo, schema};
@@ -226,17 +226,8 @@ impl Settings {
     /// Parses and validates berth.toml's text.
     pub fn parse(text: &str) -> Result<Settings, Vec<Finding>> {
         let text: Arc<str> = Arc::from(text);
-        let data = document::parse_text(&text, Format::Toml).map_err(|problem| {
-            let code = match problem.kind {
-                ProblemKind::DuplicateKey => Code::DuplicateKey,
-                _ => Code::Parse,
-            };
-            let finding = Finding::new(code, FILE, problem.message);
-            vec![match problem.span {
-                Some(span) => finding.at_span(&text, span),
-                None => finding,
-            }]
-        })?;
+        let data = document::parse_text(&text, Format::Toml)
+            .map_err(|problem| vec![problem.finding(FILE, &text)])?;
         // Compiling the schema costs milliseconds (its patterns build Unicode
         // automata), more than the rest of a promotion. Settings that read as typed
         // settings and meet every constraint the schema states need no schema run;

@@ -38,7 +38,7 @@ use serde_json::Value;
 
 use crate::check::code::Code;
 use crate::check::finding::Finding;
-use crate::document::{self, Format, ProblemKind};
+use crate::document::{self, Format};
 use crate::schema;
 use crate::settings::{self, LoadError, Settings};
 use crate::source::{Content, Source, SourceError};
@@ -315,16 +315,7 @@ fn load_schema(
     let data = match document::parse(&bytes, Format::Json) {
         Ok(data) => data,
         Err(problem) => {
-            let code = if problem.kind == ProblemKind::DuplicateKey {
-                Code::DuplicateKey
-            } else {
-                Code::Parse
-            };
-            let finding = Finding::new(code, path, problem.message);
-            findings.push(match problem.span {
-                Some(span) => finding.at_span(&text, span),
-                None => finding,
-            });
+            findings.push(problem.finding(path, &text));
             return Ok(None);
         }
     };
