@@ -984,7 +984,7 @@ pub fn read_settings_file(path: &Path, name: &str) -> Result<NewSettings, Config
         .and_then(|e| e.to_str())
         .and_then(Format::from_extension)
         .ok_or_else(|| bad("it is neither a .json nor a .toml file".to_owned()))?;
-    let bytes = std::fs::read(path).map_err(|error| ConfigError::Read {
+    let bytes = crate::source::read_input(path).map_err(|error| ConfigError::Read {
         path: path.to_owned(),
         error,
     })?;

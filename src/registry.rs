@@ -24,7 +24,7 @@ use crate::kinds::component::{
 use crate::kinds::release::is_digest;
 use crate::repo::{CommitError, FileToCommit};
 use crate::schema;
-use crate::source::{Content, Source, SourceError};
+use crate::source::{Content, Refusal, Source, SourceError};
 use crate::workspace::Workspace;
 
 /// The largest registry file berth reads.
@@ -188,11 +188,26 @@ impl Registry {
         let mut registry = Registry::default();
         let mut findings = Vec::new();
         for entry in source.list(component::DIR)? {
+            // A linked or special file (or a linked `components/` itself) is left
+            // out with its finding, never read: a link may point anywhere, and a
+            // FIFO would block.
+            if let Some(refusal) = Refusal::of_entry(entry.kind) {
+                findings.push(crate::source::refused(&entry.path, &refusal));
+                continue;
+            }
             let Some(file) = RegistryFile::parse(&entry.path) else {
                 continue;
             };
-            let Some(Content::Bytes(bytes)) = source.read(&entry.path, MAX_FILE_BYTES)? else {
-                continue;
+            let bytes = match source.read(&entry.path, MAX_FILE_BYTES) {
+                Ok(Some(Content::Bytes(bytes))) => bytes,
+                Ok(_) => continue,
+                Err(error) => match error.finding() {
+                    Some(finding) => {
+                        findings.push(finding);
+                        continue;
+                    }
+                    None => return Err(error),
+                },
             };
             findings.extend(registry.read(&file, &entry.path, &bytes));
         }
@@ -288,6 +303,19 @@ pub enum RegistryError {
         )
     )]
     TagMoved(#[related] Vec<Finding>),
+    /// The tag list given could not be read.
+    #[error("could not read `{file}`")]
+    #[diagnostic(
+        code("berth::unreadable-input"),
+        help("give a regular file of tags and digests, and check its permissions")
+    )]
+    Read {
+        /// The file as given.
+        file: String,
+        /// Why.
+        #[source]
+        error: std::io::Error,
+    },
     /// A file could not be read or written.
     #[error("could not use `{path}`")]
     #[diagnostic(code("berth::io"), help("check the path and its permissions"))]
@@ -663,8 +691,8 @@ fn write_files(
 
 /// Reads a tag list file from disk.
 pub fn read_tag_file(path: &Path, name: &str) -> Result<Vec<TagDigest>, RegistryError> {
-    let bytes = std::fs::read(path).map_err(|error| RegistryError::Io {
-        path: name.to_owned(),
+    let bytes = crate::source::read_input(path).map_err(|error| RegistryError::Read {
+        file: name.to_owned(),
         error,
     })?;
     read_tag_list(name, &bytes).map_err(RegistryError::Invalid)

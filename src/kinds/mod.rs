@@ -290,7 +290,19 @@ fn load_schema(
         ));
         return Ok(None);
     }
-    let bytes = match source.read(path, settings.max_object_bytes())? {
+    let read = match source.read(path, settings.max_object_bytes()) {
+        Ok(read) => read,
+        // A linked schema is not read: its target may be anything on the machine,
+        // and its lines would be echoed in diagnostics.
+        Err(error) => match error.finding() {
+            Some(finding) => {
+                findings.push(finding);
+                return Ok(None);
+            }
+            None => return Err(error),
+        },
+    };
+    let bytes = match read {
         Some(Content::Bytes(bytes)) => bytes,
         Some(Content::TooLarge { size }) => {
             findings.push(Finding::new(

@@ -19,7 +19,7 @@ use crate::document::Format;
 use crate::fs::{self, Written};
 use crate::kinds::StoreDef;
 use crate::repo::{CommitError, FileToCommit, Onto};
-use crate::source::{Content, read_capped};
+use crate::source::{Content, Source, SourceError, read_capped};
 use crate::workspace::Workspace;
 
 /// A file to put.
@@ -370,16 +370,21 @@ fn existing(workspace: &Workspace, target: &ObjectPath) -> Result<Option<String>
             ..target.clone()
         }
         .path();
-        let disk = workspace.tree.path_of(&candidate);
-        let bytes = match std::fs::read(&disk) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-            Err(error) => {
+        // Read as every repository file is: a link there is refused, not followed,
+        // and a FIFO is not opened.
+        let limit = workspace.settings.max_object_bytes();
+        let bytes = match workspace.tree.read(&candidate, limit) {
+            Ok(Some(Content::Bytes(bytes))) => bytes,
+            // Larger than any object: not this one.
+            Ok(Some(Content::TooLarge { .. })) => Vec::new(),
+            Ok(None) => continue,
+            Err(SourceError::Io { error, .. }) => {
                 return Err(PutError::Read {
                     file: candidate,
                     error,
                 });
             }
+            Err(refused) => return Err(PutError::Invalid(refused.finding().into_iter().collect())),
         };
         let intact = object::read_object(&candidate, &bytes, format)
             .is_ok_and(|(_, hash)| hash == target.hash);
