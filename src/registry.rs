@@ -148,6 +148,20 @@ pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Find
                 .at_pointer(&text, Format::Toml, &at("semver")),
             );
         }
+        if let Err(error) = crate::time::parse(&entry.resolved_at) {
+            findings.push(
+                Finding::new(
+                    Code::Schema,
+                    path,
+                    format!("`{}` is not a real instant: {error}", entry.resolved_at),
+                )
+                .with_label("not an RFC 3339 date-time")
+                .with_help(
+                    "write an RFC 3339 date-time with an offset, such as 2025-05-01T12:00:00Z",
+                )
+                .at_pointer(&text, Format::Toml, &at("resolved_at")),
+            );
+        }
     }
     (Some(map).filter(|_| findings.is_empty()), findings)
 }

@@ -129,10 +129,10 @@ pub trait Kind: Send + Sync {
 }
 
 /// The problem with a date-time field that matches the schema's pattern but names
-/// no real instant (February 30th, hour 25), if it has one.
+/// no real instant (February 30th, hour 25, an offset of +25:00), if it has one.
 pub fn instant_rule(data: &Value, pointer: &str) -> Option<FieldProblem> {
     let text = data.pointer(pointer)?.as_str()?;
-    let error = text.parse::<jiff::Timestamp>().err()?;
+    let error = crate::time::parse(text).err()?;
     Some(FieldProblem {
         code: Code::Schema,
         pointer: pointer.to_owned(),
