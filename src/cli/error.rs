@@ -185,6 +185,18 @@ pub enum CliError {
         #[source]
         error: io::Error,
     },
+    /// Standard output could not take the results (a full disk); a closed pipe
+    /// is not this error.
+    #[error("could not write the output")]
+    #[diagnostic(
+        code("berth::output"),
+        help("check that the disk or file standard output goes to has room and is writable")
+    )]
+    Output {
+        /// Why.
+        #[source]
+        error: io::Error,
+    },
     /// A git operation failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -231,13 +243,17 @@ impl CliError {
             | CliError::AtNeedsEnvironment
             | CliError::FormatNotHere { .. }
             | CliError::BadOutputs { .. } => USAGE,
-            CliError::Validate(_) | CliError::Source(_) => CANNOT_RUN,
+            CliError::Validate(error) => validate_code(error),
+            CliError::Source(error) => source_code(error),
             CliError::DemoDirNotEmpty { .. } => USAGE,
             CliError::HookExists { .. } => CONFLICT,
             CliError::DemoStep { .. } => INVALID,
             CliError::Files(error) => files_code(error),
             CliError::Review(error) => review_code(error),
-            CliError::Io { .. } | CliError::Git(_) | CliError::Repo(_) => CANNOT_RUN,
+            CliError::Io { .. }
+            | CliError::Output { .. }
+            | CliError::Git(_)
+            | CliError::Repo(_) => CANNOT_RUN,
         }
     }
 
