@@ -443,7 +443,12 @@ pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Fin
             match words.as_slice() {
                 [] => {}
                 [tag, digest] => {
-                    let at = start + content.find(digest).unwrap_or(0);
+                    // The digest's own place: after the tag, which may contain it.
+                    let after_tag = content.find(tag).map_or(0, |i| i + tag.len());
+                    let at = content
+                        .get(after_tag..)
+                        .and_then(|rest| rest.find(digest))
+                        .map_or(start, |i| start + after_tag + i);
                     if !is_digest(digest) {
                         findings.push(
                             bad_digest(file, tag, digest).at_span(&text, at..at + digest.len()),
