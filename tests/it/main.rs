@@ -15,6 +15,7 @@ mod environments;
 mod fixtures;
 mod formats;
 mod history;
+mod hostile;
 mod identity;
 mod init;
 mod lifecycle;
