@@ -716,3 +716,24 @@ pub fn read_tag_file(path: &Path, name: &str) -> Result<Vec<TagDigest>, Registry
     })?;
     read_tag_list(name, &bytes).map_err(RegistryError::Invalid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bad digest is marked where it stands, also when the tag before it
+    /// contains the same text.
+    #[test]
+    fn a_bad_digest_is_marked_after_its_tag() {
+        let text = "v1 sha256:abc\nlatest-2 2\n";
+        let findings = read_tag_list("tags.txt", text.as_bytes()).unwrap_err();
+        let columns: Vec<(usize, usize)> = findings
+            .iter()
+            .map(|f| {
+                let start = f.location.as_ref().unwrap().start;
+                (start.line, start.column)
+            })
+            .collect();
+        assert_eq!(columns, [(1, 4), (2, 10)]);
+    }
+}
