@@ -454,13 +454,18 @@ impl Git {
 
     /// Whether a working-tree file git reports as changed (it compares file stats
     /// with the index, not content with the base) has exactly the base's content.
+    ///
+    /// Only a regular file is hashed: hashing follows links, so a link would be
+    /// read wherever it points, and a link to a FIFO would block.
     fn unchanged_on_disk(&self, change: &RawChange) -> bool {
         let (ChangeKind::Modified, None, Some(old)) = (change.kind, change.blob, change.old_blob)
         else {
             return false;
         };
         let path = self.workdir.join(&change.path);
-        git2::Oid::hash_file(ObjectType::Blob, path).is_ok_and(|id| id == old)
+        let regular = mode_kind(change.mode) == EntryKind::File
+            && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+        regular && git2::Oid::hash_file(ObjectType::Blob, path).is_ok_and(|id| id == old)
     }
 
     /// The merge base of two commits, or `one` if they have none.

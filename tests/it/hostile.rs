@@ -401,6 +401,19 @@ fn a_symlinked_partition_directory_is_not_read_in_any_source() {
 // Defect 11: a FIFO hung the commands that read the repository.
 
 #[test]
+fn validate_base_does_not_hash_through_a_link_that_replaced_an_object() {
+    let repo = Repo::init();
+    let put = repo.put_version_set("billing", 1);
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("fifo");
+    fifo(&target);
+    std::fs::remove_file(repo.path().join(&put.path)).unwrap();
+    symlink(&target, repo.path().join(&put.path)).unwrap();
+    let report = refused(&repo, &["validate", "--base", "HEAD"], 1, "bad-path");
+    assert_eq!(codes(&report), ["bad-path", "object-modified"]);
+}
+
+#[test]
 fn a_fifo_among_config_versions_is_refused_not_waited_on() {
     let repo = Repo::init();
     let hash = "0".repeat(64);
