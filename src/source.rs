@@ -336,13 +336,18 @@ pub fn read_capped(path: &Path, limit: u64) -> io::Result<Content> {
     open::read_to_limit(file, size, limit)
 }
 
-/// Reads the whole of a file the user named, as [`read_capped`] does.
+/// The largest input file berth reads whole (a tag list, a config's settings):
+/// far more than any real one, far less than a machine's memory.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Reads the whole of a file the user named, as [`read_capped`] does, up to
+/// [`MAX_INPUT_BYTES`]; a larger one is a `FileTooLarge` error.
 pub fn read_input(path: &Path) -> io::Result<Vec<u8>> {
-    match read_capped(path, u64::MAX - 1)? {
+    match read_capped(path, MAX_INPUT_BYTES)? {
         Content::Bytes(bytes) => Ok(bytes),
-        Content::TooLarge { .. } => Err(io::Error::new(
+        Content::TooLarge { size } => Err(io::Error::new(
             io::ErrorKind::FileTooLarge,
-            "the file is too large",
+            format!("it is {size} bytes, over the {MAX_INPUT_BYTES}-byte limit of an input file"),
         )),
     }
 }
