@@ -599,5 +599,15 @@ mod tests {
             Content::TooLarge { size: 5 }
         );
         assert_eq!(read_input(&dir.path().join("real.json")).unwrap(), b"12345");
+        // A huge input is refused by its size, unread (the file is sparse).
+        let huge = dir.path().join("huge.json");
+        fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_INPUT_BYTES + 1)
+            .unwrap();
+        assert_eq!(
+            read_input(&huge).unwrap_err().kind(),
+            io::ErrorKind::FileTooLarge
+        );
     }
 }
