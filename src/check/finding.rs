@@ -7,7 +7,9 @@
 //! message, label and help are clipped to [`MAX_ECHO`] characters, and the source
 //! it shows is an excerpt of the marked line cut to [`MAX_LINE`] characters
 //! around the mark, each cut saying how much it left out, while the line and
-//! column it reports stay exact.
+//! column it reports stay exact. What the renderer prints (message, label, help,
+//! file name, source) shows control characters as escapes, so a hostile file
+//! cannot drive the terminal; the other formats escape them in their own way.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -176,11 +178,7 @@ impl Excerpt {
         let cut = Cut::of(text, line_start..line_end, from);
         let base = shown.len();
         shown.push_str(&cut.text);
-        let at = |offset: usize| {
-            let offset = offset.clamp(cut.window.start, cut.window.end);
-            base + cut.note + (offset - cut.window.start)
-        };
-        let mark = at(span.start)..at(span.end.min(line_end));
+        let mark = base + cut.at(text, span.start)..base + cut.at(text, span.end);
         if line_end < text.len() {
             let (next_start, next_end) = line_around(text, line_end + 1);
             shown.push('\n');
@@ -212,7 +210,8 @@ fn line_around(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// A line as shown: at most [`MAX_LINE`] characters of it, from a chosen
-/// character on, with a note on each side of what was cut.
+/// character on, with a note on each side of what was cut, and control
+/// characters written as escapes.
 struct Cut {
     /// The line as shown.
     text: String,
@@ -223,13 +222,16 @@ struct Cut {
 }
 
 impl Cut {
-    /// The line at `line` (a byte range of `text`) from its character `from` on.
+    /// The line at `line` (a byte range of `text`, without its `\n`; a `\r`
+    /// before it ends the line too) from its character `from` on.
     fn of(text: &str, line: Range<usize>, from: usize) -> Cut {
-        let content = text.get(line.clone()).unwrap_or_default();
+        let raw = text.get(line.clone()).unwrap_or_default();
+        let content = raw.strip_suffix('\r').unwrap_or(raw);
+        let line = line.start..line.start + content.len();
         let count = content.chars().count();
         if count <= MAX_LINE {
             return Cut {
-                text: content.to_owned(),
+                text: source_text(content).into_owned(),
                 note: 0,
                 window: line,
             };
@@ -256,12 +258,70 @@ impl Cut {
         Cut {
             text: format!(
                 "{before}{}{after}",
-                content.get(window.clone()).unwrap_or_default()
+                source_text(content.get(window.clone()).unwrap_or_default())
             ),
             note: before.len(),
             window: line.start + window.start..line.start + window.end,
         }
     }
+
+    /// Where the byte `offset` of `text` is in the line as shown (an offset
+    /// outside the window is at the window's nearer end).
+    fn at(&self, text: &str, offset: usize) -> usize {
+        let offset = offset.clamp(self.window.start, self.window.end);
+        let before = text.get(self.window.start..offset).unwrap_or_default();
+        self.note + source_text(before).len()
+    }
+}
+
+/// Whether a character must not reach a terminal as it is: a control character
+/// (an escape sequence can move the cursor, clear the screen or recolour what
+/// follows, and a line break can forge a line of output) or a bidirectional
+/// override, which reorders what is shown.
+fn unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text echoed in a message, a label or a help line, with every unprintable
+/// character written as its escape (`\u{1b}`, `\n`).
+pub fn printable(text: &str) -> Cow<'_, str> {
+    escaped_but(text, &[])
+}
+
+/// A source line as shown: [`printable`], but tabs kept (the renderer lays them
+/// out).
+fn source_text(line: &str) -> Cow<'_, str> {
+    escaped_but(line, &['\t'])
+}
+
+/// A file's text as shown whole (`berth show`): [`printable`], but line breaks
+/// (`\n` and `\r\n`) and tabs kept.
+pub fn printable_text(text: &str) -> Cow<'_, str> {
+    if !text.contains('\r') {
+        return escaped_but(text, &['\t', '\n']);
+    }
+    let lines: Vec<Cow<'_, str>> = text
+        .split("\r\n")
+        .map(|line| escaped_but(line, &['\t', '\n']))
+        .collect();
+    Cow::Owned(lines.join("\r\n"))
+}
+
+/// `text` with every unprintable character but those in `kept` escaped.
+fn escaped_but<'a>(text: &'a str, kept: &[char]) -> Cow<'a, str> {
+    let escape = |c: char| unprintable(c) && !kept.contains(&c);
+    if !text.chars().any(escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// One broken invariant.
@@ -373,9 +433,9 @@ impl fmt::Display for Finding {
         // With a source span the report names the file itself; without one the
         // message must.
         if self.excerpt.is_none() {
-            write!(f, "{}: ", self.file)?;
+            write!(f, "{}: ", printable(&self.file))?;
         }
-        f.write_str(&self.message)
+        f.write_str(&printable_text(&self.message))
     }
 }
 
@@ -394,7 +454,7 @@ impl Diagnostic for Finding {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.help))
+        Some(Box::new(printable_text(&self.help)))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -405,7 +465,11 @@ impl Diagnostic for Finding {
         // The excerpt marks the first line of a multi-line span (a whole table
         // underlined is noise), as much of it as is shown.
         let excerpt = self.excerpt.as_ref()?;
-        let label = LabeledSpan::new_with_span(self.label.clone(), excerpt.mark.clone());
+        let label = self
+            .label
+            .as_deref()
+            .map(|label| printable(label).into_owned());
+        let label = LabeledSpan::new_with_span(label, excerpt.mark.clone());
         Some(Box::new(std::iter::once(label)))
     }
 }
@@ -435,7 +499,7 @@ impl SourceCode for Finding {
             excerpt.column
         };
         Ok(Box::new(miette::MietteSpanContents::new_named(
-            self.file.clone(),
+            printable(&self.file).into_owned(),
             contents.data(),
             *contents.span(),
             contents.line().saturating_add(excerpt.first_line),
@@ -665,5 +729,41 @@ mod tests {
         for text in [&long.message, &long.help, long.label.as_ref().unwrap()] {
             assert!(text.chars().count() < MAX_ECHO + 40, "{}", text.len());
         }
+    }
+
+    /// What a hostile file echoes cannot drive the terminal: escape sequences,
+    /// line breaks and bidirectional overrides are shown as escapes, in the
+    /// message and in the source line, and the mark still falls on its value.
+    #[test]
+    fn control_characters_are_shown_as_escapes() {
+        let text: Arc<str> = Arc::from("{\"a\": \"\u{1b}[2J\u{202e}x\", \"b\": 1}\r\n{}\r\n");
+        let start = text.find('x').unwrap();
+        let finding = Finding::new(
+            Code::Schema,
+            "f\u{1b}.json",
+            "`\u{1b}[2J\nok: 0 errors` is bad",
+        )
+        .with_label("\u{7}here")
+        .at_span(&text, start..start + 1);
+        // Kept exact for the formats that escape it themselves.
+        assert_eq!(finding.message, "`\u{1b}[2J\nok: 0 errors` is bad");
+        let excerpt = finding.excerpt.as_deref().unwrap();
+        assert_eq!(&excerpt.text[excerpt.mark.clone()], "x");
+        let out = rendered(&finding);
+        assert!(
+            !out.chars()
+                .any(|c| c == '\u{1b}' || c == '\u{202e}' || c == '\r'),
+            "{out:?}"
+        );
+        assert!(out.contains("\\u{1b}[2J\\u{202e}x"), "{out}");
+        assert!(out.contains("`\\u{1b}[2J"), "{out}");
+        assert!(out.contains("\\u{7}here"), "{out}");
+        assert!(out.contains("[f\\u{1b}.json:1:13]"), "{out}");
+        assert_eq!(printable("tab\there"), "tab\\there");
+        assert_eq!(source_text("tab\there"), "tab\there");
+        assert_eq!(
+            printable_text("a\tb\n\u{1b}c\r\nd\re"),
+            "a\tb\n\\u{1b}c\r\nd\\re"
+        );
     }
 }

@@ -251,6 +251,39 @@ fn a_non_utf8_berth_toml_is_a_located_parse_finding() {
 }
 
 // ---------------------------------------------------------------------------
+// The same class as defect 17: what a file echoes must not drive the terminal.
+
+#[test]
+fn escape_sequences_in_a_file_never_reach_the_terminal() {
+    let repo = Repo::init();
+    let put = repo.put_version_set("billing", 1);
+    // Decoded from a JSON escape into a message.
+    let mut set = version_set("billing", 2);
+    set["package"] = json!("\u{1b}[2J\u{1b}[32mok: 0 errors\n");
+    repo.write_json("input/escape.json", &set);
+    // Raw in a file that does not parse, and shown by `show` as written.
+    let mut text = repo.read(&put.path);
+    text.push_str("\u{1b}[2J\u{202e}\n");
+    repo.write(&put.path, &text);
+    for args in [
+        vec!["put", "version-sets", "input/escape.json"],
+        vec!["validate"],
+        vec!["show", &put.hash[..12]],
+    ] {
+        let ran = run(&repo, &args);
+        assert_eq!(ran.code, 1, "{args:?}: {}", ran.stderr);
+        for output in [&ran.stdout, &ran.stderr] {
+            assert!(
+                !output.contains(['\u{1b}', '\u{202e}']),
+                "{args:?}: {output:?}"
+            );
+        }
+        let all = format!("{}{}", ran.stdout, ran.stderr);
+        assert!(all.contains("\\u{1b}[2J"), "{args:?}: {all}");
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Defect 4: links were followed out of the repository.
 
 #[test]
