@@ -9,7 +9,6 @@
 //! the query reports the same findings `berth validate` does.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
@@ -1344,29 +1343,30 @@ pub fn read_settings_file(path: &Path, name: &str, limit: u64) -> Result<NewSett
         .and_then(|e| e.to_str())
         .and_then(Format::from_extension)
         .ok_or_else(|| bad("it is neither a .json nor a .toml file".to_owned()))?;
-    let read_error = |error| ConfigError::Read {
-        path: path.to_owned(),
-        error,
+    // Opened as every input file is: a directory, FIFO or device is refused
+    // before anything blocks on it.
+    let bytes = match crate::source::read_capped(path, limit) {
+        Ok(Content::Bytes(bytes)) => bytes,
+        Ok(Content::TooLarge { size }) => {
+            return Err(bad(format!(
+                "it is {size} bytes, over the object size limit of {limit}"
+            )));
+        }
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::IsADirectory | std::io::ErrorKind::InvalidInput
+            ) =>
+        {
+            return Err(bad("it is not a regular file".to_owned()));
+        }
+        Err(error) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                error,
+            });
+        }
     };
-    let metadata = std::fs::metadata(path).map_err(read_error)?;
-    if !metadata.is_file() {
-        return Err(bad("it is not a regular file".to_owned()));
-    }
-    if metadata.len() > limit {
-        return Err(bad(format!(
-            "it is {} bytes, over the object size limit of {limit}",
-            metadata.len()
-        )));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
-        .map_err(read_error)?;
-    if u64::try_from(bytes.len()).is_ok_and(|len| len > limit) {
-        return Err(bad(format!(
-            "it grew past the object size limit of {limit} bytes while it was read"
-        )));
-    }
     match document::parse(&bytes, format) {
         Ok(Value::Object(table)) => Ok(NewSettings::Replace(table.into_iter().collect())),
         Ok(_) => Err(bad("its top level is not a table".to_owned())),

@@ -13,11 +13,15 @@
 use std::cell::Cell;
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
+
+use crate::check::code::Code;
+use crate::check::finding::Finding;
 
 /// The largest integer that every JSON reader represents exactly (I-JSON, RFC 7493).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -95,18 +99,50 @@ impl ParseProblem {
             span,
         }
     }
+
+    /// The problem as a finding in `file`, marked in `text` (the file's bytes
+    /// read as UTF-8, invalid bytes replaced): `duplicate-key` or `parse`.
+    pub fn finding(&self, file: &str, text: &Arc<str>) -> Finding {
+        let code = match self.kind {
+            ProblemKind::DuplicateKey => Code::DuplicateKey,
+            ProblemKind::Syntax | ProblemKind::NonFinite | ProblemKind::IntegerRange => Code::Parse,
+        };
+        let finding = Finding::new(code, file, &self.message);
+        match &self.span {
+            Some(span) => finding.at_span(text, span.clone()),
+            None => finding,
+        }
+    }
+}
+
+/// A file's bytes as UTF-8 text, or where they stop being UTF-8.
+///
+/// The span marks the first invalid byte. In the file's text as diagnostics show
+/// it (invalid bytes replaced by U+FFFD), everything before that byte is
+/// unchanged, so the span starts on the replacement character; findings widen it
+/// to the whole character.
+pub fn text(bytes: &[u8]) -> Result<&str, ParseProblem> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let at = error.valid_up_to();
+        let width = error.error_len().unwrap_or(1);
+        let shown = bytes
+            .get(at..at.saturating_add(width))
+            .unwrap_or_default()
+            .iter()
+            .map(|byte| format!("{byte:#04x}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        ParseProblem::new(
+            ProblemKind::Syntax,
+            format!("the file is not UTF-8 at byte {at} ({shown})"),
+            Some(at..at.saturating_add(width)),
+        )
+    })
 }
 
 /// Reads a file's bytes as data.
 pub fn parse(bytes: &[u8], format: Format) -> Result<Value, ParseProblem> {
-    let text = std::str::from_utf8(bytes).map_err(|error| {
-        let at = error.valid_up_to();
-        ParseProblem::new(
-            ProblemKind::Syntax,
-            format!("the file is not UTF-8: invalid byte at offset {at}"),
-            Some(at..at + error.error_len().unwrap_or(1)),
-        )
-    })?;
+    let text = text(bytes)?;
     match format {
         Format::Json => parse_json(text),
         Format::Toml => parse_toml(text),
@@ -272,18 +308,14 @@ fn json_problem(text: &str, error: &serde_json::Error, kind: Option<ProblemKind>
                 .find(|word| rest.starts_with(word))
             {
                 Some(word) => {
-                    let start = if text[..at].ends_with('-') {
-                        at - 1
-                    } else {
-                        at
-                    };
+                    let signed = text.get(..at).is_some_and(|before| before.ends_with('-'));
+                    let start = if signed { at.saturating_sub(1) } else { at };
+                    let end = at.saturating_add(word.len());
+                    let shown = text.get(start..end).unwrap_or(word);
                     ParseProblem::new(
                         ProblemKind::NonFinite,
-                        format!(
-                            "`{}` is not a JSON number: JSON has no NaN or infinities",
-                            &text[start..at + word.len()]
-                        ),
-                        Some(start..at + word.len()),
+                        format!("`{shown}` is not a JSON number: JSON has no NaN or infinities"),
+                        Some(start..end),
                     )
                 }
                 None => ParseProblem::new(ProblemKind::Syntax, message, Some(point(text, at))),
@@ -304,10 +336,17 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(text.len())
 }
 
-/// A one-character span at `at`, or an empty one at the end of the text.
+/// A one-character span at `at` (the character `at` falls in), or an empty one at
+/// the end of the text.
 fn point(text: &str, at: usize) -> Range<usize> {
-    let at = at.min(text.len());
-    let width = text[at..].chars().next().map_or(0, char::len_utf8);
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let width = text
+        .get(at..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(0, char::len_utf8);
     at..at + width
 }
 
@@ -759,5 +798,74 @@ mod tests {
         assert_eq!(pointer, "/a~1b/~0c");
         assert_eq!(segments(&pointer), ["a/b", "~c"]);
         assert!(segments("").is_empty());
+    }
+
+    /// Every span a parse problem or a pointer lookup gives lies on character
+    /// boundaries of the text (for bytes that are not UTF-8, on boundaries of the
+    /// text diagnostics show once findings widen it), whatever the text holds
+    /// next to the fault.
+    #[test]
+    fn spans_lie_on_character_boundaries() {
+        let inputs: &[&[u8]] = &[
+            "{\"é\": é}".as_bytes(),
+            "{\"a\": \"é\u{1}\"}".as_bytes(),
+            "{\"é\": 1, \"é\": \"€\"}".as_bytes(),
+            "{\"😀\": NaN}".as_bytes(),
+            "{\"a\": -Infinity€}".as_bytes(),
+            "{\"a\": [\"é\", 99999999999999999]}".as_bytes(),
+            "[\"é\", ]".as_bytes(),
+            "{\"é\"".as_bytes(),
+            "é".as_bytes(),
+            "\u{FEFF}{}".as_bytes(),
+            "a = é\n".as_bytes(),
+            "é = 1\né = 2\n".as_bytes(),
+            "a = \"é\nb = 1".as_bytes(),
+            "[é]\n".as_bytes(),
+            "a = 9007199254740993 # €\n".as_bytes(),
+            "a = nan\n€ = 1".as_bytes(),
+            b"{\"a\": \"\xff\"}",
+            b"{\"a\": \"\xe2\x82\"}",
+            b"a = \"\xc3\"\n",
+            b"\xf0\x9f\x98",
+        ];
+        for bytes in inputs {
+            let shown: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+            for format in [Format::Json, Format::Toml] {
+                let label = format!("{format}: {shown:?}");
+                if let Err(problem) = parse(bytes, format) {
+                    let span = problem.span.clone().unwrap_or(0..0);
+                    if let Ok(text) = std::str::from_utf8(bytes) {
+                        assert!(text.is_char_boundary(span.start), "{label} {span:?}");
+                        assert!(text.is_char_boundary(span.end), "{label} {span:?}");
+                    }
+                    let finding = problem.finding("f", &shown);
+                    let kept = finding.location.map(|l| l.span).unwrap_or(0..0);
+                    assert!(shown.is_char_boundary(kept.start), "{label} {kept:?}");
+                    assert!(shown.is_char_boundary(kept.end), "{label} {kept:?}");
+                }
+                let Ok(text) = std::str::from_utf8(bytes) else {
+                    continue;
+                };
+                for pointer in ["", "/a", "/é", "/😀", "/0", "/a/0", "/a/1"] {
+                    if let Some(span) = locate(text, format, pointer) {
+                        assert!(text.is_char_boundary(span.start), "{label} {pointer}");
+                        assert!(text.is_char_boundary(span.end), "{label} {pointer}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn non_utf8_names_the_byte() {
+        let problem = parse(b"{\"a\": \"x\xff\"}", Format::Json).unwrap_err();
+        assert_eq!(problem.kind, ProblemKind::Syntax);
+        assert_eq!(problem.message, "the file is not UTF-8 at byte 8 (0xff)");
+        assert_eq!(problem.span, Some(8..9));
+        let problem = parse(b"a = \"\xe2\x82\"", Format::Toml).unwrap_err();
+        assert_eq!(
+            problem.message,
+            "the file is not UTF-8 at byte 5 (0xe2 0x82)"
+        );
     }
 }

@@ -20,4 +20,5 @@ pub mod schema;
 pub mod settings;
 pub mod source;
 pub mod store;
+pub mod time;
 pub mod workspace;

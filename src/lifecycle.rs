@@ -79,7 +79,7 @@ where
         if event.subject != subject {
             continue;
         }
-        let Ok(at) = event.at.parse::<jiff::Timestamp>() else {
+        let Ok(at) = crate::time::parse(&event.at) else {
             continue;
         };
         let later = found

@@ -25,7 +25,7 @@ use crate::kinds::component::{
 use crate::kinds::release::is_digest;
 use crate::repo::{CommitError, FileToCommit};
 use crate::schema;
-use crate::source::{Content, Source, SourceError};
+use crate::source::{Content, Refusal, Source, SourceError};
 use crate::workspace::Workspace;
 
 /// The largest registry file berth reads.
@@ -149,6 +149,20 @@ pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Find
                 .at_pointer(&text, Format::Toml, &at("semver")),
             );
         }
+        if let Err(error) = crate::time::parse(&entry.resolved_at) {
+            findings.push(
+                Finding::new(
+                    Code::Schema,
+                    path,
+                    format!("`{}` is not a real instant: {error}", entry.resolved_at),
+                )
+                .with_label("not an RFC 3339 date-time")
+                .with_help(
+                    "write an RFC 3339 date-time with an offset, such as 2025-05-01T12:00:00Z",
+                )
+                .at_pointer(&text, Format::Toml, &at("resolved_at")),
+            );
+        }
     }
     (Some(map).filter(|_| findings.is_empty()), findings)
 }
@@ -189,11 +203,26 @@ impl Registry {
         let mut registry = Registry::default();
         let mut findings = Vec::new();
         for entry in source.list(component::DIR)? {
+            // A linked or special file (or a linked `components/` itself) is left
+            // out with its finding, never read: a link may point anywhere, and a
+            // FIFO would block.
+            if let Some(refusal) = Refusal::of_entry(entry.kind) {
+                findings.push(crate::source::refused(&entry.path, &refusal));
+                continue;
+            }
             let Some(file) = RegistryFile::parse(&entry.path) else {
                 continue;
             };
-            let Some(Content::Bytes(bytes)) = source.read(&entry.path, MAX_FILE_BYTES)? else {
-                continue;
+            let bytes = match source.read(&entry.path, MAX_FILE_BYTES) {
+                Ok(Some(Content::Bytes(bytes))) => bytes,
+                Ok(_) => continue,
+                Err(error) => match error.finding() {
+                    Some(finding) => {
+                        findings.push(finding);
+                        continue;
+                    }
+                    None => return Err(error),
+                },
             };
             findings.extend(registry.read(&file, &entry.path, &bytes));
         }
@@ -289,6 +318,19 @@ pub enum RegistryError {
         )
     )]
     TagMoved(#[related] Vec<Finding>),
+    /// The tag list given could not be read.
+    #[error("could not read `{file}`")]
+    #[diagnostic(
+        code("berth::unreadable-input"),
+        help("give a regular file of tags and digests, and check its permissions")
+    )]
+    Read {
+        /// The file as given.
+        file: String,
+        /// Why.
+        #[source]
+        error: std::io::Error,
+    },
     /// A file could not be read or written.
     #[error("could not use `{path}`")]
     #[diagnostic(code("berth::io"), help("check the path and its permissions"))]
@@ -406,7 +448,12 @@ pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Fin
             match words.as_slice() {
                 [] => {}
                 [tag, digest] => {
-                    let at = start + content.find(digest).unwrap_or(0);
+                    // The digest's own place: after the tag, which may contain it.
+                    let after_tag = content.find(tag).map_or(0, |i| i + tag.len());
+                    let at = content
+                        .get(after_tag..)
+                        .and_then(|rest| rest.find(digest))
+                        .map_or(start, |i| start + after_tag + i);
                     if !is_digest(digest) {
                         findings.push(
                             bad_digest(file, tag, digest).at_span(&text, at..at + digest.len()),
@@ -670,9 +717,30 @@ fn write_files(
 
 /// Reads a tag list file from disk.
 pub fn read_tag_file(path: &Path, name: &str) -> Result<Vec<TagDigest>, RegistryError> {
-    let bytes = std::fs::read(path).map_err(|error| RegistryError::Io {
-        path: name.to_owned(),
+    let bytes = crate::source::read_input(path).map_err(|error| RegistryError::Read {
+        file: name.to_owned(),
         error,
     })?;
     read_tag_list(name, &bytes).map_err(RegistryError::Invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bad digest is marked where it stands, also when the tag before it
+    /// contains the same text.
+    #[test]
+    fn a_bad_digest_is_marked_after_its_tag() {
+        let text = "v1 sha256:abc\nlatest-2 2\n";
+        let findings = read_tag_list("tags.txt", text.as_bytes()).unwrap_err();
+        let columns: Vec<(usize, usize)> = findings
+            .iter()
+            .map(|f| {
+                let start = f.location.as_ref().unwrap().start;
+                (start.line, start.column)
+            })
+            .collect();
+        assert_eq!(columns, [(1, 4), (2, 10)]);
+    }
 }

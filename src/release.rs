@@ -775,7 +775,7 @@ pub fn list(workspace: &Workspace, filter: &Filter) -> Result<Vec<Listed>, Relea
         });
     }
     listed.sort_by(|a, b| {
-        let time = |l: &Listed| l.created_at.parse::<jiff::Timestamp>().ok();
+        let time = |l: &Listed| crate::time::parse(&l.created_at).ok();
         time(b)
             .cmp(&time(a))
             .then_with(|| {

@@ -670,10 +670,8 @@ impl Reviewer<'_> {
                     .find(|(_, other)| other.version < config.version);
                 let empty = BTreeMap::new();
                 let settings_before = before.map_or(&empty, |(_, other)| &other.settings);
-                let effective_in_past = config
-                    .effective_at
-                    .parse::<jiff::Timestamp>()
-                    .is_ok_and(|at| at < now);
+                let effective_in_past =
+                    crate::time::parse(&config.effective_at).is_ok_and(|at| at < now);
                 reviews.push(ConfigReview {
                     id: config.id.clone(),
                     version: config.version,
@@ -1226,7 +1224,7 @@ fn unversioned(
     held: Option<(Previous, Value)>,
 ) -> Vec<NewObject> {
     let created = |object: &Versioned| -> Option<jiff::Timestamp> {
-        object.data.pointer("/created_at")?.as_str()?.parse().ok()
+        crate::time::parse(object.data.pointer("/created_at")?.as_str()?).ok()
     };
     let (ignored, keyed) = kinds.held(store).map_or((&[][..], &[][..]), |kind| {
         (kind.descriptive_fields(), kind.keyed_lists())

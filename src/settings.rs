@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::check::code::Code;
 use crate::check::finding::{Finding, plural};
-use crate::document::{self, Format, ProblemKind};
+use crate::document::{self, Format};
 use crate::names;
 use crate::source::{Content, Source, SourceError};
 use crate::{kinds, repo, schema};
@@ -219,43 +219,43 @@ pub enum LoadError {
 impl Settings {
     /// Reads and validates berth.toml from a source.
     pub fn load(source: &dyn Source) -> Result<Settings, LoadError> {
-        match source.read(FILE, DEFAULT_MAX_OBJECT_BYTES)? {
-            None => Err(LoadError::Missing),
-            Some(Content::TooLarge { size }) => Err(LoadError::Invalid(vec![Finding::new(
-                Code::TooLarge,
-                FILE,
-                format!(
-                    "berth.toml is {size} bytes, over the {DEFAULT_MAX_OBJECT_BYTES}-byte limit"
-                ),
-            )])),
-            Some(Content::Bytes(bytes)) => match String::from_utf8(bytes) {
-                Ok(text) => Settings::parse(&text).map_err(LoadError::Invalid),
-                Err(error) => {
-                    let at = error.utf8_error().valid_up_to();
-                    Err(LoadError::Invalid(vec![Finding::new(
-                        Code::Parse,
-                        FILE,
-                        format!("berth.toml is not UTF-8: invalid byte at offset {at}"),
-                    )]))
-                }
-            },
+        let bytes = match source.read(FILE, DEFAULT_MAX_OBJECT_BYTES) {
+            Ok(None) => return Err(LoadError::Missing),
+            Ok(Some(Content::TooLarge { size })) => {
+                return Err(LoadError::Invalid(vec![Finding::new(
+                    Code::TooLarge,
+                    FILE,
+                    format!(
+                        "berth.toml is {size} bytes, over the {DEFAULT_MAX_OBJECT_BYTES}-byte limit"
+                    ),
+                )]));
+            }
+            Ok(Some(Content::Bytes(bytes))) => bytes,
+            // A linked berth.toml is not read: its target may be anything on the
+            // machine, and its lines would be echoed in diagnostics.
+            Err(error) => {
+                return Err(match error.finding() {
+                    Some(finding) => LoadError::Invalid(vec![finding]),
+                    None => error.into(),
+                });
+            }
+        };
+        match document::text(&bytes) {
+            Ok(text) => Settings::parse(text).map_err(LoadError::Invalid),
+            Err(problem) => {
+                Err(LoadError::Invalid(vec![problem.finding(
+                    FILE,
+                    &Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+                )]))
+            }
         }
     }
 
     /// Parses and validates berth.toml's text.
     pub fn parse(text: &str) -> Result<Settings, Vec<Finding>> {
         let text: Arc<str> = Arc::from(text);
-        let data = document::parse_text(&text, Format::Toml).map_err(|problem| {
-            let code = match problem.kind {
-                ProblemKind::DuplicateKey => Code::DuplicateKey,
-                _ => Code::Parse,
-            };
-            let finding = Finding::new(code, FILE, problem.message);
-            vec![match problem.span {
-                Some(span) => finding.at_span(&text, span),
-                None => finding,
-            }]
-        })?;
+        let data = document::parse_text(&text, Format::Toml)
+            .map_err(|problem| vec![problem.finding(FILE, &text)])?;
         // Compiling the schema costs milliseconds (its patterns build Unicode
         // automata), more than the rest of a promotion. Settings that read as typed
         // settings and meet every constraint the schema states need no schema run;

@@ -64,7 +64,7 @@ codes! {
         help: "resolve the conflict (edit the file, then `git add <file>`), or abort (`git merge --abort`), and validate again";
     /// A file sits where the layout has no place for it.
     BadPath = "bad-path", configurable: false,
-        description: "A file under objects/ is not at objects/<store>/<partition>/<sha256>.<json|toml>, sits in the wrong partition or an unknown store, or is a symlink.",
+        description: "A file under objects/ is not at objects/<store>/<partition>/<sha256>.<json|toml>, sits in the wrong partition or an unknown store, or is stored twice; or a file berth reads (berth.toml, a schema, a component file, an object) is a symlink, lies below a symlinked directory, or is not a regular file.",
         help: "let `berth put` place objects; move or remove files that are not objects";
     /// A store, partition, package or environment name breaks the name rule.
     BadName = "bad-name", configurable: false,

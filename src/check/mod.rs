@@ -394,9 +394,12 @@ pub fn read_dirs(
     let read: Result<Vec<Option<Versioned>>, SourceError> = wanted
         .par_iter()
         .map(|(file, path)| {
-            Ok(match source.read(file, settings.max_object_bytes())? {
-                Some(Content::Bytes(bytes)) => read_versioned(file, path, &bytes, false),
-                _ => None,
+            Ok(match source.read(file, settings.max_object_bytes()) {
+                Ok(Some(Content::Bytes(bytes))) => read_versioned(file, path, &bytes, false),
+                // A neighbour that is not read is reported where it is checked.
+                Ok(_) => None,
+                Err(error) if error.is_refusal() => None,
+                Err(error) => return Err(error),
             })
         })
         .collect();
@@ -673,7 +676,16 @@ fn check_entry(
     path: &ObjectPath,
 ) -> Result<CheckedFile, SourceError> {
     let limit = settings.max_object_bytes();
-    let bytes = match source.read(file, limit)? {
+    let read = match source.read(file, limit) {
+        Ok(read) => read,
+        // Listed as a file, refused when read (below a linked directory, or
+        // swapped for a link since): the finding it is, not a failed run.
+        Err(error) => match error.finding() {
+            Some(finding) => return Ok((vec![finding], None)),
+            None => return Err(error),
+        },
+    };
+    let bytes = match read {
         Some(Content::Bytes(bytes)) => bytes,
         Some(Content::TooLarge { size }) => {
             return Ok((vec![object::too_large(file, size, limit)], None));

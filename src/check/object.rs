@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::code::Code;
 use super::finding::Finding;
 use crate::canonical::ObjectHash;
-use crate::document::{self, Format, ProblemKind};
+use crate::document::{self, Format};
 use crate::kinds::{Kind, Kinds, StoreDef};
 use crate::store::{ObjectIndex, Reference};
 use crate::{names, schema};
@@ -47,18 +47,8 @@ pub fn read_object(
             Ok((data, hash))
         }
         Err(problem) => {
-            let code = match problem.kind {
-                ProblemKind::DuplicateKey => Code::DuplicateKey,
-                ProblemKind::Syntax | ProblemKind::NonFinite | ProblemKind::IntegerRange => {
-                    Code::Parse
-                }
-            };
             let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
-            let finding = Finding::new(code, file, problem.message);
-            Err(Box::new(match problem.span {
-                Some(span) => finding.at_span(&text, span),
-                None => finding,
-            }))
+            Err(Box::new(problem.finding(file, &text)))
         }
     }
 }

@@ -282,7 +282,7 @@ fn junit_case(finding: &Finding) -> String {
         None => format!("{code} in {}", finding.file),
     };
     let mut body = format!("{}\nhelp: {}", finding.message, finding.help);
-    if let Some(pointer) = &finding.pointer {
+    if let Some(pointer) = finding.shown_pointer() {
         body.push_str(&format!("\npointer: {pointer}"));
     }
     let detail = match finding.severity {

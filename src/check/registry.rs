@@ -13,7 +13,7 @@ use crate::kinds::component::{self, RegistryFile, VersionEntry};
 use crate::kinds::release;
 use crate::names;
 use crate::registry::Registry;
-use crate::source::{Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError};
+use crate::source::{Change, ChangeKind, Content, Entry, Refusal, Source, SourceError};
 
 /// The largest registry file the validator reads.
 const MAX_FILE_BYTES: u64 = 8 << 20;
@@ -28,11 +28,8 @@ pub fn check_files(
     let mut findings = Vec::new();
     for entry in entries {
         let path = entry.path.as_str();
-        if entry.kind != EntryKind::File {
-            findings.push(
-                Finding::new(Code::BadPath, path, "is not a regular file")
-                    .with_help("registry files are regular TOML files"),
-            );
+        if let Some(refusal) = Refusal::of_entry(entry.kind) {
+            findings.push(crate::source::refused(path, &refusal));
             continue;
         }
         let Some(file) = RegistryFile::parse(path) else {
@@ -51,13 +48,20 @@ pub fn check_files(
             ));
             continue;
         }
-        let bytes = match source.read(path, MAX_FILE_BYTES)? {
-            Some(Content::Bytes(bytes)) => bytes,
-            Some(Content::TooLarge { size }) => {
+        let bytes = match source.read(path, MAX_FILE_BYTES) {
+            Ok(Some(Content::Bytes(bytes))) => bytes,
+            Ok(Some(Content::TooLarge { size })) => {
                 findings.push(super::object::too_large(path, size, MAX_FILE_BYTES));
                 continue;
             }
-            None => continue,
+            Ok(None) => continue,
+            Err(error) => match error.finding() {
+                Some(finding) => {
+                    findings.push(finding);
+                    continue;
+                }
+                None => return Err(error),
+            },
         };
         findings.extend(registry.read(&file, path, &bytes));
         if matches!(file, RegistryFile::Versions(_))
@@ -173,8 +177,12 @@ pub fn history(
 }
 
 fn read_map(source: &dyn Source, path: &str) -> Result<Option<Vec<VersionEntry>>, SourceError> {
-    let Some(Content::Bytes(bytes)) = source.read(path, MAX_FILE_BYTES)? else {
-        return Ok(None);
+    let bytes = match source.read(path, MAX_FILE_BYTES) {
+        Ok(Some(Content::Bytes(bytes))) => bytes,
+        // A map that is not read is reported as the file it is.
+        Ok(_) => return Ok(None),
+        Err(error) if error.is_refusal() => return Ok(None),
+        Err(error) => return Err(error),
     };
     // A map that does not read here is reported by its own findings; the
     // history rule compares maps that read, entry by entry.
@@ -186,9 +194,11 @@ fn read_map(source: &dyn Source, path: &str) -> Result<Option<Vec<VersionEntry>>
 }
 
 fn head_text(source: &dyn Source, path: &str) -> Result<std::sync::Arc<str>, SourceError> {
-    let bytes = match source.read(path, MAX_FILE_BYTES)? {
-        Some(Content::Bytes(bytes)) => bytes,
-        _ => Vec::new(),
+    let bytes = match source.read(path, MAX_FILE_BYTES) {
+        Ok(Some(Content::Bytes(bytes))) => bytes,
+        Ok(_) => Vec::new(),
+        Err(error) if error.is_refusal() => Vec::new(),
+        Err(error) => return Err(error),
     };
     Ok(std::sync::Arc::from(
         String::from_utf8_lossy(&bytes).as_ref(),

@@ -45,7 +45,7 @@ impl Versioned {
     }
 
     fn created_at(&self) -> Option<jiff::Timestamp> {
-        self.data.pointer("/created_at")?.as_str()?.parse().ok()
+        crate::time::parse(self.data.pointer("/created_at")?.as_str()?).ok()
     }
 
     /// A finding about this object, at `pointer` when the object has that field.

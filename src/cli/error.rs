@@ -187,6 +187,18 @@ pub enum CliError {
         #[source]
         error: io::Error,
     },
+    /// Standard output could not take the results (a full disk); a closed pipe
+    /// is not this error.
+    #[error("could not write the output")]
+    #[diagnostic(
+        code("berth::output"),
+        help("check that the disk or file standard output goes to has room and is writable")
+    )]
+    Output {
+        /// Why.
+        #[source]
+        error: io::Error,
+    },
     /// A git operation failed.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -219,7 +231,8 @@ impl CliError {
             CliError::Config(error) => config_code(error),
             CliError::Mark(MarkError::Put(error)) => put_code(error),
             CliError::Mark(MarkError::Env(error)) => env_code(error),
-            CliError::Mark(MarkError::Source(_) | MarkError::Serialize(_)) => CANNOT_RUN,
+            CliError::Mark(MarkError::Source(error)) => source_code(error),
+            CliError::Mark(MarkError::Serialize(_)) => CANNOT_RUN,
             CliError::BadPair { .. } | CliError::Epoch(_) => USAGE,
             CliError::Mark(MarkError::Epoch(_)) => USAGE,
             CliError::Mark(MarkError::NotPromotable { .. }) => INVALID,
@@ -232,13 +245,17 @@ impl CliError {
             | CliError::AtNeedsEnvironment
             | CliError::FormatNotHere { .. }
             | CliError::BadOutputs { .. } => USAGE,
-            CliError::Validate(_) | CliError::Source(_) => CANNOT_RUN,
+            CliError::Validate(error) => validate_code(error),
+            CliError::Source(error) => source_code(error),
             CliError::DemoDirNotEmpty { .. } => USAGE,
             CliError::HookExists { .. } => CONFLICT,
             CliError::DemoStep { .. } => INVALID,
             CliError::Files(error) => files_code(error),
             CliError::Review(error) => review_code(error),
-            CliError::Io { .. } | CliError::Git(_) | CliError::Repo(_) => CANNOT_RUN,
+            CliError::Io { .. }
+            | CliError::Output { .. }
+            | CliError::Git(_)
+            | CliError::Repo(_) => CANNOT_RUN,
         }
     }
 
@@ -280,17 +297,19 @@ fn review_code(error: &ReviewError) -> u8 {
         | ReviewError::Epoch(_) => USAGE,
         ReviewError::Files(error) => files_code(error),
         ReviewError::Env(error) => env_code(error),
-        ReviewError::Validate(_) | ReviewError::Source(_) | ReviewError::Git(_) => CANNOT_RUN,
+        ReviewError::Validate(error) => validate_code(error),
+        ReviewError::Source(error) => source_code(error),
+        ReviewError::Git(_) => CANNOT_RUN,
     }
 }
 
 fn put_code(error: &PutError) -> u8 {
     match error {
         PutError::UnknownStore { .. } | PutError::ExternalStore { .. } => USAGE,
-        PutError::Read { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
-        PutError::Read { .. } | PutError::Write { .. } => CANNOT_RUN,
+        PutError::Read { error, .. } => input_code(error),
+        PutError::Write { .. } => CANNOT_RUN,
         PutError::Invalid(_) | PutError::Unsafe(_) => INVALID,
-        PutError::Source(_) => CANNOT_RUN,
+        PutError::Source(error) => source_code(error),
         PutError::Commit(error) => commit_code(error),
     }
 }
@@ -302,8 +321,9 @@ fn registry_code(error: &RegistryError) -> u8 {
         | RegistryError::UnknownComponent { .. }
         | RegistryError::Exists { .. } => INVALID,
         RegistryError::TagMoved(_) => CONFLICT,
-        RegistryError::Io { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
-        RegistryError::Io { .. } | RegistryError::Source(_) => CANNOT_RUN,
+        RegistryError::Read { error, .. } => input_code(error),
+        RegistryError::Io { .. } => CANNOT_RUN,
+        RegistryError::Source(error) => source_code(error),
         RegistryError::Commit(error) => commit_code(error),
     }
 }
@@ -328,7 +348,8 @@ fn release_code(error: &ReleaseError) -> u8 {
         ReleaseError::Lookup(error) => lookup_code(error),
         ReleaseError::Put(error) => put_code(error),
         ReleaseError::Config(error) => config_code(error),
-        ReleaseError::Source(_) | ReleaseError::Serialize(_) => CANNOT_RUN,
+        ReleaseError::Source(error) => source_code(error),
+        ReleaseError::Serialize(_) => CANNOT_RUN,
     }
 }
 
@@ -340,7 +361,8 @@ fn config_code(error: &ConfigError) -> u8 {
         | ConfigError::MissingFixed { .. }
         | ConfigError::VersionRange { .. }
         | ConfigError::Epoch(_) => USAGE,
-        ConfigError::Read { error, .. } if error.kind() == io::ErrorKind::NotFound => USAGE,
+        ConfigError::Read { error, .. } => input_code(error),
+        ConfigError::Source(error) => source_code(error),
         ConfigError::Conflict { .. }
         | ConfigError::KeyReused { .. }
         | ConfigError::Uncommitted { .. }
@@ -354,19 +376,15 @@ fn config_code(error: &ConfigError) -> u8 {
         | ConfigError::Unreadable { .. } => INVALID,
         ConfigError::Put(error) => put_code(error),
         ConfigError::Commit(error) => commit_code(error),
-        ConfigError::Read { .. }
-        | ConfigError::Git(_)
-        | ConfigError::Source(_)
-        | ConfigError::Serialize(_) => CANNOT_RUN,
+        ConfigError::Git(_) | ConfigError::Serialize(_) => CANNOT_RUN,
     }
 }
 
 fn open_code(error: &OpenError) -> u8 {
     match error {
         OpenError::Settings(LoadError::Invalid(_)) => INVALID,
-        OpenError::Repo(_) | OpenError::Settings(LoadError::Missing | LoadError::Source(_)) => {
-            CANNOT_RUN
-        }
+        OpenError::Settings(LoadError::Source(error)) => source_code(error),
+        OpenError::Repo(_) | OpenError::Settings(LoadError::Missing) => CANNOT_RUN,
     }
 }
 
@@ -386,10 +404,8 @@ fn env_code(error: &EnvError) -> u8 {
         | EnvError::NotHeld { .. }
         | EnvError::BadState(_)
         | EnvError::Unverified(_) => INVALID,
-        EnvError::Git(_)
-        | EnvError::Events(_)
-        | EnvError::Shallow(_)
-        | EnvError::NoCatalog { .. } => CANNOT_RUN,
+        EnvError::Events(error) => source_code(error),
+        EnvError::Git(_) | EnvError::Shallow(_) | EnvError::NoCatalog { .. } => CANNOT_RUN,
     }
 }
 
@@ -424,6 +440,41 @@ fn lookup_code(error: &LookupError) -> u8 {
     match error {
         LookupError::NotFound(_) | LookupError::Ambiguous { .. } => INVALID,
         LookupError::UnknownStore { .. } | LookupError::BadPackage(_) => USAGE,
-        LookupError::Source(_) => CANNOT_RUN,
+        LookupError::Source(error) => source_code(error),
+    }
+}
+
+/// A repository file berth refuses to read (a symlink, a FIFO) breaks the
+/// repository's layout; any other read error means berth could not run.
+fn source_code(error: &berth::source::SourceError) -> u8 {
+    if error.is_refusal() {
+        INVALID
+    } else {
+        CANNOT_RUN
+    }
+}
+
+fn validate_code(error: &ValidateError) -> u8 {
+    match error {
+        ValidateError::Source(error) | ValidateError::Settings(LoadError::Source(error)) => {
+            source_code(error)
+        }
+        ValidateError::Settings(LoadError::Invalid(_)) => INVALID,
+        ValidateError::Settings(LoadError::Missing) => CANNOT_RUN,
+    }
+}
+
+/// An input file given on the command line that is missing, unreadable, a
+/// directory or not a regular file is a usage error (the README says so); a
+/// failure while reading a readable file is not.
+fn input_code(error: &io::Error) -> u8 {
+    match error.kind() {
+        io::ErrorKind::NotFound
+        | io::ErrorKind::PermissionDenied
+        | io::ErrorKind::IsADirectory
+        | io::ErrorKind::NotADirectory
+        | io::ErrorKind::InvalidInput
+        | io::ErrorKind::FileTooLarge => USAGE,
+        _ => CANNOT_RUN,
     }
 }

@@ -1,8 +1,11 @@
 //! Printing: results to stdout, diagnostics to stderr, JSON when asked, and the exit
-//! code at the end. A closed pipe ends output quietly; it is not an error.
+//! code at the end. A closed pipe ends output quietly; it is not an error. Any
+//! other failure to write the output (a full disk) is: the results are lost, so
+//! the command exits 4 and says why on stderr.
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use berth::report::{ErrorBody, ErrorReport};
@@ -22,7 +25,11 @@ pub struct Output {
     pub quiet: bool,
     /// Print more detail.
     pub verbose: bool,
+    /// Stdout can take no more: the reader went away, or writing failed.
     closed: bool,
+    /// Why writing to stdout failed, if it failed for another reason than a
+    /// closed pipe.
+    write_error: Option<io::Error>,
 }
 
 impl Output {
@@ -37,6 +44,7 @@ impl Output {
             quiet: global.quiet,
             verbose: global.verbose,
             closed: false,
+            write_error: None,
         }
     }
 
@@ -50,13 +58,16 @@ impl Output {
             return;
         }
         let mut stdout = io::stdout().lock();
-        if stdout
+        if let Err(error) = stdout
             .write_all(text.as_bytes())
             .and_then(|()| stdout.flush())
-            .is_err()
         {
-            // The reader went away (`berth ls | head`): stop writing, quietly.
             self.closed = true;
+            // The reader went away (`berth ls | head`): stop writing, quietly. Any
+            // other failure lost output the caller asked for.
+            if error.kind() != io::ErrorKind::BrokenPipe {
+                self.write_error = Some(error);
+            }
         }
     }
 
@@ -103,19 +114,47 @@ impl Output {
     }
 
     /// Ends the command: reports an error if there was one, and gives the exit code.
+    /// Output that could not be written is an error of its own, whatever the
+    /// command's outcome: what it printed is lost.
     pub fn finish(mut self, outcome: Result<u8, CliError>) -> ExitCode {
-        match outcome {
-            Ok(code) => ExitCode::from(code),
+        let code = match outcome {
+            Ok(code) => code,
             Err(error) => {
                 let code = error.exit_code();
                 self.diagnostic(&error);
                 if self.is_json() {
                     self.json(&error_report(&error, code));
                 }
-                ExitCode::from(code)
+                code
             }
+        };
+        match self.write_error.take() {
+            Some(error) => {
+                let error = CliError::Output { error };
+                self.diagnostic(&error);
+                ExitCode::from(error.exit_code())
+            }
+            None => ExitCode::from(code),
         }
     }
+}
+
+/// Writes a report to the file `--output` names. A regular file (or a new one) is
+/// written whole under a temporary name and renamed into place, so a reader never
+/// sees half a report; anything else the path names (`/dev/stdout`, a FIFO, a
+/// terminal) is written into as it is, never replaced by a file.
+pub fn write_output(path: &Path, text: &str) -> io::Result<()> {
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    if special {
+        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+        // Checked again on what was opened: a path swapped for a regular file in
+        // between is replaced whole, as any regular file is.
+        if !file.metadata()?.is_file() {
+            file.write_all(text.as_bytes())?;
+            return file.flush();
+        }
+    }
+    berth::fs::replace(path, text.as_bytes())
 }
 
 /// A diagnostic as text, with source spans, in color or not.

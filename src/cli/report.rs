@@ -123,7 +123,7 @@ pub fn emit(
         match &report.output {
             Some(path) => {
                 let text = rendering(report.format, validation, failed, false);
-                berth::fs::replace(path, text.as_bytes()).map_err(|error| CliError::Io {
+                super::render::write_output(path, &text).map_err(|error| CliError::Io {
                     path: path.clone(),
                     error,
                 })?;

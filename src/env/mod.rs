@@ -169,9 +169,9 @@ pub struct BadTime {
 
 /// Parses `--at`: an RFC 3339 date-time with an offset.
 pub fn parse_at(text: &str) -> Result<jiff::Timestamp, BadTime> {
-    text.parse().map_err(|error: jiff::Error| BadTime {
+    crate::time::parse(text).map_err(|error| BadTime {
         text: text.to_owned(),
-        reason: error.to_string(),
+        reason: error.reason,
     })
 }
 

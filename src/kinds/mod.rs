@@ -38,7 +38,7 @@ use serde_json::Value;
 
 use crate::check::code::Code;
 use crate::check::finding::Finding;
-use crate::document::{self, Format, ProblemKind};
+use crate::document::{self, Format};
 use crate::schema;
 use crate::settings::{self, LoadError, Settings};
 use crate::source::{Content, Source, SourceError};
@@ -129,10 +129,10 @@ pub trait Kind: Send + Sync {
 }
 
 /// The problem with a date-time field that matches the schema's pattern but names
-/// no real instant (February 30th, hour 25), if it has one.
+/// no real instant (February 30th, hour 25, an offset of +25:00), if it has one.
 pub fn instant_rule(data: &Value, pointer: &str) -> Option<FieldProblem> {
     let text = data.pointer(pointer)?.as_str()?;
-    let error = text.parse::<jiff::Timestamp>().err()?;
+    let error = crate::time::parse(text).err()?;
     Some(FieldProblem {
         code: Code::Schema,
         pointer: pointer.to_owned(),
@@ -290,7 +290,19 @@ fn load_schema(
         ));
         return Ok(None);
     }
-    let bytes = match source.read(path, settings.max_object_bytes())? {
+    let read = match source.read(path, settings.max_object_bytes()) {
+        Ok(read) => read,
+        // A linked schema is not read: its target may be anything on the machine,
+        // and its lines would be echoed in diagnostics.
+        Err(error) => match error.finding() {
+            Some(finding) => {
+                findings.push(finding);
+                return Ok(None);
+            }
+            None => return Err(error),
+        },
+    };
+    let bytes = match read {
         Some(Content::Bytes(bytes)) => bytes,
         Some(Content::TooLarge { size }) => {
             findings.push(Finding::new(
@@ -315,16 +327,7 @@ fn load_schema(
     let data = match document::parse(&bytes, Format::Json) {
         Ok(data) => data,
         Err(problem) => {
-            let code = if problem.kind == ProblemKind::DuplicateKey {
-                Code::DuplicateKey
-            } else {
-                Code::Parse
-            };
-            let finding = Finding::new(code, path, problem.message);
-            findings.push(match problem.span {
-                Some(span) => finding.at_span(&text, span),
-                None => finding,
-            });
+            findings.push(problem.finding(path, &text));
             return Ok(None);
         }
     };

@@ -14,7 +14,7 @@ use git2::{ErrorCode, FileMode, ObjectType, Repository, TreeWalkMode, TreeWalkRe
 use super::plumbing::{self, Plumbing, RawChange};
 use super::{Context, Git, GitError, Oid, short_id};
 use crate::source::{
-    Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError, read_capped,
+    Change, ChangeKind, Content, DiskRead, Entry, EntryKind, Refusal, Source, SourceError, WorkTree,
 };
 
 /// A revision that does not name a commit.
@@ -100,11 +100,63 @@ impl Handles {
 }
 
 fn source_error(source_name: &str, path: &str, error: impl Into<io::Error>) -> SourceError {
-    SourceError {
+    SourceError::Io {
         path: path.to_owned(),
         source_name: source_name.to_owned(),
         error: error.into(),
     }
+}
+
+fn refused(source_name: &str, path: &str, refusal: Refusal) -> SourceError {
+    SourceError::Refused {
+        path: path.to_owned(),
+        source_name: source_name.to_owned(),
+        refusal,
+    }
+}
+
+/// Why an entry of a tree or the index is not read: git records a symlink's
+/// target as its blob, and reading that as the file would disagree with the
+/// working tree, where the link points somewhere else entirely.
+fn refusal_of(kind: EntryKind) -> Option<Refusal> {
+    Refusal::of_entry(kind)
+}
+
+/// The first directory on the way to `path` (`path` itself excluded) that
+/// `kind_of` says is a symlink.
+fn link_above<E>(
+    path: &str,
+    kind_of: impl Fn(&str) -> Result<Option<EntryKind>, E>,
+) -> Result<Option<String>, E> {
+    for (end, _) in path.match_indices('/') {
+        let dir = &path[..end];
+        if kind_of(dir)? == Some(EntryKind::Symlink) {
+            return Ok(Some(dir.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// The symlink at `dir` or on the way to it, listed as the one entry there is:
+/// nothing below a link is in the repository.
+fn link_at_or_above<E>(
+    dir: &str,
+    kind_of: impl Fn(&str) -> Result<Option<EntryKind>, E>,
+) -> Result<Option<Vec<Entry>>, E> {
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() {
+        return Ok(None);
+    }
+    let link = match kind_of(dir)? {
+        Some(EntryKind::Symlink) => Some(dir.to_owned()),
+        _ => link_above(dir, &kind_of)?,
+    };
+    Ok(link.map(|path| {
+        vec![Entry {
+            path,
+            kind: EntryKind::Symlink,
+        }]
+    }))
 }
 
 fn git_io(error: git2::Error) -> io::Error {
@@ -250,9 +302,15 @@ impl Source for GitFiles {
     }
 
     fn read(&self, path: &str, limit: u64) -> Result<Option<Content>, SourceError> {
-        let Some((id, _)) = self.files.get(path) else {
-            return Ok(None);
+        let Some((id, kind)) = self.files.get(path) else {
+            return match link_above(path, |dir| self.kind_of(dir))? {
+                Some(link) => Err(refused(&self.name, path, Refusal::UnderSymlink { link })),
+                None => Ok(None),
+            };
         };
+        if let Some(refusal) = refusal_of(*kind) {
+            return Err(refused(&self.name, path, refusal));
+        }
         self.handles
             .blob(*id, limit)
             .map(Some)
@@ -260,6 +318,9 @@ impl Source for GitFiles {
     }
 
     fn list(&self, dir: &str) -> Result<Vec<Entry>, SourceError> {
+        if let Some(link) = link_at_or_above(dir, |dir| self.kind_of(dir))? {
+            return Ok(link);
+        }
         Ok(list_below(&self.files, dir))
     }
 
@@ -278,6 +339,12 @@ impl Source for GitFiles {
             .collect();
         names.dedup();
         Ok(names)
+    }
+}
+
+impl GitFiles {
+    fn kind_of(&self, path: &str) -> Result<Option<EntryKind>, SourceError> {
+        Ok(self.files.get(path).map(|(_, kind)| *kind))
     }
 }
 
@@ -315,7 +382,7 @@ pub struct Changeset {
     /// The commit compared against: the merge base of the base and the head.
     pub base: Oid,
     base_tree: Oid,
-    workdir: PathBuf,
+    worktree: WorkTree,
     handles: Handles,
     /// The new state of each changed path: `None` when it was deleted.
     changed: BTreeMap<String, Option<(NewContent, EntryKind)>>,
@@ -396,7 +463,7 @@ impl Git {
             name,
             base,
             base_tree,
-            workdir: self.workdir().to_owned(),
+            worktree: WorkTree::new(self.workdir()),
             handles: Handles::new(self),
             changed,
             changes,
@@ -407,13 +474,18 @@ impl Git {
 
     /// Whether a working-tree file git reports as changed (it compares file stats
     /// with the index, not content with the base) has exactly the base's content.
+    ///
+    /// Only a regular file is hashed: hashing follows links, so a link would be
+    /// read wherever it points, and a link to a FIFO would block.
     fn unchanged_on_disk(&self, change: &RawChange) -> bool {
         let (ChangeKind::Modified, None, Some(old)) = (change.kind, change.blob, change.old_blob)
         else {
             return false;
         };
         let path = self.workdir.join(&change.path);
-        git2::Oid::hash_file(ObjectType::Blob, path).is_ok_and(|id| id == old)
+        let regular = mode_kind(change.mode) == EntryKind::File
+            && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+        regular && git2::Oid::hash_file(ObjectType::Blob, path).is_ok_and(|id| id == old)
     }
 
     /// The merge base of two commits, or `one` if they have none.
@@ -529,6 +601,21 @@ impl Git {
 }
 
 impl Changeset {
+    /// What the head has at `path`: the change's entry, or the base's.
+    fn kind_of(&self, path: &str) -> Result<Option<EntryKind>, SourceError> {
+        match self.changed.get(path) {
+            Some(new) => Ok(new.as_ref().map(|(_, kind)| *kind)),
+            None => self
+                .base_kind(path)
+                .map_err(|error| source_error(&self.name, path, git_io(error))),
+        }
+    }
+
+    /// What the base has at `path`, if it is not a directory.
+    fn base_kind(&self, path: &str) -> Result<Option<EntryKind>, git2::Error> {
+        Ok(self.base_entry(path)?.map(|(_, kind)| kind))
+    }
+
     /// The base tree's entry at `path`, if it is not a directory.
     fn base_entry(&self, path: &str) -> Result<Option<(Oid, EntryKind)>, git2::Error> {
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
@@ -612,14 +699,30 @@ impl Source for BaseFiles<'_> {
     }
 
     fn read(&self, path: &str, limit: u64) -> Result<Option<Content>, SourceError> {
-        let error = |error: git2::Error| source_error(&self.name(), path, git_io(error));
+        let name = self.name();
+        let error = |error: git2::Error| source_error(&name, path, git_io(error));
+        let kind_of = |path: &str| self.0.base_kind(path).map_err(error);
         match self.0.base_entry(path).map_err(error)? {
-            Some((id, _)) => self.0.handles.blob(id, limit).map(Some).map_err(error),
-            None => Ok(None),
+            Some((id, kind)) => match refusal_of(kind) {
+                Some(refusal) => Err(refused(&name, path, refusal)),
+                None => self.0.handles.blob(id, limit).map(Some).map_err(error),
+            },
+            None => match link_above(path, kind_of)? {
+                Some(link) => Err(refused(&name, path, Refusal::UnderSymlink { link })),
+                None => Ok(None),
+            },
         }
     }
 
     fn list(&self, dir: &str) -> Result<Vec<Entry>, SourceError> {
+        let kind_of = |path: &str| {
+            self.0
+                .base_kind(path)
+                .map_err(|error| source_error(&self.name(), path, git_io(error)))
+        };
+        if let Some(link) = link_at_or_above(dir, kind_of)? {
+            return Ok(link);
+        }
         let files = self
             .0
             .handles
@@ -649,25 +752,38 @@ impl Source for Changeset {
 
     fn read(&self, path: &str, limit: u64) -> Result<Option<Content>, SourceError> {
         let error = |error: git2::Error| source_error(&self.name, path, git_io(error));
-        let id = match self.changed.get(path) {
+        let (content, kind) = match self.changed.get(path) {
             Some(None) => return Ok(None),
-            Some(Some((NewContent::Disk, _))) => {
-                return match read_capped(&self.workdir.join(path), limit) {
-                    Ok(content) => Ok(Some(content)),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                    Err(e) => Err(source_error(&self.name, path, e)),
-                };
-            }
-            Some(Some((NewContent::Blob(id), _))) => *id,
+            Some(Some((content, kind))) => (*content, *kind),
             None => match self.base_entry(path).map_err(error)? {
-                Some((id, _)) => id,
-                None => return Ok(None),
+                Some((id, kind)) => (NewContent::Blob(id), kind),
+                None => {
+                    return match link_above(path, |dir| self.kind_of(dir))? {
+                        Some(link) => {
+                            Err(refused(&self.name, path, Refusal::UnderSymlink { link }))
+                        }
+                        None => Ok(None),
+                    };
+                }
             },
         };
-        self.handles.blob(id, limit).map(Some).map_err(error)
+        if let Some(refusal) = refusal_of(kind) {
+            return Err(refused(&self.name, path, refusal));
+        }
+        match content {
+            NewContent::Blob(id) => self.handles.blob(id, limit).map(Some).map_err(error),
+            NewContent::Disk => match self.worktree.read_file(path, limit) {
+                Ok(DiskRead::Read(content)) => Ok(content),
+                Ok(DiskRead::Refused(refusal)) => Err(refused(&self.name, path, refusal)),
+                Err(e) => Err(source_error(&self.name, path, e)),
+            },
+        }
     }
 
     fn list(&self, dir: &str) -> Result<Vec<Entry>, SourceError> {
+        if let Some(link) = link_at_or_above(dir, |dir| self.kind_of(dir))? {
+            return Ok(link);
+        }
         let prefix = dir_prefix(dir);
         let mut files = self
             .handles

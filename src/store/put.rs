@@ -382,10 +382,20 @@ fn existing(
             ..target.clone()
         }
         .path();
-        let bytes = match workspace.tree.read(&candidate, limit)? {
-            None => continue,
-            Some(Content::Bytes(bytes)) => bytes,
-            Some(Content::TooLarge { .. }) => Vec::new(),
+        // Read as every repository file is: a link there is refused, not followed,
+        // and a FIFO is not opened.
+        let bytes = match workspace.tree.read(&candidate, limit) {
+            Ok(Some(Content::Bytes(bytes))) => bytes,
+            // Larger than any object: not this one.
+            Ok(Some(Content::TooLarge { .. })) => Vec::new(),
+            Ok(None) => continue,
+            Err(SourceError::Io { error, .. }) => {
+                return Err(PutError::Read {
+                    file: candidate,
+                    error,
+                });
+            }
+            Err(refused) => return Err(PutError::Invalid(refused.finding().into_iter().collect())),
         };
         let intact = object::read_object(&candidate, &bytes, format)
             .is_ok_and(|(_, hash)| hash == target.hash);

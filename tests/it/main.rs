@@ -18,6 +18,7 @@ mod fixtures;
 mod forgery;
 mod formats;
 mod history;
+mod hostile;
 mod identity;
 mod init;
 mod lifecycle;
