@@ -140,7 +140,7 @@ pub enum ValidateError {
 pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
     let started = Instant::now();
     let mut validation = validate_unsorted(source)?;
-    validation.findings.extend(unmerged(source));
+    mark_unmerged(source, &mut validation);
     validation.sort();
     validation.elapsed = started.elapsed();
     Ok(validation)
@@ -174,7 +174,7 @@ pub fn validate_change(
             validation
         }
     };
-    validation.findings.extend(unmerged(source));
+    mark_unmerged(source, &mut validation);
     validation.sort();
     validation.elapsed = started.elapsed();
     Ok(validation)
@@ -193,22 +193,26 @@ pub fn validate_changeset(changeset: &Changeset, base: &str) -> Result<Validatio
 }
 
 /// A path in conflict is never validated as if one side of it were what gets
-/// committed: each is an error of its own.
-fn unmerged(source: &dyn Source) -> Vec<Finding> {
-    source
-        .unmerged()
-        .iter()
-        .map(|path| {
-            Finding::new(
-                Code::Unmerged,
-                path,
-                format!(
-                    "is unmerged in the {}: a merge stopped on a conflict here",
-                    source.name()
-                ),
-            )
-        })
-        .collect()
+/// committed: each is an error of its own, and whatever else was said of it
+/// (read from one of its sides) is dropped.
+fn mark_unmerged(source: &dyn Source, validation: &mut Validation) {
+    let unmerged = source.unmerged();
+    if unmerged.is_empty() {
+        return;
+    }
+    validation
+        .findings
+        .retain(|finding| !unmerged.contains(&finding.file));
+    validation.findings.extend(unmerged.iter().map(|path| {
+        Finding::new(
+            Code::Unmerged,
+            path,
+            format!(
+                "is unmerged in the {}: a merge stopped on a conflict here",
+                source.name()
+            ),
+        )
+    }));
 }
 
 /// The history rules: an object on the base may be neither changed nor removed.

@@ -1578,7 +1578,7 @@ fn set_from_a_file_that_is_not_a_regular_file_or_too_large_is_a_usage_error() {
         ),
         (
             "input/latin1.toml",
-            "the file is not UTF-8: invalid byte at offset 11".to_owned(),
+            "the file is not UTF-8 at byte 11 (0xe9)".to_owned(),
         ),
     ] {
         let before = (snapshot(&repo), porcelain(&repo));

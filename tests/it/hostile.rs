@@ -538,7 +538,7 @@ fn a_fifo_or_a_directory_given_as_an_input_file_is_a_usage_error() {
                 file,
             ],
             2,
-            "io",
+            "bad-setting",
         );
     }
     assert_eq!(snapshot(&repo), before, "nothing is written");
