@@ -411,6 +411,11 @@ pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Fin
             .with_help("give a JSON array of {\"tag\", \"digest\"} objects, or one `tag digest` pair per line")
             .at_span(&text, span)
     };
+    if let Err(problem) = document::text(bytes) {
+        return Err(vec![problem.finding(file, &text).with_help(
+            "a tag list is UTF-8 text: a JSON array, or one `tag digest` pair per line",
+        )]);
+    }
     let mut pairs = Vec::new();
     let mut findings = Vec::new();
     if text.trim_start().starts_with('[') {

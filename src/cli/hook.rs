@@ -6,6 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use berth::repo::Git;
+use berth::source::{Content, MAX_INPUT_BYTES, read_capped};
+use serde::Serialize;
 
 use super::error::CliError;
 use super::render::Output;
@@ -45,9 +47,15 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         path: path.clone(),
         error,
     };
-    match fs::read(&path) {
+    // Read as any input is: a FIFO where the hook goes is refused, not waited on.
+    let existing = match read_capped(&path, MAX_INPUT_BYTES) {
+        Ok(Content::Bytes(bytes)) => Ok(bytes),
+        Ok(Content::TooLarge { .. }) => Ok(Vec::new()),
+        Err(error) => Err(error),
+    };
+    match existing {
         Ok(existing) if existing == script.as_bytes() => {
-            out.note(format!("{} is already berth's hook", path.display()));
+            report(out, &path, false);
             return Ok(0);
         }
         // A hook berth wrote, for a berth installed elsewhere, is replaced; one that
@@ -62,8 +70,27 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     }
     berth::fs::replace(&path, script.as_bytes()).map_err(io_error)?;
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(io_error)?;
-    out.line(format!("installed {}", path.display()));
+    report(out, &path, true);
     Ok(0)
+}
+
+/// What `berth hook install` did.
+#[derive(Serialize)]
+struct Installed<'a> {
+    /// The hook's path.
+    hook: &'a Path,
+    /// False when berth's hook was there already.
+    written: bool,
+}
+
+fn report(out: &mut Output, hook: &Path, written: bool) {
+    if out.is_json() {
+        out.json(&Installed { hook, written });
+    } else if written {
+        out.line(format!("installed {}", hook.display()));
+    } else {
+        out.note(format!("{} is already berth's hook", hook.display()));
+    }
 }
 
 /// Whether a hook is exactly one that `berth hook install` writes, whatever the

@@ -23,6 +23,7 @@ mod identity;
 mod init;
 mod lifecycle;
 mod ls;
+mod matrix;
 mod precommit;
 mod promote;
 mod put;
