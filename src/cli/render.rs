@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use berth::check::finding::printable_text;
 use berth::report::{ErrorBody, ErrorReport};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 use serde::Serialize;
@@ -79,11 +80,19 @@ impl Output {
 
     /// A line of a human result, on stdout.
     pub fn line(&mut self, text: impl Display) {
-        self.stdout(&format!("{text}\n"));
+        self.text(&format!("{text}\n"));
     }
 
-    /// Text of a human result, on stdout, as it is.
+    /// Text of a human result, on stdout. What it shows comes from files and
+    /// commits anyone could have written, so a control character in it is shown
+    /// as its escape and never reaches the terminal as one.
     pub fn text(&mut self, text: &str) {
+        self.stdout(&printable_text(text));
+    }
+
+    /// A report rendered by berth itself, whose escapes (colour) are its own and
+    /// whose data was made printable as it was rendered.
+    pub fn rendered(&mut self, text: &str) {
         self.stdout(text);
     }
 
@@ -98,7 +107,8 @@ impl Output {
     /// A progress or status note on stderr, unless quiet.
     pub fn note(&mut self, text: impl Display) {
         if !self.quiet {
-            self.stderr(&format!("{text}\n"));
+            let text = format!("{text}\n");
+            self.stderr(&printable_text(&text));
         }
     }
 

@@ -133,7 +133,7 @@ pub fn emit(
                 if report.format == Format::Human && out.quiet && validation.findings.is_empty() {
                     continue;
                 }
-                out.text(&rendering(report.format, validation, failed, out.color));
+                out.rendered(&rendering(report.format, validation, failed, out.color));
             }
         }
     }

@@ -91,7 +91,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         out.line("");
         // As written, but a hostile file's escape sequences do not reach the
         // terminal.
-        out.text(&berth::check::finding::printable_text(&shown.text));
+        out.text(&shown.text);
         if !shown.text.ends_with('\n') {
             out.line("");
         }

@@ -70,13 +70,28 @@ fn run_import(
 ) -> Result<u8, CliError> {
     let name = args.file.display().to_string();
     let list = if name == "-" {
+        // Capped as any input file is: a stream that never ends is refused, not
+        // held in memory.
+        let limit = berth::source::MAX_INPUT_BYTES;
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|error| {
-            CliError::Io {
-                path: args.file.clone(),
-                error,
-            }
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), limit.saturating_add(1)),
+            &mut bytes,
+        )
+        .map_err(|error| RegistryError::Read {
+            file: "<stdin>".to_owned(),
+            error,
         })?;
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit {
+            return Err(RegistryError::Read {
+                file: "<stdin>".to_owned(),
+                error: std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    format!("stdin gave more than the {limit}-byte limit of an input"),
+                ),
+            }
+            .into());
+        }
         registry::read_tag_list("<stdin>", &bytes).map_err(RegistryError::Invalid)?
     } else {
         registry::read_tag_file(&cwd.join(&args.file), &name)?

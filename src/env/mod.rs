@@ -143,15 +143,32 @@ impl EnvError {
         (name, text): (&str, String),
         span: Option<std::ops::Range<usize>>,
     ) -> EnvError {
+        use crate::check::finding::{MAX_ECHO, clip, printable, printable_text};
+        // What is quoted came from a commit anyone could have made: shown only when
+        // it is short, printable as it is and marked on character boundaries, so a
+        // forged state.toml can neither flood nor drive the terminal.
+        let shown = text.len() <= SHOWN_STATE_BYTES
+            && printable_text(&text) == text.as_str()
+            && span.as_ref().is_none_or(|span| {
+                text.is_char_boundary(span.start) && text.is_char_boundary(span.end)
+            });
+        let (text, span) = if shown {
+            (text, span)
+        } else {
+            (String::new(), None)
+        };
         EnvError::BadState(Box::new(BadState {
             refname: refname.to_owned(),
             commit: commit.to_string(),
-            message,
+            message: clip(&printable(&message), MAX_ECHO).into_owned(),
             text: NamedSource::new(name, text),
             span: span.map(SourceSpan::from),
         }))
     }
 }
+
+/// The largest state.toml or commit message a [`BadState`] quotes.
+const SHOWN_STATE_BYTES: usize = 16 * 1024;
 
 /// A time given with `--at` that is not an RFC 3339 instant.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -1374,3 +1374,58 @@ fn a_report_output_path_that_is_a_directory() {
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
     assert_eq!(written(&repo), before);
 }
+
+// Output that shows data anyone could have written.
+
+#[test]
+fn terminal_escapes_in_data_never_reach_the_terminal() {
+    let repo = catalog();
+    repo.ok(&[
+        "component",
+        "add",
+        "api",
+        "--image",
+        "registry.example.com/shop/api",
+        "--display-name",
+        "API \u{1b}]0;owned\u{7}\u{1b}[2J",
+        "--commit",
+    ]);
+    let mut create = with(CREATE, &["--set", "note=\"\\u001b[31mred\"", "--commit"]);
+    create.push("--effective-at".to_owned());
+    create.push("2025-05-01T00:00:00Z".to_owned());
+    repo.ok(&create.iter().map(String::as_str).collect::<Vec<_>>());
+    for args in [
+        &["component", "ls"][..],
+        &["component", "show", "api"],
+        &["config", "show", "pricing-acct-1"],
+        &["config", "history", "pricing-acct-1"],
+    ] {
+        let output = repo.berth().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert!(
+            !output.stdout.contains(&0x1b),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert!(!output.stderr.contains(&0x1b), "{args:?}");
+    }
+}
+
+#[test]
+fn terminal_escapes_in_a_forged_state_never_reach_the_terminal() {
+    let repo = catalog();
+    repo.ok(&["promote", &object_hash(&repo), "--to", "dev"]);
+    env_commit_by_hand(&repo, b"[packages.\"\x1b[2J\"\nobject = 1\n", b"edit\n");
+    let output = repo.berth().args(["status"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        !output.stderr.contains(&0x1b),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    refused(
+        &repo,
+        &["status"],
+        &refusal(1, Some("berth::bad-state"), None),
+    );
+}
