@@ -5,7 +5,7 @@
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Repo, stdout_json};
+use crate::support::{Repo, describe, stdout_json};
 
 const DEV: &str = "refs/heads/env/dev";
 
@@ -33,15 +33,6 @@ fn finish(children: Vec<Child>) -> Vec<Output> {
         .into_iter()
         .map(|child| child.wait_with_output().unwrap())
         .collect()
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

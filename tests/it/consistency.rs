@@ -6,7 +6,7 @@ use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{Repo, independent_hash, stdout_json, version_set};
+use crate::support::{Repo, describe, independent_hash, stdout_json, version_set};
 
 const MAIN: &str = "refs/heads/main";
 
@@ -159,15 +159,6 @@ fn spawn_put(repo: &Repo, file: &str) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

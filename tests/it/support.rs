@@ -299,6 +299,16 @@ pub fn stdout_json(output: &std::process::Output) -> Value {
     })
 }
 
+/// A finished process's exit code and output, for an assertion's message.
+pub fn describe(output: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// Runs `berth <line> --format json` (the line split on whitespace) with berth's
 /// clock, SOURCE_DATE_EPOCH, at `epoch`: its exit code and its JSON.
 pub fn run_at(repo: &Repo, epoch: i64, line: &str) -> (i32, Value) {
