@@ -10,6 +10,9 @@
 //! apart, and commits them on the current branch with git. The data is a function
 //! of the arguments alone.
 
+// A benchmark generator, not on a path from user input to berth's output.
+#![allow(clippy::arithmetic_side_effects, clippy::string_slice)]
+
 use std::error::Error;
 use std::fs;
 use std::io::Write;

@@ -11,6 +11,9 @@
 //! first package is promoted on to `staging` and, with a ready event, `production`,
 //! so that lineage has its full length.
 
+// A benchmark generator, not on a path from user input to berth's output.
+#![allow(clippy::arithmetic_side_effects, clippy::string_slice)]
+
 use std::error::Error;
 use std::io::Write;
 use std::path::PathBuf;

@@ -209,9 +209,10 @@ fn compare_elements(before: &[Value], after: &[Value], at: &str, out: &mut Vec<R
     let count = |items: &[Value]| {
         let mut counts: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
         for item in items {
-            *counts
+            let n = counts
                 .entry(canonical::to_canonical_json(item))
-                .or_default() += 1;
+                .or_default();
+            *n = n.saturating_add(1);
         }
         counts
     };

@@ -90,9 +90,10 @@ pub fn is_lower_hex(text: &str) -> bool {
 }
 
 fn hex_digit(byte: u8) -> Option<u8> {
+    // Within each range the subtraction is exact; `checked_sub` just says so.
     match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'0'..=b'9' => byte.checked_sub(b'0'),
+        b'a'..=b'f' => byte.checked_sub(b'a' - 10),
         _ => None,
     }
 }
@@ -198,14 +199,14 @@ fn write_string<W: Write>(text: &str, out: &mut W) -> io::Result<()> {
             0x00..=0x1f => {
                 out.write_all(&bytes[start..i])?;
                 write!(out, "\\u{byte:04x}")?;
-                start = i + 1;
+                start = i.saturating_add(1);
                 continue;
             }
             _ => continue,
         };
         out.write_all(&bytes[start..i])?;
         out.write_all(escape)?;
-        start = i + 1;
+        start = i.saturating_add(1);
     }
     out.write_all(&bytes[start..])?;
     out.write_all(b"\"")

@@ -414,7 +414,7 @@ fn cut(text: &str) -> String {
         return text.to_owned();
     }
     let kept: String = text.chars().take(WIDTH).collect();
-    format!("{kept}… ({} more characters)", total - WIDTH)
+    format!("{kept}… ({} more characters)", total.saturating_sub(WIDTH))
 }
 
 impl History {

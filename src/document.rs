@@ -286,8 +286,8 @@ fn json_problem(text: &str, error: &serde_json::Error, kind: Option<ProblemKind>
     let at = offset_of(text, error.line(), error.column());
     let message = error.to_string();
     // serde_json appends " at line L column C"; the diagnostic shows the position.
-    let message = match message.rfind(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
+    let message = match message.rsplit_once(" at line ") {
+        Some((head, _)) => head.to_owned(),
         None => message,
     };
     match kind {
@@ -330,24 +330,27 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
         0
     } else {
         text.match_indices('\n')
-            .nth(line - 2)
-            .map_or(text.len(), |(i, _)| i + 1)
+            .nth(line.saturating_sub(2))
+            .map_or(text.len(), |(i, _)| i.saturating_add(1))
     };
-    (line_start + column.saturating_sub(1)).min(text.len())
+    line_start
+        .saturating_add(column.saturating_sub(1))
+        .min(text.len())
 }
 
 /// A one-character span at `at` (the character `at` falls in), or an empty one at
 /// the end of the text.
 fn point(text: &str, at: usize) -> Range<usize> {
     let mut at = at.min(text.len());
+    // Offset 0 is a boundary, so the walk stops inside the text.
     while !text.is_char_boundary(at) {
-        at -= 1;
+        at = at.saturating_sub(1);
     }
     let width = text
         .get(at..)
         .and_then(|rest| rest.chars().next())
         .map_or(0, char::len_utf8);
-    at..at + width
+    at..at.saturating_add(width)
 }
 
 const LOCATE_OPTIONS: jsonc_parser::ParseOptions = jsonc_parser::ParseOptions {
@@ -636,6 +639,7 @@ fn root_range(value: &jsonc_parser::ast::Value<'_>) -> jsonc_parser::common::Ran
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -444,24 +444,25 @@ pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Fin
             }
         }
     } else {
-        let mut offset = 0;
+        let mut offset: usize = 0;
         for line in text.split_inclusive('\n') {
             let start = offset;
-            offset += line.len();
+            offset = offset.saturating_add(line.len());
             let content = line.split('#').next().unwrap_or_default();
             let words: Vec<&str> = content.split_whitespace().collect();
             match words.as_slice() {
                 [] => {}
                 [tag, digest] => {
                     // The digest's own place: after the tag, which may contain it.
-                    let after_tag = content.find(tag).map_or(0, |i| i + tag.len());
+                    let after_tag = content.find(tag).map_or(0, |i| i.saturating_add(tag.len()));
                     let at = content
                         .get(after_tag..)
                         .and_then(|rest| rest.find(digest))
-                        .map_or(start, |i| start + after_tag + i);
+                        .map_or(start, |i| start.saturating_add(after_tag).saturating_add(i));
                     if !is_digest(digest) {
                         findings.push(
-                            bad_digest(file, tag, digest).at_span(&text, at..at + digest.len()),
+                            bad_digest(file, tag, digest)
+                                .at_span(&text, at..at.saturating_add(digest.len())),
                         );
                     }
                     pairs.push((
@@ -474,7 +475,7 @@ pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Fin
                 }
                 _ => findings.push(unreadable(
                     format!("expected `tag digest`, found {} words", words.len()),
-                    start..start + line.trim_end().len(),
+                    start..start.saturating_add(line.trim_end().len()),
                 )),
             }
         }
@@ -560,7 +561,7 @@ pub fn import(
     let mut moved = Vec::new();
     let mut added: Vec<VersionEntry> = Vec::new();
     let mut skipped = Vec::new();
-    let mut known = 0;
+    let mut known: usize = 0;
     for pair in list {
         let same_tag = recorded
             .iter()
@@ -568,7 +569,7 @@ pub fn import(
             .find(|entry| entry.tag == pair.tag);
         match same_tag {
             Some(entry) if entry.digest == pair.digest => {
-                known += 1;
+                known = known.saturating_add(1);
                 continue;
             }
             Some(entry) => {

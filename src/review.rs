@@ -411,8 +411,12 @@ impl Review {
     /// Counts what the review found and gives the verdict.
     fn tally(&mut self) {
         self.counts = Counts {
-            new_objects: self.packages.iter().map(|p| p.objects.len()).sum::<usize>()
-                + self.configs.len(),
+            new_objects: self
+                .packages
+                .iter()
+                .map(|p| p.objects.len())
+                .sum::<usize>()
+                .saturating_add(self.configs.len()),
             packages: self
                 .packages
                 .iter()

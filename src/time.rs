@@ -130,8 +130,15 @@ fn check_offset(offset: &str) -> Result<(), NotAnInstant> {
             "the offset is not Z or ±HH:MM".to_owned()
         }));
     }
-    let hours = u32::from(bytes[1] - b'0') * 10 + u32::from(bytes[2] - b'0');
-    let minutes = u32::from(bytes[4] - b'0') * 10 + u32::from(bytes[5] - b'0');
+    // Both fields are two ASCII digits, checked above.
+    let field = |at| {
+        offset
+            .get(at)
+            .and_then(|digits: &str| digits.parse::<u32>().ok())
+    };
+    let (Some(hours), Some(minutes)) = (field(1..3), field(4..6)) else {
+        return Err(NotAnInstant::new("the offset is not Z or ±HH:MM"));
+    };
     if hours > 23 || minutes > 59 {
         return Err(NotAnInstant::new(format!(
             "the offset {offset} is out of range: RFC 3339 offsets are at most ±23:59"

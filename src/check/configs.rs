@@ -149,7 +149,7 @@ fn gaps(unique: &[&Version<'_>], findings: &mut Vec<Finding>) {
                     if expected == 1 {
                         "nothing".to_owned()
                     } else {
-                        format!("version {}", expected - 1)
+                        format!("version {}", expected.saturating_sub(1))
                     }
                 ),
                 "/version",
@@ -220,7 +220,9 @@ fn current_spans<'v, 'a>(unique: &[&'v Version<'a>]) -> Vec<Span<'v, 'a>> {
         ) else {
             continue;
         };
-        let until = unique.get(index + 1).and_then(|next| next.effective);
+        let until = unique
+            .get(index.saturating_add(1))
+            .and_then(|next| next.effective);
         // Versions out of time order are current never; that is reported above.
         if until.is_some_and(|until| until <= from) {
             continue;
@@ -250,8 +252,10 @@ fn overlaps(spans: &[Span<'_, '_>], findings: &mut Vec<Finding>) {
     for ((config_type, applies_to), group) in groups {
         let mut first: BTreeMap<(&str, &str), (Timestamp, &Span<'_, '_>, &Span<'_, '_>)> =
             BTreeMap::new();
-        for (index, a) in group.iter().enumerate() {
-            for b in &group[index + 1..] {
+        let mut rest = group.as_slice();
+        while let Some((a, later)) = rest.split_first() {
+            rest = later;
+            for b in later {
                 if a.version.id == b.version.id || !meet(a, b) {
                     continue;
                 }

@@ -64,9 +64,9 @@ pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
     let head: String = text.chars().take(keep).collect();
     let tail_start = text
         .char_indices()
-        .nth(count - keep)
+        .nth(count.saturating_sub(keep))
         .map_or(text.len(), |(i, _)| i);
-    let cut = count - 2 * keep;
+    let cut = count.saturating_sub(keep.saturating_mul(2));
     Cow::Owned(format!(
         "{head}…({cut} characters cut)…{}",
         text.get(tail_start..).unwrap_or_default()
@@ -78,12 +78,13 @@ pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
 /// character. A reversed span becomes empty at its start.
 pub fn on_char_boundaries(text: &str, span: Range<usize>) -> Range<usize> {
     let mut start = span.start.min(text.len());
+    // Offset 0 and `text.len()` are boundaries, so neither walk leaves the text.
     while !text.is_char_boundary(start) {
-        start -= 1;
+        start = start.saturating_sub(1);
     }
     let mut end = span.end.clamp(start, text.len());
     while !text.is_char_boundary(end) {
-        end += 1;
+        end = end.saturating_add(1);
     }
     start..end
 }
@@ -105,11 +106,16 @@ impl Position {
         let line_start = before
             .iter()
             .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let column = 1 + String::from_utf8_lossy(&before[line_start..])
+            .map_or(0, |i| i.saturating_add(1));
+        let line = before
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            .saturating_add(1);
+        let column = String::from_utf8_lossy(&before[line_start..])
             .chars()
-            .count();
+            .count()
+            .saturating_add(1);
         Position { line, column }
     }
 }
@@ -162,7 +168,7 @@ impl Excerpt {
         let first_line = if line_start == 0 {
             start.line.saturating_sub(1)
         } else {
-            let (previous_start, previous_end) = line_around(text, line_start - 1);
+            let (previous_start, previous_end) = line_around(text, line_start.saturating_sub(1));
             shown.push_str(&Cut::of(text, previous_start..previous_end, 0).text);
             shown.push('\n');
             start.line.saturating_sub(2)
@@ -178,9 +184,10 @@ impl Excerpt {
         let cut = Cut::of(text, line_start..line_end, from);
         let base = shown.len();
         shown.push_str(&cut.text);
-        let mark = base + cut.at(text, span.start)..base + cut.at(text, span.end);
+        let mark = base.saturating_add(cut.at(text, span.start))
+            ..base.saturating_add(cut.at(text, span.end));
         if line_end < text.len() {
-            let (next_start, next_end) = line_around(text, line_end + 1);
+            let (next_start, next_end) = line_around(text, line_end.saturating_add(1));
             shown.push('\n');
             shown.push_str(&Cut::of(text, next_start..next_end, 0).text);
             if next_end < text.len() {
@@ -201,11 +208,11 @@ fn line_around(text: &str, offset: usize) -> (usize, usize) {
     let start = text
         .get(..offset)
         .and_then(|before| before.rfind('\n'))
-        .map_or(0, |i| i + 1);
+        .map_or(0, |i| i.saturating_add(1));
     let end = text
         .get(offset..)
         .and_then(|after| after.find('\n'))
-        .map_or(text.len(), |i| offset + i);
+        .map_or(text.len(), |i| offset.saturating_add(i));
     (start, end)
 }
 
@@ -227,7 +234,7 @@ impl Cut {
     fn of(text: &str, line: Range<usize>, from: usize) -> Cut {
         let raw = text.get(line.clone()).unwrap_or_default();
         let content = raw.strip_suffix('\r').unwrap_or(raw);
-        let line = line.start..line.start + content.len();
+        let line = line.start..line.start.saturating_add(content.len());
         let count = content.chars().count();
         if count <= MAX_LINE {
             return Cut {
@@ -236,20 +243,20 @@ impl Cut {
                 window: line,
             };
         }
-        let from = from.min(count - MAX_LINE);
+        let from = from.min(count.saturating_sub(MAX_LINE));
         let byte = |chars: usize| {
             content
                 .char_indices()
                 .nth(chars)
                 .map_or(content.len(), |(i, _)| i)
         };
-        let window = byte(from)..byte(from + MAX_LINE);
+        let window = byte(from)..byte(from.saturating_add(MAX_LINE));
         let before = if from > 0 {
             format!("({from} characters cut)…")
         } else {
             String::new()
         };
-        let after = count - from - MAX_LINE;
+        let after = count.saturating_sub(from).saturating_sub(MAX_LINE);
         let after = if after > 0 {
             format!("…({after} characters cut)")
         } else {
@@ -261,7 +268,7 @@ impl Cut {
                 source_text(content.get(window.clone()).unwrap_or_default())
             ),
             note: before.len(),
-            window: line.start + window.start..line.start + window.end,
+            window: line.start.saturating_add(window.start)..line.start.saturating_add(window.end),
         }
     }
 
@@ -270,7 +277,7 @@ impl Cut {
     fn at(&self, text: &str, offset: usize) -> usize {
         let offset = offset.clamp(self.window.start, self.window.end);
         let before = text.get(self.window.start..offset).unwrap_or_default();
-        self.note + source_text(before).len()
+        self.note.saturating_add(source_text(before).len())
     }
 }
 
@@ -584,6 +591,7 @@ impl schemars::JsonSchema for Finding {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -119,7 +119,7 @@ impl Validation {
 
     /// The number of warning findings.
     pub fn warnings(&self) -> usize {
-        self.findings.len() - self.errors()
+        self.findings.len().saturating_sub(self.errors())
     }
 }
 
@@ -317,12 +317,16 @@ fn check_scope(
     // Only the changed registry files are checked; the releases are checked
     // against the whole registry.
     findings.extend(registry::check_files(source, &scope.registry)?.1);
-    let mut files_checked = 1 + scope.objects.len() + scope.registry.len();
+    let mut files_checked = scope
+        .objects
+        .len()
+        .saturating_add(scope.registry.len())
+        .saturating_add(1);
     if versioned.iter().any(|o| o.store == release::STORE) {
         let (registry, _) = Registry::load(source)?;
         findings.extend(registry::check_releases(&registry, &versioned));
     }
-    files_checked += neighbours(source, settings, &mut versioned)?;
+    files_checked = files_checked.saturating_add(neighbours(source, settings, &mut versioned)?);
     findings.extend(across_objects(kinds, &versioned));
     Ok(Validation {
         findings: apply_severities(settings, findings),
@@ -366,13 +370,13 @@ fn neighbours(
     let mut seen: HashSet<String> = versioned.iter().map(|o| o.file.clone()).collect();
     let mut read = read_dirs(source, settings, &dirs, &mut seen, versioned)?;
     if configs::may_overlap(versioned) {
-        read += read_dirs(
+        read = read.saturating_add(read_dirs(
             source,
             settings,
             &BTreeSet::from([configs_dir]),
             &mut seen,
             versioned,
-        )?;
+        )?);
     }
     Ok(read)
 }
@@ -528,7 +532,7 @@ fn load_kinds(source: &dyn Source) -> Result<Loaded, ValidateError> {
         Ok(kinds) => Ok(Ok((settings, kinds))),
         Err(LoadError::Invalid(findings)) => Ok(Err(Validation {
             findings,
-            files_checked: 1 + settings.stores().len(),
+            files_checked: settings.stores().len().saturating_add(1),
             elapsed: Duration::ZERO,
         })),
         Err(error) => Err(error.into()),
@@ -568,7 +572,10 @@ fn check_all(
     let findings = apply_severities(settings, findings);
     Ok(Validation {
         findings,
-        files_checked: 1 + entries.len() + registry_entries.len(),
+        files_checked: entries
+            .len()
+            .saturating_add(registry_entries.len())
+            .saturating_add(1),
         elapsed: Duration::ZERO,
     })
 }

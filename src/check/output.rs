@@ -252,7 +252,7 @@ fn fingerprint(finding: &Finding) -> String {
 ///
 /// Characters XML 1.0 cannot carry, such as most control characters, are dropped.
 pub fn junit(validation: &Validation) -> String {
-    let tests = validation.findings.len() + 1;
+    let tests = validation.findings.len().saturating_add(1);
     let failures = validation.errors();
     let time = format!("{:.3}", validation.elapsed.as_secs_f64());
     let counts = format!(r#"tests="{tests}" failures="{failures}" errors="0""#);

@@ -296,19 +296,25 @@ fn honest(package: &Package<'_>, findings: &mut Vec<Finding>) {
                     ),
                     pointer,
                 )
-                .with_help(format!(
-                    "make it {} or above, so that rollout tooling sees the change for what it is",
-                    at_least(from, required)
-                )),
+                .with_help(match at_least(from, required) {
+                    Some(version) => format!(
+                        "make it {version} or above, so that rollout tooling sees the change for what it is"
+                    ),
+                    None => format!(
+                        "no version can make a {required} bump over {from}: the number it raises is already {}, the largest semver has",
+                        u64::MAX
+                    ),
+                }),
         );
     }
 }
 
-/// The lowest version above `from` that makes a bump.
-fn at_least(from: &semver::Version, bump: Bump) -> semver::Version {
-    match bump {
-        Bump::Major => semver::Version::new(from.major + 1, 0, 0),
-        Bump::Minor => semver::Version::new(from.major, from.minor + 1, 0),
-        Bump::Patch => semver::Version::new(from.major, from.minor, from.patch + 1),
-    }
+/// The lowest version above `from` that makes a bump; none when the number to
+/// raise is already the largest semver allows.
+fn at_least(from: &semver::Version, bump: Bump) -> Option<semver::Version> {
+    Some(match bump {
+        Bump::Major => semver::Version::new(from.major.checked_add(1)?, 0, 0),
+        Bump::Minor => semver::Version::new(from.major, from.minor.checked_add(1)?, 0),
+        Bump::Patch => semver::Version::new(from.major, from.minor, from.patch.checked_add(1)?),
+    })
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use berth::workspace::{self, InitOptions};
 
 use super::error::CliError;
-use super::render::Output;
+use super::render::{Output, short_commit};
 
 /// Create berth.toml and the object layout (and the git repository if missing)
 #[derive(Debug, clap::Args)]
@@ -48,7 +48,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
             out.line(format!("  created   {path}"));
         }
         if let Some(commit) = &outcome.commit {
-            out.line(format!("  committed {}", &commit[..12]));
+            out.line(format!("  committed {}", short_commit(commit)));
         }
     }
     Ok(0)

@@ -7,7 +7,7 @@ use berth::store::lookup;
 use berth::workspace::Workspace;
 
 use super::error::CliError;
-use super::render::{Output, table};
+use super::render::{Output, short_hash, table};
 
 /// List objects, by store and partition, newest first
 #[derive(Debug, clap::Args)]
@@ -39,7 +39,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         let name = if out.verbose {
             object.object.clone()
         } else {
-            format!("{}/{}", object.store, &object.hash[..12])
+            format!("{}/{}", object.store, short_hash(&object.hash))
         };
         rows.push(vec![
             name,

@@ -30,7 +30,7 @@ fn cell(text: &str) -> String {
     let closed = spans.len() % 2 == 1;
     let mut out = String::with_capacity(text.len());
     for (index, span) in spans.iter().enumerate() {
-        let is_code = index % 2 == 1 && (closed || index + 1 < spans.len());
+        let is_code = index % 2 == 1 && (closed || index.saturating_add(1) < spans.len());
         if index > 0 {
             out.push('`');
         }
@@ -197,7 +197,7 @@ pub fn review(review: &Review, full: &str) -> String {
         if shown < review.findings.len() {
             parts.push(format!(
                 "{} of {} findings",
-                review.findings.len() - shown,
+                review.findings.len().saturating_sub(shown),
                 review.findings.len()
             ));
         }
@@ -214,11 +214,11 @@ pub fn review(review: &Review, full: &str) -> String {
     let fits = |shown: usize| cut_to(shown).chars().count() <= COMMENT_LIMIT;
     let (mut low, mut high) = (0, review.findings.len());
     while low < high {
-        let middle = (low + high).div_ceil(2);
+        let middle = low.saturating_add(high).div_ceil(2);
         if fits(middle) {
             low = middle;
         } else {
-            high = middle - 1;
+            high = middle.saturating_sub(1);
         }
     }
     cut_to(low)
@@ -233,7 +233,7 @@ fn header(review: &Review) -> String {
     };
     let counts = &review.counts;
     let mut parts = Vec::new();
-    let objects = counts.new_objects - counts.config_versions;
+    let objects = counts.new_objects.saturating_sub(counts.config_versions);
     if objects > 0 {
         parts.push(format!(
             "{} in {}",

@@ -7,7 +7,7 @@ use berth::store::put::{self, InputFile, PutRequest};
 use berth::workspace::Workspace;
 
 use super::error::CliError;
-use super::render::{Output, table};
+use super::render::{Output, short_commit, short_hash, table};
 
 /// Validate, hash and write files into objects/<store>/<partition>/<hash>.<ext>
 ///
@@ -62,7 +62,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
                 let target = if out.verbose {
                     object.path.clone()
                 } else {
-                    format!("{}/{}", object.store, &object.hash[..12])
+                    format!("{}/{}", object.store, short_hash(&object.hash))
                 };
                 vec![
                     status.to_owned(),
@@ -74,7 +74,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
             .collect();
         out.text(&table(&rows));
         if let Some(commit) = &outcome.commit {
-            out.line(format!("committed {}", &commit[..12]));
+            out.line(format!("committed {}", short_commit(commit)));
         }
     }
     Ok(0)

@@ -210,12 +210,11 @@ pub fn table(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for row in rows {
         let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+        if let Some((last, padded)) = row.split_last() {
+            for (cell, width) in padded.iter().zip(&widths) {
+                line.push_str(&format!("{cell:<width$}  "));
             }
+            line.push_str(last);
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -226,9 +225,14 @@ pub fn table(rows: &[Vec<String>]) -> String {
 /// `<store>/<hash>` with the hash cut to 12 digits, as `git log --oneline` shortens.
 pub fn short_object(object: &str) -> String {
     match object.split_once('/') {
-        Some((store, hash)) if hash.len() > 12 => format!("{store}/{}", &hash[..12]),
-        _ => object.to_owned(),
+        Some((store, hash)) => format!("{store}/{}", short_hash(hash)),
+        None => object.to_owned(),
     }
+}
+
+/// An object hash cut to 12 digits.
+pub fn short_hash(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 /// A commit id cut to 12 digits.

@@ -122,7 +122,10 @@ fn human(review: &Review) -> String {
     let mut text = format!(
         "{verdict}: {} ({base}) -> {head}: {}, {}, {}, {}; {}, {}\n",
         review.base.revision,
-        plural(counts.new_objects - counts.config_versions, "new object"),
+        plural(
+            counts.new_objects.saturating_sub(counts.config_versions),
+            "new object"
+        ),
         plural(counts.environment_moves, "environment move"),
         plural(counts.config_versions, "config version"),
         plural(counts.registry_changes, "registry change"),

@@ -334,9 +334,14 @@ pub fn time_of(stamp: &Stamp) -> String {
     let Ok(timestamp) = jiff::Timestamp::from_second(stamp.seconds) else {
         return stamp.seconds.to_string();
     };
-    match jiff::tz::Offset::from_seconds(stamp.offset_minutes * 60) {
-        Ok(offset) => timestamp.display_with_offset(offset).to_string(),
-        Err(_) => timestamp.to_string(),
+    // A hand-made commit may carry any offset: one out of range shows as UTC.
+    match stamp
+        .offset_minutes
+        .checked_mul(60)
+        .map(jiff::tz::Offset::from_seconds)
+    {
+        Some(Ok(offset)) => timestamp.display_with_offset(offset).to_string(),
+        _ => timestamp.to_string(),
     }
 }
 

@@ -122,9 +122,8 @@ impl<'a> Finder<'a> {
         seen.insert(root.path.object_ref());
         let mut found = vec![root];
         let mut next = 0;
-        while next < found.len() {
-            let current = found[next].clone();
-            next += 1;
+        while let Some(current) = found.get(next).cloned() {
+            next = next.saturating_add(1);
             let Some(data) = self.data(&current)? else {
                 continue;
             };

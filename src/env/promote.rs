@@ -1209,7 +1209,7 @@ fn land(
 fn backoff(attempt: u32) {
     use std::hash::BuildHasher;
     let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
-    let millis = (1u64 << attempt.min(5)) + random % 8;
+    let millis = (1u64 << attempt.min(5)).saturating_add(random % 8);
     std::thread::sleep(Duration::from_millis(millis));
 }
 

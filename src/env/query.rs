@@ -255,8 +255,9 @@ pub fn history(workspace: &Workspace, target: &PackageAt) -> Result<History, Env
             at: None,
         });
     }
-    for i in 1..entries.len() {
-        entries[i - 1].previous = Some(entries[i].object.clone());
+    let previous: Vec<_> = entries.iter().skip(1).map(|e| e.object.clone()).collect();
+    for (entry, previous) in entries.iter_mut().zip(previous) {
+        entry.previous = Some(previous);
     }
     Ok(History {
         package: target.package.clone(),

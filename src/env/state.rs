@@ -56,7 +56,7 @@ impl State {
         for (package, entry) in &state.packages {
             let at = || {
                 text.find(package.as_str())
-                    .map(|start| start..start + package.len())
+                    .map(|start| start..start.saturating_add(package.len()))
             };
             if let Err(error) = names::check(package) {
                 return Err(StateProblem {
@@ -72,7 +72,7 @@ impl State {
                         message: format!("package `{package}`: {field} {message}"),
                         span: text
                             .find(object.as_str())
-                            .map(|start| start..start + object.len()),
+                            .map(|start| start..start.saturating_add(object.len())),
                     });
                 }
             }
@@ -87,7 +87,7 @@ impl State {
         }
         // Written by hand, so the layout is the one DESIGN.md shows whatever the
         // serializer's defaults.
-        let mut text = String::with_capacity(self.packages.len() * 160);
+        let mut text = String::with_capacity(self.packages.len().saturating_mul(160));
         for (package, entry) in &self.packages {
             if !text.is_empty() {
                 text.push('\n');

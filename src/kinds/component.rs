@@ -388,12 +388,13 @@ impl Rules {
                 .map_err(|error| Skip::NoVersion(format!("`{text}` is not semver: {error}"))),
             Strategy::Date => {
                 let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-                let date = if digits.len() == 8 {
-                    format!("{}-{}-{}", &digits[..4], &digits[4..6], &digits[6..])
-                        .parse::<jiff::civil::Date>()
-                        .ok()
-                } else {
-                    None
+                let date = match (digits.get(..4), digits.get(4..6), digits.get(6..)) {
+                    (Some(year), Some(month), Some(day)) if digits.len() == 8 => {
+                        format!("{year}-{month}-{day}")
+                            .parse::<jiff::civil::Date>()
+                            .ok()
+                    }
+                    _ => None,
                 };
                 date.map(|d| {
                     Some(semver::Version::new(

@@ -129,7 +129,9 @@ fn link_above<E>(
     kind_of: impl Fn(&str) -> Result<Option<EntryKind>, E>,
 ) -> Result<Option<String>, E> {
     for (end, _) in path.match_indices('/') {
-        let dir = &path[..end];
+        let Some(dir) = path.get(..end) else {
+            continue;
+        };
         if kind_of(dir)? == Some(EntryKind::Symlink) {
             return Ok(Some(dir.to_owned()));
         }

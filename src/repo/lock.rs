@@ -32,7 +32,7 @@ pub(super) fn patiently<T, E>(
         match attempt() {
             Err(error) if is_locked(&error) && start.elapsed() < PATIENCE => {
                 thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(50));
+                pause = pause.saturating_mul(2).min(Duration::from_millis(50));
             }
             result => return result,
         }

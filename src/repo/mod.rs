@@ -688,17 +688,24 @@ fn parse_git_date(text: &str) -> Option<Time> {
     let text = text.trim();
     if let Some((seconds, zone)) = text.trim_start_matches('@').split_once(' ') {
         let seconds: i64 = seconds.parse().ok()?;
-        let (sign, digits) = match zone.as_bytes().first()? {
-            b'+' => (1, &zone[1..]),
-            b'-' => (-1, &zone[1..]),
-            _ => return None,
+        let (sign, digits) = if let Some(digits) = zone.strip_prefix('+') {
+            (1, digits)
+        } else if let Some(digits) = zone.strip_prefix('-') {
+            (-1, digits)
+        } else {
+            return None;
         };
         if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let hours: i32 = digits[..2].parse().ok()?;
-        let minutes: i32 = digits[2..].parse().ok()?;
-        return Some(Time::new(seconds, sign * (hours * 60 + minutes)));
+        let (hours, minutes) = digits.split_at_checked(2)?;
+        let hours: i32 = hours.parse().ok()?;
+        let minutes: i32 = minutes.parse().ok()?;
+        let offset = hours
+            .checked_mul(60)?
+            .checked_add(minutes)?
+            .checked_mul(sign)?;
+        return Some(Time::new(seconds, offset));
     }
     let timestamp: jiff::Timestamp = text.parse().ok()?;
     let zoned: jiff::fmt::temporal::Pieces<'_> = jiff::fmt::temporal::Pieces::parse(text).ok()?;

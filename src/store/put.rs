@@ -413,7 +413,11 @@ fn existing(
 
 fn default_message(store: &str, objects: &[PutObject]) -> String {
     let mut message = match objects {
-        [one] => format!("berth put: {store}/{} ({})", &one.hash[..12], one.partition),
+        [one] => format!(
+            "berth put: {store}/{} ({})",
+            one.hash.get(..12).unwrap_or(&one.hash),
+            one.partition
+        ),
         _ => format!("berth put: {} objects into {store}", objects.len()),
     };
     message.push_str("\n\n");

@@ -1,7 +1,13 @@
 //! berth's integration tests: the real binary against real temporary git
 //! repositories.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::string_slice,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
 
 mod support;
 

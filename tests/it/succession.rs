@@ -267,6 +267,57 @@ fn a_base_scopes_the_rules_to_what_the_change_adds() {
     );
 }
 
+/// A version whose number to raise is already semver's largest has no version
+/// above it that makes the bump: the understated bump is still reported, and its
+/// help says so, where computing "the next major" used to overflow.
+#[test]
+fn understated_bump_over_the_largest_major_is_reported_without_overflow() {
+    let repo = releases();
+    let top = u64::MAX;
+    let mut last = shop_1_1_0();
+    last["version"] = json!(format!("{top}.0.0"));
+    last["created_at"] = json!("2025-05-03T12:00:00Z");
+    put_release(&repo, &last);
+    // A removed component needs a major bump; the patch that declares it cannot
+    // be raised to one.
+    let mut next = last.clone();
+    next["version"] = json!(format!("{top}.0.1"));
+    next["created_at"] = json!("2025-05-04T12:00:00Z");
+    next["components"].as_array_mut().unwrap().pop();
+    let file = put_release(&repo, &next);
+    repo.git_command(&["add", "-A"]);
+    for args in [
+        &["validate"][..],
+        &["validate", "--staged", "--base", "HEAD"][..],
+    ] {
+        let (code, report) = repo.json(args);
+        assert_eq!(code, 1, "{args:?}: {report:#}");
+        assert_eq!(
+            findings(&report),
+            [(
+                "semver-understated".to_owned(),
+                file.clone(),
+                "/version".to_owned()
+            )],
+            "{args:?}"
+        );
+        assert_eq!(
+            report["findings"][0]["help"],
+            format!(
+                "no version can make a major bump over {top}.0.0: the number it raises is already {top}, the largest semver has"
+            )
+        );
+    }
+    // The human renderer shows the same help.
+    let out = repo.berth().arg("validate").assert().code(1);
+    let human = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(human.contains("berth::semver-understated"), "{human}");
+    assert!(
+        human.contains("no version can make a major bump"),
+        "{human}"
+    );
+}
+
 #[test]
 fn a_user_kind_with_a_version_pointer_gets_the_same_rules() {
     let repo = Repo::init();
