@@ -219,16 +219,19 @@ impl<'a> Provenance<'a> {
         self.states.insert(commit, state);
     }
 
-    /// Records that `commit` is on `environment`'s log, as a walk of the caller's
-    /// own from the environment's ref found.
-    pub fn note_on_log(&mut self, environment: &str, commit: Oid) {
-        let tips = self
-            .anchors
+    /// The tips `environment`'s log is walked from.
+    fn tips(&self, environment: &str) -> Vec<Oid> {
+        self.anchors
             .environments
             .get(environment)
             .cloned()
-            .unwrap_or_default();
-        for tip in tips {
+            .unwrap_or_default()
+    }
+
+    /// Records that `commit` is on `environment`'s log, as a walk of the caller's
+    /// own from the environment's ref found.
+    pub fn note_on_log(&mut self, environment: &str, commit: Oid) {
+        for tip in self.tips(environment) {
             self.logs
                 .entry((environment.to_owned(), tip))
                 .or_insert_with(|| Log::from(tip))
@@ -629,13 +632,7 @@ impl<'a> Provenance<'a> {
     /// enough, since every commit an environment took from upstream is reachable
     /// from it too.
     fn is_on_log(&mut self, environment: &str, commit: Oid) -> Result<bool, EnvError> {
-        let tips = self
-            .anchors
-            .environments
-            .get(environment)
-            .cloned()
-            .unwrap_or_default();
-        for tip in tips {
+        for tip in self.tips(environment) {
             let key = (environment.to_owned(), tip);
             let mut log = self.logs.remove(&key).unwrap_or_else(|| Log::from(tip));
             let found = log.walk_to(self, commit);

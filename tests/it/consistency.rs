@@ -6,7 +6,7 @@ use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{Repo, describe, independent_hash, stdout_json, version_set};
+use crate::support::{NEW_PRICING, Repo, describe, independent_hash, stdout_json, version_set};
 
 const MAIN: &str = "refs/heads/main";
 
@@ -48,12 +48,16 @@ fn refused(repo: &Repo, args: &[&str], exit: i32, code: &str) -> Value {
     report
 }
 
-#[test]
-fn put_commit_with_the_index_locked_writes_nothing_and_names_the_lock() {
+/// `put --commit` while another process holds the lock at `lock` (relative to the
+/// repository) is refused with exit 3, naming the lock in `message` (its path is
+/// `{}`) and in the help, and writes nothing: no object, nothing staged, the
+/// branch where it was, the other process's lock left and berth's own released.
+/// Once the lock is gone the same command lands, and git agrees.
+fn put_commit_refused_while_locked(lock: &str, message: &str) {
     let repo = Repo::init();
     let file = input(&repo, "billing", 1);
     let tip = repo.tip(MAIN);
-    let lock = repo.path().join(".git/index.lock");
+    let lock = repo.path().join(lock);
     std::fs::write(&lock, "").unwrap();
 
     let report = refused(
@@ -62,9 +66,11 @@ fn put_commit_with_the_index_locked_writes_nothing_and_names_the_lock() {
         3,
         "berth::locked",
     );
-    assert_eq!(
-        report["error"]["message"],
-        format!("the index is locked: `{}` exists", lock.display())
+    let shown = lock.display().to_string();
+    assert_eq!(report["error"]["message"], message.replace("{}", &shown));
+    assert!(
+        report["error"]["help"].as_str().unwrap().contains(&shown),
+        "{report:#}"
     );
     assert_eq!(repo.tip(MAIN), tip, "the branch did not move");
     assert_eq!(
@@ -72,9 +78,13 @@ fn put_commit_with_the_index_locked_writes_nothing_and_names_the_lock() {
         Vec::<String>::new(),
         "no object was left"
     );
+    assert_eq!(staged(&repo, "objects"), Vec::<String>::new());
     assert!(lock.exists(), "another process's lock is never removed");
+    for own in [".git/index.lock", ".git/refs/heads/main.lock"] {
+        let own = repo.path().join(own);
+        assert!(own == lock || !own.exists(), "berth's own lock is released");
+    }
 
-    // Once the other writer is done, the same command lands, and git agrees.
     std::fs::remove_file(&lock).unwrap();
     let put = repo.ok(&["put", "version-sets", &file, "--commit"]);
     let path = put["objects"][0]["path"].as_str().unwrap();
@@ -84,60 +94,22 @@ fn put_commit_with_the_index_locked_writes_nothing_and_names_the_lock() {
 }
 
 #[test]
-fn put_commit_with_the_branch_locked_writes_nothing_and_names_the_lock() {
-    let repo = Repo::init();
-    let file = input(&repo, "billing", 1);
-    let tip = repo.tip(MAIN);
-    let lock = repo.path().join(".git/refs/heads/main.lock");
-    std::fs::write(&lock, "").unwrap();
+fn put_commit_with_the_index_locked_writes_nothing_and_names_the_lock() {
+    put_commit_refused_while_locked(".git/index.lock", "the index is locked: `{}` exists");
+}
 
-    let report = refused(
-        &repo,
-        &["put", "version-sets", &file, "--commit"],
-        3,
-        "berth::locked",
-    );
-    assert_eq!(
-        report["error"]["message"],
-        format!("`{MAIN}` is locked: `{}` exists", lock.display())
-    );
-    assert!(
-        report["error"]["help"]
-            .as_str()
-            .unwrap()
-            .contains(&lock.display().to_string()),
-        "{report:#}"
-    );
-    assert_eq!(repo.tip(MAIN), tip);
-    assert_eq!(repo.files("objects"), Vec::<String>::new());
-    assert_eq!(staged(&repo, "objects"), Vec::<String>::new());
-    assert!(
-        !repo.path().join(".git/index.lock").exists(),
-        "berth's own lock is released"
+#[test]
+fn put_commit_with_the_branch_locked_writes_nothing_and_names_the_lock() {
+    put_commit_refused_while_locked(
+        ".git/refs/heads/main.lock",
+        &format!("`{MAIN}` is locked: `{{}}` exists"),
     );
 }
 
 #[test]
 fn config_set_commit_with_the_index_locked_can_simply_be_retried() {
     let repo = Repo::init();
-    let line = [
-        "config",
-        "set",
-        "pricing-acct-1",
-        "--expect-version",
-        "0",
-        "--type",
-        "pricing",
-        "--category",
-        "logic",
-        "--applies-to",
-        "acct_1",
-        "--scope",
-        "account",
-        "--set",
-        "price=10",
-        "--commit",
-    ];
+    let line = [NEW_PRICING, &["--set", "price=10", "--commit"]].concat();
     let lock = repo.path().join(".git/index.lock");
     std::fs::write(&lock, "").unwrap();
     refused(&repo, &line, 3, "berth::locked");

@@ -133,6 +133,15 @@ fn path_finding(env: &str, package: &str, message: String) -> (String, String, S
     )
 }
 
+/// `berth check` fails with exactly one finding: `promotion-path` for `package` in
+/// `env`, saying `message`.
+fn fails_check(repo: &Repo, env: &str, package: &str, message: String) {
+    assert_eq!(
+        check(repo, &[]),
+        (1, vec![path_finding(env, package, message)])
+    );
+}
+
 /// Asserts a command is refused with `code` and exit 1, and returns its message.
 fn refused(repo: &Repo, args: &[&str], code: &str) -> String {
     let (exit, report) = repo.json(args);
@@ -289,21 +298,16 @@ fn a_promotion_from_main_whose_main_parent_lacks_the_object_fails_check() {
         &[("billing", &object)],
         &trailers("promote", "billing", &object.object, "main"),
     );
-    assert_eq!(
-        check(&repo, &[]),
-        (
-            1,
-            vec![path_finding(
-                "dev",
-                "billing",
-                format!(
-                    "billing was promoted by commit {} from the catalog, but its second parent {} has no file for `{}` in `objects/version-sets/billing/`",
-                    short(&forged),
-                    short(&main),
-                    object.object
-                )
-            )]
-        )
+    fails_check(
+        &repo,
+        "dev",
+        "billing",
+        format!(
+            "billing was promoted by commit {} from the catalog, but its second parent {} has no file for `{}` in `objects/version-sets/billing/`",
+            short(&forged),
+            short(&main),
+            object.object
+        ),
     );
 }
 
@@ -327,22 +331,17 @@ fn a_promotion_whose_catalog_parent_holds_other_bytes_at_the_path_fails_check() 
         &[("billing", &object)],
         &trailers("promote", "billing", &object.object, "main"),
     );
-    assert_eq!(
-        check(&repo, &[]),
-        (
-            1,
-            vec![path_finding(
-                "dev",
-                "billing",
-                format!(
-                    "billing was promoted by commit {} from the catalog, but `{}` in its second parent {} holds other bytes: they do not hash to `{}`",
-                    short(&forged),
-                    object.path,
-                    short(&smuggled),
-                    object.object
-                )
-            )]
-        )
+    fails_check(
+        &repo,
+        "dev",
+        "billing",
+        format!(
+            "billing was promoted by commit {} from the catalog, but `{}` in its second parent {} holds other bytes: they do not hash to `{}`",
+            short(&forged),
+            object.path,
+            short(&smuggled),
+            object.object
+        ),
     );
 }
 
@@ -362,21 +361,16 @@ fn a_berth_object_trailer_other_than_the_state_sets_fails_check() {
         &[("billing", &Held::from(&two))],
         &trailers("promote", "billing", &one.object, "main"),
     );
-    assert_eq!(
-        check(&repo, &[]),
-        (
-            1,
-            vec![path_finding(
-                "dev",
-                "billing",
-                format!(
-                    "billing is `{}`, but commit {} that set it names `{}` in its Berth-Object trailer",
-                    two.object,
-                    short(&forged),
-                    one.object
-                )
-            )]
-        )
+    fails_check(
+        &repo,
+        "dev",
+        "billing",
+        format!(
+            "billing is `{}`, but commit {} that set it names `{}` in its Berth-Object trailer",
+            two.object,
+            short(&forged),
+            one.object
+        ),
     );
     refused(&repo, &["lineage", "billing@dev"], "berth::promotion-path");
 }
@@ -401,20 +395,15 @@ fn a_commit_that_names_one_package_but_also_sets_another_fails_check_for_that_ot
         &trailers("promote", "search", &search.object, "main"),
     );
     let subject = repo.commit(&forged).subject;
-    assert_eq!(
-        check(&repo, &[]),
-        (
-            1,
-            vec![path_finding(
-                "dev",
-                "billing",
-                format!(
-                    "billing was set to `{}` by commit {} (\"{subject}\"), whose trailers name `search`: a berth commit sets only the package it names, so nothing shows the object came through the catalog branch `main`",
-                    billing_2.object,
-                    short(&forged)
-                )
-            )]
-        )
+    fails_check(
+        &repo,
+        "dev",
+        "billing",
+        format!(
+            "billing was set to `{}` by commit {} (\"{subject}\"), whose trailers name `search`: a berth commit sets only the package it names, so nothing shows the object came through the catalog branch `main`",
+            billing_2.object,
+            short(&forged)
+        ),
     );
     refused(&repo, &["lineage", "billing@dev"], "berth::promotion-path");
     // search itself came from main as its commit says.
@@ -709,21 +698,16 @@ fn a_promotion_of_another_packages_object_fails_check() {
         &[("billing", &Held::from(&search))],
         &trailers("promote", "billing", &search.object, "main"),
     );
-    assert_eq!(
-        check(&repo, &[]),
-        (
-            1,
-            vec![path_finding(
-                "dev",
-                "billing",
-                format!(
-                    "billing was promoted by commit {} from the catalog, but its second parent {} has no file for `{}` in `objects/version-sets/billing/`",
-                    short(&forged),
-                    short(&search.commit),
-                    search.object
-                )
-            )]
-        )
+    fails_check(
+        &repo,
+        "dev",
+        "billing",
+        format!(
+            "billing was promoted by commit {} from the catalog, but its second parent {} has no file for `{}` in `objects/version-sets/billing/`",
+            short(&forged),
+            short(&search.commit),
+            search.object
+        ),
     );
 }
 
@@ -744,19 +728,14 @@ fn an_open_commit_in_the_middle_of_the_log_sets_nothing() {
         &[("billing", &Held::from(&two))],
         "open environment dev\n\nBerth-Action: open\n",
     );
-    assert_eq!(
-        check(&repo, &[]),
-        (
-            1,
-            vec![path_finding(
-                "dev",
-                "billing",
-                format!(
-                    "billing was set to `{}` by commit {} (\"open environment dev\"), which berth did not make, so nothing shows the object came through the catalog branch `main`",
-                    two.object,
-                    short(&forged)
-                )
-            )]
-        )
+    fails_check(
+        &repo,
+        "dev",
+        "billing",
+        format!(
+            "billing was set to `{}` by commit {} (\"open environment dev\"), which berth did not make, so nothing shows the object came through the catalog branch `main`",
+            two.object,
+            short(&forged)
+        ),
     );
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Repo, codes, snapshot, version_set};
+use crate::support::{NEW_PRICING, Repo, codes, snapshot, version_set};
 
 /// What a run of berth gave.
 struct Run {
@@ -520,23 +520,7 @@ fn a_fifo_or_a_directory_given_as_an_input_file_is_a_usage_error() {
         );
         refused(
             &repo,
-            &[
-                "config",
-                "set",
-                "pricing-a",
-                "--expect-version",
-                "0",
-                "--type",
-                "pricing",
-                "--category",
-                "policy",
-                "--applies-to",
-                "a",
-                "--scope",
-                "asset",
-                "--file",
-                file,
-            ],
+            &[NEW_PRICING, &["--file", file]].concat(),
             2,
             "bad-setting",
         );
@@ -560,25 +544,7 @@ fn an_offset_beyond_23_59_is_refused_on_the_command_line() {
     ] {
         refused(
             &repo,
-            &[
-                "config",
-                "set",
-                "pricing-a",
-                "--expect-version",
-                "0",
-                "--type",
-                "pricing",
-                "--category",
-                "policy",
-                "--applies-to",
-                "a",
-                "--scope",
-                "asset",
-                "--set",
-                "rate=1",
-                "--effective-at",
-                time,
-            ],
+            &[NEW_PRICING, &["--set", "rate=1", "--effective-at", time]].concat(),
             2,
             "bad-time",
         );

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{Repo, independent_hash, version_set};
+use crate::support::{NEW_PRICING, Repo, independent_hash, version_set};
 
 /// Everything a command could write: the working tree (files by bytes, links by
 /// target, anything else by its kind), the refs and HEAD, the index, the reflogs
@@ -175,6 +175,14 @@ fn input(repo: &Repo, name: &str, bytes: &[u8]) -> String {
     format!("input/{name}")
 }
 
+/// `put version-sets` of `bytes`, written as the input file `name`, into a fresh
+/// catalog is refused with `code` and writes nothing.
+fn put_is_invalid(name: &str, bytes: &[u8], code: &str) {
+    let repo = catalog();
+    let file = input(&repo, name, bytes);
+    refused(&repo, &["put", "version-sets", &file], &invalid(code));
+}
+
 /// A version set's JSON with `from` replaced by `to`, as bytes.
 fn edited_version_set(from: &str, to: &str) -> Vec<u8> {
     let text = serde_json::to_string_pretty(&version_set("billing", 2)).unwrap();
@@ -266,50 +274,38 @@ fn a_byte_that_is_not_utf8_in_a_store_schema() {
 
 #[test]
 fn a_truncated_character_at_the_end_of_a_file() {
-    let repo = catalog();
     let mut bytes = edited_version_set("\"billing\"", "\"billing\"");
     bytes.extend_from_slice(&[0xe2, 0x82]);
-    let file = input(&repo, "cut.json", &bytes);
-    refused(&repo, &["put", "version-sets", &file], &invalid("parse"));
+    put_is_invalid("cut.json", &bytes, "parse");
 }
 
 #[test]
 fn a_byte_order_mark_before_json() {
-    let repo = catalog();
     let mut bytes = vec![0xef, 0xbb, 0xbf];
     bytes.extend(edited_version_set("\"billing\"", "\"billing\""));
-    let file = input(&repo, "bom.json", &bytes);
-    refused(&repo, &["put", "version-sets", &file], &invalid("parse"));
+    put_is_invalid("bom.json", &bytes, "parse");
 }
 
 #[test]
 fn an_empty_object_file() {
-    let repo = catalog();
-    let file = input(&repo, "empty.json", b"");
-    refused(&repo, &["put", "version-sets", &file], &invalid("parse"));
+    put_is_invalid("empty.json", b"", "parse");
 }
 
 #[test]
 fn json_that_is_not_well_formed() {
-    let repo = catalog();
-    let file = input(&repo, "broken.json", b"{\"package\": \"billing\",");
-    refused(&repo, &["put", "version-sets", &file], &invalid("parse"));
+    put_is_invalid("broken.json", b"{\"package\": \"billing\",", "parse");
 }
 
 #[test]
 fn json_nested_a_hundred_thousand_deep() {
-    let repo = catalog();
     let bytes = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let file = input(&repo, "deep.json", bytes.as_bytes());
-    refused(&repo, &["put", "version-sets", &file], &invalid("parse"));
+    put_is_invalid("deep.json", bytes.as_bytes(), "parse");
 }
 
 #[test]
 fn toml_nested_a_hundred_thousand_deep() {
-    let repo = catalog();
     let bytes = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let file = input(&repo, "deep.toml", bytes.as_bytes());
-    refused(&repo, &["put", "version-sets", &file], &invalid("parse"));
+    put_is_invalid("deep.toml", bytes.as_bytes(), "parse");
 }
 
 #[test]
@@ -405,18 +401,14 @@ fn a_string_of_a_mebibyte_gives_a_bounded_diagnostic() {
 
 #[test]
 fn a_timestamp_with_an_offset_beyond_a_day() {
-    let repo = catalog();
     let bytes = edited_version_set("\"2025-05-03T12:00:00Z\"", "\"2025-05-03T12:00:00+25:00\"");
-    let file = input(&repo, "offset.json", &bytes);
-    refused(&repo, &["put", "version-sets", &file], &invalid("schema"));
+    put_is_invalid("offset.json", &bytes, "schema");
 }
 
 #[test]
 fn a_timestamp_on_a_day_that_does_not_exist() {
-    let repo = catalog();
     let bytes = edited_version_set("\"2025-05-03T12:00:00Z\"", "\"2025-02-30T12:00:00Z\"");
-    let file = input(&repo, "day.json", &bytes);
-    refused(&repo, &["put", "version-sets", &file], &invalid("schema"));
+    put_is_invalid("day.json", &bytes, "schema");
 }
 
 #[test]
@@ -449,17 +441,13 @@ fn an_object_in_another_package_s_partition() {
 
 #[test]
 fn a_package_name_that_would_escape_its_directory() {
-    let repo = catalog();
     let bytes = edited_version_set("\"billing\"", "\"../../etc\"");
-    let file = input(&repo, "escape.json", &bytes);
-    refused(&repo, &["put", "version-sets", &file], &invalid("bad-name"));
+    put_is_invalid("escape.json", &bytes, "bad-name");
 }
 
 #[test]
 fn an_input_file_of_no_known_format() {
-    let repo = catalog();
-    let file = input(&repo, "object.yaml", b"package: billing\n");
-    refused(&repo, &["put", "version-sets", &file], &invalid("bad-path"));
+    put_is_invalid("object.yaml", b"package: billing\n", "bad-path");
 }
 
 // What lies outside the repository, or is not a file.
@@ -838,22 +826,6 @@ fn a_hook_the_user_edited() {
 
 // Config writes.
 
-const CREATE: &[&str] = &[
-    "config",
-    "set",
-    "pricing-acct-1",
-    "--expect-version",
-    "0",
-    "--type",
-    "pricing",
-    "--category",
-    "logic",
-    "--applies-to",
-    "acct_1",
-    "--scope",
-    "account",
-];
-
 fn with(base: &[&str], rest: &[&str]) -> Vec<String> {
     base.iter()
         .chain(rest)
@@ -878,7 +850,7 @@ fn set_values_toml_cannot_keep_exactly() {
     ] {
         refused_owned(
             &repo,
-            &with(CREATE, &["--set", value, "--commit"]),
+            &with(NEW_PRICING, &["--set", value, "--commit"]),
             &refusal(2, Some("berth::bad-setting"), None),
         );
     }
@@ -888,7 +860,7 @@ fn set_values_toml_cannot_keep_exactly() {
 fn an_idempotency_key_reused_with_other_settings() {
     let repo = catalog();
     let args = with(
-        CREATE,
+        NEW_PRICING,
         &[
             "--set",
             "rate=1",
@@ -903,7 +875,7 @@ fn an_idempotency_key_reused_with_other_settings() {
     refused_owned(
         &repo,
         &with(
-            CREATE,
+            NEW_PRICING,
             &[
                 "--set",
                 "rate=2",
@@ -921,7 +893,7 @@ fn an_idempotency_key_reused_with_other_settings() {
 #[test]
 fn an_expected_version_beyond_the_range() {
     let repo = catalog();
-    let mut args = with(CREATE, &["--set", "rate=1", "--commit"]);
+    let mut args = with(NEW_PRICING, &["--set", "rate=1", "--commit"]);
     args[4] = "18446744073709551615".to_owned();
     refused_owned(&repo, &args, &refusal(2, Some("berth::bad-version"), None));
 }
@@ -932,7 +904,7 @@ fn an_effective_time_with_an_offset_beyond_a_day() {
     let output = repo
         .berth()
         .args(with(
-            CREATE,
+            NEW_PRICING,
             &[
                 "--set",
                 "rate=1",
@@ -955,7 +927,7 @@ fn a_settings_file_that_is_a_fifo() {
     fifo(&repo.path().join("input/settings.toml"));
     refused_owned(
         &repo,
-        &with(CREATE, &["--file", "input/settings.toml", "--commit"]),
+        &with(NEW_PRICING, &["--file", "input/settings.toml", "--commit"]),
         &refusal(2, None, None),
     );
 }
@@ -1390,7 +1362,10 @@ fn terminal_escapes_in_data_never_reach_the_terminal() {
         "API \u{1b}]0;owned\u{7}\u{1b}[2J",
         "--commit",
     ]);
-    let mut create = with(CREATE, &["--set", "note=\"\\u001b[31mred\"", "--commit"]);
+    let mut create = with(
+        NEW_PRICING,
+        &["--set", "note=\"\\u001b[31mred\"", "--commit"],
+    );
     create.push("--effective-at".to_owned());
     create.push("2025-05-01T00:00:00Z".to_owned());
     repo.ok(&create.iter().map(String::as_str).collect::<Vec<_>>());

@@ -399,6 +399,24 @@ impl EnvCommit {
 }
 
 /// The id git gives an empty file.
+/// `config set` creating `pricing-acct-1` (pricing for account acct_1), up to
+/// its settings.
+pub const NEW_PRICING: &[&str] = &[
+    "config",
+    "set",
+    "pricing-acct-1",
+    "--expect-version",
+    "0",
+    "--type",
+    "pricing",
+    "--category",
+    "logic",
+    "--applies-to",
+    "acct_1",
+    "--scope",
+    "account",
+];
+
 pub const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 
 impl Repo {
