@@ -23,6 +23,7 @@ mod faults;
 mod fixtures;
 mod forgery;
 mod formats;
+mod fuzz_corpus;
 mod history;
 mod hostile;
 mod identity;
