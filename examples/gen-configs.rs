@@ -11,7 +11,11 @@
 //! of the arguments alone.
 
 // A benchmark generator, not on a path from user input to berth's output.
-#![allow(clippy::arithmetic_side_effects, clippy::string_slice)]
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use std::error::Error;
 use std::fs;

@@ -13,7 +13,11 @@
 //! than through the index: adding 100,000 paths to an index one by one is far slower.
 
 // A benchmark generator, not on a path from user input to berth's output.
-#![allow(clippy::arithmetic_side_effects, clippy::string_slice)]
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
 
 use std::collections::{BTreeMap, HashSet};
 use std::error::Error;

@@ -74,9 +74,12 @@ impl FromStr for ObjectHash {
             return Err(NotAHash(text.to_owned()));
         }
         let mut out = [0u8; 32];
-        for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            match (hex_digit(pair[0]), hex_digit(pair[1])) {
-                (Some(high), Some(low)) => out[i] = high << 4 | low,
+        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+            match *pair {
+                [high, low] => match (hex_digit(high), hex_digit(low)) {
+                    (Some(high), Some(low)) => *slot = high << 4 | low,
+                    _ => return Err(NotAHash(text.to_owned())),
+                },
                 _ => return Err(NotAHash(text.to_owned())),
             }
         }
@@ -185,30 +188,28 @@ fn write_number<W: Write>(number: &Number, out: &mut W) -> io::Result<()> {
 
 fn write_string<W: Write>(text: &str, out: &mut W) -> io::Result<()> {
     out.write_all(b"\"")?;
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\x08' => b"\\b",
-            b'\t' => b"\\t",
-            b'\n' => b"\\n",
-            b'\x0c' => b"\\f",
-            b'\r' => b"\\r",
-            0x00..=0x1f => {
-                out.write_all(&bytes[start..i])?;
-                write!(out, "\\u{byte:04x}")?;
-                start = i.saturating_add(1);
+    let escaped = |byte: u8| matches!(byte, b'"' | b'\\' | 0x00..=0x1f);
+    // Each piece ends with the one byte to escape, but the last may not.
+    for piece in text.as_bytes().split_inclusive(|&byte| escaped(byte)) {
+        let (byte, plain) = match piece.split_last() {
+            Some((&byte, plain)) if escaped(byte) => (byte, plain),
+            _ => {
+                out.write_all(piece)?;
                 continue;
             }
-            _ => continue,
         };
-        out.write_all(&bytes[start..i])?;
-        out.write_all(escape)?;
-        start = i.saturating_add(1);
+        out.write_all(plain)?;
+        match byte {
+            b'"' => out.write_all(b"\\\"")?,
+            b'\\' => out.write_all(b"\\\\")?,
+            b'\x08' => out.write_all(b"\\b")?,
+            b'\t' => out.write_all(b"\\t")?,
+            b'\n' => out.write_all(b"\\n")?,
+            b'\x0c' => out.write_all(b"\\f")?,
+            b'\r' => out.write_all(b"\\r")?,
+            _ => write!(out, "\\u{byte:04x}")?,
+        }
     }
-    out.write_all(&bytes[start..])?;
     out.write_all(b"\"")
 }
 

@@ -1170,6 +1170,7 @@ fn edit(
         };
         let mut at = &mut table;
         for (depth, key) in parents.iter().enumerate() {
+            let through = parents.get(..=depth).unwrap_or(parents);
             let entry = at
                 .entry(key.clone())
                 .or_insert_with(|| Value::Object(Map::new()));
@@ -1177,7 +1178,7 @@ fn edit(
                 .as_object_mut()
                 .ok_or_else(|| ConfigError::BadSetting {
                     text: join_key(path),
-                    reason: format!("`{}` is not a table", join_key(&path[..=depth])),
+                    reason: format!("`{}` is not a table", join_key(through)),
                 })?;
         }
         at.insert(last.clone(), value.clone());

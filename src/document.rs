@@ -392,8 +392,10 @@ fn locate_json_duplicate(text: &str) -> Option<Range<usize>> {
             Ast::Object(object) => {
                 for (i, prop) in object.properties.iter().enumerate() {
                     let name = prop.name.as_str();
-                    if object.properties[..i]
+                    if object
+                        .properties
                         .iter()
+                        .take(i)
                         .any(|p| p.name.as_str() == name)
                     {
                         return Some(prop_name_range(&prop.name));

@@ -122,7 +122,11 @@ pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Find
                     path,
                     format!(
                         "digest {} is recorded for tag `{}` (entry {first}) and again for `{}`",
-                        entry.digest, map.versions[first].tag, entry.tag
+                        entry.digest,
+                        map.versions
+                            .get(first)
+                            .map_or("", |earlier| earlier.tag.as_str()),
+                        entry.tag
                     ),
                 )
                 .with_help(
@@ -686,7 +690,7 @@ fn write_files(
     };
     for (index, (path, _, bytes)) in files.iter().enumerate() {
         if let Err(error) = crate::fs::replace_in(workspace.root(), path, bytes) {
-            restore(&files[..index]);
+            restore(files.get(..index).unwrap_or_default());
             return Err(match error {
                 WriteError::Unsafe(refused) => RegistryError::Unsafe(refused),
                 WriteError::Io(error) => RegistryError::Io {

@@ -577,7 +577,7 @@ impl Rules<'_> {
         }
         if let Some(cycle) = find_cycle(environments) {
             let mut pointer = "/environments".to_owned();
-            document::push_segment(&mut pointer, &cycle[0]);
+            document::push_segment(&mut pointer, cycle.first().map_or("", String::as_str));
             pointer.push_str("/from");
             findings.push(
                 self.finding(
@@ -707,7 +707,7 @@ fn find_cycle(environments: &BTreeMap<String, EnvironmentSection>) -> Option<Vec
         done: &mut BTreeSet<&'a str>,
     ) -> Option<Vec<String>> {
         if let Some(start) = path.iter().position(|n| *n == name) {
-            let mut cycle: Vec<String> = path[start..].iter().map(|n| (*n).to_owned()).collect();
+            let mut cycle: Vec<String> = path.iter().skip(start).map(|n| (*n).to_owned()).collect();
             cycle.push(name.to_owned());
             return Some(cycle);
         }

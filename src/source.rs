@@ -305,7 +305,7 @@ impl WorkTree {
             at.push(part);
             match fs::symlink_metadata(&at) {
                 Ok(metadata) if metadata.file_type().is_symlink() => {
-                    return Ok(Some(parts[..=index].join("/")));
+                    return Ok(Some(parts.get(..=index).unwrap_or(&parts).join("/")));
                 }
                 Ok(metadata) if metadata.is_dir() => {}
                 Ok(_) => return Ok(None),

@@ -68,7 +68,11 @@ fn check_grammar(text: &str) -> Result<(), NotAnInstant> {
         field.parse().ok()
     };
     let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(at, byte)| bytes[at] != byte) || !matches!(bytes[10], b'T' | b't') {
+    if separators
+        .iter()
+        .any(|&(at, byte)| bytes.get(at) != Some(&byte))
+        || !matches!(bytes.get(10), Some(b'T' | b't'))
+    {
         return Err(expected());
     }
     let (Some(_year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
@@ -119,10 +123,10 @@ fn check_offset(offset: &str) -> Result<(), NotAnInstant> {
         return Ok(());
     }
     let bytes = offset.as_bytes();
-    let well_formed = bytes.len() == 6
-        && matches!(bytes[0], b'+' | b'-')
-        && bytes[3] == b':'
-        && [1, 2, 4, 5].iter().all(|&i| bytes[i].is_ascii_digit());
+    let well_formed = matches!(
+        *bytes,
+        [b'+' | b'-', h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(u8::is_ascii_digit)
+    );
     if !well_formed {
         return Err(NotAnInstant::new(if offset.is_empty() {
             "the offset is missing: end with Z or ±HH:MM".to_owned()

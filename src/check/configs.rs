@@ -80,8 +80,8 @@ fn in_scope(versions: &[&Version<'_>]) -> bool {
 /// `config-version-duplicate`: a version number, or an idempotency key, twice.
 fn duplicates(versions: &[Version<'_>], findings: &mut Vec<Finding>) {
     for (index, version) in versions.iter().enumerate() {
-        let before = &versions[..index];
-        if let Some(first) = before.iter().find(|v| v.version == version.version) {
+        let before = || versions.iter().take(index);
+        if let Some(first) = before().find(|v| v.version == version.version) {
             if in_scope(&[first, version]) {
                 findings.push(version.finding(
                     Code::ConfigVersionDuplicate,
@@ -97,7 +97,7 @@ fn duplicates(versions: &[Version<'_>], findings: &mut Vec<Finding>) {
         let Some(key) = version.key else {
             continue;
         };
-        if let Some(first) = before.iter().find(|v| v.key == Some(key))
+        if let Some(first) = before().find(|v| v.key == Some(key))
             && in_scope(&[first, version])
         {
             findings.push(version.finding(
@@ -163,7 +163,9 @@ fn gaps(unique: &[&Version<'_>], findings: &mut Vec<Finding>) {
 /// the one before it.
 fn succession(unique: &[&Version<'_>], findings: &mut Vec<Finding>) {
     for pair in unique.windows(2) {
-        let (prev, next) = (pair[0], pair[1]);
+        let &[prev, next] = pair else {
+            continue;
+        };
         if !in_scope(&[prev, next]) {
             continue;
         }

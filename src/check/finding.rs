@@ -101,19 +101,18 @@ pub struct Position {
 impl Position {
     /// The position of a byte offset in a text.
     pub fn of(text: &str, offset: usize) -> Position {
-        let offset = offset.min(text.len());
-        let before = &text.as_bytes()[..offset];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i.saturating_add(1));
+        let before = text.as_bytes().iter().take(offset);
         let line = before
-            .iter()
+            .clone()
             .filter(|&&b| b == b'\n')
             .count()
             .saturating_add(1);
-        let column = String::from_utf8_lossy(&before[line_start..])
-            .chars()
+        // Characters since the line began: every byte that starts one (a UTF-8
+        // continuation byte is 0b10xxxxxx).
+        let column = before
+            .rev()
+            .take_while(|&&b| b != b'\n')
+            .filter(|&&b| b & 0xC0 != 0x80)
             .count()
             .saturating_add(1);
         Position { line, column }

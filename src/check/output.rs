@@ -223,16 +223,13 @@ fn short_description(description: &str) -> String {
 /// path characters is percent-encoded, and so is `:`, which would otherwise make
 /// a first segment like `a:b` read as a scheme.
 fn uri_path(path: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut uri = String::with_capacity(path.len());
     for &byte in path.as_bytes() {
         let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@/".contains(&byte);
         if keep {
             uri.push(char::from(byte));
         } else {
-            uri.push('%');
-            uri.push(char::from(HEX[usize::from(byte >> 4)]));
-            uri.push(char::from(HEX[usize::from(byte & 0xf)]));
+            uri.push_str(&format!("%{byte:02X}"));
         }
     }
     uri

@@ -205,8 +205,9 @@ fn not_increasing(items: &[Item<'_>], pointer: &str, findings: &mut Vec<Finding>
             .iter()
             .filter(|other| made_before(other, item) && other.version >= item.version)
             .max_by(|a, b| a.version.cmp(&b.version));
-        let twin = items[..index]
+        let twin = items
             .iter()
+            .take(index)
             .find(|other| other.version == item.version && !made_before(item, other));
         let (other, how) = match (earlier, twin) {
             (Some(other), _) => (other, "was made before it"),
@@ -230,10 +231,11 @@ fn not_increasing(items: &[Item<'_>], pointer: &str, findings: &mut Vec<Finding>
 /// The version a version succeeds: the highest below it, among releases only
 /// when it is a release.
 fn previous<'i, 'a>(items: &'i [Item<'a>], index: usize) -> Option<&'i Item<'a>> {
-    let item = &items[index];
+    let item = items.get(index)?;
     let is_release = item.version.pre.is_empty();
-    items[..index]
+    items
         .iter()
+        .take(index)
         .rev()
         .find(|other| other.version < item.version && (!is_release || other.version.pre.is_empty()))
 }

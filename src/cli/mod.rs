@@ -177,7 +177,7 @@ fn asks_for_json(args: &[OsString]) -> bool {
     args.iter().any(|arg| arg == "--format=json")
         || args
             .windows(2)
-            .any(|pair| pair[0] == "--format" && pair[1] == "json")
+            .any(|pair| matches!(pair, [flag, value] if flag == "--format" && value == "json"))
 }
 
 /// The one format a command other than validate and check prints in.

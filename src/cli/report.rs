@@ -53,8 +53,8 @@ pub fn plan(formats: &[Format], sub: &ArgMatches) -> Result<Vec<Report>, CliErro
             output: None,
         });
     }
-    if reports.len() == 1 && outputs.len() == 1 {
-        reports[0].output = outputs.into_iter().next();
+    if let ([report], [_]) = (reports.as_mut_slice(), outputs.as_slice()) {
+        report.output = outputs.into_iter().next();
         return Ok(reports);
     }
     for (path, at) in outputs.into_iter().zip(output_at) {
@@ -66,7 +66,9 @@ pub fn plan(formats: &[Format], sub: &ArgMatches) -> Result<Vec<Report>, CliErro
                 ),
             });
         };
-        let report = &mut reports[owner];
+        let Some(report) = reports.get_mut(owner) else {
+            continue;
+        };
         if let Some(first) = &report.output {
             return Err(CliError::BadOutputs {
                 message: format!(

@@ -624,13 +624,15 @@ fn plan_all(
                     .to_owned(),
             });
         }
-        Sources::Environments(list) if list.len() > 1 => {
-            return Err(PromoteError::NoSource {
-                environment: request.to.to_owned(),
-                reason: format!("receives from {}", list.join(" and ")),
-            });
-        }
-        Sources::Environments(list) => list[0].clone(),
+        Sources::Environments(list) => match list.as_slice() {
+            [only] => only.clone(),
+            _ => {
+                return Err(PromoteError::NoSource {
+                    environment: request.to.to_owned(),
+                    reason: format!("receives from {}", list.join(" and ")),
+                });
+            }
+        },
     };
     let view = super::read(&workspace.git, &workspace.settings, &source, None)?;
     let mut plans = Vec::new();
@@ -716,8 +718,8 @@ fn plan_target(
                     request.to
                 ),
                 help: format!(
-                    "promote it to {} first: berth promote {object} --to {}",
-                    list[0], list[0]
+                    "promote it to {first} first: berth promote {object} --to {first}",
+                    first = list.first().map(String::as_str).unwrap_or_default()
                 ),
                 object,
                 environment: request.to.to_owned(),

@@ -334,7 +334,9 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
     let mut environments = Vec::new();
     let mut events: HashMap<String, Vec<(String, crate::kinds::event::Event)>> = HashMap::new();
     for name in settings.environment_order() {
-        let view = &views[name];
+        let Some(view) = views.get(name) else {
+            continue;
+        };
         let upstream: Vec<String> = settings
             .environment(name)
             .map(|section| section.from.clone())

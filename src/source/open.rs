@@ -104,7 +104,7 @@ fn walk(root: &OwnedFd, parts: &[&str]) -> io::Result<Opened> {
                 let stat = rustix::fs::statat(at, *part, AtFlags::SYMLINK_NOFOLLOW)?;
                 return if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink {
                     Ok(Opened::Refused(Refusal::UnderSymlink {
-                        link: parts[..=index].join("/"),
+                        link: parts.get(..=index).unwrap_or(parts).join("/"),
                     }))
                 } else {
                     Err(io::ErrorKind::NotFound.into())

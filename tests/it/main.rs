@@ -6,6 +6,7 @@
     clippy::expect_used,
     clippy::string_slice,
     clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
     missing_docs
 )]
 
