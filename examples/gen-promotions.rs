@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use berth::env::promote::{self, PromoteRequest};
-use berth::store::lookup;
+use berth::objects::lookup;
 use berth::workspace::Workspace;
 use clap::Parser;
 

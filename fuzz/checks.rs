@@ -22,8 +22,8 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use berth::canonical::{self, ObjectHash};
-use berth::check::finding::Finding;
 use berth::check::{self, Validation};
+use berth::diagnostic::finding::Finding;
 use berth::document::{self, Format, MAX_SAFE_INTEGER, ProblemKind};
 use berth::kinds::Kinds;
 use berth::settings::{self, Settings};
@@ -753,7 +753,8 @@ pub fn versions(data: &[u8]) {
                 Some(at) => (&rest[..at], &rest[at + 1..]),
                 None => (rest, &[][..]),
             };
-            let (component, findings) = registry::parse_component("components/api.toml", file);
+            let (component, findings) =
+                berth::kinds::component::parse_component("components/api.toml", file);
             if let Ok(text) = std::str::from_utf8(file) {
                 assert_finding_spans(&findings, text);
             }
@@ -774,7 +775,8 @@ pub fn versions(data: &[u8]) {
             findings
         }
         1 => {
-            let (map, findings) = registry::parse_versions("components/api.versions.toml", rest);
+            let (map, findings) =
+                berth::kinds::component::parse_versions("components/api.versions.toml", rest);
             if let Some(text) = text {
                 assert_finding_spans(&findings, text);
             }

@@ -18,18 +18,18 @@ use serde_json::{Map, Value};
 
 use crate::check::apply_severities;
 use crate::check::configs;
-use crate::check::finding::{Finding, plural};
 use crate::check::read_versioned;
 use crate::check::succession::Versioned;
+use crate::diagnostic::finding::{Finding, plural};
 use crate::document::{self, Format, MAX_SAFE_INTEGER, ProblemKind};
 use crate::kinds::Kind;
 use crate::kinds::config::{self, Category, Config, Configs, Scope};
-use crate::lifecycle::{self, BadEpoch};
 use crate::names::{self, BadName};
+use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::{CommitError, GitError, Oid, Onto};
 use crate::source::{Content, Source, SourceError};
-use crate::store::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::store::{OBJECTS_DIR, ObjectPath};
+use crate::time::{self, BadEpoch};
 use crate::workspace::Workspace;
 
 /// Why a config could not be written, read or resolved.
@@ -1133,7 +1133,7 @@ const SAME_MOMENT: SignedDuration = SignedDuration::from_secs(1);
 /// that scripted runs make the same objects.
 fn clock() -> Result<Timestamp, ConfigError> {
     if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
-        return Ok(lifecycle::now()?);
+        return Ok(time::now()?);
     }
     let now = Timestamp::now();
     Ok(Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now))

@@ -13,15 +13,11 @@
 use std::cell::Cell;
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
-
-use crate::check::code::Code;
-use crate::check::finding::Finding;
 
 /// The largest integer that every JSON reader represents exactly (I-JSON, RFC 7493).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -97,20 +93,6 @@ impl ParseProblem {
             kind,
             message: message.into(),
             span,
-        }
-    }
-
-    /// The problem as a finding in `file`, marked in `text` (the file's bytes
-    /// read as UTF-8, invalid bytes replaced): `duplicate-key` or `parse`.
-    pub fn finding(&self, file: &str, text: &Arc<str>) -> Finding {
-        let code = match self.kind {
-            ProblemKind::DuplicateKey => Code::DuplicateKey,
-            ProblemKind::Syntax | ProblemKind::NonFinite | ProblemKind::IntegerRange => Code::Parse,
-        };
-        let finding = Finding::new(code, file, &self.message);
-        match &self.span {
-            Some(span) => finding.at_span(text, span.clone()),
-            None => finding,
         }
     }
 }
@@ -645,6 +627,7 @@ fn root_range(value: &jsonc_parser::ast::Value<'_>) -> jsonc_parser::common::Ran
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::sync::Arc;
 
     fn json(text: &str) -> Result<Value, ParseProblem> {
         parse(text.as_bytes(), Format::Json)
@@ -844,7 +827,7 @@ mod tests {
                         assert!(text.is_char_boundary(span.start), "{label} {span:?}");
                         assert!(text.is_char_boundary(span.end), "{label} {span:?}");
                     }
-                    let finding = problem.finding("f", &shown);
+                    let finding = crate::diagnostic::Finding::parse_problem("f", &shown, &problem);
                     let kept = finding.location.map(|l| l.span).unwrap_or(0..0);
                     assert!(shown.is_char_boundary(kept.start), "{label} {kept:?}");
                     assert!(shown.is_char_boundary(kept.end), "{label} {kept:?}");

@@ -4,204 +4,20 @@
 //! the release manager's statuses, kept as files).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::document::{self, Format};
 use crate::env::{self, EnvError};
-use crate::kinds::event::{self, Event, Status};
+use crate::kinds::event::{self, Derived, Event, Lifecycle, Status, events_of, latest};
+use crate::objects::lookup::ShownObject;
+use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::Onto;
 use crate::settings::Settings;
-use crate::source::{Content, Source, SourceError};
-use crate::store::OBJECTS_DIR;
-use crate::store::lookup::ShownObject;
-use crate::store::put::{InputFile, PutError, PutOutcome, PutRequest, put};
+use crate::source::SourceError;
+use crate::time::{BadEpoch, now};
 use crate::workspace::Workspace;
-
-/// `SOURCE_DATE_EPOCH` that is not a time in seconds.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("SOURCE_DATE_EPOCH is `{value}`, not a number of seconds since 1970 that is a date")]
-#[diagnostic(
-    code("berth::bad-source-date-epoch"),
-    help(
-        "set it to whole seconds (`date +%s`), not milliseconds, or unset it to use the current time"
-    )
-)]
-pub struct BadEpoch {
-    /// What it says.
-    pub value: String,
-}
-
-/// The time berth writes into what it makes, to the second: now, or
-/// `SOURCE_DATE_EPOCH` when set (the reproducible-builds convention), so that
-/// scripted runs make the same objects. A value that is not a time is an error,
-/// never a silent 1970 or a silent now.
-pub fn now() -> Result<jiff::Timestamp, BadEpoch> {
-    let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") else {
-        let now = jiff::Timestamp::now().as_second();
-        return jiff::Timestamp::from_second(now).map_err(|_| BadEpoch {
-            value: now.to_string(),
-        });
-    };
-    value
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
-        .ok_or(BadEpoch { value })
-}
-
-/// The latest event about an object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Latest {
-    /// Its status.
-    pub status: Status,
-    /// When, as written.
-    pub at: String,
-    /// Why, if the event says.
-    pub reason: Option<String>,
-    /// The event's file.
-    pub file: String,
-}
-
-/// The latest of `events` about `subject`. Of two events at the same instant, the
-/// later status in the lifecycle (ready < failed < deprecated < archived <
-/// artifact-deleted) wins, so a tie never lets a failed object through.
-pub fn latest<I>(events: I, subject: &str) -> Option<Latest>
-where
-    I: IntoIterator<Item = (String, Event)>,
-{
-    let mut found: Option<(jiff::Timestamp, Latest)> = None;
-    for (file, event) in events {
-        if event.subject != subject {
-            continue;
-        }
-        let Ok(at) = crate::time::parse(&event.at) else {
-            continue;
-        };
-        let later = found
-            .as_ref()
-            .is_none_or(|(time, current)| (at, event.status) > (*time, current.status));
-        if later {
-            found = Some((
-                at,
-                Latest {
-                    status: event.status,
-                    at: event.at,
-                    reason: event.reason,
-                    file,
-                },
-            ));
-        }
-    }
-    found.map(|(_, latest)| latest)
-}
-
-/// Reads an event file's bytes; files that are not events are skipped, as the
-/// validator reports them.
-pub fn parse_event(path: &str, bytes: &[u8]) -> Option<Event> {
-    let format = Format::of_path(path)?;
-    let data = document::parse(bytes, format).ok()?;
-    serde_json::from_value(data).ok()
-}
-
-/// Every event of a package in a source.
-pub fn events_of(source: &dyn Source, package: &str) -> Result<Vec<(String, Event)>, SourceError> {
-    let dir = format!("{OBJECTS_DIR}/{}/{package}", event::STORE);
-    let mut events = Vec::new();
-    for entry in source.list(&dir)? {
-        if let Some(Content::Bytes(bytes)) = source.read(&entry.path, 1 << 20)?
-            && let Some(event) = parse_event(&entry.path, &bytes)
-        {
-            events.push((entry.path, event));
-        }
-    }
-    Ok(events)
-}
-
-/// An object's status as berth derives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Derived {
-    /// No event: being composed.
-    Draft,
-    /// Marked ready, held by no environment.
-    Ready,
-    /// Its build failed.
-    Failed,
-    /// Held by at least one environment.
-    Deployed,
-    /// Marked deprecated.
-    Deprecated,
-    /// Marked archived.
-    Archived,
-    /// Its artifact was deleted.
-    ArtifactDeleted,
-}
-
-impl Derived {
-    /// The name shown and accepted by `--status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Derived::Draft => "draft",
-            Derived::Ready => "ready",
-            Derived::Failed => "failed",
-            Derived::Deployed => "deployed",
-            Derived::Deprecated => "deprecated",
-            Derived::Archived => "archived",
-            Derived::ArtifactDeleted => "artifact-deleted",
-        }
-    }
-
-    /// Every status, in lifecycle order.
-    pub const ALL: &'static [Derived] = &[
-        Derived::Draft,
-        Derived::Ready,
-        Derived::Failed,
-        Derived::Deployed,
-        Derived::Deprecated,
-        Derived::Archived,
-        Derived::ArtifactDeleted,
-    ];
-
-    /// The status from the latest event and whether any environment holds it: a
-    /// failed, deprecated, archived or deleted object stays so wherever it is held;
-    /// otherwise being held makes it deployed.
-    pub fn of(latest: Option<&Latest>, held: bool) -> Derived {
-        match latest.map(|latest| latest.status) {
-            Some(Status::Failed) => Derived::Failed,
-            Some(Status::Deprecated) => Derived::Deprecated,
-            Some(Status::Archived) => Derived::Archived,
-            Some(Status::ArtifactDeleted) => Derived::ArtifactDeleted,
-            _ if held => Derived::Deployed,
-            Some(Status::Ready) => Derived::Ready,
-            None => Derived::Draft,
-        }
-    }
-}
-
-impl fmt::Display for Derived {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What berth derives about an object's lifecycle.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Lifecycle {
-    /// The derived status.
-    pub status: Derived,
-    /// The latest event, if any.
-    pub latest: Option<Latest>,
-    /// The environments that hold the object now.
-    pub environments: Vec<String>,
-    /// `https://<first 12 hex of hash>.<preview_domain>/`, when berth.toml sets a
-    /// preview domain.
-    pub preview_url: Option<String>,
-}
 
 /// What every environment holds now: object -> environments.
 #[derive(Debug, Clone, Default)]

@@ -1,7 +1,9 @@
-//! Names of stores, partitions, packages, environments and components.
+//! Names of stores, partitions, packages, environments and components, and config
+//! types.
 //!
 //! Names become path segments and ref names, so they are checked before any path is
-//! built from them: `^[a-z0-9][a-z0-9._-]{0,127}$`, and never `..`.
+//! built from them: `^[a-z0-9][a-z0-9._-]{0,127}$`, and never `..`. A config type
+//! (a key of berth.toml's `[configs]`, a config's `type`) may also hold capitals.
 
 /// The rule, as a regular expression for JSON Schemas (editors show it; the code
 /// below enforces it).
@@ -61,6 +63,17 @@ pub fn check(name: &str) -> Result<(), BadName> {
     Ok(())
 }
 
+/// A config type: `pricing`, `pricing_v2`.
+pub const CONFIG_TYPE_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+
+/// Whether text is a config type: what [`CONFIG_TYPE_PATTERN`] matches.
+pub fn is_config_type(text: &str) -> bool {
+    let mut chars = text.chars();
+    text.len() <= 128
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +119,32 @@ mod tests {
         let long = "a".repeat(129);
         for (name, ok) in CASES.iter().copied().chain([(long.as_str(), false)]) {
             assert_eq!(validator.is_valid(&serde_json::json!(name)), ok, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn is_config_type_is_the_config_type_pattern() {
+        let pattern = regex::Regex::new(CONFIG_TYPE_PATTERN).unwrap();
+        let long = "a".repeat(128);
+        let longer = "a".repeat(129);
+        for text in [
+            "pricing",
+            "Pricing_V2",
+            "a..b",
+            "a.b-c_d",
+            "0",
+            long.as_str(),
+            longer.as_str(),
+            "",
+            "-a",
+            ".a",
+            "a b",
+            "a/b",
+            "é",
+            "a:b",
+            "a\n",
+        ] {
+            assert_eq!(is_config_type(text), pattern.is_match(text), "{text:?}");
         }
     }
 }

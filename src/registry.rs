@@ -1,287 +1,32 @@
-//! The component registry as berth reads and writes it: components, their version
-//! maps, tag imports and channel heads (the release manager's component registry
-//! and version manager, kept as files).
-//!
-//! Reading is shared with the validator: [`parse_component`] and [`parse_versions`]
-//! return every finding a file has, so a command refuses what `berth validate`
-//! would report.
+//! What changes the component registry: `component add` and `versions import`
+//! (the release manager's component registry and version manager, kept as files).
+//! Reading the registry is [`crate::kinds::component`]'s, shared with the
+//! validator, so a command refuses what `berth validate` would report.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::check::code::Code;
-use crate::check::finding::Finding;
-use crate::check::object::read_object;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
 use crate::document::{self, Format};
 use crate::fs::{UnsafePath, WriteError};
 use crate::kinds::component::{
-    self, Component, EntrySource, RegistryFile, VersionEntry, VersionMap, channel_head,
+    self, Component, EntrySource, MAX_FILE_BYTES, Registry, RegistryFile, VersionEntry, VersionMap,
+    parse_component,
 };
 use crate::kinds::release::is_digest;
 use crate::repo::{CommitError, FileToCommit};
-use crate::schema;
-use crate::source::{Content, Refusal, Source, SourceError};
+use crate::source::{Content, Source, SourceError};
 use crate::workspace::Workspace;
-
-/// The largest registry file berth reads.
-pub const MAX_FILE_BYTES: u64 = 8 << 20;
-
-/// Reads a component's file: parse, schema, name and regular expressions.
-pub fn parse_component(path: &str, bytes: &[u8]) -> (Option<Component>, Vec<Finding>) {
-    let (parsed, text) = match read_typed::<Component>(
-        path,
-        bytes,
-        component::component_validator(),
-        component::component_schema(),
-    ) {
-        Ok(read) => read,
-        Err(findings) => return (None, findings),
-    };
-    let mut findings = Vec::new();
-    if let Some(RegistryFile::Component(name)) = RegistryFile::parse(path)
-        && name != parsed.name
-    {
-        findings.push(
-            Finding::new(
-                Code::Schema,
-                path,
-                format!(
-                    "names component `{}`, but its file is named `{name}`",
-                    parsed.name
-                ),
-            )
-            .with_help(format!(
-                "rename the file to components/{}.toml, or correct `name`",
-                parsed.name
-            ))
-            .at_pointer(&text, Format::Toml, "/name"),
-        );
-    }
-    if let Err(bad) = parsed.rules() {
-        for rule in bad {
-            findings.push(
-                Finding::new(Code::BadRule, path, rule.message)
-                    .with_label("does not compile")
-                    .at_pointer(&text, Format::Toml, &rule.pointer),
-            );
-        }
-    }
-    (Some(parsed).filter(|_| findings.is_empty()), findings)
-}
-
-/// Reads a version map: parse, schema, and the map's own rules: a tag recorded
-/// twice with two digests is `tag-moved`; a tag or digest recorded twice otherwise
-/// is `bad-rule`.
-pub fn parse_versions(path: &str, bytes: &[u8]) -> (Option<VersionMap>, Vec<Finding>) {
-    let (map, text) = match read_typed::<VersionMap>(
-        path,
-        bytes,
-        component::versions_validator(),
-        component::versions_schema(),
-    ) {
-        Ok(read) => read,
-        Err(findings) => return (None, findings),
-    };
-    let mut findings = Vec::new();
-    let mut tags: HashMap<&str, (usize, &str)> = HashMap::new();
-    let mut digests: HashMap<&str, usize> = HashMap::new();
-    for (index, entry) in map.versions.iter().enumerate() {
-        let at = |field: &str| format!("/versions/{index}/{field}");
-        if let Some((first, digest)) = tags.insert(&entry.tag, (index, &entry.digest)) {
-            let finding = if digest == entry.digest {
-                Finding::new(
-                    Code::BadRule,
-                    path,
-                    format!(
-                        "tag `{}` is recorded twice (entry {first} and {index})",
-                        entry.tag
-                    ),
-                )
-                .with_help("a version map records each tag once: remove the second entry")
-            } else {
-                Finding::new(
-                    Code::TagMoved,
-                    path,
-                    format!(
-                        "tag `{}` is recorded with {digest} (entry {first}) and with {} (entry {index})",
-                        entry.tag, entry.digest
-                    ),
-                )
-                .with_label("moved")
-            };
-            findings.push(finding.at_pointer(&text, Format::Toml, &at("digest")));
-        } else if let Some(first) = digests.insert(&entry.digest, index) {
-            findings.push(
-                Finding::new(
-                    Code::BadRule,
-                    path,
-                    format!(
-                        "digest {} is recorded for tag `{}` (entry {first}) and again for `{}`",
-                        entry.digest,
-                        map.versions
-                            .get(first)
-                            .map_or("", |earlier| earlier.tag.as_str()),
-                        entry.tag
-                    ),
-                )
-                .with_help(
-                    "a digest appears once in a version map: it is one image, read as one version",
-                )
-                .at_pointer(&text, Format::Toml, &at("digest")),
-            );
-        }
-        if entry
-            .semver
-            .as_deref()
-            .is_some_and(|s| s.parse::<semver::Version>().is_err())
-        {
-            findings.push(
-                Finding::new(
-                    Code::Schema,
-                    path,
-                    format!(
-                        "`{}` is not a semantic version",
-                        entry.semver.as_deref().unwrap_or_default()
-                    ),
-                )
-                .with_help("write MAJOR.MINOR.PATCH, as https://semver.org says")
-                .at_pointer(&text, Format::Toml, &at("semver")),
-            );
-        }
-        if let Err(error) = crate::time::parse(&entry.resolved_at) {
-            findings.push(
-                Finding::new(
-                    Code::Schema,
-                    path,
-                    format!("`{}` is not a real instant: {error}", entry.resolved_at),
-                )
-                .with_label("not an RFC 3339 date-time")
-                .with_help(
-                    "write an RFC 3339 date-time with an offset, such as 2025-05-01T12:00:00Z",
-                )
-                .at_pointer(&text, Format::Toml, &at("resolved_at")),
-            );
-        }
-    }
-    (Some(map).filter(|_| findings.is_empty()), findings)
-}
-
-/// Reads a registry file as TOML checked against its schema, then as its type;
-/// its text is kept for locating later findings.
-fn read_typed<T: serde::de::DeserializeOwned>(
-    path: &str,
-    bytes: &[u8],
-    validator: &jsonschema::Validator,
-    schema: &Value,
-) -> Result<(T, Arc<str>), Vec<Finding>> {
-    let (data, _) = read_object(path, bytes, Format::Toml).map_err(|finding| vec![*finding])?;
-    let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
-    let findings =
-        schema::check_described(validator, Some(schema), &data, path, &text, Format::Toml);
-    if !findings.is_empty() {
-        return Err(findings);
-    }
-    // The schema is generated from the type, so data that matches it reads.
-    let typed = serde_json::from_value(data).map_err(|_| Vec::new())?;
-    Ok((typed, text))
-}
-
-/// The registry of a repository: every component that reads, and its version map.
-#[derive(Debug, Clone, Default)]
-pub struct Registry {
-    /// Components by name.
-    pub components: BTreeMap<String, Component>,
-    /// Version maps by component name.
-    pub maps: BTreeMap<String, VersionMap>,
-}
-
-impl Registry {
-    /// Reads `components/` from a source, with the findings of every file that
-    /// does not read (those files are left out).
-    pub fn load(source: &dyn Source) -> Result<(Registry, Vec<Finding>), SourceError> {
-        let mut registry = Registry::default();
-        let mut findings = Vec::new();
-        for entry in source.list(component::DIR)? {
-            // A linked or special file (or a linked `components/` itself) is left
-            // out with its finding, never read: a link may point anywhere, and a
-            // FIFO would block.
-            if let Some(refusal) = Refusal::of_entry(entry.kind) {
-                findings.push(crate::source::refused(&entry.path, &refusal));
-                continue;
-            }
-            let Some(file) = RegistryFile::parse(&entry.path) else {
-                continue;
-            };
-            let bytes = match source.read(&entry.path, MAX_FILE_BYTES) {
-                Ok(Some(Content::Bytes(bytes))) => bytes,
-                Ok(_) => continue,
-                Err(error) => match error.finding() {
-                    Some(finding) => {
-                        findings.push(finding);
-                        continue;
-                    }
-                    None => return Err(error),
-                },
-            };
-            findings.extend(registry.read(&file, &entry.path, &bytes));
-        }
-        Ok((registry, findings))
-    }
-
-    /// Reads one registry file into the registry if it reads; gives its findings.
-    pub fn read(&mut self, file: &RegistryFile, path: &str, bytes: &[u8]) -> Vec<Finding> {
-        match file {
-            RegistryFile::Component(name) => {
-                let (parsed, findings) = parse_component(path, bytes);
-                if let Some(parsed) = parsed {
-                    self.components.insert(name.clone(), parsed);
-                }
-                findings
-            }
-            RegistryFile::Versions(name) => {
-                let (parsed, findings) = parse_versions(path, bytes);
-                if let Some(parsed) = parsed {
-                    self.maps.insert(name.clone(), parsed);
-                }
-                findings
-            }
-        }
-    }
-
-    /// A component's version map entries (none without a map).
-    pub fn entries(&self, component: &str) -> &[VersionEntry] {
-        self.maps
-            .get(component)
-            .map_or(&[], |map| map.versions.as_slice())
-    }
-
-    /// The head of a component's channel.
-    pub fn head(&self, component: &str, channel: &str) -> Option<&VersionEntry> {
-        let stable = self
-            .components
-            .get(component)
-            .is_some_and(|c| c.default_channel == channel || channel == "stable");
-        channel_head(self.entries(component), channel, stable)
-    }
-
-    /// The entry recording a tag or a digest of a component.
-    pub fn resolve(&self, component: &str, tag_or_digest: &str) -> Option<&VersionEntry> {
-        self.entries(component)
-            .iter()
-            .find(|entry| entry.tag == tag_or_digest || entry.digest == tag_or_digest)
-    }
-}
 
 /// Why a registry command wrote nothing.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum RegistryError {
     /// The registry, or the file given, has problems.
-    #[error("nothing was written: {}", crate::check::finding::plural(.0.len(), "problem"))]
+    #[error("nothing was written: {}", crate::diagnostic::finding::plural(.0.len(), "problem"))]
     #[diagnostic(
         code("berth::invalid-registry"),
         help(
@@ -314,7 +59,7 @@ pub enum RegistryError {
         path: String,
     },
     /// Tags that the map records with other digests.
-    #[error("{} moved: nothing was imported", crate::check::finding::plural(.0.len(), "recorded tag"))]
+    #[error("{} moved: nothing was imported", crate::diagnostic::finding::plural(.0.len(), "recorded tag"))]
     #[diagnostic(
         code("berth::tag-moved"),
         help(
@@ -416,9 +161,11 @@ pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Fin
             .at_span(&text, span)
     };
     if let Err(problem) = document::text(bytes) {
-        return Err(vec![problem.finding(file, &text).with_help(
-            "a tag list is UTF-8 text: a JSON array, or one `tag digest` pair per line",
-        )]);
+        return Err(vec![
+            Finding::parse_problem(file, &text, &problem).with_help(
+                "a tag list is UTF-8 text: a JSON array, or one `tag digest` pair per line",
+            ),
+        ]);
     }
     let mut pairs = Vec::new();
     let mut findings = Vec::new();
@@ -651,7 +398,7 @@ pub fn import(
         bytes.extend_from_slice(appended.as_bytes());
         let message = format!(
             "Record {} of {name}",
-            crate::check::finding::plural(added.len(), "tag")
+            crate::diagnostic::finding::plural(added.len(), "tag")
         );
         write_files(
             workspace,

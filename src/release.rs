@@ -11,14 +11,16 @@ use serde_json::Value;
 
 use crate::env::query::show_held;
 use crate::env::{EnvError, PackageAt};
+use crate::kinds::component::Registry;
+use crate::kinds::event::{Derived, Lifecycle};
 use crate::kinds::release::{self, ConfigPin, Release, ReleaseComponent, Role, SourceRef};
-use crate::lifecycle::{self, Derived, Held, Lifecycle};
+use crate::lifecycle::{self, Held};
 use crate::names::{self, BadName};
-use crate::registry::Registry;
+use crate::objects::lookup::{self, LookupError, ObjectSpec, ShownObject};
+use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::Onto;
 use crate::source::SourceError;
-use crate::store::lookup::{self, LookupError, ObjectSpec, ShownObject};
-use crate::store::put::{InputFile, PutError, PutOutcome, PutRequest, put};
+use crate::time;
 use crate::workspace::Workspace;
 
 /// How `release create` picks each component's digest.
@@ -223,7 +225,7 @@ pub enum ReleaseError {
         code("berth::invalid-registry"),
         help("fix the problems reported above; `berth validate` lists them too")
     )]
-    Registry(#[related] Vec<crate::check::finding::Finding>),
+    Registry(#[related] Vec<crate::diagnostic::finding::Finding>),
     /// A pinned config version could not be read.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -255,7 +257,7 @@ pub enum ReleaseError {
     /// `SOURCE_DATE_EPOCH` is not a time.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Epoch(#[from] lifecycle::BadEpoch),
+    Epoch(#[from] time::BadEpoch),
     /// The release could not be written as JSON.
     #[error("could not write the release: {0}")]
     #[diagnostic(code("berth::io"), help("this is a bug in berth; please report it"))]
@@ -328,7 +330,7 @@ pub fn create(
         version: request.version.clone(),
         name: request.name.clone(),
         display_name: None,
-        created_at: lifecycle::now()?.to_string(),
+        created_at: time::now()?.to_string(),
         source: (source != SourceRef::default()).then_some(source),
         components,
         integrations: None,
@@ -744,7 +746,7 @@ pub fn list(workspace: &Workspace, filter: &Filter) -> Result<Vec<Listed>, Relea
             continue;
         }
         if !events.contains_key(&object.partition) {
-            let found = lifecycle::events_of(&workspace.tree, &object.partition)?;
+            let found = crate::kinds::event::events_of(&workspace.tree, &object.partition)?;
             events.insert(object.partition.clone(), found);
         }
         let package_events = events.get(&object.partition).map_or(&[][..], Vec::as_slice);

@@ -1,11 +1,11 @@
 //! The JSON documents commands print with `--format json`, beside the results the
-//! library returns directly ([`crate::store::put::PutOutcome`] and the like).
+//! library returns directly ([`crate::objects::put::PutOutcome`] and the like).
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::check::finding::Finding;
-use crate::store::lookup::ListedObject;
+use crate::diagnostic::finding::Finding;
+use crate::objects::lookup::ListedObject;
 
 /// `berth ls --format json`.
 #[derive(Debug, Serialize, JsonSchema)]

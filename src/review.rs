@@ -16,10 +16,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::bump::{self, Bump, Reason, Shape};
-use crate::check::code::Code;
-use crate::check::finding::{Finding, Severity};
 use crate::check::succession::{self, Versioned};
 use crate::check::{self, ValidateError, Validation};
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::{Finding, Severity};
 use crate::document::{self, Format};
 use crate::env::audit::{EnvAt, audit_at};
 use crate::env::log::{Action, EnvCommit, first_parents};
@@ -32,12 +32,12 @@ use crate::kinds::component::RegistryFile;
 use crate::kinds::config::{self as config_kind, Config};
 use crate::kinds::event::{self, Event};
 use crate::kinds::release::{self as release_kind, Release};
-use crate::lifecycle::{self, BadEpoch};
 use crate::release::Components;
 use crate::repo::{BadRevision, FilesError, Git, GitError, Head, Oid, ShallowHistory, short_id};
 use crate::settings::Settings;
 use crate::source::{ChangeKind, Content, Source, SourceError};
 use crate::store::{OBJECTS_DIR, ObjectPath, ObjectRef};
+use crate::time::{self, BadEpoch};
 
 /// What to review.
 #[derive(Debug, Clone)]
@@ -637,7 +637,7 @@ impl Reviewer<'_> {
         settings: &Settings,
         added: &[ObjectPath],
     ) -> Result<Vec<ConfigReview>, ReviewError> {
-        let now = lifecycle::now()?;
+        let now = time::now()?;
         let ids: BTreeSet<&str> = added
             .iter()
             .filter(|path| path.store == config_kind::STORE)
@@ -1277,10 +1277,12 @@ fn unversioned(
 /// A TOML file's data, or `None` when it is absent or does not parse (the
 /// validator reports that).
 fn read_toml(source: &dyn Source, path: &str) -> Result<Option<Value>, SourceError> {
-    Ok(match source.read(path, crate::registry::MAX_FILE_BYTES)? {
-        Some(Content::Bytes(bytes)) => document::parse(&bytes, Format::Toml).ok(),
-        _ => None,
-    })
+    Ok(
+        match source.read(path, crate::kinds::component::MAX_FILE_BYTES)? {
+            Some(Content::Bytes(bytes)) => document::parse(&bytes, Format::Toml).ok(),
+            _ => None,
+        },
+    )
 }
 
 /// A version map's entries, as far as they can be read.

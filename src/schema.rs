@@ -12,8 +12,8 @@ use jsonschema::{ValidationError, Validator};
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::Value;
 
-use crate::check::code::Code;
-use crate::check::finding::Finding;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
 use crate::document::{self, Format};
 
 /// The JSON Schema (draft 2020-12) of a type, as berth publishes it.
@@ -30,117 +30,6 @@ pub fn output_schema_of<T: JsonSchema>() -> Value {
         .for_serialize()
         .into_generator();
     generator.into_root_schema_for::<T>().to_value()
-}
-
-/// Every schema berth publishes in `schemas/`, by file name: berth.toml, each
-/// built-in kind, and the JSON each command prints.
-pub fn published() -> Vec<(&'static str, Value)> {
-    use crate::{check, env, kinds, report, settings, store, workspace};
-    vec![
-        ("berth.schema.json", schema_of::<settings::SettingsFile>()),
-        (
-            "version-set.schema.json",
-            schema_of::<kinds::version_set::VersionSet>(),
-        ),
-        ("event.schema.json", schema_of::<kinds::event::Event>()),
-        (
-            "release.schema.json",
-            schema_of::<kinds::release::Release>(),
-        ),
-        ("config.schema.json", schema_of::<kinds::config::Config>()),
-        (
-            "component.schema.json",
-            schema_of::<kinds::component::Component>(),
-        ),
-        (
-            "versions.schema.json",
-            schema_of::<kinds::component::VersionMap>(),
-        ),
-        (
-            "output/mark.schema.json",
-            output_schema_of::<crate::lifecycle::MarkOutcome>(),
-        ),
-        (
-            "output/release-create.schema.json",
-            output_schema_of::<crate::release::CreateOutcome>(),
-        ),
-        (
-            "output/release-diff.schema.json",
-            output_schema_of::<crate::release::ReleaseDiff>(),
-        ),
-        (
-            "output/config-set.schema.json",
-            output_schema_of::<crate::config::SetOutcome>(),
-        ),
-        (
-            "output/config-show.schema.json",
-            output_schema_of::<crate::config::Shown>(),
-        ),
-        (
-            "output/config-history.schema.json",
-            output_schema_of::<crate::config::HistoryReport>(),
-        ),
-        (
-            "output/config-diff.schema.json",
-            output_schema_of::<crate::config::ConfigDiff>(),
-        ),
-        (
-            "output/config-resolve.schema.json",
-            output_schema_of::<crate::config::Resolution>(),
-        ),
-        (
-            "output/versions-import.schema.json",
-            output_schema_of::<crate::registry::ImportOutcome>(),
-        ),
-        (
-            "output/diff.schema.json",
-            output_schema_of::<env::query::EnvDiff>(),
-        ),
-        (
-            "output/error.schema.json",
-            output_schema_of::<report::ErrorReport<'static>>(),
-        ),
-        (
-            "output/history.schema.json",
-            output_schema_of::<env::query::History>(),
-        ),
-        (
-            "output/init.schema.json",
-            output_schema_of::<workspace::InitOutcome>(),
-        ),
-        (
-            "output/lineage.schema.json",
-            output_schema_of::<env::query::Lineage>(),
-        ),
-        (
-            "output/ls.schema.json",
-            output_schema_of::<report::Listing<'static>>(),
-        ),
-        (
-            "output/promote.schema.json",
-            output_schema_of::<env::promote::PromoteOutcome>(),
-        ),
-        (
-            "output/put.schema.json",
-            output_schema_of::<store::put::PutOutcome>(),
-        ),
-        (
-            "output/review.schema.json",
-            output_schema_of::<crate::review::Review>(),
-        ),
-        (
-            "output/show.schema.json",
-            output_schema_of::<store::lookup::ShownObject>(),
-        ),
-        (
-            "output/status.schema.json",
-            output_schema_of::<env::query::Status>(),
-        ),
-        (
-            "output/validate.schema.json",
-            output_schema_of::<check::ValidationReport<'static>>(),
-        ),
-    ]
 }
 
 /// Compiles a schema, checking it against its meta-schema first.

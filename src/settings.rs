@@ -12,12 +12,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::check::code::Code;
-use crate::check::finding::{Finding, plural};
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::{Finding, plural};
 use crate::document::{self, Format};
 use crate::names;
 use crate::source::{Content, Source, SourceError};
-use crate::{kinds, repo, schema};
+use crate::{repo, schema, store};
 
 /// The settings file's name, at the repository root.
 pub const FILE: &str = "berth.toml";
@@ -149,7 +149,7 @@ pub struct ConfigsSection {
     /// `[configs]` table, it is pricing, budget, autonomy and billing;
     /// `fail_closed = []` makes every type fail open.
     #[serde(default = "default_fail_closed")]
-    #[schemars(extend("items" = {"type": "string", "pattern": kinds::config::TYPE_PATTERN}))]
+    #[schemars(extend("items" = {"type": "string", "pattern": names::CONFIG_TYPE_PATTERN}))]
     pub fail_closed: Vec<String>,
 }
 
@@ -242,12 +242,11 @@ impl Settings {
         };
         match document::text(&bytes) {
             Ok(text) => Settings::parse(text).map_err(LoadError::Invalid),
-            Err(problem) => {
-                Err(LoadError::Invalid(vec![problem.finding(
-                    FILE,
-                    &Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
-                )]))
-            }
+            Err(problem) => Err(LoadError::Invalid(vec![Finding::parse_problem(
+                FILE,
+                &Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+                &problem,
+            )])),
         }
     }
 
@@ -255,7 +254,7 @@ impl Settings {
     pub fn parse(text: &str) -> Result<Settings, Vec<Finding>> {
         let text: Arc<str> = Arc::from(text);
         let data = document::parse_text(&text, Format::Toml)
-            .map_err(|problem| vec![problem.finding(FILE, &text)])?;
+            .map_err(|problem| vec![Finding::parse_problem(FILE, &text, &problem)])?;
         // Compiling the schema costs milliseconds (its patterns build Unicode
         // automata), more than the rest of a promotion. Settings that read as typed
         // settings and meet every constraint the schema states need no schema run;
@@ -355,8 +354,8 @@ impl Settings {
     }
 
     /// The severity a finding of `code` has here, or `None` if the check is off.
-    pub fn severity(&self, code: Code) -> Option<crate::check::finding::Severity> {
-        use crate::check::finding::Severity;
+    pub fn severity(&self, code: Code) -> Option<crate::diagnostic::finding::Severity> {
+        use crate::diagnostic::finding::Severity;
         match self.checks.get(&code) {
             None | Some(CheckLevel::Error) => Some(Severity::Error),
             Some(CheckLevel::Warning) => Some(Severity::Warning),
@@ -410,7 +409,7 @@ fn conforms(file: &SettingsFile) -> bool {
         .configs
         .fail_closed
         .iter()
-        .all(|name| kinds::config::is_type(name));
+        .all(|name| names::is_config_type(name));
     prefix_ok
         && domain_ok
         && repo.max_object_bytes >= 1
@@ -607,14 +606,14 @@ impl Rules<'_> {
                 ));
                 continue;
             }
-            if kinds::BUILTIN_STORES.contains(&name.as_str()) {
+            if store::BUILTIN_STORES.contains(&name.as_str()) {
                 findings.push(self.finding(
                     Code::Schema,
                     &pointer,
                     format!("`{name}` is a built-in store and cannot be redefined"),
                     format!(
                         "choose another name; built-in stores are {}",
-                        kinds::BUILTIN_STORES.join(", ")
+                        store::BUILTIN_STORES.join(", ")
                     ),
                 ));
                 continue;
@@ -959,11 +958,11 @@ mod tests {
         let settings = Settings::parse("[checks]\ndangling-ref = \"warning\"\n").unwrap();
         assert_eq!(
             settings.severity(Code::DanglingRef),
-            Some(crate::check::finding::Severity::Warning)
+            Some(crate::diagnostic::finding::Severity::Warning)
         );
         assert_eq!(
             settings.severity(Code::Parse),
-            Some(crate::check::finding::Severity::Error)
+            Some(crate::diagnostic::finding::Severity::Error)
         );
         let settings = Settings::parse("[checks]\ndangling-ref = \"off\"\n").unwrap();
         assert_eq!(settings.severity(Code::DanglingRef), None);

@@ -20,8 +20,8 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::check::code::Code;
-use crate::check::finding::Finding;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
 
 /// What kind of directory entry a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,8 @@
 //! - `T` and `Z` may be lower case (RFC 3339 says so); a space for the `T`, which
 //!   RFC 3339 only mentions as a readability choice, is refused, as the schemas'
 //!   pattern refuses it.
+//!
+//! And the clock: [`now`], the time berth writes into what it makes.
 
 use jiff::Timestamp;
 
@@ -149,6 +151,39 @@ fn check_offset(offset: &str) -> Result<(), NotAnInstant> {
         )));
     }
     Ok(())
+}
+
+/// `SOURCE_DATE_EPOCH` that is not a time in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("SOURCE_DATE_EPOCH is `{value}`, not a number of seconds since 1970 that is a date")]
+#[diagnostic(
+    code("berth::bad-source-date-epoch"),
+    help(
+        "set it to whole seconds (`date +%s`), not milliseconds, or unset it to use the current time"
+    )
+)]
+pub struct BadEpoch {
+    /// What it says.
+    pub value: String,
+}
+
+/// The time berth writes into what it makes, to the second: now, or
+/// `SOURCE_DATE_EPOCH` when set (the reproducible-builds convention), so that
+/// scripted runs make the same objects. A value that is not a time is an error,
+/// never a silent 1970 or a silent now.
+pub fn now() -> Result<jiff::Timestamp, BadEpoch> {
+    let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") else {
+        let now = jiff::Timestamp::now().as_second();
+        return jiff::Timestamp::from_second(now).map_err(|_| BadEpoch {
+            value: now.to_string(),
+        });
+    };
+    value
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
+        .ok_or(BadEpoch { value })
 }
 
 #[cfg(test)]

@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, HashSet};
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::code::Code;
-use super::finding::Finding;
 use super::succession::Versioned;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
 use crate::kinds::{config, release};
 
 /// What the rules read of one config version.

@@ -13,9 +13,7 @@
 //! store's schema, a deleted object others may name), and no change at all, are
 //! validated in full.
 
-pub mod code;
 pub mod configs;
-pub mod finding;
 pub mod object;
 pub mod output;
 pub mod registry;
@@ -30,17 +28,16 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::canonical::ObjectHash;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::{self, Finding, plural};
 use crate::document::Format;
-use crate::kinds::component::{self as registry_files, RegistryFile};
+use crate::kinds::component::{self as registry_files, Registry, RegistryFile};
 use crate::kinds::{Kinds, StoreDef, config, release};
-use crate::registry::Registry;
 use crate::repo::{Changeset, short_id};
 use crate::settings::FILE as SETTINGS_FILE;
 use crate::settings::{LoadError, Settings};
 use crate::source::{Change, ChangeKind, Content, Entry, EntryKind, Source, SourceError};
 use crate::store::{LayoutProblem, OBJECTS_DIR, ObjectIndex, ObjectPath};
-use code::Code;
-use finding::{Finding, plural};
 use succession::Versioned;
 
 /// What a validation found.
@@ -422,7 +419,7 @@ pub fn read_versioned(
     bytes: &[u8],
     in_scope: bool,
 ) -> Option<Versioned> {
-    let (data, _) = object::read_object(file, bytes, path.format).ok()?;
+    let (data, _) = crate::store::read_object(file, bytes, path.format).ok()?;
     Some(Versioned {
         file: file.to_owned(),
         store: path.store.clone(),
@@ -723,7 +720,7 @@ pub fn check_bytes(
     path: &ObjectPath,
     bytes: &[u8],
 ) -> Vec<Finding> {
-    let (data, hash) = match object::read_object(file, bytes, path.format) {
+    let (data, hash) = match crate::store::read_object(file, bytes, path.format) {
         Ok(read) => read,
         Err(finding) => return vec![*finding],
     };
@@ -785,7 +782,7 @@ pub fn event_package(
     format: Format,
     bytes: &[u8],
 ) -> Result<Option<Finding>, SourceError> {
-    let Ok((data, _)) = object::read_object(file, bytes, format) else {
+    let Ok((data, _)) = crate::store::read_object(file, bytes, format) else {
         return Ok(None);
     };
     let text = |key: &str| data.get(key).and_then(serde_json::Value::as_str);

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::code::Code;
-use super::finding::Finding;
 use crate::canonical::ObjectHash;
-use crate::document::{self, Format};
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
+use crate::document::Format;
 use crate::kinds::{Kind, Kinds, StoreDef};
 use crate::store::{ObjectIndex, Reference};
 use crate::{names, schema};
@@ -33,24 +33,6 @@ pub fn too_large(file: &str, size: u64, limit: u64) -> Finding {
         file,
         format!("is {size} bytes, over the {limit}-byte limit"),
     )
-}
-
-/// Reads an object file's data and computes its hash.
-pub fn read_object(
-    file: &str,
-    bytes: &[u8],
-    format: Format,
-) -> Result<(Value, ObjectHash), Box<Finding>> {
-    match document::parse(bytes, format) {
-        Ok(data) => {
-            let hash = ObjectHash::of(&data);
-            Ok((data, hash))
-        }
-        Err(problem) => {
-            let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
-            Err(Box::new(problem.finding(file, &text)))
-        }
-    }
 }
 
 /// What the checks of one object found.

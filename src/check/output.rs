@@ -7,10 +7,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::code::Code;
-use super::finding::{Finding, Severity, plural};
 use super::{Validation, summary_line};
 use crate::canonical::ObjectHash;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::{Finding, Severity, plural};
 
 /// How many annotations of each level GitHub records for one step; the runner
 /// still writes every further one to the log.

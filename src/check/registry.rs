@@ -6,13 +6,13 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::code::Code;
-use super::finding::Finding;
 use super::succession::Versioned;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
+use crate::kinds::component::Registry;
 use crate::kinds::component::{self, RegistryFile, VersionEntry};
 use crate::kinds::release;
 use crate::names;
-use crate::registry::Registry;
 use crate::source::{Change, ChangeKind, Content, Entry, Refusal, Source, SourceError};
 
 /// The largest registry file the validator reads.
@@ -117,7 +117,7 @@ pub fn history(
                 path,
                 format!(
                     "was removed; {base_name} records {} in it",
-                    crate::check::finding::plural(before.len(), "tag")
+                    crate::diagnostic::finding::plural(before.len(), "tag")
                 ),
             ));
             continue;

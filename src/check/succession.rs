@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::code::Code;
-use super::finding::Finding;
 use crate::bump::{self, Bump, Reason, Shape};
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
 use crate::document::Format;
 use crate::kinds::Kinds;
 
@@ -268,7 +268,7 @@ fn honest(package: &Package<'_>, findings: &mut Vec<Finding>) {
                 Code::EmptiedList,
                 format!(
                     "`{field}` held {} in {from} ({}) and is {now} in {to}",
-                    crate::check::finding::plural(held, "element"),
+                    crate::diagnostic::finding::plural(held, "element"),
                     prev.object.file
                 ),
                 &field,

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use berth::kinds::component::Registry;
 use berth::kinds::component::{Component, Strategy, VersionRule, Versioning};
-use berth::registry::{self, Registry};
+use berth::registry;
 use berth::workspace::Workspace;
 use clap::{Subcommand, ValueEnum};
 

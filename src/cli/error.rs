@@ -8,18 +8,18 @@ use std::io;
 use std::path::PathBuf;
 
 use berth::check::ValidateError;
-use berth::check::finding::Finding;
 use berth::config::ConfigError;
+use berth::diagnostic::finding::Finding;
 use berth::env::promote::PromoteError;
 use berth::env::{BadPackageAt, BadTime, EnvError};
 use berth::lifecycle::MarkError;
+use berth::objects::lookup::{BadSpec, LookupError};
+use berth::objects::put::PutError;
 use berth::registry::RegistryError;
 use berth::release::ReleaseError;
 use berth::repo::{self, CommitError};
 use berth::review::ReviewError;
 use berth::settings::LoadError;
-use berth::store::lookup::{BadSpec, LookupError};
-use berth::store::put::PutError;
 use berth::workspace::{InitError, OpenError};
 
 /// The exit code for a refusal or broken invariant.
@@ -132,7 +132,7 @@ pub enum CliError {
     /// `SOURCE_DATE_EPOCH` is not a time.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Epoch(#[from] berth::lifecycle::BadEpoch),
+    Epoch(#[from] berth::time::BadEpoch),
     /// A `KEY=VALUE` flag without `=`.
     #[error("`{flag} {text}` is not KEY=VALUE")]
     #[diagnostic(

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use berth::objects::lookup;
 use berth::report::Listing;
-use berth::store::lookup;
 use berth::workspace::Workspace;
 
 use super::error::CliError;

@@ -3,7 +3,7 @@
 //! forges accept.
 
 use berth::bump::Bump;
-use berth::check::finding::{Finding, plural};
+use berth::diagnostic::finding::{Finding, plural};
 use berth::release::{ComponentVersion, Components};
 use berth::review::{
     ConfigReview, EnvironmentReview, Move, NewObject, PackageReview, RegistryKind, RegistryReview,

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use berth::objects::put::{self, InputFile, PutRequest};
 use berth::repo::Onto;
-use berth::store::put::{self, InputFile, PutRequest};
 use berth::workspace::Workspace;
 
 use super::error::CliError;

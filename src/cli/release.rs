@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use berth::kinds::event::Derived;
 use berth::kinds::release::{Role, SourceRef};
-use berth::lifecycle::Derived;
 use berth::release::{self, CreateRequest, Filter, Mode};
 use berth::workspace::Workspace;
 use clap::{Subcommand, ValueEnum};

@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use berth::check::finding::printable_text;
+use berth::diagnostic::finding::printable_text;
 use berth::report::{ErrorBody, ErrorReport};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 use serde::Serialize;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use berth::check::finding::plural;
+use berth::diagnostic::finding::plural;
 use berth::repo::Git;
 use berth::review::{self, Request, Review, Verdict};
 

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use berth::env::{self, PackageAt, query};
 use berth::lifecycle;
-use berth::store::lookup::{self, ObjectSpec};
+use berth::objects::lookup::{self, ObjectSpec};
 use berth::workspace::Workspace;
 
 use super::error::{CliError, INVALID};

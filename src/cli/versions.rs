@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use berth::kinds::component::Registry;
 use berth::kinds::component::VersionEntry;
-use berth::lifecycle;
-use berth::registry::{self, Registry, RegistryError};
+use berth::registry::{self, RegistryError};
+use berth::time;
 use berth::workspace::Workspace;
 use clap::Subcommand;
 
@@ -100,7 +101,7 @@ fn run_import(
         workspace,
         &args.component,
         &list,
-        &lifecycle::now()?.to_string(),
+        &time::now()?.to_string(),
         args.commit,
     )?;
     if out.is_json() {

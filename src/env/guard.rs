@@ -1,8 +1,7 @@
 //! The lifecycle guard of `require_ready` environments: an object's status is its
 //! latest event on the catalog, and only `ready` may be promoted.
 
-use crate::kinds::event;
-use crate::lifecycle::{self, Latest};
+use crate::kinds::event::{self, Latest};
 use crate::repo::{Git, GitError, Oid};
 use crate::store::{OBJECTS_DIR, ObjectRef};
 
@@ -19,9 +18,9 @@ pub fn latest_event(
     let dir = format!("{OBJECTS_DIR}/{}/{package}", event::STORE);
     let mut events = Vec::new();
     for (path, blob) in git.list_files(tree, &dir)? {
-        if let Some(event) = lifecycle::parse_event(&path, &git.blob(blob)?) {
+        if let Some(event) = event::parse_event(&path, &git.blob(blob)?) {
             events.push((path, event));
         }
     }
-    Ok(lifecycle::latest(events, &object.to_string()))
+    Ok(event::latest(events, &object.to_string()))
 }

@@ -143,7 +143,7 @@ impl EnvError {
         (name, text): (&str, String),
         span: Option<std::ops::Range<usize>>,
     ) -> EnvError {
-        use crate::check::finding::{MAX_ECHO, clip, printable, printable_text};
+        use crate::diagnostic::finding::{MAX_ECHO, clip, printable, printable_text};
         // What is quoted came from a commit anyone could have made: shown only when
         // it is short, printable as it is and marked on character boundaries, so a
         // forged state.toml can neither flood nor drive the terminal.

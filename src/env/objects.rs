@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::check::finding::Finding;
 use crate::check::{apply_severities, check_bytes, object};
+use crate::diagnostic::finding::Finding;
 use crate::document::{self, Format};
 use crate::kinds::Kinds;
 use crate::repo::{Git, GitError, Oid, TreeEntryKind};
@@ -159,7 +159,7 @@ impl<'a> Finder<'a> {
             return Ok(vec![object::too_large(&file, bytes.len() as u64, limit)]);
         }
         let mut resolver = ObjectIndex::default();
-        if let Ok((data, _)) = object::read_object(&file, &bytes, located.path.format) {
+        if let Ok((data, _)) = crate::store::read_object(&file, &bytes, located.path.format) {
             for target in references(kinds, &located.path.store, &data) {
                 if self.locate(&target, None)?.is_some() {
                     resolver.insert(&target.store, target.hash);

@@ -20,13 +20,13 @@ use super::objects::{Finder, Located};
 use super::provenance::{Anchors, Hop, Provenance};
 use super::state::{Entry, STATE_FILE, State};
 use super::{EnvError, PackageAt, read_state, section};
-use crate::check::finding::Finding;
+use crate::diagnostic::finding::Finding;
+use crate::kinds::event::Latest;
 use crate::kinds::event::Status;
-use crate::lifecycle::Latest;
 use crate::names;
+use crate::objects::lookup::{self, BadSpec, LookupError, ObjectSpec};
 use crate::repo::{CommitError, Git, GitError, Oid, ShallowHistory, TreeChange};
 use crate::settings::EnvironmentSection;
-use crate::store::lookup::{self, BadSpec, LookupError, ObjectSpec};
 use crate::store::{OBJECTS_DIR, ObjectPath, ObjectRef};
 use crate::workspace::Workspace;
 

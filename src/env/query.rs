@@ -13,11 +13,10 @@ use super::objects::{Finder, Located};
 use super::provenance::{Anchors, Break, Provenance, Source};
 use super::state::STATE_FILE;
 use super::{EnvError, EnvView, PackageAt, Unverified, person, read, time_of};
-use crate::check::object;
 use crate::kinds::{Kinds, version_of};
+use crate::objects::lookup::ShownObject;
 use crate::repo::{Git, GitError, Oid};
 use crate::store::ObjectRef;
-use crate::store::lookup::ShownObject;
 use crate::workspace::Workspace;
 
 /// One step of a lineage.
@@ -295,7 +294,7 @@ pub struct PackageStatus {
     pub drift: Vec<Drift>,
     /// The held object's derived status: `deployed`, unless its latest event in
     /// the working tree says failed, deprecated, archived or artifact-deleted.
-    pub status: Option<crate::lifecycle::Derived>,
+    pub status: Option<crate::kinds::event::Derived>,
 }
 
 /// One environment.
@@ -370,15 +369,15 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
             let status = match &object {
                 Some(object) => {
                     if !events.contains_key(package) {
-                        let found = crate::lifecycle::events_of(&workspace.tree, package)
+                        let found = crate::kinds::event::events_of(&workspace.tree, package)
                             .map_err(|error| EnvError::Events(Box::new(error)))?;
                         events.insert(package.to_owned(), found);
                     }
-                    let latest = crate::lifecycle::latest(
+                    let latest = crate::kinds::event::latest(
                         events.get(package).into_iter().flatten().cloned(),
                         object,
                     );
-                    Some(crate::lifecycle::Derived::of(latest.as_ref(), true))
+                    Some(crate::kinds::event::Derived::of(latest.as_ref(), true))
                 }
                 None => None,
             };
@@ -612,7 +611,7 @@ pub fn show_held(
         })?;
     let bytes = git.blob(located.blob)?;
     let path = located.path.path();
-    let data = object::read_object(&path, &bytes, located.path.format)
+    let data = crate::store::read_object(&path, &bytes, located.path.format)
         .map_or(Value::Null, |(data, _)| data);
     let findings = finder.check(&workspace.settings, &workspace.kinds, &located)?;
     Ok(ShownObject {

@@ -11,21 +11,10 @@ use serde_json::Value;
 
 use super::version_set::DATE_TIME_PATTERN;
 use super::{FieldProblem, Kind};
-use crate::names::NAME_PATTERN;
+use crate::names::{CONFIG_TYPE_PATTERN, NAME_PATTERN};
 
 /// The store config versions live in.
-pub const STORE: &str = "configs";
-
-/// A config type: `pricing`, `pricing_v2`.
-pub const TYPE_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
-
-/// Whether text is a config type: what [`TYPE_PATTERN`] matches.
-pub fn is_type(text: &str) -> bool {
-    let mut chars = text.chars();
-    text.len() <= 128
-        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
+pub const STORE: &str = crate::store::CONFIGS;
 
 /// An entity a config applies to, or a tenant: `acct_1`, `asset:42`.
 pub const ENTITY_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$";
@@ -50,7 +39,7 @@ pub struct Config {
     pub version: u64,
     /// What the config governs, such as `pricing`; fixed across versions.
     #[serde(rename = "type")]
-    #[schemars(regex(pattern = TYPE_PATTERN))]
+    #[schemars(regex(pattern = CONFIG_TYPE_PATTERN))]
     pub config_type: String,
     /// Whether it is a policy or logic; fixed across versions.
     pub category: Category,
@@ -190,32 +179,6 @@ mod tests {
             (typed.config_type.as_str(), typed.scope, typed.category),
             ("pricing_v2", Scope::Account, Category::Logic)
         );
-    }
-
-    #[test]
-    fn is_type_is_the_type_pattern() {
-        let pattern = regex::Regex::new(TYPE_PATTERN).unwrap();
-        let long = "a".repeat(128);
-        let longer = "a".repeat(129);
-        for text in [
-            "pricing",
-            "Pricing_V2",
-            "a..b",
-            "a.b-c_d",
-            "0",
-            long.as_str(),
-            longer.as_str(),
-            "",
-            "-a",
-            ".a",
-            "a b",
-            "a/b",
-            "é",
-            "a:b",
-            "a\n",
-        ] {
-            assert_eq!(is_type(text), pattern.is_match(text), "{text:?}");
-        }
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Lifecycle events: statuses change and objects do not, so an object's status is
 //! the latest of the append-only events that name it (the ferro deployment
-//! lifecycle, kept as files).
+//! lifecycle, kept as files). An object's derived status ([`Derived`]) also
+//! counts whether any environment holds it.
+
+use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -8,10 +11,13 @@ use serde_json::Value;
 
 use super::version_set::{DATE_TIME_PATTERN, REF_PATTERN};
 use super::{FieldProblem, FieldRef, Kind};
+use crate::document::{self, Format};
 use crate::names::NAME_PATTERN;
+use crate::source::{Content, Source, SourceError};
+use crate::store::OBJECTS_DIR;
 
 /// The store events live in.
-pub const STORE: &str = "events";
+pub const STORE: &str = crate::store::EVENTS;
 
 /// One lifecycle event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -106,6 +112,155 @@ impl Kind for Events {
     fn tags(&self, partition: &str) -> Vec<String> {
         vec![format!("pkg:{partition}")]
     }
+}
+
+/// The latest event about an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Latest {
+    /// Its status.
+    pub status: Status,
+    /// When, as written.
+    pub at: String,
+    /// Why, if the event says.
+    pub reason: Option<String>,
+    /// The event's file.
+    pub file: String,
+}
+
+/// The latest of `events` about `subject`. Of two events at the same instant, the
+/// later status in the lifecycle (ready < failed < deprecated < archived <
+/// artifact-deleted) wins, so a tie never lets a failed object through.
+pub fn latest<I>(events: I, subject: &str) -> Option<Latest>
+where
+    I: IntoIterator<Item = (String, Event)>,
+{
+    let mut found: Option<(jiff::Timestamp, Latest)> = None;
+    for (file, event) in events {
+        if event.subject != subject {
+            continue;
+        }
+        let Ok(at) = crate::time::parse(&event.at) else {
+            continue;
+        };
+        let later = found
+            .as_ref()
+            .is_none_or(|(time, current)| (at, event.status) > (*time, current.status));
+        if later {
+            found = Some((
+                at,
+                Latest {
+                    status: event.status,
+                    at: event.at,
+                    reason: event.reason,
+                    file,
+                },
+            ));
+        }
+    }
+    found.map(|(_, latest)| latest)
+}
+
+/// Reads an event file's bytes; files that are not events are skipped, as the
+/// validator reports them.
+pub fn parse_event(path: &str, bytes: &[u8]) -> Option<Event> {
+    let format = Format::of_path(path)?;
+    let data = document::parse(bytes, format).ok()?;
+    serde_json::from_value(data).ok()
+}
+
+/// Every event of a package in a source.
+pub fn events_of(source: &dyn Source, package: &str) -> Result<Vec<(String, Event)>, SourceError> {
+    let dir = format!("{OBJECTS_DIR}/{STORE}/{package}");
+    let mut events = Vec::new();
+    for entry in source.list(&dir)? {
+        if let Some(Content::Bytes(bytes)) = source.read(&entry.path, 1 << 20)?
+            && let Some(event) = parse_event(&entry.path, &bytes)
+        {
+            events.push((entry.path, event));
+        }
+    }
+    Ok(events)
+}
+
+/// An object's status as berth derives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Derived {
+    /// No event: being composed.
+    Draft,
+    /// Marked ready, held by no environment.
+    Ready,
+    /// Its build failed.
+    Failed,
+    /// Held by at least one environment.
+    Deployed,
+    /// Marked deprecated.
+    Deprecated,
+    /// Marked archived.
+    Archived,
+    /// Its artifact was deleted.
+    ArtifactDeleted,
+}
+
+impl Derived {
+    /// The name shown and accepted by `--status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Derived::Draft => "draft",
+            Derived::Ready => "ready",
+            Derived::Failed => "failed",
+            Derived::Deployed => "deployed",
+            Derived::Deprecated => "deprecated",
+            Derived::Archived => "archived",
+            Derived::ArtifactDeleted => "artifact-deleted",
+        }
+    }
+
+    /// Every status, in lifecycle order.
+    pub const ALL: &'static [Derived] = &[
+        Derived::Draft,
+        Derived::Ready,
+        Derived::Failed,
+        Derived::Deployed,
+        Derived::Deprecated,
+        Derived::Archived,
+        Derived::ArtifactDeleted,
+    ];
+
+    /// The status from the latest event and whether any environment holds it: a
+    /// failed, deprecated, archived or deleted object stays so wherever it is held;
+    /// otherwise being held makes it deployed.
+    pub fn of(latest: Option<&Latest>, held: bool) -> Derived {
+        match latest.map(|latest| latest.status) {
+            Some(Status::Failed) => Derived::Failed,
+            Some(Status::Deprecated) => Derived::Deprecated,
+            Some(Status::Archived) => Derived::Archived,
+            Some(Status::ArtifactDeleted) => Derived::ArtifactDeleted,
+            _ if held => Derived::Deployed,
+            Some(Status::Ready) => Derived::Ready,
+            None => Derived::Draft,
+        }
+    }
+}
+
+impl fmt::Display for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What berth derives about an object's lifecycle.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Lifecycle {
+    /// The derived status.
+    pub status: Derived,
+    /// The latest event, if any.
+    pub latest: Option<Latest>,
+    /// The environments that hold the object now.
+    pub environments: Vec<String>,
+    /// `https://<first 12 hex of hash>.<preview_domain>/`, when berth.toml sets a
+    /// preview domain.
+    pub preview_url: Option<String>,
 }
 
 #[cfg(test)]

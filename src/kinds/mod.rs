@@ -36,20 +36,12 @@ use std::sync::Arc;
 use jsonschema::Validator;
 use serde_json::Value;
 
-use crate::check::code::Code;
-use crate::check::finding::Finding;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
 use crate::document::{self, Format};
 use crate::schema;
 use crate::settings::{self, LoadError, Settings};
 use crate::source::{Content, Source, SourceError};
-
-/// The stores berth defines itself.
-pub const BUILTIN_STORES: &[&str] = &[
-    version_set::STORE,
-    release::STORE,
-    config::STORE,
-    event::STORE,
-];
 
 /// A field that refers to another object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,7 +319,7 @@ fn load_schema(
     let data = match document::parse(&bytes, Format::Json) {
         Ok(data) => data,
         Err(problem) => {
-            findings.push(problem.finding(path, &text));
+            findings.push(Finding::parse_problem(path, &text, &problem));
             return Ok(None);
         }
     };

@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use super::version_set::DATE_TIME_PATTERN;
 use super::{FieldProblem, Kind};
-use crate::check::code::Code;
+use crate::diagnostic::code::Code;
 use crate::names::NAME_PATTERN;
 
 /// The store releases live in.
-pub const STORE: &str = "releases";
+pub const STORE: &str = crate::store::RELEASES;
 
 /// An image digest: `sha256:` and 64 lowercase hex digits.
 pub const DIGEST_PATTERN: &str = r"^sha256:[0-9a-f]{64}$";

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{FieldProblem, FieldRef, Kind};
-use crate::check::code::Code;
+use crate::diagnostic::code::Code;
 use crate::names::NAME_PATTERN;
 
 /// The store version sets live in.
-pub const STORE: &str = "version-sets";
+pub const STORE: &str = crate::store::VERSION_SETS;
 
 /// A reference to another object: `<store>/<id>`.
 pub const REF_PATTERN: &str = r"^[a-z0-9][a-z0-9._-]{0,127}/[A-Za-z0-9._-]+$";

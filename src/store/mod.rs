@@ -1,20 +1,34 @@
-//! Objects: identity, references, paths, and the commands that read and write them.
+//! The object store's layout: identity, references and paths. What reads and
+//! writes objects is [`crate::objects`].
 //!
 //! An object lives at `objects/<store>/<partition>/<sha256>.<json|toml>`, where the
 //! hash is the SHA-256 of its canonical data and the partition is the value at its
 //! kind's partition pointer. Names are checked before any path is built from them.
 
-pub mod lookup;
-
-pub mod put;
-
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use std::sync::Arc;
+
+use serde_json::Value;
+
 use crate::canonical::ObjectHash;
-use crate::document::Format;
+use crate::diagnostic::Finding;
+use crate::document::{self, Format};
 use crate::names;
 use crate::source::{Entry, EntryKind};
+
+/// The store of version sets (kind `kinds::version_set`).
+pub const VERSION_SETS: &str = "version-sets";
+/// The store of releases (kind `kinds::release`).
+pub const RELEASES: &str = "releases";
+/// The store of config versions (kind `kinds::config`).
+pub const CONFIGS: &str = "configs";
+/// The store of lifecycle events (kind `kinds::event`).
+pub const EVENTS: &str = "events";
+
+/// The stores berth defines itself: berth.toml may not declare them again.
+pub const BUILTIN_STORES: &[&str] = &[VERSION_SETS, RELEASES, CONFIGS, EVENTS];
 
 /// The directory that holds every object.
 pub const OBJECTS_DIR: &str = "objects";
@@ -184,6 +198,24 @@ impl ObjectIndex {
             }
         }
         index
+    }
+}
+
+/// Reads an object file's data and computes its hash.
+pub fn read_object(
+    file: &str,
+    bytes: &[u8],
+    format: Format,
+) -> Result<(Value, ObjectHash), Box<Finding>> {
+    match document::parse(bytes, format) {
+        Ok(data) => {
+            let hash = ObjectHash::of(&data);
+            Ok((data, hash))
+        }
+        Err(problem) => {
+            let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+            Err(Box::new(Finding::parse_problem(file, &text, &problem)))
+        }
     }
 }
 

@@ -7,7 +7,7 @@ fn readme() -> String {
 #[test]
 fn readme_lists_every_finding_code() {
     let readme = readme();
-    for code in berth::check::code::Code::ALL {
+    for code in berth::diagnostic::code::Code::ALL {
         assert!(
             readme.contains(&format!("| `{}` |", code.name())),
             "README.md does not list `{code}`"

@@ -66,7 +66,7 @@ fn invalid_fixtures_produce_exactly_their_code() {
 #[test]
 fn every_finding_code_has_a_fixture() {
     let covered: BTreeSet<String> = cases("invalid").into_iter().collect();
-    for code in berth::check::code::Code::ALL {
+    for code in berth::diagnostic::code::Code::ALL {
         assert!(covered.contains(code.name()), "no fixtures/invalid/{code}/");
     }
 }

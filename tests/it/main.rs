@@ -29,6 +29,7 @@ mod history;
 mod hostile;
 mod identity;
 mod init;
+mod layers;
 mod lifecycle;
 mod ls;
 mod matrix;

@@ -9,17 +9,17 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{OBJECTS_DIR, ObjectPath};
 use crate::canonical::ObjectHash;
 use crate::check::apply_severities;
-use crate::check::code::Code;
-use crate::check::finding::{Finding, plural};
 use crate::check::object::{self, Resolve};
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::{Finding, plural};
 use crate::document::Format;
 use crate::fs::{self, UnsafePath, WriteError, Written};
 use crate::kinds::StoreDef;
 use crate::repo::{CommitError, FileToCommit, Onto};
 use crate::source::{Content, Source, SourceError, read_capped};
+use crate::store::{OBJECTS_DIR, ObjectPath};
 use crate::workspace::Workspace;
 
 /// A file to put.
@@ -285,7 +285,7 @@ fn read_inputs(
             }
             Err(error) => return Err(PutError::Read { file, error }),
         };
-        match object::read_object(&file, &bytes, format) {
+        match crate::store::read_object(&file, &bytes, format) {
             Ok((data, hash)) => inputs.push(Input {
                 file,
                 bytes,
@@ -397,7 +397,7 @@ fn existing(
             }
             Err(refused) => return Err(PutError::Invalid(refused.finding().into_iter().collect())),
         };
-        let intact = object::read_object(&candidate, &bytes, format)
+        let intact = crate::store::read_object(&candidate, &bytes, format)
             .is_ok_and(|(_, hash)| hash == target.hash);
         if !intact {
             return Err(PutError::Invalid(vec![Finding::new(

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, SourceCode};
 use serde::Serialize;
 
-use super::code::Code;
-use crate::document::{self, Format};
+use crate::diagnostic::code::Code;
+use crate::document::{self, Format, ParseProblem, ProblemKind};
 
 /// How much a finding matters.
 #[derive(
@@ -353,6 +353,21 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A document that does not read, as a finding in `file` marked in `text` (the
+    /// file's bytes read as UTF-8, invalid bytes replaced): `duplicate-key` or
+    /// `parse`.
+    pub fn parse_problem(file: &str, text: &Arc<str>, problem: &ParseProblem) -> Finding {
+        let code = match problem.kind {
+            ProblemKind::DuplicateKey => Code::DuplicateKey,
+            ProblemKind::Syntax | ProblemKind::NonFinite | ProblemKind::IntegerRange => Code::Parse,
+        };
+        let finding = Finding::new(code, file, &problem.message);
+        match &problem.span {
+            Some(span) => finding.at_span(text, span.clone()),
+            None => finding,
+        }
+    }
+
     /// A finding about a whole file, with the code's own help line.
     pub fn new(code: Code, file: impl Into<String>, message: impl Into<String>) -> Finding {
         Finding {

@@ -10,15 +10,15 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{OBJECTS_DIR, ObjectIndex, ObjectPath};
 use crate::canonical::{ObjectHash, is_lower_hex};
-use crate::check::finding::Finding;
-use crate::check::object::{self, Resolve};
+use crate::check::object::Resolve;
 use crate::check::{apply_severities, check_file};
+use crate::diagnostic::finding::Finding;
 use crate::document::Format;
 use crate::kinds::StoreDef;
 use crate::names;
 use crate::source::{Content, Entry, EntryKind, Source, SourceError};
+use crate::store::{OBJECTS_DIR, ObjectIndex, ObjectPath};
 use crate::workspace::Workspace;
 
 /// The shortest hash prefix berth accepts.
@@ -163,7 +163,7 @@ pub struct ShownObject {
     pub commit: Option<String>,
     /// For objects that can be promoted: the derived status, the environments
     /// holding it and the preview URL.
-    pub lifecycle: Option<crate::lifecycle::Lifecycle>,
+    pub lifecycle: Option<crate::kinds::event::Lifecycle>,
 }
 
 /// Finds one object.
@@ -248,7 +248,7 @@ pub fn show(workspace: &Workspace, spec: &ObjectSpec) -> Result<ShownObject, Loo
         Some(Content::TooLarge { .. }) | None => Vec::new(),
     };
     let data =
-        object::read_object(&file, &bytes, path.format).map_or(Value::Null, |(data, _)| data);
+        crate::store::read_object(&file, &bytes, path.format).map_or(Value::Null, |(data, _)| data);
     let findings = check_file(
         &workspace.tree,
         &workspace.settings,
@@ -353,13 +353,15 @@ pub fn list(
         .map(|path| {
             let file = path.path();
             let created_at = match tree.read(&file, limit) {
-                Ok(Some(Content::Bytes(bytes))) => object::read_object(&file, &bytes, path.format)
-                    .ok()
-                    .and_then(|(data, _)| {
-                        data.get("created_at")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                    }),
+                Ok(Some(Content::Bytes(bytes))) => {
+                    crate::store::read_object(&file, &bytes, path.format)
+                        .ok()
+                        .and_then(|(data, _)| {
+                            data.get("created_at")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                        })
+                }
                 _ => None,
             };
             ListedObject {
