@@ -1,7 +1,9 @@
 //! The lifecycle of objects: statuses are append-only events (store `events`), and
 //! an object's status is derived from its latest event and from the environments
 //! that hold it, never stored on the object (the ferro deployment lifecycle and
-//! the release manager's statuses, kept as files).
+//! the release manager's statuses, kept as files). Reading events and deriving a
+//! status is [`crate::kinds::event`]'s; here are what needs the environments'
+//! tips (what holds an object) and `mark`, which writes an event.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
