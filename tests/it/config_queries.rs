@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::support::{Repo, independent_hash, run_at};
+use crate::support::{Repo, independent_hash, refused_at, run_at};
 
 /// 2025-07-01T00:00:00Z: now, for berth (SOURCE_DATE_EPOCH), unless a test says
 /// otherwise.
@@ -36,20 +36,11 @@ fn ok(repo: &Repo, line: &str) -> Value {
     ok_at(repo, EPOCH, line)
 }
 
-/// Runs berth at [`EPOCH`], asserting it fails with `exit` and the error `code`,
-/// with a message and help; its JSON error document.
+/// Runs berth at [`EPOCH`] with the words of `line`, expecting a refusal (see
+/// [`refused_at`]); its JSON error document.
 fn refused(repo: &Repo, line: &str, exit: i32, code: &str) -> Value {
-    let (status, report) = run_at(repo, EPOCH, line);
-    assert_eq!(status, exit, "{line}: {report:#}");
-    assert_eq!(report["error"]["code"], code, "{line}: {report:#}");
-    assert_eq!(report["error"]["exit_code"], exit, "{line}");
-    for key in ["message", "help"] {
-        assert!(
-            report["error"][key].as_str().is_some_and(|h| !h.is_empty()),
-            "{line}: {report:#}"
-        );
-    }
-    report
+    let args: Vec<&str> = line.split_whitespace().collect();
+    refused_at(repo, Some(EPOCH), &args, exit, code)
 }
 
 /// Runs berth at [`EPOCH`] with its human output, asserting it exits 0 and

@@ -4,9 +4,9 @@
 
 use std::process::{Output, Stdio};
 
-use serde_json::Value;
-
-use crate::support::{NEW_PRICING, Repo, describe, independent_hash, stdout_json, version_set};
+use crate::support::{
+    NEW_PRICING, Repo, describe, independent_hash, refused, stdout_json, version_set,
+};
 
 const MAIN: &str = "refs/heads/main";
 
@@ -38,14 +38,6 @@ fn input(repo: &Repo, package: &str, n: u32) -> String {
     let file = format!("input/{}.json", independent_hash(&data));
     repo.write_json(&file, &data);
     file
-}
-
-/// Runs berth with `--format json`, expecting it to fail with `exit` and `code`.
-fn refused(repo: &Repo, args: &[&str], exit: i32, code: &str) -> Value {
-    let (status, report) = repo.json(args);
-    assert_eq!(status, exit, "{args:?}: {report:#}");
-    assert_eq!(report["error"]["code"], code, "{args:?}: {report:#}");
-    report
 }
 
 /// `put --commit` while another process holds the lock at `lock` (relative to the

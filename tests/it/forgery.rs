@@ -142,11 +142,10 @@ fn fails_check(repo: &Repo, env: &str, package: &str, message: String) {
     );
 }
 
-/// Asserts a command is refused with `code` and exit 1, and returns its message.
+/// Asserts a command is refused with `code` and exit 1 (see [`support::refused`]),
+/// and returns its message.
 fn refused(repo: &Repo, args: &[&str], code: &str) -> String {
-    let (exit, report) = repo.json(args);
-    assert_eq!(exit, 1, "{args:?}: {report:#}");
-    assert_eq!(report["error"]["code"], code, "{args:?}: {report:#}");
+    let report = crate::support::refused(repo, args, 1, code);
     report["error"]["message"].as_str().unwrap().to_owned()
 }
 

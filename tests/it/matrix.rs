@@ -4,7 +4,6 @@
 //! files, every ref, the index and every reflog are byte for byte as before, and
 //! no lock file is left.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -12,92 +11,6 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::support::{NEW_PRICING, Repo, independent_hash, version_set};
-
-/// Everything a command could write: the working tree (files by bytes, links by
-/// target, anything else by its kind), the refs and HEAD, the index, the reflogs
-/// and any lock file.
-#[derive(Debug, PartialEq, Eq)]
-struct Written {
-    tree: BTreeMap<String, String>,
-    refs: BTreeMap<String, String>,
-    head: String,
-    index: Option<Vec<u8>>,
-    logs: BTreeMap<String, Vec<u8>>,
-    locks: Vec<String>,
-}
-
-fn walk(root: &Path, skip_git: bool) -> BTreeMap<String, String> {
-    let mut found = BTreeMap::new();
-    if !root.exists() {
-        return found;
-    }
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|entry| !(skip_git && entry.depth() == 1 && entry.file_name() == ".git"));
-    for entry in walker {
-        let entry = entry.unwrap();
-        let path = entry
-            .path()
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        let kind = entry.file_type();
-        let what = if kind.is_dir() {
-            "dir".to_owned()
-        } else if kind.is_symlink() {
-            format!("link -> {}", fs::read_link(entry.path()).unwrap().display())
-        } else if kind.is_file() {
-            independent_hash(&Value::String(format!(
-                "{:?}",
-                fs::read(entry.path()).unwrap()
-            )))
-        } else {
-            "special".to_owned()
-        };
-        found.insert(path, what);
-    }
-    found
-}
-
-fn written(repo: &Repo) -> Written {
-    let git_dir = repo.path().join(".git");
-    let git = repo.git();
-    let refs = git
-        .references()
-        .unwrap()
-        .map(|reference| {
-            let reference = reference.unwrap();
-            let name = reference.name().unwrap().to_owned();
-            let target = match reference.target() {
-                Some(id) => id.to_string(),
-                None => reference.symbolic_target().unwrap().unwrap().to_owned(),
-            };
-            (name, target)
-        })
-        .collect();
-    let head = fs::read_to_string(git_dir.join("HEAD")).unwrap();
-    let logs = walk(&git_dir.join("logs"), false)
-        .into_keys()
-        .filter_map(|path| {
-            let bytes = fs::read(git_dir.join("logs").join(&path)).ok()?;
-            Some((path, bytes))
-        })
-        .collect();
-    let locks = walk(&git_dir, false)
-        .into_keys()
-        .filter(|path| path.ends_with(".lock"))
-        .collect();
-    Written {
-        tree: walk(repo.path(), true),
-        refs,
-        head,
-        index: fs::read(git_dir.join("index")).ok(),
-        logs,
-        locks,
-    }
-}
 
 /// What a refused command must say.
 struct Refusal<'a> {
@@ -111,7 +24,7 @@ struct Refusal<'a> {
 /// Runs `berth <args> --format json`, asserting the refusal, that nothing
 /// panicked, and that nothing was written. Its JSON.
 fn refused(repo: &Repo, args: &[&str], refusal: &Refusal<'_>) -> Value {
-    let before = written(repo);
+    let before = repo.written();
     let output = repo
         .berth()
         .args(args)
@@ -138,7 +51,7 @@ fn refused(repo: &Repo, args: &[&str], refusal: &Refusal<'_>) -> Value {
             .unwrap_or_default();
         assert!(codes.contains(&code), "{args:?}: no {code} in {report:#}");
     }
-    assert_eq!(written(repo), before, "{args:?} wrote something");
+    assert_eq!(repo.written(), before, "{args:?} wrote something");
     report
 }
 
@@ -626,10 +539,10 @@ fn the_index_locked_by_another_process() {
         "two.json",
         &serde_json::to_vec(&version_set("billing", 2)).unwrap(),
     );
-    let before = written(&repo);
+    let before = repo.written();
     let report = repo.json(&["put", "version-sets", &file, "--commit"]).1;
     assert_eq!(report["error"]["code"], "berth::locked");
-    assert_eq!(written(&repo), before);
+    assert_eq!(repo.written(), before);
 }
 
 #[test]
@@ -641,13 +554,13 @@ fn the_catalog_branch_locked_by_another_process() {
         "two.json",
         &serde_json::to_vec(&version_set("billing", 2)).unwrap(),
     );
-    let before = written(&repo);
+    let before = repo.written();
     let (exit, report) = repo.json(&["put", "version-sets", &file, "--commit"]);
     assert_eq!(
         (exit, &report["error"]["code"]),
         (3, &Value::from("berth::locked"))
     );
-    assert_eq!(written(&repo), before);
+    assert_eq!(repo.written(), before);
 }
 
 #[test]
@@ -662,18 +575,18 @@ fn an_environment_ref_locked_by_another_process() {
         .to_owned();
     repo.ok(&["promote", &hash, "--to", "dev"]);
     fs::write(repo.path().join(".git/refs/heads/env/dev.lock"), "").unwrap();
-    let before = written(&repo);
+    let before = repo.written();
     let (exit, report) = repo.json(&["rollback", "billing", "--env", "dev"]);
     assert_eq!(exit, 1, "{report:#}");
-    assert_eq!(written(&repo), before);
+    assert_eq!(repo.written(), before);
     let two = repo.put_version_set("billing", 2);
-    let before = written(&repo);
+    let before = repo.written();
     let (exit, report) = repo.json(&["promote", &two.object, "--to", "dev"]);
     assert_eq!(
         (exit, &report["error"]["code"]),
         (3, &Value::from("berth::locked"))
     );
-    assert_eq!(written(&repo), before);
+    assert_eq!(repo.written(), before);
 }
 
 #[test]
@@ -721,13 +634,13 @@ fn no_git_identity() {
         "two.json",
         &serde_json::to_vec(&version_set("billing", 2)).unwrap(),
     );
-    let before = written(&repo);
+    let before = repo.written();
     let (exit, report) = repo.json_without_identity(&["put", "version-sets", &file, "--commit"]);
     assert_eq!(
         (exit, &report["error"]["code"]),
         (4, &Value::from("berth::no-identity"))
     );
-    assert_eq!(written(&repo), before);
+    assert_eq!(repo.written(), before);
 }
 
 #[test]
@@ -1013,7 +926,7 @@ fn a_shallow_clone_asked_for_history() {
 fn an_argument_that_is_not_utf8() {
     use std::os::unix::ffi::OsStrExt;
     let repo = catalog();
-    let before = written(&repo);
+    let before = repo.written();
     let output = repo
         .berth()
         .arg("put")
@@ -1023,7 +936,7 @@ fn an_argument_that_is_not_utf8() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(written(&repo), before);
+    assert_eq!(repo.written(), before);
 }
 
 #[test]
@@ -1150,7 +1063,7 @@ fn a_version_that_is_not_semver() {
 #[test]
 fn a_status_berth_does_not_know() {
     let repo = catalog();
-    let before = written(&repo);
+    let before = repo.written();
     let output = repo
         .berth()
         .args(["mark", &object_hash(&repo), "shipped"])
@@ -1158,7 +1071,7 @@ fn a_status_berth_does_not_know() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
-    assert_eq!(written(&repo), before);
+    assert_eq!(repo.written(), before);
 }
 
 // Registry input.
@@ -1336,7 +1249,7 @@ fn a_file_name_with_a_line_break_and_escapes() {
 fn a_report_output_path_that_is_a_directory() {
     let repo = catalog();
     fs::create_dir_all(repo.path().join("out.sarif")).unwrap();
-    let before = written(&repo);
+    let before = repo.written();
     let output = repo
         .berth()
         .args(["validate", "--format", "sarif", "--output", "out.sarif"])
@@ -1344,7 +1257,7 @@ fn a_report_output_path_that_is_a_directory() {
         .unwrap();
     assert_eq!(output.status.code(), Some(4));
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
-    assert_eq!(written(&repo), before);
+    assert_eq!(repo.written(), before);
 }
 
 // Output that shows data anyone could have written.

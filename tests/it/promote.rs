@@ -4,49 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{EMPTY_BLOB, Put, Repo, state_toml, trailers};
+use crate::support::{EMPTY_BLOB, Put, Repo, refused, state_toml, trailers};
 
 const DEV: &str = "refs/heads/env/dev";
 const STAGING: &str = "refs/heads/env/staging";
-const PRODUCTION: &str = "refs/heads/env/production";
-const ENV_REFS: [&str; 3] = [DEV, STAGING, PRODUCTION];
-
-/// Every environment ref and how often it moved: what a refused command must leave
-/// as it was.
-fn env_refs(repo: &Repo) -> Vec<(Option<String>, usize)> {
-    ENV_REFS
-        .iter()
-        .map(|name| {
-            let tip = repo.tip(name);
-            let moves = if tip.is_some() { repo.moves(name) } else { 0 };
-            (tip, moves)
-        })
-        .collect()
-}
-
-/// Runs a command expected to fail with `exit` and `code`, checking the JSON error
-/// document, and that no environment ref moved and the catalog did not change.
-fn refused(repo: &Repo, args: &[&str], exit: i32, code: &str) -> Value {
-    let before = (env_refs(repo), repo.tip("refs/heads/main"));
-    let (status, report) = repo.json(args);
-    assert_eq!(status, exit, "{args:?}: {report:#}");
-    assert_eq!(report["error"]["code"], code, "{args:?}: {report:#}");
-    assert_eq!(report["error"]["exit_code"], exit, "{args:?}");
-    assert!(
-        !report["error"]["message"].as_str().unwrap().is_empty(),
-        "{args:?}"
-    );
-    assert!(
-        report["error"]["help"]
-            .as_str()
-            .is_some_and(|h| !h.is_empty()),
-        "{args:?}: every refusal has a help line: {report:#}"
-    );
-    let after = (env_refs(repo), repo.tip("refs/heads/main"));
-    assert_eq!(before, after, "{args:?} wrote something");
-    report
-}
-
 /// The tags berth gives a version set of `package` in `env`.
 fn tags(package: &str, env: &str) -> [String; 2] {
     [format!("env:{env}"), format!("pkg:{package}")]

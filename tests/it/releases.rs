@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Repo, codes, independent_hash, run_at, snapshot, stdout_json};
+use crate::support::{Repo, codes, independent_hash, refused_at, run_at, snapshot, stdout_json};
 
 /// 2025-04-30T08:00:00Z: berth stamps `created_at`, `resolved_at` and event times
 /// with SOURCE_DATE_EPOCH.
@@ -37,22 +37,11 @@ fn ok(repo: &Repo, line: &str) -> Value {
     ok_at(repo, EPOCH, line)
 }
 
-/// Runs a command expected to fail with `exit` and `code`, checking that it wrote
-/// nothing at all; its JSON error document.
+/// Runs berth at [`EPOCH`] with the words of `line`, expecting a refusal (see
+/// [`refused_at`]); its JSON error document.
 fn refused(repo: &Repo, line: &str, exit: i32, code: &str) -> Value {
-    let before = snapshot(repo);
-    let (status, report) = run_at(repo, EPOCH, line);
-    assert_eq!(status, exit, "{line}: {report:#}");
-    assert_eq!(report["error"]["code"], code, "{line}: {report:#}");
-    assert_eq!(report["error"]["exit_code"], exit, "{line}");
-    for key in ["message", "help"] {
-        assert!(
-            report["error"][key].as_str().is_some_and(|h| !h.is_empty()),
-            "{line}: {report:#}"
-        );
-    }
-    assert_eq!(snapshot(repo), before, "{line} wrote something");
-    report
+    let args: Vec<&str> = line.split_whitespace().collect();
+    refused_at(repo, Some(EPOCH), &args, exit, code)
 }
 
 /// How many commits HEAD has.

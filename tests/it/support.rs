@@ -723,3 +723,134 @@ impl Repo {
         repo
     }
 }
+
+/// Everything a command could write: the working tree (files by bytes, links by
+/// target, anything else by its kind), the refs and HEAD, the index, the reflogs
+/// and any lock file.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Written {
+    tree: BTreeMap<String, String>,
+    refs: BTreeMap<String, String>,
+    head: String,
+    index: Option<Vec<u8>>,
+    logs: BTreeMap<String, Vec<u8>>,
+    locks: Vec<String>,
+}
+
+fn walk(root: &Path, skip_git: bool) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    if !root.exists() {
+        return found;
+    }
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|entry| !(skip_git && entry.depth() == 1 && entry.file_name() == ".git"));
+    for entry in walker {
+        let entry = entry.unwrap();
+        let path = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let kind = entry.file_type();
+        let what = if kind.is_dir() {
+            "dir".to_owned()
+        } else if kind.is_symlink() {
+            format!("link -> {}", fs::read_link(entry.path()).unwrap().display())
+        } else if kind.is_file() {
+            independent_hash(&Value::String(format!(
+                "{:?}",
+                fs::read(entry.path()).unwrap()
+            )))
+        } else {
+            "special".to_owned()
+        };
+        found.insert(path, what);
+    }
+    found
+}
+
+impl Repo {
+    /// Everything a command could have written, to compare before and after.
+    pub fn written(&self) -> Written {
+        written(self)
+    }
+}
+
+fn written(repo: &Repo) -> Written {
+    let git_dir = repo.path().join(".git");
+    let git = repo.git();
+    let refs = git
+        .references()
+        .unwrap()
+        .map(|reference| {
+            let reference = reference.unwrap();
+            let name = reference.name().unwrap().to_owned();
+            let target = match reference.target() {
+                Some(id) => id.to_string(),
+                None => reference.symbolic_target().unwrap().unwrap().to_owned(),
+            };
+            (name, target)
+        })
+        .collect();
+    let head = fs::read_to_string(git_dir.join("HEAD")).unwrap();
+    let logs = walk(&git_dir.join("logs"), false)
+        .into_keys()
+        .filter_map(|path| {
+            let bytes = fs::read(git_dir.join("logs").join(&path)).ok()?;
+            Some((path, bytes))
+        })
+        .collect();
+    let locks = walk(&git_dir, false)
+        .into_keys()
+        .filter(|path| path.ends_with(".lock"))
+        .collect();
+    Written {
+        tree: walk(repo.path(), true),
+        refs,
+        head,
+        index: fs::read(git_dir.join("index")).ok(),
+        logs,
+        locks,
+    }
+}
+
+/// Runs berth with `args` and `--format json` (at `epoch`, as SOURCE_DATE_EPOCH,
+/// when given), expecting a refusal: exit `exit` and the error `code`, with a
+/// message and a help line, no panic, and nothing written (see [`Written`]). Its
+/// JSON error document.
+pub fn refused_at(repo: &Repo, epoch: Option<i64>, args: &[&str], exit: i32, code: &str) -> Value {
+    let before = repo.written();
+    let mut command = repo.berth();
+    if let Some(epoch) = epoch {
+        command.env("SOURCE_DATE_EPOCH", epoch.to_string());
+    }
+    let output = command
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert_eq!(output.status.code(), Some(exit), "{args:?}: {stderr}");
+    let report = stdout_json(&output);
+    assert_eq!(report["error"]["code"], code, "{args:?}: {report:#}");
+    assert_eq!(report["error"]["exit_code"], exit, "{args:?}");
+    for key in ["message", "help"] {
+        assert!(
+            report["error"][key]
+                .as_str()
+                .is_some_and(|text| !text.is_empty()),
+            "{args:?}: no {key} in {report:#}"
+        );
+    }
+    assert_eq!(repo.written(), before, "{args:?} wrote something");
+    report
+}
+
+/// [`refused_at`] the current time.
+pub fn refused(repo: &Repo, args: &[&str], exit: i32, code: &str) -> Value {
+    refused_at(repo, None, args, exit, code)
+}
