@@ -2,6 +2,7 @@
 //! different packages all land, of the same package exactly one wins and the
 //! others exit 3 having written nothing.
 
+use std::collections::HashSet;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -111,45 +112,69 @@ fn concurrent_promotions_of_different_packages_all_land() {
     }
 }
 
-/// Several processes opening dev at once, again and again: every process that
-/// says it promoted must find its package in dev afterwards.
+/// Several processes each promote a package into dev, which does not exist yet:
+/// every one of them sees no dev and builds its commit as dev's first, and only
+/// one can create the ref; the others must notice and retry on top of it, so that
+/// each one that says it promoted finds its package in dev afterwards.
 ///
-/// The window this probes (between libgit2's "does the ref exist?" check and its
-/// taking the ref's lock when berth creates an environment ref) is narrow, so
-/// while it is open this test catches it in most runs, not all; once creation is
-/// a real compare-and-swap it passes every time.
+/// As in the test below, the test holds dev's lock while they start and lets go
+/// once every one has built its commit, so all of them race every time.
 #[test]
 fn racing_to_open_an_environment_loses_no_promotion() {
-    const K: u32 = 4;
+    const K: usize = 4;
     let repo = Repo::init();
-    let sets: Vec<(String, u32)> = (0..K).map(|i| (format!("pkg{i}"), i)).collect();
+    let sets: Vec<(String, u32)> = (0..K as u32).map(|i| (format!("pkg{i}"), i)).collect();
     let objects = put_all(&repo, &sets);
-    let started = Instant::now();
-    let mut rounds = 0;
-    while rounds < 5 || started.elapsed() < Duration::from_secs(2) {
-        rounds += 1;
-        if repo.env_tip("dev").is_some() {
-            repo.git_command(&["update-ref", "-d", DEV]);
-        }
-        let children: Vec<Child> = objects.iter().map(|o| spawn_promote(&repo, o)).collect();
-        let outputs = finish(children);
-        let state = repo.commit(&repo.env_tip("dev").unwrap()).state.unwrap();
-        for (object, output) in objects.iter().zip(&outputs) {
-            assert_eq!(output.status.code(), Some(0), "{}", describe(output));
-            assert!(
-                state.contains(&format!("object = \"{object}\"")),
-                "round {rounds}: berth said it promoted {object}, but dev does not hold it:\n{state}\n{}",
-                describe(output)
-            );
-        }
+    let before = commits(&repo);
+    let children = while_locked(&repo, &objects, || {
+        commits(&repo).difference(&before).count() >= K
+    });
+    let outputs = finish(children);
+    let state = repo.commit(&repo.env_tip("dev").unwrap()).state.unwrap();
+    for (object, output) in objects.iter().zip(&outputs) {
+        assert_eq!(output.status.code(), Some(0), "{}", describe(output));
+        assert!(
+            state.contains(&format!("object = \"{object}\"")),
+            "berth said it promoted {object}, but dev does not hold it:\n{state}\n{}",
+            describe(output)
+        );
     }
+    // The environment's opening commit, then one promotion each.
+    assert_eq!(repo.env_log("dev").len(), K + 1);
 }
 
-/// Commits in the object database whose first parent is `tip`: what a promoter has
-/// built once it has read the tip and before it moves the ref.
-fn built_on(repo: &Repo, tip: &str) -> usize {
+/// Starts a promotion of each object to dev while holding dev's ref lock, as
+/// another git writer would, until `built` says every promoter has built its
+/// commit (or all have exited); then lets go. The promoters, still running.
+fn while_locked(repo: &Repo, objects: &[String], built: impl Fn() -> bool) -> Vec<Child> {
+    let lock = repo.path().join(".git/refs/heads/env/dev.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    let mut children: Vec<Child> = objects.iter().map(|o| spawn_promote(repo, o)).collect();
+    let started = Instant::now();
+    loop {
+        let mut exited = 0;
+        for child in &mut children {
+            if child.try_wait().unwrap().is_some() {
+                exited += 1;
+            }
+        }
+        if built() || exited == children.len() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the promoters never built their commits"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::fs::remove_file(&lock).unwrap();
+    children
+}
+
+/// Every commit in the object database.
+fn commits(repo: &Repo) -> HashSet<git2::Oid> {
     let git = repo.git();
-    let tip = git2::Oid::from_str(tip).unwrap();
     let odb = git.odb().unwrap();
     let mut ids = Vec::new();
     odb.foreach(|id| {
@@ -158,11 +183,20 @@ fn built_on(repo: &Repo, tip: &str) -> usize {
     })
     .unwrap();
     ids.into_iter()
+        .filter(|id| matches!(odb.read_header(*id), Ok((_, git2::ObjectType::Commit))))
+        .collect()
+}
+
+/// Commits in the object database whose first parent is `tip`: what a promoter has
+/// built once it has read the tip and before it moves the ref.
+fn built_on(repo: &Repo, tip: &str) -> usize {
+    let git = repo.git();
+    let tip = git2::Oid::from_str(tip).unwrap();
+    commits(repo)
+        .into_iter()
         .filter(|id| {
-            matches!(odb.read_header(*id), Ok((_, git2::ObjectType::Commit)))
-                && git
-                    .find_commit(*id)
-                    .is_ok_and(|c| c.parent_id(0).ok() == Some(tip))
+            git.find_commit(*id)
+                .is_ok_and(|c| c.parent_id(0).ok() == Some(tip))
         })
         .count()
 }
@@ -187,27 +221,7 @@ fn concurrent_promotions_of_one_package_let_exactly_one_win() {
         assert_eq!(before.len(), 2);
         let tip = before[0].id.clone();
 
-        let lock = repo.path().join(".git/refs/heads/env/dev.lock");
-        std::fs::write(&lock, "").unwrap();
-        let mut children: Vec<Child> = billing.iter().map(|o| spawn_promote(&repo, o)).collect();
-        let started = Instant::now();
-        loop {
-            let mut exited = 0;
-            for child in &mut children {
-                if child.try_wait().unwrap().is_some() {
-                    exited += 1;
-                }
-            }
-            if built_on(&repo, &tip) >= K || exited == K {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the promoters never built on the tip"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        std::fs::remove_file(&lock).unwrap();
+        let children = while_locked(&repo, billing, || built_on(&repo, &tip) >= K);
         let outputs = finish(children);
 
         let winners: Vec<usize> = (0..K)
