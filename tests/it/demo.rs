@@ -46,7 +46,7 @@ fn builds_a_valid_repository_and_walks_it() {
         assert!(stderr.contains(code), "{code} in:\n{stderr}");
     }
     let dir = home.path().join("walk");
-    let git = git2::Repository::open(&dir).unwrap();
+    let git = crate::support::open_git(&dir);
     let mut walk = git.revwalk().unwrap();
     walk.push_head().unwrap();
     assert_eq!(

@@ -456,7 +456,7 @@ fn one_format_and_one_output_pair_in_either_order() {
 #[test]
 fn errors_take_the_format_of_the_report_on_stdout() {
     let repo = Repo::empty();
-    git2::Repository::init(repo.path()).unwrap();
+    crate::support::init_git(repo.path());
     let reports = tempfile::tempdir().unwrap();
     let path = reports.path().join("r.sarif");
     let sarif = path.to_str().unwrap();

@@ -20,7 +20,7 @@ fn creates_the_repository_settings_and_layout() {
         berth::settings::default_file("main")
     );
     assert!(root.join("objects").is_dir());
-    let git = git2::Repository::open(&root).unwrap();
+    let git = crate::support::open_git(&root);
     assert_eq!(
         git.find_reference("HEAD")
             .unwrap()
@@ -58,7 +58,7 @@ fn commit_records_berth_toml() {
 #[test]
 fn in_an_existing_repository_the_catalog_is_its_branch() {
     let repo = Repo::empty();
-    let git = git2::Repository::init(repo.path()).unwrap();
+    let git = crate::support::init_git(repo.path());
     git.set_head("refs/heads/trunk").unwrap();
     repo.write("README.md", "hello\n");
     let (code, outcome) = repo.json(&["init"]);

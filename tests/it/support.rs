@@ -8,6 +8,36 @@ use assert_cmd::Command;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// Makes this process's libgit2 read no system, global or XDG git configuration,
+/// as the berth processes the tests run read none (see [`Repo::berth`]): a user's
+/// `init.defaultBranch` or `core.autocrlf` must not change what a test sees.
+fn hermetic_git2() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for level in [
+            git2::ConfigLevel::System,
+            git2::ConfigLevel::XDG,
+            git2::ConfigLevel::Global,
+            git2::ConfigLevel::ProgramData,
+        ] {
+            // SAFETY: called once, before this process opens any repository.
+            unsafe { git2::opts::set_search_path(level, "") }.unwrap();
+        }
+    });
+}
+
+/// Opens a repository in this process, with no git configuration but its own.
+pub fn open_git(path: &Path) -> git2::Repository {
+    hermetic_git2();
+    git2::Repository::open(path).unwrap()
+}
+
+/// Makes a repository in this process, with no git configuration but its own.
+pub fn init_git(path: &Path) -> git2::Repository {
+    hermetic_git2();
+    git2::Repository::init(path).unwrap()
+}
+
 /// A temporary directory to run berth in, with its own HOME so no user or system
 /// git configuration leaks in.
 pub struct Repo {
@@ -39,7 +69,7 @@ impl Repo {
         if !repo.path().join("berth.toml").exists() {
             repo.write("berth.toml", &berth::settings::default_file("main"));
         }
-        git2::Repository::init(repo.path()).unwrap();
+        init_git(repo.path());
         repo
     }
 
@@ -171,7 +201,7 @@ impl Repo {
 
     /// The git repository.
     pub fn git(&self) -> git2::Repository {
-        git2::Repository::open(self.path()).unwrap()
+        open_git(self.path())
     }
 
     /// The commit HEAD points at, or `None` before the first commit.
@@ -853,4 +883,33 @@ pub fn refused_at(repo: &Repo, epoch: Option<i64>, args: &[&str], exit: i32, cod
 /// [`refused_at`] the current time.
 pub fn refused(repo: &Repo, args: &[&str], exit: i32, code: &str) -> Value {
     refused_at(repo, None, args, exit, code)
+}
+
+/// The tests' own libgit2 finds no git configuration outside the repository.
+#[test]
+fn in_process_git_reads_no_user_or_system_configuration() {
+    let dir = TempDir::new().unwrap();
+    let git = init_git(dir.path());
+    for (level, found) in [
+        ("global", git2::Config::find_global()),
+        ("xdg", git2::Config::find_xdg()),
+        ("system", git2::Config::find_system()),
+    ] {
+        assert!(
+            found.is_err(),
+            "a {level} configuration was found: {found:?}"
+        );
+    }
+    let config = git.config().unwrap().snapshot().unwrap();
+    let mut levels = Vec::new();
+    let mut entries = config.entries(None).unwrap();
+    while let Some(entry) = entries.next() {
+        levels.push(entry.unwrap().level());
+    }
+    assert!(
+        levels
+            .iter()
+            .all(|level| *level == git2::ConfigLevel::Local),
+        "{levels:?}"
+    );
 }

@@ -124,7 +124,7 @@ fn outside_a_berth_repository_validate_cannot_run() {
     assert_eq!(code, 4);
     assert_eq!(report["error"]["code"], "berth::not-a-repository");
 
-    git2::Repository::init(repo.path()).unwrap();
+    crate::support::init_git(repo.path());
     let (code, report) = repo.json(&["validate"]);
     assert_eq!(code, 4);
     assert_eq!(report["error"]["code"], "berth::not-a-berth-repository");
