@@ -736,22 +736,49 @@ impl Repo {
 impl Repo {
     /// A berth repository made by `berth init --commit` under cargo's temporary
     /// directory for tests, for a fixture shared by several tests in a static that
-    /// is never dropped: it stays in `target/tmp` rather than the system's.
+    /// is never dropped: it stays in `target/tmp` rather than the system's, named
+    /// for this process, and the next test run removes it.
     pub fn init_in_target() -> Repo {
         let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let dir = |prefix: &str| {
+        remove_shared_repositories_of_ended_runs(parent);
+        let pid = std::process::id();
+        let dir = |kind: &str| {
             tempfile::Builder::new()
-                .prefix(prefix)
+                .prefix(&format!("shared-{kind}-{pid}-"))
                 .tempdir_in(parent)
                 .unwrap()
         };
         let repo = Repo {
-            dir: dir("shared-repo-"),
-            home: dir("shared-home-"),
+            dir: dir("repo"),
+            home: dir("home"),
         };
         repo.berth().args(["init", "--commit"]).assert().success();
         repo
     }
+}
+
+/// Removes, once per test run, the shared repositories (see
+/// [`Repo::init_in_target`]) of test processes that have ended.
+fn remove_shared_repositories_of_ended_runs(parent: &Path) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(entries) = fs::read_dir(parent) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("shared-")
+                .and_then(|rest| rest.split('-').nth(1));
+            let Some(pid) = pid else {
+                continue;
+            };
+            let ended = pid.parse::<u32>().is_err() || !Path::new("/proc").join(pid).exists();
+            if ended && pid != std::process::id().to_string() {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    });
 }
 
 /// Everything a command could write: the working tree (files by bytes, links by
