@@ -22,12 +22,12 @@ use crate::check::succession::Versioned;
 use crate::diagnostic::finding::Finding;
 use crate::document::{self, Format, MAX_SAFE_INTEGER};
 use crate::kinds::config::{self, Category, Config, Scope};
-use crate::names::{self};
+use crate::names;
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::{CommitError, Onto};
 use crate::source::Source;
 use crate::store::ObjectPath;
-use crate::time::{self};
+use crate::time;
 use crate::workspace::Workspace;
 
 /// How the settings of the new version are made.

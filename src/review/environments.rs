@@ -1,0 +1,428 @@
+//! The environments section: each environment's move from its commit before the
+//! change to its commit after, with the audit of every entry that moved.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::model::{EnvironmentReview, Held, Move, Previous, Review, Revision};
+use super::{ReviewError, Reviewer};
+use crate::check;
+use crate::diagnostic::code::Code;
+use crate::diagnostic::finding::Finding;
+use crate::document;
+use crate::env::audit::{EnvAt, audit_at};
+use crate::env::log::{Action, EnvCommit, first_parents};
+use crate::env::provenance::{Anchors, Provenance};
+use crate::env::query::{held_data, held_version, path_from};
+use crate::env::state::{STATE_FILE, State};
+use crate::env::{EnvError, read_state};
+use crate::kinds::Kinds;
+use crate::repo::{GitError, Oid, ShallowHistory, short_id};
+use crate::settings::Settings;
+use crate::store::ObjectRef;
+
+impl Reviewer<'_> {
+    /// Each environment's commits before and after the change, in promotion order:
+    /// named on the command line, else the remote-tracking ref and the local ref.
+    pub(super) fn env_pairs(&self, settings: &Settings) -> Result<Vec<EnvPair>, ReviewError> {
+        let known: Vec<String> = settings
+            .environment_order()
+            .iter()
+            .map(|name| (*name).to_owned())
+            .collect();
+        for (name, _) in self.request.env_base.iter().chain(self.request.env_head) {
+            if settings.environment(name).is_none() {
+                return Err(ReviewError::UnknownEnvironment {
+                    name: name.clone(),
+                    known,
+                });
+            }
+        }
+        let given = |list: &[(String, String)], name: &str| {
+            list.iter()
+                .rev()
+                .find(|(env, _)| env == name)
+                .map(|(_, revision)| revision.clone())
+        };
+        let has_remote = self.git.has_remote(self.request.remote);
+        let mut pairs = Vec::new();
+        for name in settings.environment_order() {
+            let refname = settings.env_ref(name);
+            let after = match given(self.request.env_head, name) {
+                Some(revision) => Some(self.resolve(name, &revision)?),
+                None => self
+                    .git
+                    .ref_target(&refname)?
+                    .map(|id| (refname.clone(), id)),
+            };
+            let tracking = tracking_ref(&refname, self.request.remote);
+            let before = match given(self.request.env_base, name) {
+                Some(revision) => Some(self.resolve(name, &revision)?),
+                None => match &tracking {
+                    Some(tracking) => self
+                        .git
+                        .ref_target(tracking)?
+                        .map(|id| (tracking.clone(), id)),
+                    None => None,
+                },
+            };
+            // Named commits are compared whatever the remote holds; a local ref
+            // alone is compared only with a remote that could hold it.
+            let named = given(self.request.env_base, name).is_some()
+                || given(self.request.env_head, name).is_some();
+            let Some(after) = after.or_else(|| before.clone()) else {
+                continue;
+            };
+            let compared = before.is_some() || named || (has_remote && tracking.is_some());
+            pairs.push(EnvPair {
+                name: name.to_owned(),
+                before,
+                after,
+                compared,
+            });
+        }
+        Ok(pairs)
+    }
+
+    /// Adds every environment whose entries differ between its two commits, the
+    /// environment findings about the entries that moved, and a note of the
+    /// environments that could not be compared.
+    pub(super) fn environments(
+        &self,
+        settings: &Settings,
+        kinds: &Kinds,
+        pairs: &[EnvPair],
+        review: &mut Review,
+    ) -> Result<(), ReviewError> {
+        let mut anchors = Anchors::refs(self.git, settings)?;
+        anchors.add_catalog(self.git, self.catalog)?;
+        for pair in pairs {
+            anchors.add_environment(&pair.name, pair.after.1);
+        }
+        let mut provenance = Provenance::new(self.git, settings, anchors);
+        let mut uncompared = Vec::new();
+        for pair in pairs {
+            let (name, base, head) = (pair.name.as_str(), pair.before.as_ref(), &pair.after);
+            if !pair.compared {
+                uncompared.push(name);
+                continue;
+            }
+            if base.is_some_and(|(_, id)| *id == head.1) {
+                continue;
+            }
+            let environment = self.environment(kinds, &mut provenance, name, base, head)?;
+            let at = EnvAt {
+                name,
+                refname: &head.0,
+                tip: head.1,
+            };
+            let moved: BTreeSet<String> = environment
+                .moves
+                .iter()
+                .filter(|m| m.to.is_some())
+                .map(|m| m.package.clone())
+                .collect();
+            let mut found = audit_at(
+                self.git,
+                settings,
+                kinds,
+                &mut provenance,
+                &at,
+                Some(&moved),
+            )?;
+            if let (true, Some((revision, id))) = (environment.rewritten, base) {
+                let finding = Finding::new(
+                    Code::EnvRewritten,
+                    format!("{}:{STATE_FILE}", head.0),
+                    format!(
+                        "{name} at `{}` does not contain its commit before the change, `{revision}` ({}): the promotions since the two parted drop out of its log",
+                        head.0,
+                        short_id(*id)
+                    ),
+                );
+                found.extend(check::apply_severities(settings, vec![finding]));
+            }
+            let environment = with_problems(environment, &found);
+            review.findings.extend(found);
+            if !environment.moves.is_empty() {
+                review.environments.push(environment);
+            }
+        }
+        if !uncompared.is_empty() {
+            review.notes.push(format!(
+                "not compared: {} (no `{}` remote-tracking ref to compare the local ref with; name the commits with --env-base and --env-head)",
+                uncompared.join(", "),
+                self.request.remote
+            ));
+        }
+        Ok(())
+    }
+
+    /// Each environment's state before the change, in promotion order, with its
+    /// tree: the commit before, or the local ref of an environment that cannot be
+    /// compared (the best knowledge there is).
+    pub(super) fn states_before(
+        &self,
+        pairs: &[EnvPair],
+    ) -> Result<Vec<(String, Oid, State)>, ReviewError> {
+        let mut states = Vec::new();
+        for pair in pairs {
+            let before = match (&pair.before, pair.compared) {
+                (Some(before), _) => before,
+                (None, false) => &pair.after,
+                (None, true) => continue,
+            };
+            let commit = self.git.commit(before.1)?;
+            if let Ok(state) = read_state(self.git, &before.0, &commit) {
+                states.push((pair.name.clone(), commit.tree, state));
+            }
+        }
+        Ok(states)
+    }
+
+    /// What the first environment holding `package` held before the change, when
+    /// it is an object of `store`: a new object of a kind without versions is
+    /// compared with what it would replace.
+    pub(super) fn held_before(
+        &self,
+        states: &[(String, Oid, State)],
+        store: &str,
+        package: &str,
+    ) -> Result<Option<(Previous, Value)>, ReviewError> {
+        let Some((name, tree, object)) = states
+            .iter()
+            .find_map(|(name, tree, state)| Some((name, *tree, state.object(package)?)))
+        else {
+            return Ok(None);
+        };
+        if object.store != store {
+            return Ok(None);
+        }
+        let Some((file, data)) = held_data(self.git, tree, &object, package)? else {
+            return Ok(None);
+        };
+        let previous = Previous {
+            object: object.to_string(),
+            file,
+            version: None,
+            held_by: Some(name.clone()),
+        };
+        Ok(Some((previous, data)))
+    }
+
+    /// A revision given for an environment: how findings name it, and its commit.
+    pub(super) fn resolve(
+        &self,
+        environment: &str,
+        revision: &str,
+    ) -> Result<(String, Oid), ReviewError> {
+        let id = self.git.resolve_commit(revision)?;
+        let tree = self.git.commit(id)?.tree;
+        if self.git.entry(tree, STATE_FILE)?.is_none() {
+            return Err(ReviewError::NotEnvironment {
+                environment: environment.to_owned(),
+                revision: revision.to_owned(),
+            });
+        }
+        Ok((revision.to_owned(), id))
+    }
+
+    /// One environment's moves from `base` to `head`.
+    pub(super) fn environment(
+        &self,
+        kinds: &Kinds,
+        provenance: &mut Provenance<'_>,
+        name: &str,
+        base: Option<&(String, Oid)>,
+        head: &(String, Oid),
+    ) -> Result<EnvironmentReview, ReviewError> {
+        let git = self.git;
+        let head_commit = git.commit(head.1)?;
+        let after = read_state(git, &head.0, &head_commit)?;
+        let (before, base_tree) = match base {
+            Some((revision, id)) => {
+                let commit = git.commit(*id)?;
+                (read_state(git, revision, &commit)?, Some(commit.tree))
+            }
+            None => (State::default(), None),
+        };
+        let rewritten = match base {
+            Some((_, id)) => !git.descends_from(head.1, *id)?,
+            None => false,
+        };
+        // A shallow clone may only lack the history that joins the two.
+        if rewritten && !git.shallow_boundary()?.is_empty() {
+            return Err(EnvError::from(ShallowHistory {
+                needs: format!(
+                    "whether {} at `{}` contains its commit before the change",
+                    name, head.0
+                ),
+            })
+            .into());
+        }
+        let packages: BTreeSet<&String> = before
+            .packages
+            .keys()
+            .chain(after.packages.keys())
+            .collect();
+        let mut moves = Vec::new();
+        let held =
+            |state: &State, tree: Option<Oid>, package: &str| -> Result<Option<Held>, GitError> {
+                let (Some(entry), Some(tree)) = (state.packages.get(package), tree) else {
+                    return Ok(None);
+                };
+                let version = match entry.object.parse::<ObjectRef>() {
+                    Ok(object) => held_version(git, kinds, tree, &object, package)?,
+                    Err(_) => None,
+                };
+                Ok(Some(Held {
+                    object: entry.object.clone(),
+                    version,
+                }))
+            };
+        let mut setters = self.setters(head.1, base.map(|(_, id)| *id), &after, &before)?;
+        for package in packages {
+            let object = |state: &State| state.packages.get(package).map(|e| e.object.clone());
+            if object(&before) == object(&after) {
+                continue;
+            }
+            let from = held(&before, base_tree, package)?;
+            let to = held(&after, Some(head_commit.tree), package)?;
+            let setter = setters.remove(package.as_str());
+            let action = setter.as_ref().and_then(|commit| commit.action);
+            // The path as far as it verifies: a step that does not is the last
+            // shown, and the audit's finding says why.
+            let path = match (setter, &to) {
+                (Some(commit), Some(to)) => {
+                    path_from(provenance, name, package, commit, &to.object)?.steps
+                }
+                _ => Vec::new(),
+            };
+            moves.push(Move {
+                package: package.clone(),
+                from,
+                to,
+                action,
+                path,
+                allowed: true,
+                problems: Vec::new(),
+            });
+        }
+        Ok(EnvironmentReview {
+            environment: name.to_owned(),
+            base: base.map(|(revision, id)| Revision {
+                revision: revision.clone(),
+                commit: id.to_string(),
+            }),
+            head: Revision {
+                revision: head.0.clone(),
+                commit: head.1.to_string(),
+            },
+            rewritten,
+            moves,
+        })
+    }
+
+    /// The berth commit that last set each package whose entry differs, walking the
+    /// head's first parents back to the base commit.
+    pub(super) fn setters(
+        &self,
+        head: Oid,
+        base: Option<Oid>,
+        after: &State,
+        before: &State,
+    ) -> Result<BTreeMap<String, EnvCommit>, EnvError> {
+        let mut pending: BTreeSet<&str> = after
+            .packages
+            .iter()
+            .filter(|(package, entry)| before.packages.get(*package) != Some(*entry))
+            .map(|(package, _)| package.as_str())
+            .collect();
+        let mut found = BTreeMap::new();
+        for commit in first_parents(self.git, Some(head)) {
+            if pending.is_empty() {
+                break;
+            }
+            let commit = commit?;
+            if Some(commit.info.id) == base {
+                break;
+            }
+            if let Some(package) = commit.package.clone()
+                && matches!(commit.action, Some(Action::Promote | Action::Rollback))
+                && pending.remove(package.as_str())
+            {
+                found.insert(package, commit);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// An environment's commits before and after the change.
+pub(super) struct EnvPair {
+    pub(super) name: String,
+    /// Before: how findings name it, and the commit; `None` when it had none.
+    pub(super) before: Option<(String, Oid)>,
+    /// After (the same commit when nothing names a newer one).
+    pub(super) after: (String, Oid),
+    /// Whether the two can be compared: false for a local ref with no remote to
+    /// hold what it was before.
+    pub(super) compared: bool,
+}
+
+/// Marks each move with the environment findings about its entry.
+fn with_problems(mut review: EnvironmentReview, findings: &[Finding]) -> EnvironmentReview {
+    for entry in &mut review.moves {
+        let mut pointer = "/packages".to_owned();
+        document::push_segment(&mut pointer, &entry.package);
+        for finding in findings {
+            if finding.pointer.as_deref() != Some(pointer.as_str()) {
+                continue;
+            }
+            if matches!(finding.code, Code::PromotionPath | Code::UnsignedPromotion)
+                && finding.is_error()
+            {
+                entry.allowed = false;
+            }
+            entry.problems.push(finding.message.clone());
+        }
+    }
+    review
+}
+
+/// The remote-tracking ref of an environment's branch: `refs/heads/env/dev` is
+/// tracked as `refs/remotes/origin/env/dev`. Refs outside `refs/heads/` have none.
+fn tracking_ref(refname: &str, remote: &str) -> Option<String> {
+    let branch = refname.strip_prefix("refs/heads/")?;
+    Some(format!("refs/remotes/{remote}/{branch}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environments_on_branches_are_tracked_by_the_remote() {
+        let cases = [
+            (
+                "refs/heads/env/dev",
+                "origin",
+                Some("refs/remotes/origin/env/dev"),
+            ),
+            (
+                "refs/heads/dev",
+                "upstream",
+                Some("refs/remotes/upstream/dev"),
+            ),
+            ("refs/berth/env/dev", "origin", None),
+        ];
+        for (refname, remote, tracking) in cases {
+            assert_eq!(
+                tracking_ref(refname, remote).as_deref(),
+                tracking,
+                "{refname}"
+            );
+        }
+    }
+}
