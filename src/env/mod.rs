@@ -4,7 +4,6 @@
 //! is usable from its ref alone.
 
 pub mod audit;
-mod guard;
 pub mod log;
 mod objects;
 pub mod promote;

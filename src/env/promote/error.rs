@@ -1,0 +1,264 @@
+//! Why a promotion or a rollback moved nothing.
+
+use crate::diagnostic::finding::Finding;
+use crate::env::EnvError;
+use crate::kinds::event::Latest;
+use crate::names;
+use crate::objects::lookup::{BadSpec, LookupError};
+use crate::repo::{CommitError, GitError};
+
+use super::land::reason_text;
+
+/// Why nothing was promoted. Nothing is written in any of these cases.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PromoteError {
+    /// An environment could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Env(#[from] EnvError),
+    /// A malformed object reference.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    BadSpec(#[from] BadSpec),
+    /// A malformed `<package>@<env>`.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    BadPackageAt(#[from] crate::env::BadPackageAt),
+    /// A package name that breaks the name rule.
+    #[error("package {0}")]
+    #[diagnostic(
+        code("berth::bad-name"),
+        help("package names use a-z, 0-9, `.`, `_` and `-`, without `..`")
+    )]
+    BadPackage(names::BadName),
+    /// No object matches.
+    #[error("no object matches `{spec}` {place}")]
+    #[diagnostic(code("berth::object-not-found"))]
+    NotFound {
+        /// What was given.
+        spec: String,
+        /// Where berth looked.
+        place: String,
+        /// What to do.
+        #[help]
+        help: String,
+    },
+    /// More than one object matches a prefix.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Lookup(#[from] LookupError),
+    /// The object's store is not promotable.
+    #[error("`{object}` is in `{store}`, whose objects are not promoted to environments")]
+    #[diagnostic(
+        code("berth::not-promotable"),
+        help(
+            "promote version sets, or objects of a store declared with `promotable = true` in berth.toml"
+        )
+    )]
+    NotPromotable {
+        /// The object.
+        object: String,
+        /// Its store.
+        store: String,
+    },
+    /// The object does not validate.
+    #[error("`{object}` does not validate: {}", findings.first().map(ToString::to_string).unwrap_or_default())]
+    #[diagnostic(
+        code("berth::invalid-object"),
+        help("fix the object with a new one (objects are immutable), put it, and promote that")
+    )]
+    InvalidObject {
+        /// The object.
+        object: String,
+        /// What the validator found.
+        #[related]
+        findings: Vec<Finding>,
+    },
+    /// The object did not come along a path the environment allows.
+    #[error("`{object}` cannot go to {environment}: {reason}")]
+    #[diagnostic(code("berth::promotion-path"))]
+    PromotionPath {
+        /// The object.
+        object: String,
+        /// The target environment.
+        environment: String,
+        /// Why not.
+        reason: String,
+        /// What to do.
+        #[help]
+        help: String,
+    },
+    /// `require_signed`: berth does not sign the commits it writes.
+    #[error("{environment} requires signed promotion commits, and berth does not sign commits yet")]
+    #[diagnostic(
+        code("berth::unsigned-promotion"),
+        help(
+            "set `require_signed = false` for {environment} in berth.toml, or make and sign the commit with git (`git commit-tree -S`); berth writes nothing it cannot sign into such an environment"
+        )
+    )]
+    UnsignedPromotion {
+        /// The environment.
+        environment: String,
+    },
+    /// `require_ready`: the object is not ready.
+    #[error("`{object}` is {status}, not ready: {environment} requires a `ready` event")]
+    #[diagnostic(
+        code("berth::not-ready"),
+        help(
+            "record a `ready` event for the object in objects/events/<package>/ on the catalog once its artifact is built"
+        )
+    )]
+    NotReady {
+        /// The object.
+        object: String,
+        /// The target environment.
+        environment: String,
+        /// Its status: `draft` without events, else its latest event's.
+        status: String,
+    },
+    /// `require_ready`: the object's build failed.
+    #[error("`{object}` failed at {} ({}){}; {environment} takes only ready objects", event.at, event.file, reason_text(event.reason.as_deref()))]
+    #[diagnostic(
+        code("berth::failed"),
+        help(
+            "fix the build, make a new object, mark it ready (`berth mark <ref> ready`) and promote that"
+        )
+    )]
+    Failed {
+        /// The object.
+        object: String,
+        /// The target environment.
+        environment: String,
+        /// The event that says so.
+        event: Box<Latest>,
+    },
+    /// `require_ready`: the object was deprecated or archived.
+    #[error("`{object}` was {} at {} ({}){}; it is not to be promoted again", event.status.as_str(), event.at, event.file, reason_text(event.reason.as_deref()))]
+    #[diagnostic(
+        code("berth::deprecated"),
+        help(
+            "promote a newer object of the package (`berth release ls --package <package>`); a status is an event, so un-deprecating is a new `ready` event (`berth mark <ref> ready`)"
+        )
+    )]
+    Deprecated {
+        /// The object.
+        object: String,
+        /// The event that says so.
+        event: Box<Latest>,
+    },
+    /// `require_ready`: the object's artifact was deleted.
+    #[error("`{object}`'s artifact was deleted at {at} ({file}); it cannot be deployed")]
+    #[diagnostic(
+        code("berth::artifact-deleted"),
+        help("build the artifact again and promote the new object")
+    )]
+    ArtifactDeleted {
+        /// The object.
+        object: String,
+        /// When.
+        at: String,
+        /// The event's file.
+        file: String,
+    },
+    /// Rollback with nothing to roll back to.
+    #[error(
+        "{environment} has held only one object for `{package}`; there is nothing to roll back to"
+    )]
+    #[diagnostic(
+        code("berth::no-previous"),
+        help(
+            "`berth history {package}@{environment}` lists what it held; promote another object instead"
+        )
+    )]
+    NoPrevious {
+        /// The package.
+        package: String,
+        /// The environment.
+        environment: String,
+    },
+    /// The package's entry changed underneath.
+    #[error(
+        "{environment} moved while promoting: `{package}` was expected to hold {expected}, but now holds {found}"
+    )]
+    #[diagnostic(
+        code("berth::conflict"),
+        help(
+            "someone else changed `{package}` in {environment}; check `berth status` and run the command again if it still applies"
+        )
+    )]
+    Conflict {
+        /// The environment.
+        environment: String,
+        /// The package.
+        package: String,
+        /// What berth read.
+        expected: String,
+        /// What it found.
+        found: String,
+    },
+    /// The ref kept moving.
+    #[error(
+        "{environment} kept moving: {attempts} attempts to promote on its tip all lost the race"
+    )]
+    #[diagnostic(
+        code("berth::conflict"),
+        help("other writers kept moving it first; run the command again")
+    )]
+    Contended {
+        /// The environment.
+        environment: String,
+        /// How many times berth tried.
+        attempts: u32,
+    },
+    /// The same package twice in one promotion.
+    #[error("`{package}` is named twice; one promotion sets each package once")]
+    #[diagnostic(
+        code("berth::duplicate-package"),
+        help("promote one object per package")
+    )]
+    DuplicatePackage {
+        /// The package.
+        package: String,
+    },
+    /// A tag berth does not accept.
+    #[error("tag `{tag}` {reason}")]
+    #[diagnostic(
+        code("berth::bad-tag"),
+        help(
+            "tags are 1 to 128 of a-z, A-Z, 0-9 and `._:/-`, such as shape:onebox; berth sets pkg: and env: itself"
+        )
+    )]
+    BadTag {
+        /// The tag.
+        tag: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `--all` with no single environment to take from.
+    #[error("{environment} {reason}, so `--all` has nothing to compare with")]
+    #[diagnostic(
+        code("berth::no-source"),
+        help("name the environment to promote from with `--from`, or name the objects")
+    )]
+    NoSource {
+        /// The target environment.
+        environment: String,
+        /// Why.
+        reason: String,
+    },
+    /// Nothing to promote was named.
+    #[error("nothing to promote: name objects, or pass `--all`")]
+    #[diagnostic(
+        code("berth::nothing-named"),
+        help("berth promote <store>/<hash>... --to <env>, or berth promote --all --to <env>")
+    )]
+    NothingNamed,
+    /// The commit could not be written.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Commit(#[from] CommitError),
+    /// A git operation failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] GitError),
+}

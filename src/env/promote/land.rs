@@ -1,0 +1,283 @@
+//! Landing: the commits built on the tip that was read, and the ref moved by
+//! compare-and-swap, rebuilt and retried when another writer moved it first.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use super::{Plan, PromoteError, PromoteOutcome, Promotion, Unchanged, state_at};
+use crate::env::log::{self, ACTION, Action, FROM, OBJECT, PACKAGE};
+use crate::env::objects::Finder;
+use crate::env::state::{Entry, STATE_FILE, State};
+use crate::repo::{CommitError, GitError, Oid, TreeChange};
+use crate::store::ObjectRef;
+use crate::workspace::Workspace;
+
+/// How many times a promotion is rebuilt on a tip that moved before giving up.
+const ATTEMPTS: u32 = 8;
+
+/// The commits built on one tip, not yet on the ref.
+struct Built {
+    head: Oid,
+    opened: bool,
+    promotions: Vec<Promotion>,
+    unchanged: Vec<Unchanged>,
+}
+
+/// Builds the commits on the tip, moves the ref, and on a race rebuilds on the new
+/// tip while the promoted packages' entries are as they were read.
+pub(super) fn land(
+    workspace: &Workspace,
+    environment: &str,
+    refname: &str,
+    plans: &[Plan],
+    tip: Option<Oid>,
+    base: &State,
+) -> Result<PromoteOutcome, PromoteError> {
+    let git = &workspace.git;
+    if plans.is_empty() {
+        return Ok(PromoteOutcome {
+            environment: environment.to_owned(),
+            refname: refname.to_owned(),
+            previous_tip: tip.map(|id| id.to_string()),
+            tip: tip.map(|id| id.to_string()),
+            opened: false,
+            promotions: Vec::new(),
+            unchanged: Vec::new(),
+            retries: 0,
+        });
+    }
+    let mut tip = tip;
+    let mut current = base.clone();
+    for attempt in 0..ATTEMPTS {
+        let built = build(workspace, environment, plans, tip, &current)?;
+        let outcome = |built: Built, new_tip: Option<Oid>| PromoteOutcome {
+            environment: environment.to_owned(),
+            refname: refname.to_owned(),
+            previous_tip: tip.map(|id| id.to_string()),
+            tip: new_tip.map(|id| id.to_string()),
+            opened: built.opened,
+            promotions: built.promotions,
+            unchanged: built.unchanged,
+            retries: attempt,
+        };
+        if built.promotions.is_empty() {
+            return Ok(outcome(built, tip));
+        }
+        let subject = match built.promotions.as_slice() {
+            [one] => format!("{} {} in {environment}", one.action.as_str(), one.package),
+            many => format!("promote {} packages to {environment}", many.len()),
+        };
+        match git.move_ref(refname, tip, built.head, &subject) {
+            Ok(()) => {
+                let head = built.head;
+                return Ok(outcome(built, Some(head)));
+            }
+            Err(CommitError::Conflict { .. }) => {
+                let moved = git.ref_target(refname)?;
+                let now = state_at(git, refname, moved)?;
+                for plan in plans {
+                    let (before, after) = (
+                        base.packages.get(&plan.package),
+                        now.packages.get(&plan.package),
+                    );
+                    if before != after {
+                        let name = |entry: Option<&Entry>| {
+                            entry.map_or_else(|| "nothing".to_owned(), |e| e.object.clone())
+                        };
+                        return Err(PromoteError::Conflict {
+                            environment: environment.to_owned(),
+                            package: plan.package.clone(),
+                            expected: name(before),
+                            found: name(after),
+                        });
+                    }
+                }
+                backoff(attempt);
+                tip = moved;
+                current = now;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(PromoteError::Contended {
+        environment: environment.to_owned(),
+        attempts: ATTEMPTS,
+    })
+}
+
+/// Waits a little longer after each lost race, with jitter so that racing
+/// promoters spread out.
+fn backoff(attempt: u32) {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
+    let millis = (1u64 << attempt.min(5)).saturating_add(random % 8);
+    std::thread::sleep(Duration::from_millis(millis));
+}
+
+/// Writes one commit per plan on top of `tip`, whose state is `state`.
+fn build(
+    workspace: &Workspace,
+    environment: &str,
+    plans: &[Plan],
+    tip: Option<Oid>,
+    state: &State,
+) -> Result<Built, PromoteError> {
+    let git = &workspace.git;
+    let kinds = &workspace.kinds;
+    let (mut head, mut tree, mut state, opened) = match tip {
+        Some(id) => {
+            let info = git.commit(id)?;
+            (id, info.tree, state.clone(), false)
+        }
+        None => {
+            let empty = git.write_blob(b"")?;
+            let tree = git.update_tree(
+                None,
+                &[TreeChange::Upsert {
+                    path: STATE_FILE.to_owned(),
+                    blob: empty,
+                }],
+            )?;
+            let message = log::message(
+                &format!("open environment {environment}"),
+                &[(ACTION, Action::Open.as_str())],
+            );
+            let id = git.write_commit(tree, &[], &message)?;
+            (id, tree, State::default(), true)
+        }
+    };
+    let mut promotions = Vec::new();
+    let mut unchanged = Vec::new();
+    for plan in plans {
+        let object = plan.object.to_string();
+        let previous = state.packages.get(&plan.package).cloned();
+        if previous
+            .as_ref()
+            .is_some_and(|entry| entry.object == object)
+        {
+            unchanged.push(Unchanged {
+                package: plan.package.clone(),
+                object,
+            });
+            continue;
+        }
+        let incoming = Finder::new(git, plan.source_tree).closure(kinds, plan.located.clone())?;
+        let incoming_paths: HashSet<String> = incoming.iter().map(|l| l.path.path()).collect();
+        let mut changes: Vec<TreeChange> = incoming
+            .iter()
+            .map(|located| TreeChange::Upsert {
+                path: located.path.path(),
+                blob: located.blob,
+            })
+            .collect();
+        if let Some(previous) = &previous {
+            for path in released(
+                workspace,
+                tree,
+                &state,
+                &plan.package,
+                previous,
+                &incoming_paths,
+            )? {
+                changes.push(TreeChange::Remove { path });
+            }
+        }
+        let mut references: Vec<String> = incoming
+            .iter()
+            .skip(1)
+            .map(|located| located.path.object_ref().to_string())
+            .collect();
+        references.sort();
+        state.packages.insert(
+            plan.package.clone(),
+            Entry {
+                object: object.clone(),
+                tags: plan.tags.clone(),
+                references,
+            },
+        );
+        changes.push(TreeChange::Upsert {
+            path: STATE_FILE.to_owned(),
+            blob: git.write_blob(state.to_toml().as_bytes())?,
+        });
+        tree = git.update_tree(Some(tree), &changes)?;
+        let (verb, preposition) = match plan.action {
+            Action::Rollback => ("rollback", "in"),
+            _ => ("promote", "to"),
+        };
+        let message = log::message(
+            &format!(
+                "{verb} {} {preposition} {environment}: {}/{}",
+                plan.package,
+                plan.object.store,
+                plan.object.hash.short(12)
+            ),
+            &[
+                (ACTION, plan.action.as_str()),
+                (PACKAGE, &plan.package),
+                (OBJECT, &object),
+                (FROM, &plan.from),
+            ],
+        );
+        let parents = [head, plan.source_commit];
+        let commit = git.write_commit(tree, &parents, &message)?;
+        promotions.push(Promotion {
+            commit: commit.to_string(),
+            action: plan.action,
+            package: plan.package.clone(),
+            object,
+            previous: previous.map(|entry| entry.object),
+            from: plan.from.clone(),
+            source_commit: plan.source_commit.to_string(),
+            parents: parents.iter().map(ToString::to_string).collect(),
+            tags: plan.tags.clone(),
+        });
+        head = commit;
+    }
+    Ok(Built {
+        head,
+        opened,
+        promotions,
+        unchanged,
+    })
+}
+
+/// The files of a package's previous object (and what it referenced) that no
+/// entry holds once the package has its new object. What the other entries hold is
+/// read from their state entries (object and references): no other entry's object
+/// is read.
+fn released(
+    workspace: &Workspace,
+    tree: Oid,
+    state: &State,
+    package: &str,
+    previous: &Entry,
+    incoming: &HashSet<String>,
+) -> Result<Vec<String>, GitError> {
+    let here = Finder::new(&workspace.git, tree);
+    let Ok(old) = previous.object.parse::<ObjectRef>() else {
+        return Ok(Vec::new());
+    };
+    let Some(located) = here.locate(&old, Some(package))? else {
+        return Ok(Vec::new());
+    };
+    let kept: HashSet<&str> = state
+        .packages
+        .iter()
+        .filter(|(other, _)| other.as_str() != package)
+        .flat_map(|(_, entry)| std::iter::once(&entry.object).chain(&entry.references))
+        .map(String::as_str)
+        .collect();
+    Ok(here
+        .closure(&workspace.kinds, located)?
+        .into_iter()
+        .filter(|located| !kept.contains(located.path.object_ref().to_string().as_str()))
+        .map(|located| located.path.path())
+        .filter(|path| !incoming.contains(path))
+        .collect())
+}
+
+/// `: <reason>` when an event gives one.
+pub(super) fn reason_text(reason: Option<&str>) -> String {
+    reason.map_or_else(String::new, |reason| format!(": {reason}"))
+}

@@ -1,0 +1,272 @@
+//! `berth promote` and `berth rollback`: one commit per package on the
+//! environment's ref, the ref moved once, by compare-and-swap.
+//!
+//! Everything is planned and guarded first: what each package gets, from which
+//! source commit, and whether the object exists, validates, came along an allowed
+//! path and is ready. Then the commits are built on the tip that was read, touching
+//! only the paths that change. If the ref moved meanwhile and no promoted
+//! package's entry changed, the commits are rebuilt on the new tip and the move is
+//! retried; otherwise nothing moves and the conflict names both objects.
+
+mod error;
+mod guard;
+mod land;
+mod plan;
+
+use std::collections::HashSet;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::env::log::{Action, EnvCommit, OBJECT, PACKAGE, first_parents};
+use crate::env::objects::{Finder, Located};
+use crate::env::state::State;
+use crate::env::{EnvError, read_state, section};
+use crate::names;
+use crate::repo::{Git, Oid};
+use crate::store::ObjectRef;
+use crate::workspace::Workspace;
+
+pub use error::PromoteError;
+
+use guard::{guard, refuse_unsigned, verify_paths};
+use land::land;
+use plan::{check_tags, plan_all, plan_target, sources};
+
+/// What to promote.
+#[derive(Debug, Clone, Default)]
+pub struct PromoteRequest<'a> {
+    /// The objects: `<store>/<hash>`, a unique hash prefix, or `<package>@<env>`.
+    pub targets: &'a [String],
+    /// The environment to promote to.
+    pub to: &'a str,
+    /// The environment to promote from, instead of the target's single `from`.
+    pub from: Option<&'a str>,
+    /// Tags to add to each entry.
+    pub tags: &'a [String],
+    /// Promote every package whose object in the source differs from the target's.
+    pub all: bool,
+}
+
+/// One commit made.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Promotion {
+    /// The commit.
+    pub commit: String,
+    /// `promote` or `rollback`.
+    pub action: Action,
+    /// The package.
+    pub package: String,
+    /// The object the package now has: `<store>/<hash>`.
+    pub object: String,
+    /// The object it had before, if any.
+    pub previous: Option<String>,
+    /// Where the object came from: an environment, or the catalog branch.
+    pub from: String,
+    /// The commit that brought the object there: the commit's second parent.
+    pub source_commit: String,
+    /// The commit's parents: the environment's previous tip, then the source commit.
+    pub parents: Vec<String>,
+    /// The entry's tags.
+    pub tags: Vec<String>,
+}
+
+/// A package the environment already held as asked.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Unchanged {
+    /// The package.
+    pub package: String,
+    /// The object it already has.
+    pub object: String,
+}
+
+/// What `berth promote` or `berth rollback` did.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PromoteOutcome {
+    /// The environment.
+    pub environment: String,
+    /// Its ref.
+    #[serde(rename = "ref")]
+    pub refname: String,
+    /// The tip before, or null if the environment had not been opened.
+    pub previous_tip: Option<String>,
+    /// The tip now.
+    pub tip: Option<String>,
+    /// Whether this opened the environment with its root commit.
+    pub opened: bool,
+    /// The commits made, oldest first; empty when nothing changed.
+    pub promotions: Vec<Promotion>,
+    /// Packages that already held what was asked: no commit.
+    pub unchanged: Vec<Unchanged>,
+    /// How many times the ref had moved and the commits were rebuilt on its new tip.
+    pub retries: u32,
+}
+
+/// One package's promotion, planned and guarded, independent of the target's tip.
+#[derive(Debug, Clone)]
+struct Plan {
+    package: String,
+    object: ObjectRef,
+    /// The object in the source commit's tree.
+    located: Located,
+    source_tree: Oid,
+    source_commit: Oid,
+    from: String,
+    action: Action,
+    tags: Vec<String>,
+}
+
+/// Where an environment may take objects from.
+enum Sources {
+    /// The catalog branch: environments without `from`.
+    Catalog,
+    /// These environments, in order.
+    Environments(Vec<String>),
+}
+
+/// Promotes objects to an environment.
+pub fn promote(
+    workspace: &Workspace,
+    request: &PromoteRequest<'_>,
+) -> Result<PromoteOutcome, PromoteError> {
+    let git = &workspace.git;
+    let target = section(&workspace.settings, request.to)?;
+    if let Some(from) = request.from {
+        section(&workspace.settings, from)?;
+    }
+    refuse_unsigned(request.to, target)?;
+    workspace.kinds.prepare_promotable();
+    let tags = check_tags(request.tags)?;
+    if request.targets.is_empty() && !request.all {
+        return Err(PromoteError::NothingNamed);
+    }
+    git.require_identity()?;
+    let refname = workspace.settings.env_ref(request.to);
+    let tip = git.ref_target(&refname)?;
+    let base = state_at(git, &refname, tip)?;
+    let sources = sources(request.to, target, request.from)?;
+    let mut plans = Vec::new();
+    if request.all {
+        plans.extend(plan_all(workspace, request, &sources, &base, &tags)?);
+    }
+    for text in request.targets {
+        plans.push(plan_target(workspace, request, &sources, text, &tags)?);
+    }
+    let mut packages = HashSet::new();
+    for plan in &plans {
+        if !packages.insert(plan.package.as_str()) {
+            return Err(PromoteError::DuplicatePackage {
+                package: plan.package.clone(),
+            });
+        }
+    }
+    for plan in &plans {
+        guard(workspace, request.to, target, plan)?;
+    }
+    verify_paths(workspace, request.to, &plans, None)?;
+    land(workspace, request.to, &refname, &plans, tip, &base)
+}
+
+/// Sets a package back to the object it held before its current one.
+pub fn rollback(
+    workspace: &Workspace,
+    package: &str,
+    environment: &str,
+) -> Result<PromoteOutcome, PromoteError> {
+    let git = &workspace.git;
+    let target = section(&workspace.settings, environment)?;
+    names::check(package).map_err(PromoteError::BadPackage)?;
+    refuse_unsigned(environment, target)?;
+    workspace.kinds.prepare_promotable();
+    git.require_identity()?;
+    let refname = workspace.settings.env_ref(environment);
+    let tip = git.ref_target(&refname)?;
+    let base = state_at(git, &refname, tip)?;
+    let not_held = || EnvError::NotHeld {
+        package: package.to_owned(),
+        environment: environment.to_owned(),
+        at: None,
+    };
+    let current = base.packages.get(package).ok_or_else(not_held)?;
+    let mut previous = None;
+    for commit in first_parents(git, tip) {
+        let commit = commit?;
+        if commit.sets(package) && commit.object.as_deref() != Some(current.object.as_str()) {
+            previous = Some(commit);
+            break;
+        }
+    }
+    let previous = previous.ok_or_else(|| PromoteError::NoPrevious {
+        package: package.to_owned(),
+        environment: environment.to_owned(),
+    })?;
+    let object = previous
+        .object
+        .as_deref()
+        .and_then(|text| text.parse::<ObjectRef>().ok())
+        .ok_or_else(|| not_an_env_commit(&refname, &previous))?;
+    // The restored object's source is the commit that first brought it: a
+    // rollback's own second parent already is.
+    let source_commit = match (previous.action, previous.source().map_err(EnvError::from)?) {
+        (Some(Action::Rollback), Some(source)) => source,
+        _ => previous.info.id,
+    };
+    let source_tree = git.commit(source_commit)?.tree;
+    let located = Finder::new(git, source_tree)
+        .locate(&object, Some(package))?
+        .ok_or_else(|| PromoteError::NotFound {
+            spec: object.to_string(),
+            place: format!("in {environment}'s commit {source_commit}"),
+            help: format!(
+                "the environment's history was not written by berth; `git log --first-parent {refname}` shows it"
+            ),
+        })?;
+    let previous_state = read_state(git, &refname, &previous.info)?;
+    let tags = previous_state
+        .packages
+        .get(package)
+        .map(|entry| entry.tags.clone())
+        .unwrap_or_default();
+    let plan = Plan {
+        package: package.to_owned(),
+        object,
+        located,
+        source_tree,
+        source_commit,
+        from: environment.to_owned(),
+        action: Action::Rollback,
+        tags,
+    };
+    guard(workspace, environment, target, &plan)?;
+    verify_paths(
+        workspace,
+        environment,
+        std::slice::from_ref(&plan),
+        Some((previous.info.id, previous_state)),
+    )?;
+    land(
+        workspace,
+        environment,
+        &refname,
+        std::slice::from_ref(&plan),
+        tip,
+        &base,
+    )
+}
+
+fn state_at(git: &Git, refname: &str, tip: Option<Oid>) -> Result<State, EnvError> {
+    match tip {
+        Some(id) => read_state(git, refname, &git.commit(id)?),
+        None => Ok(State::default()),
+    }
+}
+
+fn not_an_env_commit(refname: &str, commit: &EnvCommit) -> PromoteError {
+    PromoteError::Env(EnvError::bad_state(
+        refname,
+        commit.info.id,
+        format!("the commit has no valid `{PACKAGE}` and `{OBJECT}` trailers"),
+        ("commit message", commit.info.message.clone()),
+        None,
+    ))
+}
