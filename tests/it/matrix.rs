@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{NEW_PRICING, Repo, independent_hash, version_set};
+use crate::support::{NEW_PRICING, Repo, independent_hash, refused_json, version_set};
 
 /// What a refused command must say.
 struct Refusal<'a> {
@@ -24,22 +24,7 @@ struct Refusal<'a> {
 /// Runs `berth <args> --format json`, asserting the refusal, that nothing
 /// panicked, and that nothing was written. Its JSON.
 fn refused(repo: &Repo, args: &[&str], refusal: &Refusal<'_>) -> Value {
-    let before = repo.written();
-    let output = repo
-        .berth()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    assert_eq!(
-        output.status.code(),
-        Some(refusal.exit),
-        "{args:?}: {stderr}"
-    );
-    let report: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("{args:?}: stdout is not JSON ({error}): {stderr}"));
+    let report = refused_json(repo, None, args, refusal.exit);
     if let Some(code) = refusal.error {
         assert_eq!(report["error"]["code"], code, "{args:?}: {report:#}");
         assert_eq!(report["error"]["exit_code"], refusal.exit, "{args:?}");
@@ -51,7 +36,6 @@ fn refused(repo: &Repo, args: &[&str], refusal: &Refusal<'_>) -> Value {
             .unwrap_or_default();
         assert!(codes.contains(&code), "{args:?}: no {code} in {report:#}");
     }
-    assert_eq!(repo.written(), before, "{args:?} wrote something");
     report
 }
 

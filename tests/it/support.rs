@@ -875,10 +875,9 @@ fn written(repo: &Repo) -> Written {
 }
 
 /// Runs berth with `args` and `--format json` (at `epoch`, as SOURCE_DATE_EPOCH,
-/// when given), expecting a refusal: exit `exit` and the error `code`, with a
-/// message and a help line, no panic, and nothing written (see [`Written`]). Its
-/// JSON error document.
-pub fn refused_at(repo: &Repo, epoch: Option<i64>, args: &[&str], exit: i32, code: &str) -> Value {
+/// when given), asserting it exits `exit`, does not panic and writes nothing (see
+/// [`Written`]). Its JSON.
+pub fn refused_json(repo: &Repo, epoch: Option<i64>, args: &[&str], exit: i32) -> Value {
     let before = repo.written();
     let mut command = repo.berth();
     if let Some(epoch) = epoch {
@@ -893,6 +892,14 @@ pub fn refused_at(repo: &Repo, epoch: Option<i64>, args: &[&str], exit: i32, cod
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
     assert_eq!(output.status.code(), Some(exit), "{args:?}: {stderr}");
     let report = stdout_json(&output);
+    assert_eq!(repo.written(), before, "{args:?} wrote something");
+    report
+}
+
+/// [`refused_json`] for a command's error: the error `code`, its exit code, a
+/// message and a help line. The JSON error document.
+pub fn refused_at(repo: &Repo, epoch: Option<i64>, args: &[&str], exit: i32, code: &str) -> Value {
+    let report = refused_json(repo, epoch, args, exit);
     assert_eq!(report["error"]["code"], code, "{args:?}: {report:#}");
     assert_eq!(report["error"]["exit_code"], exit, "{args:?}");
     for key in ["message", "help"] {
@@ -903,7 +910,6 @@ pub fn refused_at(repo: &Repo, epoch: Option<i64>, args: &[&str], exit: i32, cod
             "{args:?}: no {key} in {report:#}"
         );
     }
-    assert_eq!(repo.written(), before, "{args:?} wrote something");
     report
 }
 
