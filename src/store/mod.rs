@@ -7,7 +7,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-
 use std::sync::Arc;
 
 use serde_json::Value;
