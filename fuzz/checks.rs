@@ -1016,14 +1016,15 @@ fn render_findings(findings: Vec<Finding>) {
     let mut validation = Validation::default();
     validation.add(findings);
     serde_json::to_string(&validation.report()).expect("a report serializes");
-    let github = check::output::github(&validation);
+    let github = berth::report::validation::github(&validation);
     assert_eq!(
         github.lines().count(),
         count + 1,
         "a GitHub workflow command spans more than one line:\n{github}"
     );
-    serde_json::to_string(&check::output::sarif(&validation)).expect("SARIF serializes");
-    let junit = check::output::junit(&validation);
+    serde_json::to_string(&berth::report::validation::sarif(&validation))
+        .expect("SARIF serializes");
+    let junit = berth::report::validation::junit(&validation);
     if let Err(error) = roxmltree::Document::parse(&junit) {
         panic!("JUnit output is not XML ({error}):\n{junit}");
     }

@@ -15,7 +15,6 @@
 
 pub mod configs;
 pub mod object;
-pub mod output;
 pub mod registry;
 pub mod succession;
 

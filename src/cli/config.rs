@@ -15,7 +15,8 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::error::CliError;
-use super::render::{Output, short_commit, short_object, table};
+use super::render::{Output, table};
+use berth::report::short::{short_commit, short_object};
 
 /// Versioned configs: write the next version, read what was in force when, and
 /// resolve a type for an asset

@@ -10,9 +10,8 @@ use berth::workspace::Workspace;
 
 use super::Format;
 use super::error::CliError;
-use super::markdown;
-use super::release::short_digest;
-use super::render::{Output, short_object, table};
+use super::render::{Output, table};
+use berth::report::short::{short_digest, short_object};
 
 /// Compare two environments, or two objects
 ///
@@ -216,6 +215,6 @@ fn markdown(diff: &ReleaseDiff) -> String {
         components.removed.len(),
         components.changed.len(),
         components.unchanged.len(),
-        markdown::components(components)
+        berth::report::markdown::components(components)
     )
 }

@@ -6,7 +6,8 @@ use berth::env::{PackageAt, query};
 use berth::workspace::Workspace;
 
 use super::error::CliError;
-use super::render::{Output, short_commit, short_object, table};
+use super::render::{Output, table};
+use berth::report::short::{short_commit, short_object};
 
 /// List a package's promotions and rollbacks in an environment, newest first
 #[derive(Debug, clap::Args)]

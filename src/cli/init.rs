@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use berth::workspace::{self, InitOptions};
 
 use super::error::CliError;
-use super::render::{Output, short_commit};
+use super::render::Output;
+use berth::report::short::short_commit;
 
 /// Create berth.toml and the object layout (and the git repository if missing)
 #[derive(Debug, clap::Args)]

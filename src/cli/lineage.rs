@@ -6,7 +6,8 @@ use berth::env::{PackageAt, query};
 use berth::workspace::Workspace;
 
 use super::error::CliError;
-use super::render::{Output, short_commit, short_object, table};
+use super::render::{Output, table};
+use berth::report::short::{short_commit, short_object};
 
 /// Show the promotion path of a package's object back to the catalog
 ///

@@ -7,7 +7,8 @@ use berth::report::Listing;
 use berth::workspace::Workspace;
 
 use super::error::CliError;
-use super::render::{Output, short_hash, table};
+use super::render::{Output, table};
+use berth::report::short::short_hash;
 
 /// List objects, by store and partition, newest first
 #[derive(Debug, clap::Args)]

@@ -12,7 +12,6 @@ mod init;
 mod lineage;
 mod ls;
 mod mark;
-mod markdown;
 mod promote;
 mod put;
 mod release;

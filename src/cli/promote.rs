@@ -6,7 +6,8 @@ use berth::env::promote::{self, PromoteOutcome, PromoteRequest};
 use berth::workspace::Workspace;
 
 use super::error::CliError;
-use super::render::{Output, short_commit, short_object};
+use super::render::Output;
+use berth::report::short::{short_commit, short_object};
 
 /// Promote objects to an environment: one commit per package on its ref
 ///

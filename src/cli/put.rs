@@ -7,7 +7,8 @@ use berth::repo::Onto;
 use berth::workspace::Workspace;
 
 use super::error::CliError;
-use super::render::{Output, short_commit, short_hash, table};
+use super::render::{Output, table};
+use berth::report::short::{short_commit, short_hash};
 
 /// Validate, hash and write files into objects/<store>/<partition>/<hash>.<ext>
 ///

@@ -11,7 +11,8 @@ use berth::workspace::Workspace;
 use clap::{Subcommand, ValueEnum};
 
 use super::error::CliError;
-use super::render::{Output, short_object, table};
+use super::render::{Output, table};
+use berth::report::short::{short_digest, short_object};
 
 /// Create, list and trace releases: versions of a package as sets of image digests
 #[derive(Debug, clap::Args)]
@@ -345,9 +346,4 @@ fn run_history(
     }
     out.text(&table(&rows));
     Ok(0)
-}
-
-/// `sha256:` and the first 12 hex digits.
-pub fn short_digest(digest: &str) -> String {
-    digest.get(..19).unwrap_or(digest).to_owned()
 }

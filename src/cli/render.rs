@@ -222,24 +222,6 @@ pub fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// `<store>/<hash>` with the hash cut to 12 digits, as `git log --oneline` shortens.
-pub fn short_object(object: &str) -> String {
-    match object.split_once('/') {
-        Some((store, hash)) => format!("{store}/{}", short_hash(hash)),
-        None => object.to_owned(),
-    }
-}
-
-/// An object hash cut to 12 digits.
-pub fn short_hash(hash: &str) -> &str {
-    hash.get(..12).unwrap_or(hash)
-}
-
-/// A commit id cut to 12 digits.
-pub fn short_commit(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
-}
-
 /// The JSON error document of a usage error found before any command ran.
 pub fn usage_error_json(kind: &str, rendered: &str) {
     let message = rendered

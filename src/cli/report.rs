@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use berth::check::{Validation, output, summary_line};
+use berth::check::{Validation, summary_line};
+use berth::report::validation::{github, junit, sarif};
 use clap::ArgMatches;
 
 use super::Format;
@@ -160,9 +161,9 @@ fn rendering(format: Format, validation: &Validation, failed: bool, color: bool)
             text
         }
         Format::Json => pretty(&validation.report()),
-        Format::Github => output::github(validation),
-        Format::Sarif => pretty(&output::sarif(validation)),
-        Format::Junit => output::junit(validation),
+        Format::Github => github(validation),
+        Format::Sarif => pretty(&sarif(validation)),
+        Format::Junit => junit(validation),
         // Refused by `plan` before anything runs.
         Format::Markdown => String::new(),
     }

@@ -8,8 +8,8 @@ use berth::review::{self, Request, Review, Verdict};
 
 use super::Format;
 use super::error::CliError;
-use super::markdown;
-use super::render::{Output, short_commit, short_object, table};
+use super::render::{Output, table};
+use berth::report::short::{short_commit, short_object};
 
 /// Report what a change ships: releases, environment moves, configs, findings
 ///
@@ -75,7 +75,10 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     }
     match out.format {
         Format::Json => out.json(&review),
-        Format::Markdown => out.text(&markdown::review(&review, &full_command(args))),
+        Format::Markdown => out.text(&berth::report::markdown::review(
+            &review,
+            &full_command(args),
+        )),
         _ => out.text(&human(&review)),
     }
     Ok(u8::from(review.verdict == Verdict::Blocked))

@@ -6,7 +6,8 @@ use berth::env::{self, query};
 use berth::workspace::Workspace;
 
 use super::error::CliError;
-use super::render::{Output, short_commit, short_object, table};
+use super::render::{Output, table};
+use berth::report::short::{short_commit, short_object};
 
 /// Show what every environment holds: object, version, since when, and drift
 ///

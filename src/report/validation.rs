@@ -7,8 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Validation, summary_line};
 use crate::canonical::ObjectHash;
+use crate::check::{Validation, summary_line};
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, Severity, plural};
 

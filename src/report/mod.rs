@@ -1,5 +1,12 @@
-//! The JSON documents commands print with `--format json`, beside the results the
-//! library returns directly ([`crate::objects::put::PutOutcome`] and the like).
+//! What commands print: the JSON documents of `--format json` (here, beside the
+//! results the library returns directly, [`crate::objects::put::PutOutcome`] and
+//! the like), the validator's reports for CI systems ([`validation`]: GitHub,
+//! SARIF, JUnit) and Markdown for pull-request comments ([`markdown`]). The human
+//! format, miette's graphical reports, is the command's own (`src/cli/render.rs`).
+
+pub mod markdown;
+pub mod short;
+pub mod validation;
 
 use schemars::JsonSchema;
 use serde::Serialize;

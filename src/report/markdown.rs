@@ -2,17 +2,16 @@
 //! parts folded into `<details>`, and a whole comment kept under the size the
 //! forges accept.
 
-use berth::bump::Bump;
-use berth::diagnostic::finding::{Finding, plural};
-use berth::release::{ComponentVersion, Components};
-use berth::review::{
+use crate::bump::Bump;
+use crate::diagnostic::finding::{Finding, plural};
+use crate::release::{ComponentVersion, Components};
+use crate::review::{
     ConfigReview, EnvironmentReview, Move, NewObject, PackageReview, RegistryKind, RegistryReview,
     Review, Verdict,
 };
 use serde_json::Value;
 
-use super::release::short_digest;
-use super::render::{short_commit, short_object};
+use super::short::{short_commit, short_digest, short_object};
 
 /// The most characters a GitHub comment may hold (GitLab's limit is higher).
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -408,7 +407,7 @@ fn object_detail(object: &NewObject) -> String {
     text
 }
 
-fn held(object: Option<&berth::review::Held>) -> String {
+fn held(object: Option<&crate::review::Held>) -> String {
     match object {
         None => "-".to_owned(),
         Some(held) => match &held.version {
@@ -467,7 +466,7 @@ fn move_row(environment: &str, entry: &Move) -> Vec<String> {
             .map(|step| cell(&step.environment))
             .collect();
         let action = match entry.action {
-            Some(berth::env::log::Action::Rollback) => " (rollback)",
+            Some(crate::env::log::Action::Rollback) => " (rollback)",
             _ => "",
         };
         format!("{}{action}", steps.join(" → "))
@@ -604,9 +603,9 @@ fn registry(files: &[RegistryReview]) -> String {
 
 fn file_change(file: &RegistryReview) -> &'static str {
     match file.change {
-        berth::review::FileChange::Added => "added",
-        berth::review::FileChange::Modified => "modified",
-        berth::review::FileChange::Deleted => "deleted",
+        crate::review::FileChange::Added => "added",
+        crate::review::FileChange::Modified => "modified",
+        crate::review::FileChange::Deleted => "deleted",
     }
 }
 
