@@ -64,6 +64,25 @@ fn catalog() -> Repo {
     repo
 }
 
+/// The hash of the catalog's one version set.
+fn object_hash(repo: &Repo) -> String {
+    repo.files("objects")[0]
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".json")
+        .to_owned()
+}
+
+/// Writes billing's version set 2 as an input file; its name.
+fn second_version_set(repo: &Repo) -> String {
+    input(
+        repo,
+        "two.json",
+        &serde_json::to_vec(&version_set("billing", 2)).unwrap(),
+    )
+}
+
 /// Writes `bytes` as an input file outside `objects/`; its name.
 fn input(repo: &Repo, name: &str, bytes: &[u8]) -> String {
     let path = repo.path().join("input").join(name);
@@ -518,70 +537,49 @@ fn an_input_file_that_does_not_exist() {
 fn the_index_locked_by_another_process() {
     let repo = catalog();
     fs::write(repo.path().join(".git/index.lock"), "").unwrap();
-    let file = input(
+    let file = second_version_set(&repo);
+    refused(
         &repo,
-        "two.json",
-        &serde_json::to_vec(&version_set("billing", 2)).unwrap(),
+        &["put", "version-sets", &file, "--commit"],
+        &refusal(3, Some("berth::locked"), None),
     );
-    let before = repo.written();
-    let report = repo.json(&["put", "version-sets", &file, "--commit"]).1;
-    assert_eq!(report["error"]["code"], "berth::locked");
-    assert_eq!(repo.written(), before);
 }
 
 #[test]
 fn the_catalog_branch_locked_by_another_process() {
     let repo = catalog();
     fs::write(repo.path().join(".git/refs/heads/main.lock"), "").unwrap();
-    let file = input(
+    let file = second_version_set(&repo);
+    refused(
         &repo,
-        "two.json",
-        &serde_json::to_vec(&version_set("billing", 2)).unwrap(),
+        &["put", "version-sets", &file, "--commit"],
+        &refusal(3, Some("berth::locked"), None),
     );
-    let before = repo.written();
-    let (exit, report) = repo.json(&["put", "version-sets", &file, "--commit"]);
-    assert_eq!(
-        (exit, &report["error"]["code"]),
-        (3, &Value::from("berth::locked"))
-    );
-    assert_eq!(repo.written(), before);
 }
 
 #[test]
 fn an_environment_ref_locked_by_another_process() {
     let repo = catalog();
-    let object = repo.files("objects")[0].clone();
-    let hash = object
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .trim_end_matches(".json")
-        .to_owned();
+    let hash = object_hash(&repo);
     repo.ok(&["promote", &hash, "--to", "dev"]);
     fs::write(repo.path().join(".git/refs/heads/env/dev.lock"), "").unwrap();
-    let before = repo.written();
-    let (exit, report) = repo.json(&["rollback", "billing", "--env", "dev"]);
-    assert_eq!(exit, 1, "{report:#}");
-    assert_eq!(repo.written(), before);
-    let two = repo.put_version_set("billing", 2);
-    let before = repo.written();
-    let (exit, report) = repo.json(&["promote", &two.object, "--to", "dev"]);
-    assert_eq!(
-        (exit, &report["error"]["code"]),
-        (3, &Value::from("berth::locked"))
+    refused(
+        &repo,
+        &["rollback", "billing", "--env", "dev"],
+        &refusal(1, None, None),
     );
-    assert_eq!(repo.written(), before);
+    let two = repo.put_version_set("billing", 2);
+    refused(
+        &repo,
+        &["promote", &two.object, "--to", "dev"],
+        &refusal(3, Some("berth::locked"), None),
+    );
 }
 
 #[test]
 fn an_environment_branch_checked_out() {
     let repo = catalog();
-    let hash = repo.files("objects")[0]
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .trim_end_matches(".json")
-        .to_owned();
+    let hash = object_hash(&repo);
     repo.ok(&["promote", &hash, "--to", "dev"]);
     let two = repo.put_version_set("billing", 2);
     repo.git_command(&["worktree", "add", "-q", "../dev-checkout", "env/dev"]);
@@ -598,11 +596,7 @@ fn a_detached_head() {
     let repo = catalog();
     let head = repo.tip("HEAD").unwrap();
     repo.git_command(&["checkout", "-q", "--detach", &head]);
-    let file = input(
-        &repo,
-        "two.json",
-        &serde_json::to_vec(&version_set("billing", 2)).unwrap(),
-    );
+    let file = second_version_set(&repo);
     refused(
         &repo,
         &["put", "version-sets", &file, "--commit"],
@@ -613,11 +607,7 @@ fn a_detached_head() {
 #[test]
 fn no_git_identity() {
     let repo = catalog();
-    let file = input(
-        &repo,
-        "two.json",
-        &serde_json::to_vec(&version_set("billing", 2)).unwrap(),
-    );
+    let file = second_version_set(&repo);
     let before = repo.written();
     let (exit, report) = repo.json_without_identity(&["put", "version-sets", &file, "--commit"]);
     assert_eq!(
@@ -674,12 +664,7 @@ fn environment_names_git_cannot_hold() {
 #[test]
 fn a_branch_standing_where_an_environment_ref_goes() {
     let repo = catalog();
-    let hash = repo.files("objects")[0]
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .trim_end_matches(".json")
-        .to_owned();
+    let hash = object_hash(&repo);
     repo.git_command(&["branch", "env/dev/hotfix"]);
     refused(
         &repo,
@@ -834,12 +819,7 @@ fn a_settings_file_that_is_a_fifo() {
 #[test]
 fn an_environment_commit_made_by_hand_with_forged_trailers() {
     let repo = catalog();
-    let hash = repo.files("objects")[0]
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .trim_end_matches(".json")
-        .to_owned();
+    let hash = object_hash(&repo);
     repo.ok(&["promote", &hash, "--to", "dev"]);
     // A side branch holds an object main never had; a commit on env/dev claims
     // it came from main.
@@ -870,12 +850,7 @@ fn an_environment_commit_made_by_hand_with_forged_trailers() {
 #[test]
 fn a_shallow_clone_asked_for_history() {
     let repo = catalog();
-    let hash = repo.files("objects")[0]
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .trim_end_matches(".json")
-        .to_owned();
+    let hash = object_hash(&repo);
     repo.ok(&["promote", &hash, "--to", "dev"]);
     let two = repo.put_version_set("billing", 2);
     repo.ok(&["promote", &two.object, "--to", "dev"]);
@@ -951,15 +926,6 @@ fn output_to_a_full_disk() {
 }
 
 // Names and references that are not what the command takes.
-
-fn object_hash(repo: &Repo) -> String {
-    repo.files("objects")[0]
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .trim_end_matches(".json")
-        .to_owned()
-}
 
 #[test]
 fn a_store_that_does_not_exist() {
