@@ -8,7 +8,7 @@ use berth::env::state::{Entry, State};
 use git2::{FileMode, Oid};
 use serde_json::Value;
 
-use crate::support::{Put, Repo, independent_hash, version_set};
+use crate::support::{Put, Repo, commit_on_env_by_hand, independent_hash, version_set};
 
 /// An object file as an environment tree holds it.
 #[derive(Debug, Clone)]
@@ -78,23 +78,7 @@ fn forge(repo: &Repo, env: &str, source: &str, sets: &[(&str, &Held)], message: 
     update.upsert("state.toml", state_blob, FileMode::Blob);
     let tip = git.find_commit(Oid::from_str(&tip).unwrap()).unwrap();
     let tree = update.create_updated(&git, &tip.tree().unwrap()).unwrap();
-    let tree = git.find_tree(tree).unwrap();
-    let source = git.find_commit(Oid::from_str(source).unwrap()).unwrap();
-    let time = git2::Time::new(1_700_000_000, 0);
-    let signature = git2::Signature::new("Mallory", "mallory@berth.invalid", &time).unwrap();
-    let id = git
-        .commit(
-            None,
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &[&tip, &source],
-        )
-        .unwrap();
-    git.reference(&format!("refs/heads/env/{env}"), id, true, "by hand")
-        .unwrap();
-    id.to_string()
+    commit_on_env_by_hand(repo, env, source, tree, message)
 }
 
 fn short(id: &str) -> &str {

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::{Value, json};
 
-use crate::support::{Put, Repo, codes, run_at, state_toml, version_set};
+use crate::support::{Put, Repo, codes, commit_on_env_by_hand, run_at, state_toml, version_set};
 
 /// 2025-04-30T08:00:00Z: berth's "now" (SOURCE_DATE_EPOCH), which stamps
 /// releases, version maps and config versions, and decides what is in the past.
@@ -175,31 +175,16 @@ fn estate(repo: Repo) -> Estate {
 /// `message`; the environment's ref moves to it. Its id.
 fn commit_by_hand(repo: &Repo, env: &str, source: &str, state: &str, message: &str) -> String {
     let git = repo.git();
-    let tip = git
-        .find_commit(git2::Oid::from_str(&repo.env_tip(env).unwrap()).unwrap())
-        .unwrap();
-    let source = git
+    let source_tree = git
         .find_commit(git2::Oid::from_str(source).unwrap())
+        .unwrap()
+        .tree()
         .unwrap();
     let blob = git.blob(state.as_bytes()).unwrap();
-    let mut builder = git.treebuilder(Some(&source.tree().unwrap())).unwrap();
+    let mut builder = git.treebuilder(Some(&source_tree)).unwrap();
     builder.insert("state.toml", blob, 0o100_644).unwrap();
-    let tree = git.find_tree(builder.write().unwrap()).unwrap();
-    let time = git2::Time::new(1_700_000_000, 0);
-    let signature = git2::Signature::new("Berth Test", "test@berth.invalid", &time).unwrap();
-    let id = git
-        .commit(
-            None,
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &[&tip, &source],
-        )
-        .unwrap();
-    git.reference(&format!("refs/heads/env/{env}"), id, true, "by hand")
-        .unwrap();
-    id.to_string()
+    let tree = builder.write().unwrap();
+    commit_on_env_by_hand(repo, env, source, tree, message)
 }
 
 /// (b) A commit made by hand on env/production takes billing 2 straight from

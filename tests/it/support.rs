@@ -757,6 +757,41 @@ impl Repo {
     }
 }
 
+/// A commit made by hand on environment `env`, as no berth command would make
+/// it: `tree`, parents the environment's tip and `source`, `message`, under a
+/// fixed identity and time; the environment's ref moves to it. Its id.
+pub fn commit_on_env_by_hand(
+    repo: &Repo,
+    env: &str,
+    source: &str,
+    tree: git2::Oid,
+    message: &str,
+) -> String {
+    let git = repo.git();
+    let tip = git
+        .find_commit(git2::Oid::from_str(&repo.env_tip(env).unwrap()).unwrap())
+        .unwrap();
+    let source = git
+        .find_commit(git2::Oid::from_str(source).unwrap())
+        .unwrap();
+    let tree = git.find_tree(tree).unwrap();
+    let time = git2::Time::new(1_700_000_000, 0);
+    let signature = git2::Signature::new("Berth Test", "test@berth.invalid", &time).unwrap();
+    let id = git
+        .commit(
+            None,
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &[&tip, &source],
+        )
+        .unwrap();
+    git.reference(&format!("refs/heads/env/{env}"), id, true, "by hand")
+        .unwrap();
+    id.to_string()
+}
+
 /// Removes, once per test run, the shared repositories (see
 /// [`Repo::init_in_target`]) of test processes that have ended.
 fn remove_shared_repositories_of_ended_runs(parent: &Path) {
