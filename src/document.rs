@@ -626,8 +626,8 @@ fn root_range(value: &jsonc_parser::ast::Value<'_>) -> jsonc_parser::common::Ran
 #[allow(clippy::string_slice, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
+    use crate::diagnostic::finding::shown_text;
     use serde_json::json;
-    use std::sync::Arc;
 
     fn json(text: &str) -> Result<Value, ParseProblem> {
         parse(text.as_bytes(), Format::Json)
@@ -818,7 +818,7 @@ mod tests {
             b"\xf0\x9f\x98",
         ];
         for bytes in inputs {
-            let shown: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+            let shown = shown_text(bytes);
             for format in [Format::Json, Format::Toml] {
                 let label = format!("{format}: {shown:?}");
                 if let Err(problem) = parse(bytes, format) {

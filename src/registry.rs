@@ -4,13 +4,12 @@
 //! validator, so a command refuses what `berth validate` would report.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::code::Code;
-use crate::diagnostic::finding::Finding;
+use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::{self, Format};
 use crate::fs::{UnsafePath, WriteError};
 use crate::kinds::component::{
@@ -154,7 +153,7 @@ pub struct TagDigest {
 /// Reads a tag list: a JSON array of `{tag, digest}`, or text with one `tag digest`
 /// pair per line (blank lines and `#` comments skipped).
 pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Finding>> {
-    let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+    let text = shown_text(bytes);
     let unreadable = |message: String, span: std::ops::Range<usize>| {
         Finding::new(Code::Parse, file, message)
             .with_help("give a JSON array of {\"tag\", \"digest\"} objects, or one `tag digest` pair per line")

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::canonical::ObjectHash;
 use crate::diagnostic::code::Code;
-use crate::diagnostic::finding::{self, Finding, plural};
+use crate::diagnostic::finding::{self, Finding, plural, shown_text};
 use crate::document::Format;
 use crate::kinds::component::{self as registry_files, Registry, RegistryFile};
 use crate::kinds::{Kinds, StoreDef, config, release};
@@ -424,7 +424,7 @@ pub fn read_versioned(
         store: path.store.clone(),
         partition: path.partition.clone(),
         format: path.format,
-        text: std::sync::Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+        text: shown_text(bytes),
         data,
         in_scope,
     })
@@ -807,7 +807,7 @@ pub fn event_package(
             return Ok(None);
         }
     }
-    let text: std::sync::Arc<str> = std::sync::Arc::from(String::from_utf8_lossy(bytes).as_ref());
+    let text = shown_text(bytes);
     Ok(Some(
         Finding::new(
             Code::Schema,

@@ -2,13 +2,12 @@
 //! references. `berth put` and `berth validate` run exactly these.
 
 use std::cell::OnceCell;
-use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::canonical::ObjectHash;
 use crate::diagnostic::code::Code;
-use crate::diagnostic::finding::Finding;
+use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::Format;
 use crate::kinds::{Kind, Kinds, StoreDef};
 use crate::store::{ObjectIndex, Reference};
@@ -56,8 +55,7 @@ pub fn check_object(
     data: &Value,
 ) -> Checked {
     let text_cell = OnceCell::new();
-    let text =
-        || text_cell.get_or_init(|| Arc::<str>::from(String::from_utf8_lossy(bytes).as_ref()));
+    let text = || text_cell.get_or_init(|| shown_text(bytes));
     let mut checked = Checked::default();
     let partition_pointer = kind.partition();
     let mut bad_partition = false;

@@ -53,6 +53,12 @@ pub const MAX_LINE: usize = 120;
 /// How many characters before the mark an excerpt of a long line keeps.
 const BEFORE_MARK: usize = 40;
 
+/// A file's bytes as the text its findings mark and show: UTF-8, with every byte
+/// that is not replaced by U+FFFD.
+pub fn shown_text(bytes: &[u8]) -> Arc<str> {
+    Arc::from(String::from_utf8_lossy(bytes).as_ref())
+}
+
 /// `text` cut in the middle to at most about `max` characters, saying how many
 /// were cut; the start and the end (where a message says what is wrong) stay.
 pub fn clip(text: &str, max: usize) -> Cow<'_, str> {

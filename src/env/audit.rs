@@ -16,7 +16,7 @@ use super::state::{STATE_FILE, State};
 use super::{EnvError, read_state};
 use crate::canonical::ObjectHash;
 use crate::diagnostic::code::Code;
-use crate::diagnostic::finding::Finding;
+use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::{self, Format};
 use crate::kinds::Kinds;
 use crate::repo::{CommitInfo, Git, Oid, short_id};
@@ -100,7 +100,7 @@ pub fn audit_at(
         .read_file(commit.tree, STATE_FILE)?
         .map(|(_, bytes)| bytes)
         .unwrap_or_default();
-    let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+    let text = shown_text(&bytes);
     let audit = Audit {
         git,
         settings,

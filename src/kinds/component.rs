@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use super::release::DIGEST_PATTERN;
 use super::version_set::DATE_TIME_PATTERN;
+use crate::diagnostic::finding::shown_text;
 use crate::diagnostic::{Code, Finding};
 use crate::document::Format;
 use crate::names::NAME_PATTERN;
@@ -580,7 +581,7 @@ fn read_typed<T: serde::de::DeserializeOwned>(
     schema: &Value,
 ) -> Result<(T, Arc<str>), Vec<Finding>> {
     let (data, _) = read_object(path, bytes, Format::Toml).map_err(|finding| vec![*finding])?;
-    let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+    let text = shown_text(bytes);
     let findings =
         schema::check_described(validator, Some(schema), &data, path, &text, Format::Toml);
     if !findings.is_empty() {

@@ -37,7 +37,7 @@ use jsonschema::Validator;
 use serde_json::Value;
 
 use crate::diagnostic::code::Code;
-use crate::diagnostic::finding::Finding;
+use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::{self, Format};
 use crate::schema;
 use crate::settings::{self, LoadError, Settings};
@@ -315,7 +315,7 @@ fn load_schema(
             return Ok(None);
         }
     };
-    let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
+    let text = shown_text(&bytes);
     let data = match document::parse(&bytes, Format::Json) {
         Ok(data) => data,
         Err(problem) => {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::diagnostic::code::Code;
-use crate::diagnostic::finding::{Finding, plural};
+use crate::diagnostic::finding::{Finding, plural, shown_text};
 use crate::document::{self, Format};
 use crate::schema;
 use crate::source::{Content, Source, SourceError};
@@ -94,7 +94,7 @@ impl Settings {
             Ok(text) => Settings::parse(text).map_err(LoadError::Invalid),
             Err(problem) => Err(LoadError::Invalid(vec![Finding::parse_problem(
                 FILE,
-                &Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+                &shown_text(&bytes),
                 &problem,
             )])),
         }

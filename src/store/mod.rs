@@ -7,12 +7,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::canonical::ObjectHash;
 use crate::diagnostic::Finding;
+use crate::diagnostic::finding::shown_text;
 use crate::document::{self, Format};
 use crate::names;
 use crate::source::{Entry, EntryKind};
@@ -212,7 +212,7 @@ pub fn read_object(
             Ok((data, hash))
         }
         Err(problem) => {
-            let text: Arc<str> = Arc::from(String::from_utf8_lossy(bytes).as_ref());
+            let text = shown_text(bytes);
             Err(Box::new(Finding::parse_problem(file, &text, &problem)))
         }
     }
