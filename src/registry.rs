@@ -38,7 +38,7 @@ pub enum RegistryError {
     #[diagnostic(
         code("berth::unknown-component"),
         help(
-            "register it with `berth component add {name} --image <repository>`; `berth component ls` lists the components"
+            "register it (`berth component add`) with its image repository; `berth component ls` lists the components"
         )
     )]
     UnknownComponent {

@@ -149,7 +149,7 @@ pub enum ReleaseError {
     #[diagnostic(
         code("berth::no-version"),
         help(
-            "import its tags (`berth versions import {component} <file>`), or pin it: --pin {component}=<tag|digest>"
+            "import its tags (`berth versions import {component} <file>`), or pin it to a tag or digest"
         )
     )]
     NoVersion {
@@ -176,7 +176,7 @@ pub enum ReleaseError {
     #[error("`{text}` is not NAME=TAG or NAME=DIGEST")]
     #[diagnostic(
         code("berth::bad-pin"),
-        help("pin as --pin api=v2.3.1 or --pin api=sha256:<64 hex>")
+        help("a pin is a component and a tag or digest: api=v2.3.1 or api=sha256:<64 hex>")
     )]
     BadPin {
         /// What was given.
@@ -194,7 +194,7 @@ pub enum ReleaseError {
     #[diagnostic(
         code("berth::not-a-release"),
         help(
-            "a partial release starts from a release; promote one first, or use --channel or --pin"
+            "a partial release starts from a release; promote one first, or make the release from a channel or from pins"
         )
     )]
     NotARelease {
@@ -208,7 +208,7 @@ pub enum ReleaseError {
     #[diagnostic(
         code("berth::version-not-increasing"),
         help(
-            "a version names one release: choose a version above every release of the package (`berth release ls --package {package}`)"
+            "a version names one release: choose a version above every release of the package (`berth release ls` lists them)"
         )
     )]
     VersionTaken {

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::diagnostic::code::Code;
+use crate::diagnostic::error_code::ErrorCode;
 use crate::diagnostic::finding::Finding;
 
 /// What kind of directory entry a path is.
@@ -135,7 +136,7 @@ pub enum SourceError {
 impl miette::Diagnostic for SourceError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(match self {
-            SourceError::Io { .. } => "berth::io".to_owned(),
+            SourceError::Io { .. } => ErrorCode::Io.qualified(),
             SourceError::Refused { .. } => Code::BadPath.qualified(),
         }))
     }

@@ -73,9 +73,7 @@ pub fn check_files(
                     path,
                     format!("is the version map of `{name}`, which is not registered"),
                 )
-                .with_help(format!(
-                    "register it (`berth component add {name} --image <repository>`) or remove the map"
-                )),
+                .with_help("register it (`berth component add`, with its image repository) or remove the map"),
             );
         }
     }

@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod diff;
 mod error;
+mod hint;
 mod history;
 mod hook;
 mod init;

@@ -8,12 +8,14 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use berth::diagnostic::ErrorCode;
 use berth::diagnostic::finding::printable_text;
 use berth::report::{ErrorBody, ErrorReport};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 use serde::Serialize;
 
 use super::error::CliError;
+use super::hint::Hinted;
 use super::{Format, GlobalArgs};
 
 /// Where a command's output goes, and how.
@@ -131,9 +133,10 @@ impl Output {
             Ok(code) => code,
             Err(error) => {
                 let code = error.exit_code();
-                self.diagnostic(&error);
+                let shown = Hinted::new(&error);
+                self.diagnostic(&shown);
                 if self.is_json() {
-                    self.json(&error_report(&error, code));
+                    self.json(&error_report(&shown, &error, code));
                 }
                 code
             }
@@ -183,12 +186,12 @@ pub fn render(diagnostic: &dyn Diagnostic, color: bool) -> String {
     text
 }
 
-fn error_report(error: &CliError, exit_code: u8) -> ErrorReport<'_> {
+fn error_report<'a>(shown: &Hinted<'_>, error: &'a CliError, exit_code: u8) -> ErrorReport<'a> {
     ErrorReport {
         error: ErrorBody {
             code: error.code().map(|code| code.to_string()),
             message: error.to_string(),
-            help: error.help().map(|help| help.to_string()),
+            help: shown.help_text().map(str::to_owned),
             exit_code,
         },
         findings: error.findings(),
@@ -232,7 +235,7 @@ pub fn usage_error_json(kind: &str, rendered: &str) {
         .to_owned();
     let report = ErrorReport {
         error: ErrorBody {
-            code: Some("berth::usage".to_owned()),
+            code: Some(ErrorCode::Usage.qualified()),
             message,
             help: Some("see `berth help` and the command's --help".to_owned()),
             exit_code: 2,

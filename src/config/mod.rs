@@ -49,7 +49,7 @@ pub enum ConfigError {
     #[diagnostic(
         code("berth::bad-setting"),
         help(
-            "write --set KEY=VALUE with a TOML value (rate=0.02, tier=gold, limits.daily=100; a quoted \"text\" stays text) and --unset KEY"
+            "a setting is KEY=VALUE with a TOML value (rate=0.02, tier=gold, limits.daily=100; a quoted \"text\" stays text); a setting to remove is its KEY"
         )
     )]
     BadSetting {
@@ -99,7 +99,7 @@ pub enum ConfigError {
     #[diagnostic(
         code("berth::config-fixed-fields"),
         help(
-            "a new config is created with --expect-version 0 --type T --category policy|logic --applies-to ENTITY --scope account|campaign|asset"
+            "version 1 of a config names its type, its category (policy or logic), the entity it applies to and its scope (account, campaign or asset); they stay fixed for its life"
         )
     )]
     MissingFixed {
@@ -130,7 +130,7 @@ pub enum ConfigError {
     #[diagnostic(
         code("berth::idempotency-key-reused"),
         help(
-            "a retry must repeat the request that first used the key, and gets that version back; give a new change a new key (`berth config show {id} --version {version}` shows what the key wrote)"
+            "a retry must repeat the request that first used the key, and gets that version back; give a new change a new key (version {version} of `{id}` is what the key wrote)"
         )
     )]
     KeyReused {
@@ -204,9 +204,9 @@ pub enum ConfigError {
     /// No config by that id.
     #[error("there is no config `{id}`")]
     #[diagnostic(
-        code("berth::unknown-config"),
+        code("berth::no-such-config"),
         help(
-            "`berth config ls` lists the configs; create one with `berth config set {id} --expect-version 0 ...`"
+            "`berth config ls` lists the configs; a new config is written as version 1, expecting version 0"
         )
     )]
     Unknown {
@@ -216,7 +216,7 @@ pub enum ConfigError {
     /// No such version of a config.
     #[error("config `{id}` has no version {version}; its highest is {highest}")]
     #[diagnostic(
-        code("berth::unknown-config"),
+        code("berth::no-such-config"),
         help("`berth config history {id}` lists its versions")
     )]
     NoSuchVersion {
@@ -234,7 +234,7 @@ pub enum ConfigError {
     #[diagnostic(
         code("berth::config-unresolved"),
         help(
-            "create one (`berth config set <id> --expect-version 0 --type {config_type} ...`); berth.toml's [configs] fail_closed lists the types that must resolve (pricing, budget, autonomy and billing unless it says otherwise)"
+            "create a `{config_type}` config for the entity; berth.toml's [configs] fail_closed lists the types that must resolve (pricing, budget, autonomy and billing unless it says otherwise)"
         )
     )]
     Unresolved {
@@ -248,7 +248,7 @@ pub enum ConfigError {
     /// Two configs answer for one scope.
     #[error("`{}` are all in force for `{config_type}` on {scope} `{applies_to}` at {at}", ids.join("`, `"))]
     #[diagnostic(
-        code("berth::config-overlap"),
+        code("berth::config-ambiguous"),
         help(
             "`berth validate` reports the overlap; supersede one config with a new version of the other"
         )

@@ -292,11 +292,11 @@ fn committed_version(workspace: &Workspace, id: &str) -> Result<u64, ConfigError
 fn conflict(id: &str, expected: u64, actual: u64) -> ConfigError {
     let help = if actual == 0 {
         format!(
-            "`{id}` has no versions yet: create version 1 with --expect-version 0 and the fixed fields"
+            "`{id}` has no versions yet: write version 1, expecting version 0, with the fixed fields"
         )
     } else {
         format!(
-            "someone else wrote version {actual}: read it (`berth config show {id}`), redo the change on it, and retry with --expect-version {actual}"
+            "someone else wrote version {actual}: read it (`berth config show {id}`), redo the change on it, and retry expecting version {actual}"
         )
     };
     ConfigError::Conflict {

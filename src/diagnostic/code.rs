@@ -109,7 +109,7 @@ codes! {
     /// A package's versions do not increase in the order they were made.
     VersionNotIncreasing = "version-not-increasing", configurable: true,
         description: "An object's version is not greater than the version of an object of the same package made before it, or two objects of a package claim one version.",
-        help: "give the new object a version above every earlier one of its package (`berth ls --package P` lists them)";
+        help: "give the new object a version above every earlier one of its package (`berth ls` lists a package's objects)";
     /// A version bump is smaller than the change requires.
     SemverUnderstated = "semver-understated", configurable: true,
         description: "A version's declared semver bump over the previous version of its package is smaller than the change requires: removals, type changes and a component's major bump are major, additions minor, anything else patch.",
@@ -125,11 +125,11 @@ codes! {
     /// Two files claim the same version of a config id.
     ConfigVersionDuplicate = "config-version-duplicate", configurable: false,
         description: "Two objects claim the same version of a config id, or carry the same idempotency key: two writers each wrote the version one of them should have, the lost update optimistic locking prevents.",
-        help: "keep one of the two, and write the other's change as the next version with `berth config set <id> --expect-version <current>`";
+        help: "keep one of the two, and write the other's change as the next version with `berth config set`, expecting the current version";
     /// A config version does not take effect after the version before it.
     ConfigTimeOrder = "config-time-order", configurable: false,
         description: "A config version's effective_at is not after the effective_at of the version before it, so the versions do not follow each other in time.",
-        help: "write the change as a new version whose effective_at is after the previous version's (`berth config set --effective-at`)";
+        help: "write the change as a new version whose effective_at is after the previous version's (`berth config set` takes the time a version takes effect)";
     /// A field fixed for a config id changed between versions.
     ConfigFixedFieldChanged = "config-fixed-field-changed", configurable: true,
         description: "A config version changes type, category, applies_to or scope from the version before it: those fields are fixed for a config id.",
@@ -165,7 +165,7 @@ codes! {
     /// An environment took an object by a path berth.toml does not allow.
     PromotionPath = "promotion-path", configurable: true,
         description: "An environment holds an object that did not come through the promotion path berth.toml sets for it (`from`), such as a commit made by hand that skips an environment.",
-        help: "revert the commit and promote through the environments berth.toml names (`berth promote <package>@<from> --to <env>`)";
+        help: "revert the commit and promote through the environments berth.toml names (`berth promote <package>@<from>`, from an environment it receives from)";
     /// An environment that requires signed commits holds an unsigned one.
     UnsignedPromotion = "unsigned-promotion", configurable: true,
         description: "An environment with `require_signed = true` holds an entry set by a commit that carries no signature.",
@@ -173,7 +173,7 @@ codes! {
     /// A change moves an environment to a commit outside its own history.
     EnvRewritten = "env-rewritten", configurable: true,
         description: "A reviewed change moves an environment to a commit whose history lacks the environment's commit before the change (a reset or a force-push), dropping promotions from the log that lineage and audits read.",
-        help: "move environments forward only: to undo a promotion, `berth rollback <package> --env <env>` records it as a new commit";
+        help: "move environments forward only: to undo a promotion, `berth rollback` records it as a new commit";
 }
 
 impl Code {

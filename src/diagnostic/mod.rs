@@ -4,7 +4,9 @@
 //! bottom of the crate, below all of those.
 
 pub mod code;
+pub mod error_code;
 pub mod finding;
 
 pub use code::Code;
+pub use error_code::ErrorCode;
 pub use finding::{Finding, Severity, plural};

@@ -102,3 +102,25 @@ fn a_closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_bare_repository_cannot_be_worked_in() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let bare = dir.path().join("bare.git");
+    git2::Repository::init_bare(&bare).unwrap();
+    let output = assert_cmd::Command::cargo_bin("berth")
+        .unwrap()
+        .args(["-C", bare.to_str().unwrap(), "ls", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let report = stdout_json(&output);
+    assert_eq!(report["error"]["code"], "berth::bare-repository");
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "`{}/` is a bare git repository; berth needs a working tree",
+            bare.display()
+        )
+    );
+}

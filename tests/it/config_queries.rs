@@ -560,7 +560,7 @@ fn resolve_follows_every_row_of_the_decision_table() {
                     json!({"error": {
                         "code": "berth::config-unresolved",
                         "message": format!("no `pricing` config is in force for {names} at {NOW}, and `pricing` is fail-closed"),
-                        "help": "create one (`berth config set <id> --expect-version 0 --type pricing ...`); berth.toml's [configs] fail_closed lists the types that must resolve (pricing, budget, autonomy and billing unless it says otherwise)",
+                        "help": "create a `pricing` config for the entity; berth.toml's [configs] fail_closed lists the types that must resolve (pricing, budget, autonomy and billing unless it says otherwise)\n`berth config set <id> --expect-version 0 --type pricing ...` creates one",
                         "exit_code": 1,
                     }}),
                     "{line}"
@@ -1059,7 +1059,7 @@ fn history_lists_every_version_with_derived_supersession_and_changes() {
             ),
         ]})
     );
-    let unknown = refused(&repo, "config history nope", 1, "berth::unknown-config");
+    let unknown = refused(&repo, "config history nope", 1, "berth::no-such-config");
     assert_eq!(
         unknown["error"]["message"], "there is no config `nope`",
         "{unknown:#}"
@@ -1143,7 +1143,7 @@ fn diff_shows_nested_settings_and_changed_fields() {
         &repo,
         "config diff budget-c1 1 4",
         1,
-        "berth::unknown-config",
+        "berth::no-such-config",
     );
     assert_eq!(
         missing["error"]["message"],
@@ -1160,10 +1160,10 @@ fn show_refuses_unknown_configs_versions_and_times() {
             &repo,
             "config show p-x1 --version 9",
             1,
-            "berth::unknown-config"
+            "berth::no-such-config"
         ),
         json!({"error": {
-            "code": "berth::unknown-config",
+            "code": "berth::no-such-config",
             "message": "config `p-x1` has no version 9; its highest is 2",
             "help": "`berth config history p-x1` lists its versions",
             "exit_code": 1,
@@ -1174,12 +1174,12 @@ fn show_refuses_unknown_configs_versions_and_times() {
             &repo,
             "config show p-x1 --version 0",
             1,
-            "berth::unknown-config"
+            "berth::no-such-config"
         )["error"]["message"],
         "config `p-x1` has no version 0; its highest is 2"
     );
     assert_eq!(
-        refused(&repo, "config show nope", 1, "berth::unknown-config")["error"]["message"],
+        refused(&repo, "config show nope", 1, "berth::no-such-config")["error"]["message"],
         "there is no config `nope`"
     );
     assert_eq!(
@@ -1187,7 +1187,7 @@ fn show_refuses_unknown_configs_versions_and_times() {
             &repo,
             "config show nope --at 2025-01-01T00:00:00Z",
             1,
-            "berth::unknown-config"
+            "berth::no-such-config"
         )["error"]["message"],
         "there is no config `nope`"
     );

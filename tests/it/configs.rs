@@ -1150,7 +1150,7 @@ fn a_release_pins_existing_config_versions_only() {
         &repo,
         &format!("release create shop --version 1.0.1 --config {ID}=9"),
         1,
-        "berth::unknown-config",
+        "berth::no-such-config",
     );
     assert_eq!(
         report["error"]["message"],
@@ -1160,7 +1160,7 @@ fn a_release_pins_existing_config_versions_only() {
         &repo,
         "release create shop --version 1.0.1 --config nope=1 --commit",
         1,
-        "berth::unknown-config",
+        "berth::no-such-config",
     );
     assert_eq!(report["error"]["message"], "there is no config `nope`");
     assert_eq!(repo.files("objects/releases/shop"), [path]);
@@ -1796,5 +1796,38 @@ fn config_set_commit_completes_the_same_request_that_was_interrupted_before_comm
         ),
         3,
         "berth::config-uncommitted",
+    );
+}
+
+#[test]
+fn two_ids_in_force_for_one_entity_after_a_merge_make_resolve_refuse() {
+    let repo = Repo::init();
+    repo.git_command(&["checkout", "-q", "-b", "a"]);
+    ok(
+        &repo,
+        &format!("config set {ID} --expect-version 0 {FIXED} --set rate=0.02 --commit"),
+    );
+    repo.git_command(&["checkout", "-q", "-b", "b", "main"]);
+    ok(
+        &repo,
+        &format!("config set pricing-acct-1b --expect-version 0 {FIXED} --set rate=0.01 --commit"),
+    );
+    repo.git_command(&["checkout", "-q", "a"]);
+    repo.git_command(&["merge", "-q", "--no-edit", "b"]);
+
+    let (code, report) = run(&repo, "validate");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(codes(&report), ["config-overlap"]);
+    let report = refused(
+        &repo,
+        "config resolve pricing --asset ad_9 --account acct_1",
+        1,
+        "berth::config-ambiguous",
+    );
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "`{ID}`, `pricing-acct-1b` are all in force for `pricing` on account `acct_1` at {EPOCH_TEXT}"
+        )
     );
 }

@@ -638,3 +638,31 @@ fn an_unusable_source_date_epoch_is_refused() {
     assert_eq!(repo.files("objects/events").len(), 1, "nothing written");
     assert_eq!(lifecycle(&repo, &billing.object)["status"], "ready");
 }
+
+#[test]
+fn a_source_date_epoch_that_is_not_a_time_is_a_usage_error() {
+    let repo = Repo::init();
+    let billing = repo.put_version_set("billing", 1);
+    for epoch in ["soon", "1.5", "99999999999999999999"] {
+        let before = repo.written();
+        let output = repo
+            .berth()
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .args(["mark", &billing.object, "ready", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{epoch}");
+        let report = stdout_json(&output);
+        assert_eq!(
+            report["error"]["code"], "berth::bad-source-date-epoch",
+            "{epoch}"
+        );
+        assert_eq!(
+            report["error"]["message"],
+            format!(
+                "SOURCE_DATE_EPOCH is `{epoch}`, not a number of seconds since 1970 that is a date"
+            )
+        );
+        assert_eq!(repo.written(), before, "{epoch}");
+    }
+}

@@ -13,6 +13,7 @@
 mod support;
 
 mod cli;
+mod codes;
 mod concurrency;
 mod config_queries;
 mod configs;

@@ -1200,7 +1200,7 @@ fn an_environment_that_requires_signatures_gets_no_unsigned_commit() {
         &repo,
         &["promote", &three.object, "--to", "dev"],
         1,
-        "berth::unsigned-promotion",
+        "berth::cannot-sign",
     );
     assert!(
         report["error"]["help"]
@@ -1213,7 +1213,7 @@ fn an_environment_that_requires_signatures_gets_no_unsigned_commit() {
         &repo,
         &["rollback", "billing", "--env", "dev"],
         1,
-        "berth::unsigned-promotion",
+        "berth::cannot-sign",
     );
 }
 
@@ -1245,4 +1245,27 @@ fn an_environment_ref_a_branch_stands_in_the_way_of_is_named_and_nothing_moves()
             )
         );
     }
+}
+
+/// The command line cannot name nothing (clap wants a reference or `--all`), but
+/// the library is called with a list: an empty one without `all` is refused.
+#[test]
+fn a_library_promotion_that_names_nothing_is_refused() {
+    use miette::Diagnostic;
+
+    let repo = Repo::init();
+    let workspace = berth::workspace::Workspace::open(repo.path()).unwrap();
+    let request = berth::env::promote::PromoteRequest {
+        targets: &[],
+        to: "dev",
+        from: None,
+        tags: &[],
+        all: false,
+    };
+    let error = berth::env::promote::promote(&workspace, &request).unwrap_err();
+    assert_eq!(
+        error.code().map(|code| code.to_string()).as_deref(),
+        Some("berth::nothing-named")
+    );
+    assert_eq!(repo.env_tip("dev"), None);
 }

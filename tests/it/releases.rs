@@ -1461,3 +1461,23 @@ fn two_modes_at_once_is_a_json_error_under_format_json() {
     });
     assert_eq!(report["error"]["exit_code"], 2, "{report:#}");
 }
+
+#[test]
+fn a_release_of_an_empty_registry_is_refused() {
+    let repo = Repo::init();
+    let report = refused_at(
+        &repo,
+        None,
+        &[
+            "release",
+            "create",
+            "shop",
+            "--version",
+            "1.0.0",
+            "--commit",
+        ],
+        1,
+        "berth::no-components",
+    );
+    assert_eq!(report["error"]["message"], "the registry has no components");
+}

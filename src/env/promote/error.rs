@@ -91,7 +91,7 @@ pub enum PromoteError {
     /// `require_signed`: berth does not sign the commits it writes.
     #[error("{environment} requires signed promotion commits, and berth does not sign commits yet")]
     #[diagnostic(
-        code("berth::unsigned-promotion"),
+        code("berth::cannot-sign"),
         help(
             "set `require_signed = false` for {environment} in berth.toml, or make and sign the commit with git (`git commit-tree -S`); berth writes nothing it cannot sign into such an environment"
         )
@@ -137,7 +137,7 @@ pub enum PromoteError {
     #[diagnostic(
         code("berth::deprecated"),
         help(
-            "promote a newer object of the package (`berth release ls --package <package>`); a status is an event, so un-deprecating is a new `ready` event (`berth mark <ref> ready`)"
+            "promote a newer object of the package (`berth release ls` lists them); a status is an event, so un-deprecating is a new `ready` event (`berth mark <ref> ready`)"
         )
     )]
     Deprecated {
@@ -238,7 +238,7 @@ pub enum PromoteError {
     #[error("{environment} {reason}, so `--all` has nothing to compare with")]
     #[diagnostic(
         code("berth::no-source"),
-        help("name the environment to promote from with `--from`, or name the objects")
+        help("name the environment to promote from, or name the objects")
     )]
     NoSource {
         /// The target environment.
@@ -250,7 +250,7 @@ pub enum PromoteError {
     #[error("nothing to promote: name objects, or pass `--all`")]
     #[diagnostic(
         code("berth::nothing-named"),
-        help("berth promote <store>/<hash>... --to <env>, or berth promote --all --to <env>")
+        help("name the objects to promote, or promote every package whose object differs")
     )]
     NothingNamed,
     /// The commit could not be written.
