@@ -14,7 +14,7 @@ use crate::check::apply_severities;
 use crate::check::configs;
 use crate::check::read_versioned;
 use crate::check::succession::Versioned;
-use crate::diagnostic::finding::Finding;
+use crate::diagnostic::finding::{Finding, clip};
 use crate::kinds::Kind;
 use crate::kinds::config::{self, Config, Configs};
 use crate::names;
@@ -127,16 +127,10 @@ fn brief(value: Option<&Value>) -> String {
     value.map_or_else(|| "absent".to_owned(), |value| cut(&value.to_string()))
 }
 
-/// Text from the command line or a file, cut to a readable width for a message,
-/// saying how much was cut.
+/// Text from the command line or a file, cut to a readable width for a message
+/// the way every echoed value is ([`clip`]).
 pub(super) fn cut(text: &str) -> String {
-    const WIDTH: usize = 60;
-    let total = text.chars().count();
-    if total <= WIDTH {
-        return text.to_owned();
-    }
-    let kept: String = text.chars().take(WIDTH).collect();
-    format!("{kept}… ({} more characters)", total.saturating_sub(WIDTH))
+    clip(text, 60).into_owned()
 }
 
 impl History {

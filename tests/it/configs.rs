@@ -1325,8 +1325,8 @@ fn idempotency_key_reused_with_other_settings_is_refused() {
     assert_eq!(
         report["error"]["message"],
         format!(
-            "{head}`settings.note` is absent there, \"{}… (442 more characters) here",
-            "x".repeat(59)
+            "{head}`settings.note` is absent there, \"{x}…(442 characters cut)…{x}\" here",
+            x = "x".repeat(29)
         )
     );
 
@@ -1481,7 +1481,7 @@ fn set_keys_and_values_that_are_more_than_one_toml_item() {
         assert_eq!(code, 2, "{value}: {report:#}");
         assert_eq!(report["error"]["code"], "berth::bad-setting");
         let shown = if value.len() > 60 {
-            format!("{}… (1940 more characters)", &value[..60])
+            format!("{}…(1940 characters cut)…{}", &value[..30], &value[1970..])
         } else {
             value.to_owned()
         };
