@@ -1,6 +1,8 @@
 //! The sample repository `berth demo` walks through: version sets embedded in the
-//! binary, written into an `inbox/` that git ignores.
+//! binary, written into an `inbox/` that git ignores, and the objects the walk
+//! makes that its later steps name.
 
+use std::fmt;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -8,7 +10,10 @@ use std::path::Path;
 use crate::canonical::ObjectHash;
 use crate::document::{self, Format};
 use crate::kinds::version_set;
-use crate::store::ObjectPath;
+use crate::objects::lookup::{self, LookupError, ObjectSpec};
+use crate::release::{self, Filter, ReleaseError};
+use crate::store::{ObjectPath, ObjectRef};
+use crate::workspace::Workspace;
 
 /// The directory, inside the demo repository, that holds the files to put.
 pub const INBOX: &str = "inbox";
@@ -54,10 +59,57 @@ pub const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Marks a demo argument that names a release made during the demo, whose hash
-/// (it holds the time it was made) is known only once it exists:
-/// `release:<package>@<version>`.
-pub const RELEASE_ARG: &str = "release:";
+/// An object a step of the demo makes, which later steps name by its hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Made {
+    /// The version set an input file becomes when it is put.
+    VersionSet(&'static str),
+    /// A package's release at a version. Its hash holds the time it was made, so
+    /// it is known only once the release exists.
+    Release {
+        /// The package.
+        package: &'static str,
+        /// The version.
+        version: &'static str,
+    },
+}
+
+impl Made {
+    /// Where the object is in the repository, once the step that makes it has run.
+    ///
+    /// Releases are listed to find one by its version, so every failure, a
+    /// version set not found included, comes as a [`ReleaseError`].
+    pub fn find(self, workspace: &Workspace) -> Result<ObjectPath, ReleaseError> {
+        let object = match self {
+            Made::VersionSet(file) => object_path(file).map(|path| path.object_ref()),
+            Made::Release { package, version } => {
+                let filter = Filter {
+                    package: Some(package.to_owned()),
+                    ..Filter::default()
+                };
+                release::list(workspace, &filter)?
+                    .into_iter()
+                    .find(|listed| listed.version == version)
+                    .and_then(|listed| listed.object.parse::<ObjectRef>().ok())
+            }
+        };
+        let object = object.ok_or_else(|| LookupError::NotFound(self.to_string()))?;
+        let spec = ObjectSpec {
+            store: Some(object.store),
+            prefix: object.hash.to_hex(),
+        };
+        Ok(lookup::find(workspace, &spec)?)
+    }
+}
+
+impl fmt::Display for Made {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Made::VersionSet(file) => write!(f, "{INBOX}/{file}"),
+            Made::Release { package, version } => write!(f, "release {package}@{version}"),
+        }
+    }
+}
 
 /// Writes the input files into `<root>/inbox/`.
 pub fn write_inbox(root: &Path) -> io::Result<()> {

@@ -1,15 +1,21 @@
 //! `berth demo`: build a sample repository and walk it through berth's commands.
+//!
+//! The walk is data: [`STEPS`] says what each step shows, what is done by hand
+//! before it, its berth command, the exit code that command must give and the
+//! object it makes for later steps to name. A [`Walk`] takes the steps in turn.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
-use berth::demo;
-use berth::release::{self, Filter};
+use berth::demo::{self, Made};
+use berth::objects::lookup::LookupError;
 use berth::repo::Git;
+use berth::store::ObjectPath;
 use berth::workspace::Workspace;
 use serde::Serialize;
 use serde_json::Value;
 
+use self::Arg::{HashOf, Word};
 use super::GlobalArgs;
 use super::error::CliError;
 use super::render::Output;
@@ -24,18 +30,678 @@ pub struct Args {
     dir: Option<PathBuf>,
 }
 
-/// One step: what it shows, the berth arguments, and the exit code it must give.
+/// One step of the walk.
 struct Step {
+    /// What the step shows, printed before its command; empty when the command
+    /// goes on with the step before.
     say: &'static str,
-    before: Option<Action>,
-    args: Vec<String>,
+    /// What is done to the repository by hand, not through berth, before the command.
+    before: Option<ByHand>,
+    /// The command's berth arguments.
+    args: &'static [Arg],
+    /// The exit code the command must give.
     expect: u8,
+    /// The object the command makes, which later steps name.
+    makes: Option<Made>,
 }
 
-enum Action {
-    Tamper,
-    Restore,
+impl Step {
+    /// What most steps leave out: nothing done by hand, nothing made for later steps.
+    const PLAIN: Step = Step {
+        say: "",
+        before: None,
+        args: &[],
+        expect: 0,
+        makes: None,
+    };
 }
+
+/// One argument of a step's command.
+#[derive(Clone, Copy)]
+enum Arg {
+    /// Given as written.
+    Word(&'static str),
+    /// A unique prefix of the hash of an object an earlier step made.
+    HashOf(Made),
+}
+
+/// A change to the repository that berth does not make.
+#[derive(Clone, Copy)]
+enum ByHand {
+    /// Someone edits a value inside the committed object.
+    Tamper(Made),
+    /// The object's file is restored from git.
+    Restore(Made),
+}
+
+/// How many hex digits of a hash a command is given: enough to be unique here.
+const HASH_DIGITS: usize = 12;
+
+/// Search 1's version set, which a careless hand later edits.
+const SEARCH_1: Made = Made::VersionSet("search-1.json");
+/// Search 2's version set.
+const SEARCH_2: Made = Made::VersionSet("search-2.json");
+/// Shop's first release, cut from the stable channel.
+const SHOP_1_0_0: Made = Made::Release {
+    package: "shop",
+    version: "1.0.0",
+};
+/// Shop's partial release: what dev holds, with the api moved on.
+const SHOP_1_1_0: Made = Made::Release {
+    package: "shop",
+    version: "1.1.0",
+};
+/// Shop's release in the pull request.
+const SHOP_1_2_0: Made = Made::Release {
+    package: "shop",
+    version: "1.2.0",
+};
+
+/// The June price change, written once and sent again unchanged by the writer
+/// that never saw its answer.
+const JUNE_PRICE: &[Arg] = &[
+    Word("config"),
+    Word("set"),
+    Word("pricing-acme"),
+    Word("--expect-version"),
+    Word("1"),
+    Word("--set"),
+    Word("rate_per_minute=0.03"),
+    Word("--set"),
+    Word("minimum_charge=0.01"),
+    Word("--effective-at"),
+    Word("2025-06-01T00:00:00Z"),
+    Word("--idempotency-key"),
+    Word("acme-june-price"),
+    Word("--commit"),
+];
+
+/// The walk, in order.
+const STEPS: &[Step] = &[
+    Step {
+        say: "Make it a berth repository: berth.toml with dev -> staging -> production.",
+        args: &[Word("init"), Word("--commit")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Put a version set. Its name is the SHA-256 of its canonical JSON.",
+        args: &[
+            Word("put"),
+            Word("version-sets"),
+            Word("inbox/search-1.json"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        makes: Some(SEARCH_1),
+        ..Step::PLAIN
+    },
+    Step {
+        say: "The same data written as TOML is the same object: nothing new is created.",
+        args: &[
+            Word("put"),
+            Word("version-sets"),
+            Word("inbox/search-1.toml"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Put two more at once: all of them are written, or none.",
+        args: &[
+            Word("put"),
+            Word("version-sets"),
+            Word("inbox/search-2.json"),
+            Word("inbox/devpad-1.toml"),
+            Word("-m"),
+            Word("Add search 2 and devpad 1"),
+        ],
+        expect: 0,
+        makes: Some(SEARCH_2),
+        ..Step::PLAIN
+    },
+    Step {
+        say: "List the objects, newest first in each package.",
+        args: &[Word("ls")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Show one by a unique prefix of its hash.",
+        args: &[Word("show"), HashOf(SEARCH_2)],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Check every invariant of the repository.",
+        args: &[Word("validate")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Someone edits a committed object by hand. The validator notices.",
+        before: Some(ByHand::Tamper(SEARCH_1)),
+        args: &[Word("validate")],
+        expect: 1,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Restore it from git, and the repository is valid again.",
+        before: Some(ByHand::Restore(SEARCH_1)),
+        args: &[Word("validate")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "A package name that would escape its directory is refused before any path is built.",
+        args: &[Word("put"), Word("version-sets"), Word("inbox/escape.json")],
+        expect: 1,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Promote search 1 to dev: a commit on refs/heads/env/dev whose second parent is the catalog commit that added it.",
+        args: &[Word("promote"), HashOf(SEARCH_1), Word("--to"), Word("dev")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Promote what dev holds to staging.",
+        args: &[
+            Word("promote"),
+            Word("anthropic-search@dev"),
+            Word("--to"),
+            Word("staging"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Production receives only from staging, and staging never held search 2: refused.",
+        args: &[
+            Word("promote"),
+            HashOf(SEARCH_2),
+            Word("--to"),
+            Word("production"),
+        ],
+        expect: 1,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Production also requires a `ready` event, and search 1 has none yet: refused.",
+        args: &[
+            Word("promote"),
+            Word("anthropic-search@staging"),
+            Word("--to"),
+            Word("production"),
+        ],
+        expect: 1,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Record that search 1 is ready: an append-only event object.",
+        args: &[
+            Word("put"),
+            Word("events"),
+            Word("inbox/search-1-ready.json"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Now it ships to production.",
+        args: &[
+            Word("promote"),
+            Word("anthropic-search@staging"),
+            Word("--to"),
+            Word("production"),
+            Word("--tag"),
+            Word("shape:onebox"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "What was promoted to produce this production release? Read off commit parents and trailers.",
+        args: &[Word("lineage"), Word("anthropic-search@production")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Search 2 goes to dev, then everything dev holds that staging lacks goes to staging.",
+        args: &[Word("promote"), HashOf(SEARCH_2), Word("--to"), Word("dev")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "",
+        args: &[
+            Word("promote"),
+            Word("--all"),
+            Word("--to"),
+            Word("staging"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Every environment at a glance: staging has drifted ahead of production.",
+        args: &[Word("status")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "What promoting staging to production would change.",
+        args: &[Word("diff"), Word("staging"), Word("production")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Search 2 misbehaves in staging: roll back to what staging held before.",
+        args: &[
+            Word("rollback"),
+            Word("anthropic-search"),
+            Word("--env"),
+            Word("staging"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "The package's history in staging, newest first.",
+        args: &[Word("history"), Word("anthropic-search@staging")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Production's state is a snapshot: the object is read from the environment's own commit.",
+        args: &[Word("show"), Word("anthropic-search@production")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Releases are made of components. Register two images, with version rules for the worker.",
+        args: &[
+            Word("component"),
+            Word("add"),
+            Word("api"),
+            Word("--image"),
+            Word("registry.example.com/shop/api"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "",
+        args: &[
+            Word("component"),
+            Word("add"),
+            Word("worker"),
+            Word("--image"),
+            Word("registry.example.com/shop/worker"),
+            Word("--rule"),
+            Word(r"stable=^v(\d+\.\d+\.\d+)$"),
+            Word("--rule"),
+            Word(r"beta=^v(\d+\.\d+\.\d+-(?:beta|rc)\.\d+)$"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Import each registry's tags with their digests: the version maps, append-only.",
+        args: &[
+            Word("versions"),
+            Word("import"),
+            Word("api"),
+            Word("inbox/api-tags.txt"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "",
+        args: &[
+            Word("versions"),
+            Word("import"),
+            Word("worker"),
+            Word("inbox/worker-tags.json"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Channel heads by semver order; a prerelease never heads stable.",
+        args: &[Word("versions"), Word("ls"), Word("worker")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Cut shop 1.0.0 from the stable channel: every tag resolved to its digest.",
+        args: &[
+            Word("release"),
+            Word("create"),
+            Word("shop"),
+            Word("--version"),
+            Word("1.0.0"),
+            Word("--channel"),
+            Word("stable"),
+            Word("--branch"),
+            Word("main"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        makes: Some(SHOP_1_0_0),
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Its build is good: mark it ready, and ship it to dev.",
+        args: &[
+            Word("mark"),
+            HashOf(SHOP_1_0_0),
+            Word("ready"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "",
+        args: &[
+            Word("promote"),
+            HashOf(SHOP_1_0_0),
+            Word("--to"),
+            Word("dev"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "A week later the api has v1.1.0.",
+        args: &[
+            Word("versions"),
+            Word("import"),
+            Word("api"),
+            Word("inbox/api-tags-2.txt"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "A partial release: what dev holds, with only the api moved to its channel head.",
+        args: &[
+            Word("release"),
+            Word("create"),
+            Word("shop"),
+            Word("--version"),
+            Word("1.1.0"),
+            Word("--from-env"),
+            Word("dev"),
+            Word("--update"),
+            Word("api"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        makes: Some(SHOP_1_1_0),
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Compare the two releases, component by component.",
+        args: &[Word("diff"), HashOf(SHOP_1_0_0), HashOf(SHOP_1_1_0)],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "1.0.0 travels on to staging; then 1.0.0 is deprecated in favour of 1.1.0.",
+        args: &[
+            Word("promote"),
+            Word("shop@dev"),
+            Word("--to"),
+            Word("staging"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "",
+        args: &[
+            Word("mark"),
+            HashOf(SHOP_1_0_0),
+            Word("deprecated"),
+            Word("--reason"),
+            Word("superseded by 1.1.0"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Production takes only ready objects: the deprecated release is refused.",
+        args: &[
+            Word("promote"),
+            Word("shop@staging"),
+            Word("--to"),
+            Word("production"),
+        ],
+        expect: 1,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "The release catalog, newest first, with derived statuses.",
+        args: &[Word("release"), Word("ls")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Configs govern behaviour, so each change is a new version. Price the acme account: version 1, written by a writer who read version 0.",
+        args: &[
+            Word("config"),
+            Word("set"),
+            Word("pricing-acme"),
+            Word("--expect-version"),
+            Word("0"),
+            Word("--type"),
+            Word("pricing"),
+            Word("--category"),
+            Word("logic"),
+            Word("--applies-to"),
+            Word("acme"),
+            Word("--scope"),
+            Word("account"),
+            Word("--set"),
+            Word("rate_per_minute=0.02"),
+            Word("--effective-at"),
+            Word("2025-01-01T00:00:00Z"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Its premium line 7 gets its own price from March: an override at asset scope.",
+        args: &[
+            Word("config"),
+            Word("set"),
+            Word("pricing-line-7"),
+            Word("--expect-version"),
+            Word("0"),
+            Word("--type"),
+            Word("pricing"),
+            Word("--category"),
+            Word("logic"),
+            Word("--applies-to"),
+            Word("line-7"),
+            Word("--scope"),
+            Word("asset"),
+            Word("--set"),
+            Word("rate_per_minute=0.05"),
+            Word("--effective-at"),
+            Word("2025-03-01T00:00:00Z"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "The account's price changes in June. The writer read version 1, so it expects version 1.",
+        args: JUNE_PRICE,
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "A second writer also read version 1: its update is a conflict (exit 3), not a lost update.",
+        args: &[
+            Word("config"),
+            Word("set"),
+            Word("pricing-acme"),
+            Word("--expect-version"),
+            Word("1"),
+            Word("--set"),
+            Word("rate_per_minute=0.025"),
+            Word("--commit"),
+        ],
+        expect: 3,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "The first writer never saw its answer and retries with its idempotency key: berth finds version 2 and writes nothing.",
+        args: JUNE_PRICE,
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "The account's history: when each version took effect and when the next superseded it.",
+        args: &[Word("config"), Word("history"), Word("pricing-acme")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "What did line 7 cost in February? No asset override yet, so the account answered.",
+        args: &[
+            Word("config"),
+            Word("resolve"),
+            Word("pricing"),
+            Word("--asset"),
+            Word("line-7"),
+            Word("--account"),
+            Word("acme"),
+            Word("--at"),
+            Word("2025-02-01T00:00:00Z"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "And in July: the asset override answers, ahead of the account.",
+        args: &[
+            Word("config"),
+            Word("resolve"),
+            Word("pricing"),
+            Word("--asset"),
+            Word("line-7"),
+            Word("--account"),
+            Word("acme"),
+            Word("--at"),
+            Word("2025-07-01T00:00:00Z"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "Pricing is fail-closed: for an asset with no price at any scope, the answer is an error, not a guess.",
+        args: &[
+            Word("config"),
+            Word("resolve"),
+            Word("pricing"),
+            Word("--asset"),
+            Word("line-9"),
+        ],
+        expect: 1,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "A pull request: the worker has v3.3.0. Import it, cut shop 1.2.0 from the stable channel, promote it to dev, and raise the account's price from 2030.",
+        args: &[
+            Word("versions"),
+            Word("import"),
+            Word("worker"),
+            Word("inbox/worker-tags-2.json"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "",
+        args: &[
+            Word("release"),
+            Word("create"),
+            Word("shop"),
+            Word("--version"),
+            Word("1.2.0"),
+            Word("--channel"),
+            Word("stable"),
+            Word("--branch"),
+            Word("main"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        makes: Some(SHOP_1_2_0),
+        ..Step::PLAIN
+    },
+    Step {
+        say: "",
+        args: &[
+            Word("promote"),
+            HashOf(SHOP_1_2_0),
+            Word("--to"),
+            Word("dev"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "",
+        args: &[
+            Word("config"),
+            Word("set"),
+            Word("pricing-acme"),
+            Word("--expect-version"),
+            Word("2"),
+            Word("--set"),
+            Word("rate_per_minute=0.035"),
+            Word("--effective-at"),
+            Word("2030-01-01T00:00:00Z"),
+            Word("--commit"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "The review a reviewer sees on the pull request: the three commits since main~3 and dev's new commit, as a comment (it exits 1 if anything is wrong, so CI gates on it too).",
+        args: &[
+            Word("review"),
+            Word("--base"),
+            Word("main~3"),
+            Word("--env-base"),
+            Word("dev=env/dev~1"),
+            Word("--format"),
+            Word("markdown"),
+        ],
+        expect: 0,
+        ..Step::PLAIN
+    },
+    Step {
+        say: "And the repository, registry, releases and configs included, is valid.",
+        args: &[Word("validate")],
+        expect: 0,
+        ..Step::PLAIN
+    },
+];
 
 #[derive(Serialize)]
 struct DemoReport {
@@ -72,616 +738,17 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
         error,
     })?;
     git.exclude(&format!("/{}/", demo::INBOX))?;
-    let tampered = demo::object_path("search-1.json");
-    let prefix = |name: &str| {
-        demo::object_path(name)
-            .map(|path| path.hash.short(12))
-            .unwrap_or_default()
+    let mut walk = Walk {
+        dir: &dir,
+        git: &git,
+        made: Vec::new(),
     };
-    let shown = prefix("search-2.json");
-    let search_1 = prefix("search-1.json");
-    let search_2 = prefix("search-2.json");
-    let own = |items: &[&str]| {
-        items
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect::<Vec<String>>()
-    };
-    let steps = vec![
-        Step {
-            say: "Make it a berth repository: berth.toml with dev -> staging -> production.",
-            before: None,
-            args: own(&["init", "--commit"]),
-            expect: 0,
-        },
-        Step {
-            say: "Put a version set. Its name is the SHA-256 of its canonical JSON.",
-            before: None,
-            args: own(&["put", "version-sets", "inbox/search-1.json", "--commit"]),
-            expect: 0,
-        },
-        Step {
-            say: "The same data written as TOML is the same object: nothing new is created.",
-            before: None,
-            args: own(&["put", "version-sets", "inbox/search-1.toml"]),
-            expect: 0,
-        },
-        Step {
-            say: "Put two more at once: all of them are written, or none.",
-            before: None,
-            args: own(&[
-                "put",
-                "version-sets",
-                "inbox/search-2.json",
-                "inbox/devpad-1.toml",
-                "-m",
-                "Add search 2 and devpad 1",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "List the objects, newest first in each package.",
-            before: None,
-            args: own(&["ls"]),
-            expect: 0,
-        },
-        Step {
-            say: "Show one by a unique prefix of its hash.",
-            before: None,
-            args: vec!["show".to_owned(), shown],
-            expect: 0,
-        },
-        Step {
-            say: "Check every invariant of the repository.",
-            before: None,
-            args: own(&["validate"]),
-            expect: 0,
-        },
-        Step {
-            say: "Someone edits a committed object by hand. The validator notices.",
-            before: Some(Action::Tamper),
-            args: own(&["validate"]),
-            expect: 1,
-        },
-        Step {
-            say: "Restore it from git, and the repository is valid again.",
-            before: Some(Action::Restore),
-            args: own(&["validate"]),
-            expect: 0,
-        },
-        Step {
-            say: "A package name that would escape its directory is refused before any path is built.",
-            before: None,
-            args: own(&["put", "version-sets", "inbox/escape.json"]),
-            expect: 1,
-        },
-        Step {
-            say: "Promote search 1 to dev: a commit on refs/heads/env/dev whose second parent is the catalog commit that added it.",
-            before: None,
-            args: vec![
-                "promote".to_owned(),
-                search_1.clone(),
-                "--to".to_owned(),
-                "dev".to_owned(),
-            ],
-            expect: 0,
-        },
-        Step {
-            say: "Promote what dev holds to staging.",
-            before: None,
-            args: own(&["promote", "anthropic-search@dev", "--to", "staging"]),
-            expect: 0,
-        },
-        Step {
-            say: "Production receives only from staging, and staging never held search 2: refused.",
-            before: None,
-            args: vec![
-                "promote".to_owned(),
-                search_2.clone(),
-                "--to".to_owned(),
-                "production".to_owned(),
-            ],
-            expect: 1,
-        },
-        Step {
-            say: "Production also requires a `ready` event, and search 1 has none yet: refused.",
-            before: None,
-            args: own(&["promote", "anthropic-search@staging", "--to", "production"]),
-            expect: 1,
-        },
-        Step {
-            say: "Record that search 1 is ready: an append-only event object.",
-            before: None,
-            args: own(&["put", "events", "inbox/search-1-ready.json", "--commit"]),
-            expect: 0,
-        },
-        Step {
-            say: "Now it ships to production.",
-            before: None,
-            args: own(&[
-                "promote",
-                "anthropic-search@staging",
-                "--to",
-                "production",
-                "--tag",
-                "shape:onebox",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "What was promoted to produce this production release? Read off commit parents and trailers.",
-            before: None,
-            args: own(&["lineage", "anthropic-search@production"]),
-            expect: 0,
-        },
-        Step {
-            say: "Search 2 goes to dev, then everything dev holds that staging lacks goes to staging.",
-            before: None,
-            args: vec![
-                "promote".to_owned(),
-                search_2,
-                "--to".to_owned(),
-                "dev".to_owned(),
-            ],
-            expect: 0,
-        },
-        Step {
-            say: "",
-            before: None,
-            args: own(&["promote", "--all", "--to", "staging"]),
-            expect: 0,
-        },
-        Step {
-            say: "Every environment at a glance: staging has drifted ahead of production.",
-            before: None,
-            args: own(&["status"]),
-            expect: 0,
-        },
-        Step {
-            say: "What promoting staging to production would change.",
-            before: None,
-            args: own(&["diff", "staging", "production"]),
-            expect: 0,
-        },
-        Step {
-            say: "Search 2 misbehaves in staging: roll back to what staging held before.",
-            before: None,
-            args: own(&["rollback", "anthropic-search", "--env", "staging"]),
-            expect: 0,
-        },
-        Step {
-            say: "The package's history in staging, newest first.",
-            before: None,
-            args: own(&["history", "anthropic-search@staging"]),
-            expect: 0,
-        },
-        Step {
-            say: "Production's state is a snapshot: the object is read from the environment's own commit.",
-            before: None,
-            args: own(&["show", "anthropic-search@production"]),
-            expect: 0,
-        },
-        Step {
-            say: "Releases are made of components. Register two images, with version rules for the worker.",
-            before: None,
-            args: own(&[
-                "component",
-                "add",
-                "api",
-                "--image",
-                "registry.example.com/shop/api",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "",
-            before: None,
-            args: own(&[
-                "component",
-                "add",
-                "worker",
-                "--image",
-                "registry.example.com/shop/worker",
-                "--rule",
-                r"stable=^v(\d+\.\d+\.\d+)$",
-                "--rule",
-                r"beta=^v(\d+\.\d+\.\d+-(?:beta|rc)\.\d+)$",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "Import each registry's tags with their digests: the version maps, append-only.",
-            before: None,
-            args: own(&[
-                "versions",
-                "import",
-                "api",
-                "inbox/api-tags.txt",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "",
-            before: None,
-            args: own(&[
-                "versions",
-                "import",
-                "worker",
-                "inbox/worker-tags.json",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "Channel heads by semver order; a prerelease never heads stable.",
-            before: None,
-            args: own(&["versions", "ls", "worker"]),
-            expect: 0,
-        },
-        Step {
-            say: "Cut shop 1.0.0 from the stable channel: every tag resolved to its digest.",
-            before: None,
-            args: own(&[
-                "release",
-                "create",
-                "shop",
-                "--version",
-                "1.0.0",
-                "--channel",
-                "stable",
-                "--branch",
-                "main",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "Its build is good: mark it ready, and ship it to dev.",
-            before: None,
-            args: own(&["mark", "release:shop@1.0.0", "ready", "--commit"]),
-            expect: 0,
-        },
-        Step {
-            say: "",
-            before: None,
-            args: own(&["promote", "release:shop@1.0.0", "--to", "dev"]),
-            expect: 0,
-        },
-        Step {
-            say: "A week later the api has v1.1.0.",
-            before: None,
-            args: own(&[
-                "versions",
-                "import",
-                "api",
-                "inbox/api-tags-2.txt",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "A partial release: what dev holds, with only the api moved to its channel head.",
-            before: None,
-            args: own(&[
-                "release",
-                "create",
-                "shop",
-                "--version",
-                "1.1.0",
-                "--from-env",
-                "dev",
-                "--update",
-                "api",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "Compare the two releases, component by component.",
-            before: None,
-            args: own(&["diff", "release:shop@1.0.0", "release:shop@1.1.0"]),
-            expect: 0,
-        },
-        Step {
-            say: "1.0.0 travels on to staging; then 1.0.0 is deprecated in favour of 1.1.0.",
-            before: None,
-            args: own(&["promote", "shop@dev", "--to", "staging"]),
-            expect: 0,
-        },
-        Step {
-            say: "",
-            before: None,
-            args: own(&[
-                "mark",
-                "release:shop@1.0.0",
-                "deprecated",
-                "--reason",
-                "superseded by 1.1.0",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "Production takes only ready objects: the deprecated release is refused.",
-            before: None,
-            args: own(&["promote", "shop@staging", "--to", "production"]),
-            expect: 1,
-        },
-        Step {
-            say: "The release catalog, newest first, with derived statuses.",
-            before: None,
-            args: own(&["release", "ls"]),
-            expect: 0,
-        },
-        Step {
-            say: "Configs govern behaviour, so each change is a new version. Price the acme account: version 1, written by a writer who read version 0.",
-            before: None,
-            args: own(&[
-                "config",
-                "set",
-                "pricing-acme",
-                "--expect-version",
-                "0",
-                "--type",
-                "pricing",
-                "--category",
-                "logic",
-                "--applies-to",
-                "acme",
-                "--scope",
-                "account",
-                "--set",
-                "rate_per_minute=0.02",
-                "--effective-at",
-                "2025-01-01T00:00:00Z",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "Its premium line 7 gets its own price from March: an override at asset scope.",
-            before: None,
-            args: own(&[
-                "config",
-                "set",
-                "pricing-line-7",
-                "--expect-version",
-                "0",
-                "--type",
-                "pricing",
-                "--category",
-                "logic",
-                "--applies-to",
-                "line-7",
-                "--scope",
-                "asset",
-                "--set",
-                "rate_per_minute=0.05",
-                "--effective-at",
-                "2025-03-01T00:00:00Z",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "The account's price changes in June. The writer read version 1, so it expects version 1.",
-            before: None,
-            args: own(&[
-                "config",
-                "set",
-                "pricing-acme",
-                "--expect-version",
-                "1",
-                "--set",
-                "rate_per_minute=0.03",
-                "--set",
-                "minimum_charge=0.01",
-                "--effective-at",
-                "2025-06-01T00:00:00Z",
-                "--idempotency-key",
-                "acme-june-price",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "A second writer also read version 1: its update is a conflict (exit 3), not a lost update.",
-            before: None,
-            args: own(&[
-                "config",
-                "set",
-                "pricing-acme",
-                "--expect-version",
-                "1",
-                "--set",
-                "rate_per_minute=0.025",
-                "--commit",
-            ]),
-            expect: 3,
-        },
-        Step {
-            say: "The first writer never saw its answer and retries with its idempotency key: berth finds version 2 and writes nothing.",
-            before: None,
-            args: own(&[
-                "config",
-                "set",
-                "pricing-acme",
-                "--expect-version",
-                "1",
-                "--set",
-                "rate_per_minute=0.03",
-                "--set",
-                "minimum_charge=0.01",
-                "--effective-at",
-                "2025-06-01T00:00:00Z",
-                "--idempotency-key",
-                "acme-june-price",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "The account's history: when each version took effect and when the next superseded it.",
-            before: None,
-            args: own(&["config", "history", "pricing-acme"]),
-            expect: 0,
-        },
-        Step {
-            say: "What did line 7 cost in February? No asset override yet, so the account answered.",
-            before: None,
-            args: own(&[
-                "config",
-                "resolve",
-                "pricing",
-                "--asset",
-                "line-7",
-                "--account",
-                "acme",
-                "--at",
-                "2025-02-01T00:00:00Z",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "And in July: the asset override answers, ahead of the account.",
-            before: None,
-            args: own(&[
-                "config",
-                "resolve",
-                "pricing",
-                "--asset",
-                "line-7",
-                "--account",
-                "acme",
-                "--at",
-                "2025-07-01T00:00:00Z",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "Pricing is fail-closed: for an asset with no price at any scope, the answer is an error, not a guess.",
-            before: None,
-            args: own(&["config", "resolve", "pricing", "--asset", "line-9"]),
-            expect: 1,
-        },
-        Step {
-            say: "A pull request: the worker has v3.3.0. Import it, cut shop 1.2.0 from the stable channel, promote it to dev, and raise the account's price from 2030.",
-            before: None,
-            args: own(&[
-                "versions",
-                "import",
-                "worker",
-                "inbox/worker-tags-2.json",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "",
-            before: None,
-            args: own(&[
-                "release",
-                "create",
-                "shop",
-                "--version",
-                "1.2.0",
-                "--channel",
-                "stable",
-                "--branch",
-                "main",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "",
-            before: None,
-            args: own(&["promote", "release:shop@1.2.0", "--to", "dev"]),
-            expect: 0,
-        },
-        Step {
-            say: "",
-            before: None,
-            args: own(&[
-                "config",
-                "set",
-                "pricing-acme",
-                "--expect-version",
-                "2",
-                "--set",
-                "rate_per_minute=0.035",
-                "--effective-at",
-                "2030-01-01T00:00:00Z",
-                "--commit",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "The review a reviewer sees on the pull request: the three commits since main~3 and dev's new commit, as a comment (it exits 1 if anything is wrong, so CI gates on it too).",
-            before: None,
-            args: own(&[
-                "review",
-                "--base",
-                "main~3",
-                "--env-base",
-                "dev=env/dev~1",
-                "--format",
-                "markdown",
-            ]),
-            expect: 0,
-        },
-        Step {
-            say: "And the repository, registry, releases and configs included, is valid.",
-            before: None,
-            args: own(&["validate"]),
-            expect: 0,
-        },
-    ];
     let mut report = DemoReport {
         dir: dir.display().to_string(),
         steps: Vec::new(),
     };
-    for step in steps {
-        match (&step.before, &tampered) {
-            (Some(Action::Tamper), Some(path)) => {
-                demo::tamper(&dir, path).map_err(|error| CliError::Io {
-                    path: dir.join(path.path()),
-                    error,
-                })?;
-            }
-            (Some(Action::Restore), Some(path)) => git.restore(&path.path())?,
-            _ => {}
-        }
-        let args = step
-            .args
-            .iter()
-            .map(|arg| made_release(&dir, arg))
-            .collect::<Result<Vec<String>, CliError>>()?;
-        let shown: Vec<String> = args.iter().map(|arg| shell_quoted(arg)).collect();
-        let command = format!("berth {}", shown.join(" "));
-        if !out.is_json() {
-            if step.say.is_empty() {
-                out.line(format!("$ {command}"));
-            } else {
-                out.line(format!("\n# {}\n$ {command}", step.say));
-            }
-        }
-        let (exit_code, output) = run_berth(&dir, &args, global, out.is_json())?;
-        if exit_code != step.expect {
-            return Err(CliError::DemoStep {
-                command,
-                actual: exit_code,
-                expected: step.expect,
-            });
-        }
-        report.steps.push(StepReport {
-            command,
-            exit_code,
-            output,
-        });
+    for step in STEPS {
+        report.steps.push(walk.take(step, global, out)?);
     }
     if out.is_json() {
         out.json(&report);
@@ -694,31 +761,88 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
     Ok(0)
 }
 
-/// An argument as the step runs it: `release:<package>@<version>` becomes the
-/// release made earlier in the demo, by a unique prefix of its hash.
-fn made_release(dir: &Path, arg: &str) -> Result<String, CliError> {
-    let Some((package, version)) = arg
-        .strip_prefix(demo::RELEASE_ARG)
-        .and_then(|named| named.split_once('@'))
-    else {
-        return Ok(arg.to_owned());
-    };
-    let workspace = Workspace::open(dir)?;
-    let filter = Filter {
-        package: Some(package.to_owned()),
-        ..Filter::default()
-    };
-    let listed = release::list(&workspace, &filter)?;
-    Ok(listed
-        .iter()
-        .find(|release| release.version == version)
-        .map_or_else(
-            || arg.to_owned(),
-            |release| {
-                let hash = release.object.split_once('/').map_or("", |(_, hash)| hash);
-                hash.get(..12).unwrap_or(hash).to_owned()
-            },
-        ))
+/// The demo repository as the walk goes through it, with the objects its steps
+/// have made so far.
+struct Walk<'a> {
+    dir: &'a Path,
+    git: &'a Git,
+    made: Vec<(Made, ObjectPath)>,
+}
+
+impl Walk<'_> {
+    /// Takes one step: the change by hand, then the command, which must exit as
+    /// the step expects, then the object it makes, found for the steps that name it.
+    fn take(
+        &mut self,
+        step: &Step,
+        global: &GlobalArgs,
+        out: &mut Output,
+    ) -> Result<StepReport, CliError> {
+        if let Some(change) = step.before {
+            self.by_hand(change)?;
+        }
+        let args = step
+            .args
+            .iter()
+            .map(|arg| self.arg(*arg))
+            .collect::<Result<Vec<String>, LookupError>>()?;
+        let shown: Vec<String> = args.iter().map(|arg| shell_quoted(arg)).collect();
+        let command = format!("berth {}", shown.join(" "));
+        if !out.is_json() {
+            if step.say.is_empty() {
+                out.line(format!("$ {command}"));
+            } else {
+                out.line(format!("\n# {}\n$ {command}", step.say));
+            }
+        }
+        let (exit_code, output) = run_berth(self.dir, &args, global, out.is_json())?;
+        if exit_code != step.expect {
+            return Err(CliError::DemoStep {
+                command,
+                actual: exit_code,
+                expected: step.expect,
+            });
+        }
+        if let Some(made) = step.makes {
+            let path = made.find(&Workspace::open(self.dir)?)?;
+            self.made.push((made, path));
+        }
+        Ok(StepReport {
+            command,
+            exit_code,
+            output,
+        })
+    }
+
+    fn by_hand(&self, change: ByHand) -> Result<(), CliError> {
+        match change {
+            ByHand::Tamper(made) => {
+                let path = self.object(made)?;
+                demo::tamper(self.dir, path).map_err(|error| CliError::Io {
+                    path: self.dir.join(path.path()),
+                    error,
+                })
+            }
+            ByHand::Restore(made) => Ok(self.git.restore(&self.object(made)?.path())?),
+        }
+    }
+
+    /// An argument as the command is given it.
+    fn arg(&self, arg: Arg) -> Result<String, LookupError> {
+        match arg {
+            Word(word) => Ok(word.to_owned()),
+            HashOf(made) => Ok(self.object(made)?.hash.short(HASH_DIGITS)),
+        }
+    }
+
+    /// Where an object an earlier step made is.
+    fn object(&self, made: Made) -> Result<&ObjectPath, LookupError> {
+        self.made
+            .iter()
+            .find(|(earlier, _)| *earlier == made)
+            .map(|(_, path)| path)
+            .ok_or_else(|| LookupError::NotFound(made.to_string()))
+    }
 }
 
 /// Runs this berth binary in `dir`, its output going straight to the terminal, or,
@@ -777,4 +901,30 @@ fn fresh_temporary_dir() -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.subsec_nanos());
     std::env::temp_dir().join(format!("berth-demo-{}-{nanos:09}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_object_a_step_names_is_made_once_by_an_earlier_step() {
+        let mut made = Vec::new();
+        for step in STEPS {
+            let by_hash = step.args.iter().filter_map(|arg| match arg {
+                HashOf(object) => Some(*object),
+                Word(_) => None,
+            });
+            let by_hand = step.before.map(|change| match change {
+                ByHand::Tamper(object) | ByHand::Restore(object) => object,
+            });
+            for named in by_hash.chain(by_hand) {
+                assert!(made.contains(&named), "{named} is named before it is made");
+            }
+            if let Some(object) = step.makes {
+                assert!(!made.contains(&object), "{object} is made twice");
+                made.push(object);
+            }
+        }
+    }
 }
