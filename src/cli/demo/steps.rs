@@ -1,48 +1,24 @@
-//! `berth demo`: build a sample repository and walk it through berth's commands.
-//!
-//! The walk is data: [`STEPS`] says what each step shows, what is done by hand
-//! before it, its berth command, the exit code that command must give and the
-//! object it makes for later steps to name. A [`Walk`] takes the steps in turn.
+//! The demo's walk as data: what each step shows, what is done by hand before
+//! it, its berth command, the exit code that command must give and the object it
+//! makes for later steps to name.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Stdio};
-
-use berth::demo::{self, Made};
-use berth::objects::lookup::LookupError;
-use berth::repo::Git;
-use berth::store::ObjectPath;
-use berth::workspace::Workspace;
-use serde::Serialize;
-use serde_json::Value;
+use berth::demo::Made;
 
 use self::Arg::{HashOf, Word};
-use super::GlobalArgs;
-use super::error::CliError;
-use super::render::Output;
-
-/// Build a sample repository from embedded fixtures and walk it through berth
-///
-/// Each step runs the berth binary itself, as you would, and checks that it
-/// behaves as described. The repository is left in place to explore.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Where to build the repository (new or empty) [default: a new temporary directory]
-    dir: Option<PathBuf>,
-}
 
 /// One step of the walk.
-struct Step {
+pub(super) struct Step {
     /// What the step shows, printed before its command; empty when the command
     /// goes on with the step before.
-    say: &'static str,
+    pub(super) say: &'static str,
     /// What is done to the repository by hand, not through berth, before the command.
-    before: Option<ByHand>,
+    pub(super) before: Option<ByHand>,
     /// The command's berth arguments.
-    args: &'static [Arg],
+    pub(super) args: &'static [Arg],
     /// The exit code the command must give.
-    expect: u8,
+    pub(super) expect: u8,
     /// The object the command makes, which later steps name.
-    makes: Option<Made>,
+    pub(super) makes: Option<Made>,
 }
 
 impl Step {
@@ -58,7 +34,7 @@ impl Step {
 
 /// One argument of a step's command.
 #[derive(Clone, Copy)]
-enum Arg {
+pub(super) enum Arg {
     /// Given as written.
     Word(&'static str),
     /// A unique prefix of the hash of an object an earlier step made.
@@ -67,7 +43,7 @@ enum Arg {
 
 /// A change to the repository that berth does not make.
 #[derive(Clone, Copy)]
-enum ByHand {
+pub(super) enum ByHand {
     /// Someone edits a value inside the committed object.
     Tamper(Made),
     /// The object's file is restored from git.
@@ -75,7 +51,7 @@ enum ByHand {
 }
 
 /// How many hex digits of a hash a command is given: enough to be unique here.
-const HASH_DIGITS: usize = 12;
+pub(super) const HASH_DIGITS: usize = 12;
 
 /// Search 1's version set, which a careless hand later edits.
 const SEARCH_1: Made = Made::VersionSet("search-1.json");
@@ -117,7 +93,7 @@ const JUNE_PRICE: &[Arg] = &[
 ];
 
 /// The walk, in order.
-const STEPS: &[Step] = &[
+pub(super) const STEPS: &[Step] = &[
     Step {
         say: "Make it a berth repository: berth.toml with dev -> staging -> production.",
         args: &[Word("init"), Word("--commit")],
@@ -702,206 +678,6 @@ const STEPS: &[Step] = &[
         ..Step::PLAIN
     },
 ];
-
-#[derive(Serialize)]
-struct DemoReport {
-    dir: String,
-    steps: Vec<StepReport>,
-}
-
-#[derive(Serialize)]
-struct StepReport {
-    command: String,
-    exit_code: u8,
-    output: Value,
-}
-
-pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Result<u8, CliError> {
-    let dir = match &args.dir {
-        Some(dir) => cwd.join(dir),
-        None => fresh_temporary_dir(),
-    };
-    let occupied = dir
-        .read_dir()
-        .map(|mut entries| entries.next().is_some())
-        .unwrap_or(false);
-    if occupied {
-        return Err(CliError::DemoDirNotEmpty { path: dir });
-    }
-    let git = Git::init(&dir, "main")?;
-    if !git.has_identity() {
-        git.set_local_config("user.name", "berth demo")?;
-        git.set_local_config("user.email", "demo@berth.invalid")?;
-    }
-    demo::write_inbox(&dir).map_err(|error| CliError::Io {
-        path: dir.clone(),
-        error,
-    })?;
-    git.exclude(&format!("/{}/", demo::INBOX))?;
-    let mut walk = Walk {
-        dir: &dir,
-        git: &git,
-        made: Vec::new(),
-    };
-    let mut report = DemoReport {
-        dir: dir.display().to_string(),
-        steps: Vec::new(),
-    };
-    for step in STEPS {
-        report.steps.push(walk.take(step, global, out)?);
-    }
-    if out.is_json() {
-        out.json(&report);
-    } else {
-        out.line(format!(
-            "\nThe demo repository is at {0}\nExplore it: cd {0} && git log --stat --all, berth ls, berth status",
-            dir.display()
-        ));
-    }
-    Ok(0)
-}
-
-/// The demo repository as the walk goes through it, with the objects its steps
-/// have made so far.
-struct Walk<'a> {
-    dir: &'a Path,
-    git: &'a Git,
-    made: Vec<(Made, ObjectPath)>,
-}
-
-impl Walk<'_> {
-    /// Takes one step: the change by hand, then the command, which must exit as
-    /// the step expects, then the object it makes, found for the steps that name it.
-    fn take(
-        &mut self,
-        step: &Step,
-        global: &GlobalArgs,
-        out: &mut Output,
-    ) -> Result<StepReport, CliError> {
-        if let Some(change) = step.before {
-            self.by_hand(change)?;
-        }
-        let args = step
-            .args
-            .iter()
-            .map(|arg| self.arg(*arg))
-            .collect::<Result<Vec<String>, LookupError>>()?;
-        let shown: Vec<String> = args.iter().map(|arg| shell_quoted(arg)).collect();
-        let command = format!("berth {}", shown.join(" "));
-        if !out.is_json() {
-            if step.say.is_empty() {
-                out.line(format!("$ {command}"));
-            } else {
-                out.line(format!("\n# {}\n$ {command}", step.say));
-            }
-        }
-        let (exit_code, output) = run_berth(self.dir, &args, global, out.is_json())?;
-        if exit_code != step.expect {
-            return Err(CliError::DemoStep {
-                command,
-                actual: exit_code,
-                expected: step.expect,
-            });
-        }
-        if let Some(made) = step.makes {
-            let path = made.find(&Workspace::open(self.dir)?)?;
-            self.made.push((made, path));
-        }
-        Ok(StepReport {
-            command,
-            exit_code,
-            output,
-        })
-    }
-
-    fn by_hand(&self, change: ByHand) -> Result<(), CliError> {
-        match change {
-            ByHand::Tamper(made) => {
-                let path = self.object(made)?;
-                demo::tamper(self.dir, path).map_err(|error| CliError::Io {
-                    path: self.dir.join(path.path()),
-                    error,
-                })
-            }
-            ByHand::Restore(made) => Ok(self.git.restore(&self.object(made)?.path())?),
-        }
-    }
-
-    /// An argument as the command is given it.
-    fn arg(&self, arg: Arg) -> Result<String, LookupError> {
-        match arg {
-            Word(word) => Ok(word.to_owned()),
-            HashOf(made) => Ok(self.object(made)?.hash.short(HASH_DIGITS)),
-        }
-    }
-
-    /// Where an object an earlier step made is.
-    fn object(&self, made: Made) -> Result<&ObjectPath, LookupError> {
-        self.made
-            .iter()
-            .find(|(earlier, _)| *earlier == made)
-            .map(|(_, path)| path)
-            .ok_or_else(|| LookupError::NotFound(made.to_string()))
-    }
-}
-
-/// Runs this berth binary in `dir`, its output going straight to the terminal, or,
-/// for `--format json`, captured and parsed.
-fn run_berth(
-    dir: &Path,
-    args: &[String],
-    global: &GlobalArgs,
-    json: bool,
-) -> Result<(u8, Value), CliError> {
-    let exe = std::env::current_exe().map_err(|error| CliError::Io {
-        path: PathBuf::from("berth"),
-        error,
-    })?;
-    let mut process = Process::new(&exe);
-    process.arg("-C").arg(dir).args(args);
-    if global.no_color {
-        process.arg("--no-color");
-    }
-    let io_error = |error| CliError::Io {
-        path: exe.clone(),
-        error,
-    };
-    if json {
-        process.args(["--format", "json"]).stderr(Stdio::null());
-        let output = process.output().map_err(io_error)?;
-        let value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-        Ok((exit_code(output.status), value))
-    } else {
-        let status = process.status().map_err(io_error)?;
-        Ok((exit_code(status), Value::Null))
-    }
-}
-
-/// An argument as a shell would need it typed.
-fn shell_quoted(arg: &str) -> String {
-    let plain = arg
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@".contains(&b));
-    if plain && !arg.is_empty() {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', "'\\''"))
-    }
-}
-
-fn exit_code(status: std::process::ExitStatus) -> u8 {
-    status
-        .code()
-        .and_then(|code| u8::try_from(code).ok())
-        .unwrap_or(u8::MAX)
-}
-
-fn fresh_temporary_dir() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.subsec_nanos());
-    std::env::temp_dir().join(format!("berth-demo-{}-{nanos:09}", std::process::id()))
-}
 
 #[cfg(test)]
 mod tests {
