@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use git2::{ErrorCode, FileMode, ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
+use super::error::{Context, GitError};
 use super::plumbing::{self, Plumbing, RawChange};
-use super::{Context, Git, GitError, Oid, short_id};
+use super::{Git, Oid, short_id};
 use crate::source::{
     Change, ChangeKind, Content, DiskRead, Entry, EntryKind, Refusal, Source, SourceError, WorkTree,
 };
