@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use git2::{Index, Repository};
 
-use super::{CommitError, Context, GitError};
+use super::error::{CommitError, Context, GitError};
 
 /// How long berth waits for a lock that another process holds. git waits 100 ms
 /// for a ref lock (`core.filesRefLockTimeout`) and not at all for the index; berth
