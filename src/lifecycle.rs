@@ -18,7 +18,7 @@ use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::Onto;
 use crate::settings::Settings;
 use crate::source::SourceError;
-use crate::time::{BadEpoch, now};
+use crate::time::BadEpoch;
 use crate::workspace::Workspace;
 
 /// What every environment holds now: object -> environments.
@@ -187,7 +187,7 @@ pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutc
         subject: shown.object.clone(),
         package: shown.partition.clone(),
         status: request.status,
-        at: now()?.to_string(),
+        at: workspace.clock.now_to_the_second()?.to_string(),
         reason: request.reason.clone(),
         artifact_location: request.artifact_location.clone(),
         size_bytes: request.size_bytes,

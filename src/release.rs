@@ -330,7 +330,7 @@ pub fn create(
         version: request.version.clone(),
         name: request.name.clone(),
         display_name: None,
-        created_at: time::now()?.to_string(),
+        created_at: workspace.clock.now_to_the_second()?.to_string(),
         source: (source != SourceRef::default()).then_some(source),
         components,
         integrations: None,

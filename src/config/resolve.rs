@@ -12,7 +12,6 @@ use super::ConfigError;
 use super::history::{
     History, Place, Version, VersionView, histories, history, read_files, store_dir,
 };
-use super::set::clock;
 use crate::check::succession::Versioned;
 use crate::kinds::config::Scope;
 use crate::workspace::Workspace;
@@ -76,7 +75,7 @@ pub struct Resolution {
 /// Configs are matched by `type`, `scope` and `applies_to`, and answer with the
 /// version in force at the time asked.
 pub fn resolve(workspace: &Workspace, request: &ResolveRequest) -> Result<Resolution, ConfigError> {
-    let now = clock()?;
+    let now = workspace.clock.now()?;
     let at = request.at.unwrap_or(now);
     let files = read_files(workspace, Place::WorkTree, &store_dir())?;
     let asked: [(Scope, Option<&String>); 3] = [

@@ -27,7 +27,6 @@ use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::{CommitError, Onto};
 use crate::source::Source;
 use crate::store::ObjectPath;
-use crate::time;
 use crate::workspace::Workspace;
 
 /// How the settings of the new version are made.
@@ -117,7 +116,7 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
             expected: request.expect_version,
         });
     }
-    let now = clock()?;
+    let now = workspace.clock.now()?;
     let (place, onto) = if request.commit {
         let (_, tip) = workspace.git.head_tip()?;
         let place = match tip {
@@ -549,18 +548,6 @@ const STEP: SignedDuration = SignedDuration::from_millis(1);
 /// taking effect now: `SOURCE_DATE_EPOCH` counts whole seconds, and the clocks of
 /// two machines writing one config disagree by about that much.
 const SAME_MOMENT: SignedDuration = SignedDuration::from_secs(1);
-
-/// Now, to the millisecond, the precision of the source's clock (`Date.now()`):
-/// two versions written within one second still take effect one after the
-/// other. Under `SOURCE_DATE_EPOCH` it is that time, as everywhere in berth, so
-/// that scripted runs make the same objects.
-pub(super) fn clock() -> Result<Timestamp, ConfigError> {
-    if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
-        return Ok(time::now()?);
-    }
-    let now = Timestamp::now();
-    Ok(Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now))
-}
 
 /// When a version written without `--effective-at` takes effect: now; or, when
 /// the previous version takes effect at this same moment (a second written under

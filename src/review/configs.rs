@@ -8,7 +8,6 @@ use crate::check::succession::Versioned;
 use crate::kinds::config::{self as config_kind, Config};
 use crate::settings::Settings;
 use crate::store::{OBJECTS_DIR, ObjectPath};
-use crate::time;
 
 use super::model::{ConfigReview, Superseded};
 use super::packages::object_ref;
@@ -21,7 +20,7 @@ impl Reviewer<'_> {
         settings: &Settings,
         added: &[ObjectPath],
     ) -> Result<Vec<ConfigReview>, ReviewError> {
-        let now = time::now()?;
+        let now = self.request.clock.now_to_the_second()?;
         let ids: BTreeSet<&str> = added
             .iter()
             .filter(|path| path.store == config_kind::STORE)
