@@ -74,7 +74,7 @@ pub struct Resolution {
 /// Configs are matched by `type`, `scope` and `applies_to`, and answer with the
 /// version in force at the time asked.
 ///
-/// This reads the configs and the clock; [`decide`] answers from them.
+/// This reads the configs and the clock; `decide` answers from them.
 pub fn resolve(workspace: &Workspace, request: &ResolveRequest) -> Result<Resolution, ConfigError> {
     let now = workspace.clock.now()?;
     let files = read_files(workspace, Place::WorkTree, &store_dir())?;
@@ -117,7 +117,7 @@ fn concerns(request: &ResolveRequest, data: &Value) -> bool {
 }
 
 /// The decision of `config resolve`, from the checked histories of the ids that
-/// [`concerns`] the request: at each scope in turn, most specific first, the
+/// `concerns` the request: at each scope in turn, most specific first, the
 /// version in force at the time asked (`now` when none is) of the id that
 /// applies to the entity given there. The first scope with one answers; two ids
 /// in force at one scope are ambiguous; no answer for a fail-closed type is an
