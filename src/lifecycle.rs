@@ -18,6 +18,7 @@ use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::Onto;
 use crate::settings::Settings;
 use crate::source::SourceError;
+use crate::store::Object;
 use crate::time::BadEpoch;
 use crate::workspace::Workspace;
 
@@ -49,12 +50,12 @@ impl Held {
 /// An object's lifecycle, given its package's events and what environments hold.
 pub fn lifecycle(
     settings: &Settings,
-    events: &[(String, Event)],
+    events: &[Object<Event>],
     held: &Held,
     object: &str,
     hash: &str,
 ) -> Lifecycle {
-    let latest = latest(events.iter().cloned(), object);
+    let latest = latest(events, object);
     let environments = held.environments(object);
     Lifecycle {
         status: Derived::of(latest.as_ref(), !environments.is_empty()),

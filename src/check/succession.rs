@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::bump::{self, Bump, Reason, Shape};
@@ -21,6 +22,7 @@ use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::Finding;
 use crate::document::Format;
 use crate::kinds::Kinds;
+use crate::store::{NotOfType, Object};
 
 /// An object read for the rules across objects: one of a kind with a version
 /// pointer, or a config version.
@@ -44,6 +46,11 @@ pub struct Versioned {
 }
 
 impl Versioned {
+    /// The object read as its kind's type.
+    pub fn typed<T: DeserializeOwned>(&self) -> Result<Object<T>, NotOfType> {
+        Object::from_data(&self.file, &self.data)
+    }
+
     fn version(&self, pointer: &str) -> Option<semver::Version> {
         self.data.pointer(pointer)?.as_str()?.parse().ok()
     }

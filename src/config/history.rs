@@ -288,8 +288,10 @@ pub(super) fn history(
         if !Configs.validator().is_valid(&object.data) {
             return Err(unreadable("it does not match the config schema".to_owned()));
         }
-        let config: Config = serde_json::from_value(object.data.clone())
-            .map_err(|error| unreadable(error.to_string()))?;
+        let config: Config = object
+            .typed()
+            .map_err(|error| unreadable(error.reason))?
+            .data;
         if config.id != id {
             return Err(unreadable(format!(
                 "its id is `{}`, but it is filed under `{id}`",

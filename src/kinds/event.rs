@@ -11,10 +11,9 @@ use serde_json::Value;
 
 use super::version_set::{DATE_TIME_PATTERN, REF_PATTERN};
 use super::{FieldProblem, FieldRef, Kind};
-use crate::document::{self, Format};
 use crate::names::NAME_PATTERN;
 use crate::source::{Content, Source, SourceError};
-use crate::store::OBJECTS_DIR;
+use crate::store::{OBJECTS_DIR, Object};
 
 /// The store events live in.
 pub const STORE: &str = crate::store::EVENTS;
@@ -130,12 +129,13 @@ pub struct Latest {
 /// The latest of `events` about `subject`. Of two events at the same instant, the
 /// later status in the lifecycle (ready < failed < deprecated < archived <
 /// artifact-deleted) wins, so a tie never lets a failed object through.
-pub fn latest<I>(events: I, subject: &str) -> Option<Latest>
+pub fn latest<'e, I>(events: I, subject: &str) -> Option<Latest>
 where
-    I: IntoIterator<Item = (String, Event)>,
+    I: IntoIterator<Item = &'e Object<Event>>,
 {
-    let mut found: Option<(jiff::Timestamp, Latest)> = None;
-    for (file, event) in events {
+    let mut found: Option<(jiff::Timestamp, &Object<Event>)> = None;
+    for object in events {
+        let event = &object.data;
         if event.subject != subject {
             continue;
         }
@@ -144,42 +144,43 @@ where
         };
         let later = found
             .as_ref()
-            .is_none_or(|(time, current)| (at, event.status) > (*time, current.status));
+            .is_none_or(|(time, current)| (at, event.status) > (*time, current.data.status));
         if later {
-            found = Some((
-                at,
-                Latest {
-                    status: event.status,
-                    at: event.at,
-                    reason: event.reason,
-                    file,
-                },
-            ));
+            found = Some((at, object));
         }
     }
-    found.map(|(_, latest)| latest)
+    found.map(|(_, object)| Latest {
+        status: object.data.status,
+        at: object.data.at.clone(),
+        reason: object.data.reason.clone(),
+        file: object.file.clone(),
+    })
 }
 
-/// Reads an event file's bytes; files that are not events are skipped, as the
-/// validator reports them.
-pub fn parse_event(path: &str, bytes: &[u8]) -> Option<Event> {
-    let format = Format::of_path(path)?;
-    let data = document::parse(bytes, format).ok()?;
-    serde_json::from_value(data).ok()
+/// The events among a package's event files, as (path, bytes).
+///
+/// A file that is not an event is left out, here for every reader of events:
+/// the validator reports it, and a status is read from the events that are.
+pub fn events_in<I>(files: I) -> Vec<Object<Event>>
+where
+    I: IntoIterator<Item = (String, Vec<u8>)>,
+{
+    files
+        .into_iter()
+        .filter_map(|(path, bytes)| Object::read(&path, &bytes).ok())
+        .collect()
 }
 
 /// Every event of a package in a source.
-pub fn events_of(source: &dyn Source, package: &str) -> Result<Vec<(String, Event)>, SourceError> {
+pub fn events_of(source: &dyn Source, package: &str) -> Result<Vec<Object<Event>>, SourceError> {
     let dir = format!("{OBJECTS_DIR}/{STORE}/{package}");
-    let mut events = Vec::new();
+    let mut files = Vec::new();
     for entry in source.list(&dir)? {
-        if let Some(Content::Bytes(bytes)) = source.read(&entry.path, 1 << 20)?
-            && let Some(event) = parse_event(&entry.path, &bytes)
-        {
-            events.push((entry.path, event));
+        if let Some(Content::Bytes(bytes)) = source.read(&entry.path, 1 << 20)? {
+            files.push((entry.path, bytes));
         }
     }
-    Ok(events)
+    Ok(events_in(files))
 }
 
 /// An object's status as berth derives it.

@@ -182,9 +182,6 @@ fn require_ready(
 }
 
 /// The latest event naming `object` among `package`'s events in `tree`.
-///
-/// Events that do not parse or are not events are skipped: the validator reports
-/// them.
 pub fn latest_event(
     git: &Git,
     tree: Oid,
@@ -192,13 +189,11 @@ pub fn latest_event(
     object: &ObjectRef,
 ) -> Result<Option<Latest>, GitError> {
     let dir = format!("{OBJECTS_DIR}/{}/{package}", event::STORE);
-    let mut events = Vec::new();
+    let mut files = Vec::new();
     for (path, blob) in git.list_files(tree, &dir)? {
-        if let Some(event) = event::parse_event(&path, &git.blob(blob)?) {
-            events.push((path, event));
-        }
+        files.push((path, git.blob(blob)?));
     }
-    Ok(event::latest(events, &object.to_string()))
+    Ok(event::latest(&event::events_in(files), &object.to_string()))
 }
 
 #[cfg(test)]
