@@ -296,4 +296,134 @@ mod tests {
         unreal["at"] = json!("2025-02-30T12:00:00Z");
         assert_eq!(Events.rules(&unreal).len(), 1);
     }
+
+    const SUBJECT: &str =
+        "version-sets/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    /// An event file `name` about `subject`.
+    fn event(name: &str, subject: &str, status: Status, at: &str) -> Object<Event> {
+        Object {
+            file: format!("objects/events/api/{name}.json"),
+            data: Event {
+                subject: subject.to_owned(),
+                package: "api".to_owned(),
+                status,
+                at: at.to_owned(),
+                reason: None,
+                artifact_location: None,
+                size_bytes: None,
+            },
+        }
+    }
+
+    #[test]
+    fn the_latest_event_wins_and_a_tie_goes_to_the_later_status() {
+        use Status::{Archived, Failed, Ready};
+        let cases = [
+            ("no events", vec![], None),
+            (
+                "one event",
+                vec![event("a", SUBJECT, Ready, "2025-05-01T00:00:00Z")],
+                Some("a"),
+            ),
+            (
+                "the later instant, whatever the order read",
+                vec![
+                    event("b", SUBJECT, Failed, "2025-05-02T00:00:00Z"),
+                    event("a", SUBJECT, Ready, "2025-05-01T00:00:00Z"),
+                ],
+                Some("b"),
+            ),
+            (
+                "instants compared, not texts",
+                vec![
+                    event("a", SUBJECT, Archived, "2025-05-01T12:00:00+02:00"),
+                    event("b", SUBJECT, Ready, "2025-05-01T11:00:00Z"),
+                ],
+                Some("b"),
+            ),
+            (
+                "a tie: the later status in the lifecycle",
+                vec![
+                    event("a", SUBJECT, Failed, "2025-05-01T00:00:00Z"),
+                    event("b", SUBJECT, Ready, "2025-05-01T00:00:00Z"),
+                ],
+                Some("a"),
+            ),
+            (
+                "another subject's events do not count",
+                vec![
+                    event("a", SUBJECT, Ready, "2025-05-01T00:00:00Z"),
+                    event("b", "releases/other", Failed, "2025-05-02T00:00:00Z"),
+                ],
+                Some("a"),
+            ),
+            (
+                "an event whose time is no instant does not count",
+                vec![
+                    event("a", SUBJECT, Ready, "2025-05-01T00:00:00Z"),
+                    event("b", SUBJECT, Failed, "2025-02-30T00:00:00Z"),
+                ],
+                Some("a"),
+            ),
+        ];
+        for (name, events, expected) in cases {
+            let got = latest(&events, SUBJECT).map(|latest| latest.file);
+            let expected = expected.map(|name| format!("objects/events/api/{name}.json"));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_derived_status_is_the_latest_events_unless_held_and_not_withdrawn() {
+        let latest = |status| Latest {
+            status,
+            at: "2025-05-01T00:00:00Z".to_owned(),
+            reason: None,
+            file: String::new(),
+        };
+        let cases = [
+            (None, false, Derived::Draft),
+            (None, true, Derived::Deployed),
+            (Some(Status::Ready), false, Derived::Ready),
+            (Some(Status::Ready), true, Derived::Deployed),
+            (Some(Status::Failed), true, Derived::Failed),
+            (Some(Status::Deprecated), true, Derived::Deprecated),
+            (Some(Status::Archived), false, Derived::Archived),
+            (
+                Some(Status::ArtifactDeleted),
+                true,
+                Derived::ArtifactDeleted,
+            ),
+        ];
+        for (status, held, expected) in cases {
+            let event = status.map(latest);
+            assert_eq!(
+                Derived::of(event.as_ref(), held),
+                expected,
+                "{status:?}, held: {held}"
+            );
+        }
+    }
+
+    #[test]
+    fn files_that_are_not_events_are_left_out() {
+        let good =
+            serde_json::to_vec(&event("a", SUBJECT, Status::Ready, "2025-05-01T00:00:00Z").data)
+                .unwrap();
+        let files = [
+            ("objects/events/api/a.json".to_owned(), good),
+            ("objects/events/api/b.json".to_owned(), b"{".to_vec()),
+            (
+                "objects/events/api/c.json".to_owned(),
+                br#"{"subject": 1}"#.to_vec(),
+            ),
+            (
+                "objects/events/api/d.yaml".to_owned(),
+                b"subject: x".to_vec(),
+            ),
+        ];
+        let read: Vec<String> = events_in(files).into_iter().map(|e| e.file).collect();
+        assert_eq!(read, ["objects/events/api/a.json"]);
+    }
 }
