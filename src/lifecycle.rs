@@ -18,7 +18,8 @@ use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::Onto;
 use crate::settings::Settings;
 use crate::source::SourceError;
-use crate::time::{BadEpoch, now};
+use crate::store::Object;
+use crate::time::BadEpoch;
 use crate::workspace::Workspace;
 
 /// What every environment holds now: object -> environments.
@@ -49,12 +50,12 @@ impl Held {
 /// An object's lifecycle, given its package's events and what environments hold.
 pub fn lifecycle(
     settings: &Settings,
-    events: &[(String, Event)],
+    events: &[Object<Event>],
     held: &Held,
     object: &str,
     hash: &str,
 ) -> Lifecycle {
-    let latest = latest(events.iter().cloned(), object);
+    let latest = latest(events, object);
     let environments = held.environments(object);
     Lifecycle {
         status: Derived::of(latest.as_ref(), !environments.is_empty()),
@@ -187,7 +188,7 @@ pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutc
         subject: shown.object.clone(),
         package: shown.partition.clone(),
         status: request.status,
-        at: now()?.to_string(),
+        at: workspace.clock.now_to_the_second()?.to_string(),
         reason: request.reason.clone(),
         artifact_location: request.artifact_location.clone(),
         size_bytes: request.size_bytes,

@@ -153,10 +153,12 @@ pub struct TagDigest {
 /// Reads a tag list: a JSON array of `{tag, digest}`, or text with one `tag digest`
 /// pair per line (blank lines and `#` comments skipped).
 pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Finding>> {
+    const HELP: &str =
+        "give a JSON array of {\"tag\", \"digest\"} objects, or one `tag digest` pair per line";
     let text = shown_text(bytes);
     let unreadable = |message: String, span: std::ops::Range<usize>| {
         Finding::new(Code::Parse, file, message)
-            .with_help("give a JSON array of {\"tag\", \"digest\"} objects, or one `tag digest` pair per line")
+            .with_help(HELP)
             .at_span(&text, span)
     };
     if let Err(problem) = document::text(bytes) {
@@ -169,8 +171,9 @@ pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Fin
     let mut pairs = Vec::new();
     let mut findings = Vec::new();
     if text.trim_start().starts_with('[') {
-        let data = document::parse(bytes, Format::Json)
-            .map_err(|problem| vec![unreadable(problem.message, problem.span.unwrap_or(0..0))])?;
+        let data = document::parse(bytes, Format::Json).map_err(|problem| {
+            vec![Finding::parse_problem(file, &text, &problem).with_help(HELP)]
+        })?;
         let items = data.as_array().cloned().unwrap_or_default();
         for (index, item) in items.into_iter().enumerate() {
             match serde_json::from_value::<TagDigest>(item) {
@@ -498,5 +501,27 @@ mod tests {
             })
             .collect();
         assert_eq!(columns, [(1, 4), (2, 10)]);
+    }
+
+    /// A JSON list that does not parse is the parse finding every file gets,
+    /// with the tag list's help.
+    #[test]
+    fn a_json_list_that_does_not_parse_is_a_parse_finding() {
+        let cases = [
+            ("[{\"tag\": \"v1\",", Code::Parse),
+            (
+                "[{\"tag\": \"v1\", \"tag\": \"v2\", \"digest\": \"sha256:0\"}]",
+                Code::DuplicateKey,
+            ),
+        ];
+        for (text, code) in cases {
+            let findings = read_tag_list("tags.json", text.as_bytes()).unwrap_err();
+            let [finding] = findings.as_slice() else {
+                panic!("{text}: {findings:?}");
+            };
+            assert_eq!(finding.code, code, "{text}");
+            assert!(finding.location.is_some(), "{text}");
+            assert!(finding.help.contains("JSON array"), "{text}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::env::query::show_held;
 use crate::env::{EnvError, PackageAt};
 use crate::kinds::component::Registry;
-use crate::kinds::event::{Derived, Lifecycle};
+use crate::kinds::event::{Derived, Event, Lifecycle};
 use crate::kinds::release::{self, ConfigPin, Release, ReleaseComponent, Role, SourceRef};
 use crate::lifecycle::{self, Held};
 use crate::names::{self, BadName};
@@ -20,6 +20,7 @@ use crate::objects::lookup::{self, LookupError, ObjectSpec, ShownObject};
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::Onto;
 use crate::source::SourceError;
+use crate::store::Object;
 use crate::time;
 use crate::workspace::Workspace;
 
@@ -330,7 +331,7 @@ pub fn create(
         version: request.version.clone(),
         name: request.name.clone(),
         display_name: None,
-        created_at: time::now()?.to_string(),
+        created_at: workspace.clock.now_to_the_second()?.to_string(),
         source: (source != SourceRef::default()).then_some(source),
         components,
         integrations: None,
@@ -494,13 +495,16 @@ fn choose(
                 environment: environment.clone(),
             };
             let held = show_held(workspace, &target, None)?;
-            let base: Release = (held.store == release::STORE)
-                .then(|| serde_json::from_value(held.data.clone()).ok())
-                .flatten()
-                .ok_or_else(|| ReleaseError::NotARelease {
-                    target: target.to_string(),
-                    object: held.object.clone(),
-                })?;
+            let not_a_release = || ReleaseError::NotARelease {
+                target: target.to_string(),
+                object: held.object.clone(),
+            };
+            if held.store != release::STORE {
+                return Err(not_a_release());
+            }
+            let base: Release = Object::from_data(&held.path, &held.data)
+                .map_err(|_| not_a_release())?
+                .data;
             for component in update {
                 if !registry.components.contains_key(component) {
                     return Err(ReleaseError::UnknownComponent {
@@ -673,11 +677,16 @@ pub fn read_ref(workspace: &Workspace, text: &str) -> Result<ShownObject, Releas
     Ok(lookup::show(workspace, &spec)?)
 }
 
-/// The release an object is, if it is one.
+/// The release an object is, if it is one: `None` for an object of another
+/// store, and for one that does not read as a release (the validator reports
+/// it; it is compared as any object is).
 pub fn as_release(shown: &ShownObject) -> Option<Release> {
-    (shown.store == release::STORE)
-        .then(|| serde_json::from_value(shown.data.clone()).ok())
-        .flatten()
+    if shown.store != release::STORE {
+        return None;
+    }
+    Object::from_data(&shown.path, &shown.data)
+        .ok()
+        .map(|release| release.data)
 }
 
 /// A release in the catalog.
@@ -724,11 +733,8 @@ fn releases_of(
         else {
             continue;
         };
-        let release = crate::document::Format::of_path(&object.path)
-            .and_then(|format| crate::document::parse(&bytes, format).ok())
-            .and_then(|data| serde_json::from_value::<Release>(data).ok());
-        if let Some(release) = release {
-            found.push((object, release));
+        if let Ok(release) = Object::<Release>::read(&object.path, &bytes) {
+            found.push((object, release.data));
         }
     }
     Ok(found)
@@ -737,7 +743,7 @@ fn releases_of(
 /// The releases of the catalog, newest first.
 pub fn list(workspace: &Workspace, filter: &Filter) -> Result<Vec<Listed>, ReleaseError> {
     let held = Held::read(workspace)?;
-    let mut events: BTreeMap<String, Vec<(String, crate::kinds::event::Event)>> = BTreeMap::new();
+    let mut events: BTreeMap<String, Vec<Object<Event>>> = BTreeMap::new();
     let mut listed = Vec::new();
     for (object, release) in releases_of(workspace, filter.package.as_deref())? {
         if let Some(component) = &filter.component

@@ -20,7 +20,9 @@
 //!   RFC 3339 only mentions as a readability choice, is refused, as the schemas'
 //!   pattern refuses it.
 //!
-//! And the clock: [`now`], the time berth writes into what it makes.
+//! And the clock: [`Clock`], the time berth writes into what it makes.
+
+use std::sync::OnceLock;
 
 use jiff::Timestamp;
 
@@ -167,22 +169,74 @@ pub struct BadEpoch {
     pub value: String,
 }
 
-/// The time berth writes into what it makes, to the second: now, or
-/// `SOURCE_DATE_EPOCH` when set (the reproducible-builds convention), so that
-/// scripted runs make the same objects. A value that is not a time is an error,
-/// never a silent 1970 or a silent now.
-pub fn now() -> Result<jiff::Timestamp, BadEpoch> {
-    let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") else {
-        let now = jiff::Timestamp::now().as_second();
-        return jiff::Timestamp::from_second(now).map_err(|_| BadEpoch {
-            value: now.to_string(),
-        });
+/// berth's "now": the system's clock, or a fixed instant.
+///
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention) fixes it, so that
+/// scripted runs make the same objects; a program using the library fixes it with
+/// [`Clock::fixed`], so that what depends on the time can be tested without the
+/// process environment. The variable is read once, when the clock is first
+/// asked: a command that never needs the time never fails on a bad value.
+///
+/// Commits are not stamped by this clock: their dates are git's, from
+/// `GIT_AUTHOR_DATE` and `GIT_COMMITTER_DATE` or else the system's clock, as git
+/// itself dates them (`repo`).
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    /// The fixed instant, once read: `None` for the system's clock.
+    fixed: OnceLock<Result<Option<Timestamp>, BadEpoch>>,
+}
+
+impl Clock {
+    /// The process's clock: `SOURCE_DATE_EPOCH` when it is set, else the
+    /// system's.
+    pub fn from_env() -> Clock {
+        Clock::default()
+    }
+
+    /// A clock that always says `at`.
+    pub fn fixed(at: Timestamp) -> Clock {
+        Clock {
+            fixed: OnceLock::from(Ok(Some(at))),
+        }
+    }
+
+    /// Now, to the millisecond: two config versions written within one second
+    /// still take effect one after the other.
+    pub fn now(&self) -> Result<Timestamp, BadEpoch> {
+        let fixed = self.fixed.get_or_init(source_date_epoch).clone()?;
+        Ok(fixed.unwrap_or_else(|| {
+            let now = Timestamp::now();
+            Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now)
+        }))
+    }
+
+    /// Now, to the second: the time berth writes into the objects it makes.
+    pub fn now_to_the_second(&self) -> Result<Timestamp, BadEpoch> {
+        let now = self.now()?;
+        Timestamp::from_second(now.as_second()).map_err(|_| BadEpoch {
+            value: now.as_second().to_string(),
+        })
+    }
+}
+
+/// `SOURCE_DATE_EPOCH`, if set: a value that is not a time is an error, never a
+/// silent 1970 or a silent now.
+fn source_date_epoch() -> Result<Option<Timestamp>, BadEpoch> {
+    let value = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value,
+        Err(std::env::VarError::NotPresent) => return Ok(None),
+        Err(std::env::VarError::NotUnicode(value)) => {
+            return Err(BadEpoch {
+                value: value.to_string_lossy().into_owned(),
+            });
+        }
     };
     value
         .trim()
         .parse::<i64>()
         .ok()
-        .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
+        .and_then(|seconds| Timestamp::from_second(seconds).ok())
+        .map(Some)
         .ok_or(BadEpoch { value })
 }
 
@@ -263,5 +317,35 @@ mod tests {
         assert!(reason("2025-05-01T12:00:00+25:00").contains("at most ±23:59"));
         assert!(reason("2016-12-31T23:59:60Z").contains("leap second"));
         assert!(reason("2025-05-01T12:00:00").contains("offset is missing"));
+    }
+
+    #[test]
+    fn a_fixed_clock_keeps_its_instant_and_rounds_down_to_the_second_for_objects() {
+        let cases = [
+            (
+                "2025-05-01T12:00:00Z",
+                "2025-05-01T12:00:00Z",
+                "2025-05-01T12:00:00Z",
+            ),
+            (
+                "2025-05-01T12:00:00.25Z",
+                "2025-05-01T12:00:00.25Z",
+                "2025-05-01T12:00:00Z",
+            ),
+            (
+                "2025-05-01T12:00:00.999Z",
+                "2025-05-01T12:00:00.999Z",
+                "2025-05-01T12:00:00Z",
+            ),
+        ];
+        for (at, now, to_the_second) in cases {
+            let clock = Clock::fixed(parse(at).unwrap());
+            assert_eq!(clock.now().unwrap().to_string(), now, "{at}");
+            assert_eq!(
+                clock.now_to_the_second().unwrap().to_string(),
+                to_the_second,
+                "{at}"
+            );
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! A berth repository opened for work: its git repository, working tree, settings
-//! and stores; and `berth init`, which makes one.
+//! A berth repository opened for work: its git repository, working tree, settings,
+//! stores and clock; and `berth init`, which makes one.
 
 use std::fs;
 use std::io;
@@ -13,6 +13,7 @@ use crate::repo::{self, CommitError, FileToCommit, Git};
 use crate::settings::{self, LoadError, Settings};
 use crate::source::WorkTree;
 use crate::store::OBJECTS_DIR;
+use crate::time::Clock;
 
 /// A berth repository: a git repository with a berth.toml at its root.
 pub struct Workspace {
@@ -24,6 +25,9 @@ pub struct Workspace {
     pub settings: Settings,
     /// Every store, built-in and user-defined.
     pub kinds: Kinds,
+    /// Where "now" comes from: every operation that needs the time asks it, never
+    /// the process environment.
+    pub clock: Clock,
 }
 
 /// Why a berth repository could not be opened.
@@ -51,7 +55,13 @@ impl Workspace {
             tree,
             settings,
             kinds,
+            clock: Clock::from_env(),
         })
+    }
+
+    /// The workspace with another clock, such as a fixed one for a test.
+    pub fn with_clock(self, clock: Clock) -> Workspace {
+        Workspace { clock, ..self }
     }
 
     /// The repository's root directory.

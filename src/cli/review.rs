@@ -5,6 +5,7 @@ use std::path::Path;
 use berth::diagnostic::finding::plural;
 use berth::repo::Git;
 use berth::review::{self, Request, Review, Verdict};
+use berth::time::Clock;
 
 use super::Format;
 use super::error::CliError;
@@ -68,6 +69,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         env_base: &env_base,
         env_head: &env_head,
         remote: &args.remote,
+        clock: &Clock::from_env(),
     };
     let mut review = review::review(&git, &request)?;
     if args.deny_warnings {

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use berth::kinds::component::Registry;
 use berth::kinds::component::VersionEntry;
 use berth::registry::{self, RegistryError};
-use berth::time;
 use berth::workspace::Workspace;
 use clap::Subcommand;
 
@@ -101,7 +100,7 @@ fn run_import(
         workspace,
         &args.component,
         &list,
-        &time::now()?.to_string(),
+        &workspace.clock.now_to_the_second()?.to_string(),
         args.commit,
     )?;
     if out.is_json() {

@@ -282,8 +282,10 @@ pub(super) fn history(
         if !Configs.validator().is_valid(&object.data) {
             return Err(unreadable("it does not match the config schema".to_owned()));
         }
-        let config: Config = serde_json::from_value(object.data.clone())
-            .map_err(|error| unreadable(error.to_string()))?;
+        let config: Config = object
+            .typed()
+            .map_err(|error| unreadable(error.reason))?
+            .data;
         if config.id != id {
             return Err(unreadable(format!(
                 "its id is `{}`, but it is filed under `{id}`",
@@ -327,4 +329,152 @@ pub fn read(workspace: &Workspace, id: &str) -> Result<History, ConfigError> {
         return Err(ConfigError::Unknown { id: id.to_owned() });
     }
     history(workspace, id, &objects)
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::kinds::config::{Category, Scope};
+
+    pub(in crate::config) fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    /// The history of `id`: a `pricing` config for `entity` at `scope`, one
+    /// version per time it takes effect, with the settings `{"v": <version>}`.
+    pub(in crate::config) fn history(
+        id: &str,
+        scope: Scope,
+        entity: &str,
+        effective: &[&str],
+    ) -> History {
+        let versions = effective
+            .iter()
+            .zip(1..)
+            .map(|(effective_at, version)| Version {
+                object: format!("configs/{id}-{version}"),
+                file: format!("objects/configs/{id}/{version}.json"),
+                config: Config {
+                    id: id.to_owned(),
+                    version,
+                    config_type: "pricing".to_owned(),
+                    category: Category::Logic,
+                    name: None,
+                    applies_to: entity.to_owned(),
+                    scope,
+                    tenant_id: None,
+                    settings: BTreeMap::from([("v".to_owned(), Value::from(version))]),
+                    effective_at: (*effective_at).to_owned(),
+                    idempotency_key: None,
+                },
+                effective: at(effective_at),
+            })
+            .collect();
+        History {
+            id: id.to_owned(),
+            versions,
+        }
+    }
+
+    /// Versions 1, 2 and 3 of one config, taking effect in January, May and July.
+    fn three() -> History {
+        history(
+            "c",
+            Scope::Asset,
+            "a1",
+            &[
+                "2025-01-01T00:00:00Z",
+                "2025-05-01T00:00:00Z",
+                "2025-07-01T00:00:00Z",
+            ],
+        )
+    }
+
+    #[test]
+    fn the_version_in_force_is_the_last_to_take_effect_at_or_before_the_time() {
+        let history = three();
+        let cases = [
+            ("before the first version", "2024-12-31T23:59:59Z", None),
+            (
+                "the first version's instant",
+                "2025-01-01T00:00:00Z",
+                Some(1),
+            ),
+            (
+                "between the first and the second",
+                "2025-03-01T00:00:00Z",
+                Some(1),
+            ),
+            (
+                "the second version's instant",
+                "2025-05-01T00:00:00Z",
+                Some(2),
+            ),
+            ("after the last", "2030-01-01T00:00:00Z", Some(3)),
+        ];
+        for (name, when, expected) in cases {
+            let got = history.at(at(when)).map(|v| v.config.version);
+            assert_eq!(got, expected, "{name}");
+        }
+        assert_eq!(history.latest(), 3);
+        assert_eq!(history.version(2).unwrap().config.version, 2);
+        assert!(matches!(
+            history.version(4),
+            Err(ConfigError::NoSuchVersion { highest: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn a_version_is_scheduled_current_or_superseded_as_of_now() {
+        let history = three();
+        let now = at("2025-06-01T00:00:00Z");
+        let cases = [
+            (1, State::Superseded, Some(("2025-05-01T00:00:00Z", 2))),
+            (2, State::Current, Some(("2025-07-01T00:00:00Z", 3))),
+            (3, State::Scheduled, None),
+        ];
+        for (version, state, superseded) in cases {
+            let view = history.view(history.version(version).unwrap(), now);
+            assert_eq!(view.state, state, "version {version}");
+            assert_eq!(
+                view.superseded_at.as_deref().zip(view.superseded_by),
+                superseded,
+                "version {version}: superseded_at is the next version's effective_at, derived"
+            );
+        }
+        let at_the_instant = history.view(history.version(2).unwrap(), at("2025-05-01T00:00:00Z"));
+        assert_eq!(
+            at_the_instant.state,
+            State::Current,
+            "in force from its instant"
+        );
+        let last = history.view(history.version(3).unwrap(), at("2026-01-01T00:00:00Z"));
+        assert_eq!(
+            last.state,
+            State::Current,
+            "the last version is never superseded"
+        );
+    }
+
+    #[test]
+    fn changes_are_against_the_version_before() {
+        let history = three();
+        let changes = |version| history.changes(history.version(version).unwrap());
+        assert_eq!(
+            changes(1),
+            [SettingChange {
+                key: "v".to_owned(),
+                from: None,
+                to: Some(Value::from(1))
+            }]
+        );
+        assert_eq!(
+            changes(3),
+            [SettingChange {
+                key: "v".to_owned(),
+                from: Some(Value::from(2)),
+                to: Some(Value::from(3))
+            }]
+        );
+    }
 }

@@ -9,7 +9,6 @@ use super::edit::settings_diff;
 use super::history::{
     Place, SettingChange, VersionView, histories, history, read, read_files, store_dir,
 };
-use super::set::clock;
 use crate::kinds::config::Scope;
 use crate::workspace::Workspace;
 
@@ -42,7 +41,7 @@ pub struct Shown {
 /// A version of a config: by number, or the one in force at a time.
 pub fn show(workspace: &Workspace, id: &str, select: Select) -> Result<Shown, ConfigError> {
     let history = read(workspace, id)?;
-    let now = clock()?;
+    let now = workspace.clock.now()?;
     let (version, at) = match select {
         Select::Version(number) => (Some(history.version(number)?), None),
         Select::Now => (history.at(now), Some(now)),
@@ -83,7 +82,7 @@ pub struct HistoryReport {
 /// Every version of a config, with its times and its settings changes.
 pub fn history_of(workspace: &Workspace, id: &str) -> Result<HistoryReport, ConfigError> {
     let history = read(workspace, id)?;
-    let now = clock()?;
+    let now = workspace.clock.now()?;
     Ok(HistoryReport {
         id: id.to_owned(),
         versions: history
@@ -183,7 +182,7 @@ pub struct Listed {
 
 /// Every config, by id, with the version in force now.
 pub fn list(workspace: &Workspace) -> Result<Vec<Listed>, ConfigError> {
-    let now = clock()?;
+    let now = workspace.clock.now()?;
     let files = read_files(workspace, Place::WorkTree, &store_dir())?;
     let mut listed = Vec::new();
     for (id, objects) in histories(&files)? {

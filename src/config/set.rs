@@ -27,7 +27,6 @@ use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::{CommitError, Onto};
 use crate::source::Source;
 use crate::store::ObjectPath;
-use crate::time;
 use crate::workspace::Workspace;
 
 /// How the settings of the new version are made.
@@ -117,7 +116,7 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
             expected: request.expect_version,
         });
     }
-    let now = clock()?;
+    let now = workspace.clock.now()?;
     let (place, onto) = if request.commit {
         let (_, tip) = workspace.git.head_tip()?;
         let place = match tip {
@@ -550,18 +549,6 @@ const STEP: SignedDuration = SignedDuration::from_millis(1);
 /// two machines writing one config disagree by about that much.
 const SAME_MOMENT: SignedDuration = SignedDuration::from_secs(1);
 
-/// Now, to the millisecond, the precision of the source's clock (`Date.now()`):
-/// two versions written within one second still take effect one after the
-/// other. Under `SOURCE_DATE_EPOCH` it is that time, as everywhere in berth, so
-/// that scripted runs make the same objects.
-pub(super) fn clock() -> Result<Timestamp, ConfigError> {
-    if std::env::var_os("SOURCE_DATE_EPOCH").is_some() {
-        return Ok(time::now()?);
-    }
-    let now = Timestamp::now();
-    Ok(Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now))
-}
-
 /// When a version written without `--effective-at` takes effect: now; or, when
 /// the previous version takes effect at this same moment (a second written under
 /// one `SOURCE_DATE_EPOCH`, a writer whose clock runs a little ahead), one step
@@ -583,7 +570,192 @@ fn default_effective(now: Timestamp, previous: Option<&Version>) -> Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::history::tests::{at, history};
     use serde_json::json;
+
+    /// A request for the next version of `c` after `expect_version`, replacing
+    /// the settings with `{"v": 9}`.
+    fn request(expect_version: u64, fields: Fields) -> SetRequest {
+        SetRequest {
+            id: "c".to_owned(),
+            expect_version,
+            settings: NewSettings::Replace(BTreeMap::from([("v".to_owned(), json!(9))])),
+            fields,
+            effective_at: None,
+            idempotency_key: None,
+            commit: false,
+        }
+    }
+
+    fn all_fixed() -> Fields {
+        Fields {
+            config_type: Some("pricing".to_owned()),
+            category: Some(Category::Logic),
+            applies_to: Some("a1".to_owned()),
+            scope: Some(Scope::Asset),
+            name: None,
+            tenant_id: None,
+        }
+    }
+
+    #[test]
+    fn version_one_needs_every_fixed_field() {
+        let now = at("2025-06-01T00:00:00Z");
+        let cases: [(&str, Fields, &[&str]); 4] = [
+            (
+                "none given",
+                Fields::default(),
+                &["--type", "--category", "--applies-to", "--scope"],
+            ),
+            (
+                "no scope",
+                Fields {
+                    scope: None,
+                    ..all_fixed()
+                },
+                &["--scope"],
+            ),
+            (
+                "no type or entity",
+                Fields {
+                    config_type: None,
+                    applies_to: None,
+                    ..all_fixed()
+                },
+                &["--type", "--applies-to"],
+            ),
+            ("all given", all_fixed(), &[]),
+        ];
+        for (name, fields, missing) in cases {
+            match next_version(&request(0, fields), None, now) {
+                Ok(config) => {
+                    assert!(missing.is_empty(), "{name}: wrote {config:?}");
+                    assert_eq!(config.version, 1, "{name}");
+                    assert_eq!(config.effective_at, "2025-06-01T00:00:00Z", "{name}");
+                }
+                Err(ConfigError::MissingFixed { missing: got, .. }) => {
+                    assert_eq!(got, missing, "{name}");
+                }
+                Err(other) => panic!("{name}: {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_later_version_carries_the_fixed_fields_and_takes_what_is_given() {
+        let current = history("c", Scope::Campaign, "c1", &["2025-01-01T00:00:00Z"]);
+        let previous = current.versions.last();
+        let now = at("2025-06-01T00:00:00Z");
+        let carried = next_version(&request(1, Fields::default()), previous, now).unwrap();
+        assert_eq!(
+            (carried.version, carried.scope, carried.applies_to.as_str()),
+            (2, Scope::Campaign, "c1")
+        );
+        assert_eq!(
+            carried.settings,
+            BTreeMap::from([("v".to_owned(), json!(9))])
+        );
+        let given = Fields {
+            scope: Some(Scope::Asset),
+            name: Some("Pricing".to_owned()),
+            ..Fields::default()
+        };
+        let changed = next_version(&request(1, given), previous, now).unwrap();
+        assert_eq!(
+            (changed.scope, changed.name.as_deref()),
+            (Scope::Asset, Some("Pricing")),
+            "a fixed field given is written, for the rules to refuse"
+        );
+        let edit = SetRequest {
+            settings: NewSettings::Edit {
+                set: vec![(vec!["w".to_owned()], json!(2))],
+                unset: vec![vec!["v".to_owned()]],
+            },
+            ..request(1, Fields::default())
+        };
+        let edited = next_version(&edit, previous, now).unwrap();
+        assert_eq!(
+            edited.settings,
+            BTreeMap::from([("w".to_owned(), json!(2))]),
+            "an edit starts from the previous version's settings"
+        );
+        assert!(matches!(
+            next_version(&request(MAX_SAFE_INTEGER, Fields::default()), previous, now),
+            Err(ConfigError::VersionRange { .. })
+        ));
+    }
+
+    #[test]
+    fn a_reused_idempotency_key_differs_only_in_what_the_request_would_change() {
+        let current = history(
+            "c",
+            Scope::Asset,
+            "a1",
+            &["2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"],
+        );
+        let done = current.version(2).unwrap();
+        let retry = |settings: Value, fields: Fields, effective_at: Option<&str>| SetRequest {
+            settings: NewSettings::Replace(serde_json::from_value(settings).unwrap()),
+            effective_at: effective_at.map(at),
+            ..request(1, fields)
+        };
+        let cases = [
+            (
+                "the same request",
+                retry(json!({"v": 2}), Fields::default(), None),
+                vec![],
+            ),
+            (
+                "the same fixed fields given again",
+                retry(json!({"v": 2}), all_fixed(), None),
+                vec![],
+            ),
+            (
+                "the same effective_at given",
+                retry(
+                    json!({"v": 2}),
+                    Fields::default(),
+                    Some("2025-02-01T00:00:00Z"),
+                ),
+                vec![],
+            ),
+            (
+                "other settings",
+                retry(json!({"v": 3}), Fields::default(), None),
+                vec!["settings.v"],
+            ),
+            (
+                "another scope and a name",
+                retry(
+                    json!({"v": 2}),
+                    Fields {
+                        scope: Some(Scope::Account),
+                        name: Some("N".to_owned()),
+                        ..Fields::default()
+                    },
+                    None,
+                ),
+                vec!["scope", "name"],
+            ),
+            (
+                "another effective_at",
+                retry(
+                    json!({"v": 2}),
+                    Fields::default(),
+                    Some("2025-03-01T00:00:00Z"),
+                ),
+                vec!["effective_at"],
+            ),
+        ];
+        for (name, request, expected) in cases {
+            let got: Vec<String> = differences(&request, &current, done)
+                .unwrap()
+                .into_iter()
+                .map(|difference| difference.field)
+                .collect();
+            assert_eq!(got, expected, "{name}");
+        }
+    }
 
     #[test]
     fn now_is_kept_to_the_millisecond_and_follows_a_version_of_the_same_moment() {

@@ -13,10 +13,11 @@ use super::objects::{Finder, Located};
 use super::provenance::{Anchors, Break, Provenance, Source};
 use super::state::STATE_FILE;
 use super::{EnvError, EnvView, PackageAt, Unverified, person, read, time_of};
+use crate::kinds::event::Event;
 use crate::kinds::{Kinds, version_of};
 use crate::objects::lookup::ShownObject;
 use crate::repo::{Git, GitError, Oid};
-use crate::store::ObjectRef;
+use crate::store::{Object, ObjectRef};
 use crate::workspace::Workspace;
 
 /// One step of a lineage.
@@ -331,7 +332,7 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
         views.insert(name, read(git, settings, name, at)?);
     }
     let mut environments = Vec::new();
-    let mut events: HashMap<String, Vec<(String, crate::kinds::event::Event)>> = HashMap::new();
+    let mut events: HashMap<String, Vec<Object<Event>>> = HashMap::new();
     for name in settings.environment_order() {
         let Some(view) = views.get(name) else {
             continue;
@@ -374,7 +375,7 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
                         events.insert(package.to_owned(), found);
                     }
                     let latest = crate::kinds::event::latest(
-                        events.get(package).into_iter().flatten().cloned(),
+                        events.get(package).into_iter().flatten(),
                         object,
                     );
                     Some(crate::kinds::event::Derived::of(latest.as_ref(), true))

@@ -11,10 +11,9 @@ use serde_json::Value;
 
 use super::version_set::{DATE_TIME_PATTERN, REF_PATTERN};
 use super::{FieldProblem, FieldRef, Kind};
-use crate::document::{self, Format};
 use crate::names::NAME_PATTERN;
 use crate::source::{Content, Source, SourceError};
-use crate::store::OBJECTS_DIR;
+use crate::store::{OBJECTS_DIR, Object};
 
 /// The store events live in.
 pub const STORE: &str = crate::store::EVENTS;
@@ -130,12 +129,13 @@ pub struct Latest {
 /// The latest of `events` about `subject`. Of two events at the same instant, the
 /// later status in the lifecycle (ready < failed < deprecated < archived <
 /// artifact-deleted) wins, so a tie never lets a failed object through.
-pub fn latest<I>(events: I, subject: &str) -> Option<Latest>
+pub fn latest<'e, I>(events: I, subject: &str) -> Option<Latest>
 where
-    I: IntoIterator<Item = (String, Event)>,
+    I: IntoIterator<Item = &'e Object<Event>>,
 {
-    let mut found: Option<(jiff::Timestamp, Latest)> = None;
-    for (file, event) in events {
+    let mut found: Option<(jiff::Timestamp, &Object<Event>)> = None;
+    for object in events {
+        let event = &object.data;
         if event.subject != subject {
             continue;
         }
@@ -144,42 +144,43 @@ where
         };
         let later = found
             .as_ref()
-            .is_none_or(|(time, current)| (at, event.status) > (*time, current.status));
+            .is_none_or(|(time, current)| (at, event.status) > (*time, current.data.status));
         if later {
-            found = Some((
-                at,
-                Latest {
-                    status: event.status,
-                    at: event.at,
-                    reason: event.reason,
-                    file,
-                },
-            ));
+            found = Some((at, object));
         }
     }
-    found.map(|(_, latest)| latest)
+    found.map(|(_, object)| Latest {
+        status: object.data.status,
+        at: object.data.at.clone(),
+        reason: object.data.reason.clone(),
+        file: object.file.clone(),
+    })
 }
 
-/// Reads an event file's bytes; files that are not events are skipped, as the
-/// validator reports them.
-pub fn parse_event(path: &str, bytes: &[u8]) -> Option<Event> {
-    let format = Format::of_path(path)?;
-    let data = document::parse(bytes, format).ok()?;
-    serde_json::from_value(data).ok()
+/// The events among a package's event files, as (path, bytes).
+///
+/// A file that is not an event is left out, here for every reader of events:
+/// the validator reports it, and a status is read from the events that are.
+pub fn events_in<I>(files: I) -> Vec<Object<Event>>
+where
+    I: IntoIterator<Item = (String, Vec<u8>)>,
+{
+    files
+        .into_iter()
+        .filter_map(|(path, bytes)| Object::read(&path, &bytes).ok())
+        .collect()
 }
 
 /// Every event of a package in a source.
-pub fn events_of(source: &dyn Source, package: &str) -> Result<Vec<(String, Event)>, SourceError> {
+pub fn events_of(source: &dyn Source, package: &str) -> Result<Vec<Object<Event>>, SourceError> {
     let dir = format!("{OBJECTS_DIR}/{STORE}/{package}");
-    let mut events = Vec::new();
+    let mut files = Vec::new();
     for entry in source.list(&dir)? {
-        if let Some(Content::Bytes(bytes)) = source.read(&entry.path, 1 << 20)?
-            && let Some(event) = parse_event(&entry.path, &bytes)
-        {
-            events.push((entry.path, event));
+        if let Some(Content::Bytes(bytes)) = source.read(&entry.path, 1 << 20)? {
+            files.push((entry.path, bytes));
         }
     }
-    Ok(events)
+    Ok(events_in(files))
 }
 
 /// An object's status as berth derives it.
@@ -294,5 +295,135 @@ mod tests {
         let mut unreal = event;
         unreal["at"] = json!("2025-02-30T12:00:00Z");
         assert_eq!(Events.rules(&unreal).len(), 1);
+    }
+
+    const SUBJECT: &str =
+        "version-sets/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    /// An event file `name` about `subject`.
+    fn event(name: &str, subject: &str, status: Status, at: &str) -> Object<Event> {
+        Object {
+            file: format!("objects/events/api/{name}.json"),
+            data: Event {
+                subject: subject.to_owned(),
+                package: "api".to_owned(),
+                status,
+                at: at.to_owned(),
+                reason: None,
+                artifact_location: None,
+                size_bytes: None,
+            },
+        }
+    }
+
+    #[test]
+    fn the_latest_event_wins_and_a_tie_goes_to_the_later_status() {
+        use Status::{Archived, Failed, Ready};
+        let cases = [
+            ("no events", vec![], None),
+            (
+                "one event",
+                vec![event("a", SUBJECT, Ready, "2025-05-01T00:00:00Z")],
+                Some("a"),
+            ),
+            (
+                "the later instant, whatever the order read",
+                vec![
+                    event("b", SUBJECT, Failed, "2025-05-02T00:00:00Z"),
+                    event("a", SUBJECT, Ready, "2025-05-01T00:00:00Z"),
+                ],
+                Some("b"),
+            ),
+            (
+                "instants compared, not texts",
+                vec![
+                    event("a", SUBJECT, Archived, "2025-05-01T12:00:00+02:00"),
+                    event("b", SUBJECT, Ready, "2025-05-01T11:00:00Z"),
+                ],
+                Some("b"),
+            ),
+            (
+                "a tie: the later status in the lifecycle",
+                vec![
+                    event("a", SUBJECT, Failed, "2025-05-01T00:00:00Z"),
+                    event("b", SUBJECT, Ready, "2025-05-01T00:00:00Z"),
+                ],
+                Some("a"),
+            ),
+            (
+                "another subject's events do not count",
+                vec![
+                    event("a", SUBJECT, Ready, "2025-05-01T00:00:00Z"),
+                    event("b", "releases/other", Failed, "2025-05-02T00:00:00Z"),
+                ],
+                Some("a"),
+            ),
+            (
+                "an event whose time is no instant does not count",
+                vec![
+                    event("a", SUBJECT, Ready, "2025-05-01T00:00:00Z"),
+                    event("b", SUBJECT, Failed, "2025-02-30T00:00:00Z"),
+                ],
+                Some("a"),
+            ),
+        ];
+        for (name, events, expected) in cases {
+            let got = latest(&events, SUBJECT).map(|latest| latest.file);
+            let expected = expected.map(|name| format!("objects/events/api/{name}.json"));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_derived_status_is_the_latest_events_unless_held_and_not_withdrawn() {
+        let latest = |status| Latest {
+            status,
+            at: "2025-05-01T00:00:00Z".to_owned(),
+            reason: None,
+            file: String::new(),
+        };
+        let cases = [
+            (None, false, Derived::Draft),
+            (None, true, Derived::Deployed),
+            (Some(Status::Ready), false, Derived::Ready),
+            (Some(Status::Ready), true, Derived::Deployed),
+            (Some(Status::Failed), true, Derived::Failed),
+            (Some(Status::Deprecated), true, Derived::Deprecated),
+            (Some(Status::Archived), false, Derived::Archived),
+            (
+                Some(Status::ArtifactDeleted),
+                true,
+                Derived::ArtifactDeleted,
+            ),
+        ];
+        for (status, held, expected) in cases {
+            let event = status.map(latest);
+            assert_eq!(
+                Derived::of(event.as_ref(), held),
+                expected,
+                "{status:?}, held: {held}"
+            );
+        }
+    }
+
+    #[test]
+    fn files_that_are_not_events_are_left_out() {
+        let good =
+            serde_json::to_vec(&event("a", SUBJECT, Status::Ready, "2025-05-01T00:00:00Z").data)
+                .unwrap();
+        let files = [
+            ("objects/events/api/a.json".to_owned(), good),
+            ("objects/events/api/b.json".to_owned(), b"{".to_vec()),
+            (
+                "objects/events/api/c.json".to_owned(),
+                br#"{"subject": 1}"#.to_vec(),
+            ),
+            (
+                "objects/events/api/d.yaml".to_owned(),
+                b"subject: x".to_vec(),
+            ),
+        ];
+        let read: Vec<String> = events_in(files).into_iter().map(|e| e.file).collect();
+        assert_eq!(read, ["objects/events/api/a.json"]);
     }
 }

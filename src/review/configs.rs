@@ -4,11 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::check;
-use crate::check::succession::Versioned;
 use crate::kinds::config::{self as config_kind, Config};
 use crate::settings::Settings;
-use crate::store::{OBJECTS_DIR, ObjectPath};
-use crate::time;
+use crate::store::{OBJECTS_DIR, Object, ObjectPath};
 
 use super::model::{ConfigReview, Superseded};
 use super::packages::object_ref;
@@ -21,7 +19,7 @@ impl Reviewer<'_> {
         settings: &Settings,
         added: &[ObjectPath],
     ) -> Result<Vec<ConfigReview>, ReviewError> {
-        let now = time::now()?;
+        let now = self.request.clock.now_to_the_second()?;
         let ids: BTreeSet<&str> = added
             .iter()
             .filter(|path| path.store == config_kind::STORE)
@@ -40,40 +38,40 @@ impl Reviewer<'_> {
                 &mut seen,
                 &mut objects,
             )?;
-            let mut versions: Vec<(&Versioned, Config)> = objects
+            // A version that does not read as a config is left out of this
+            // section: the validator's findings in the review say what is wrong
+            // with it.
+            let mut versions: Vec<Object<Config>> = objects
                 .iter()
-                .filter_map(|object| {
-                    let config = serde_json::from_value(object.data.clone()).ok()?;
-                    Some((object, config))
-                })
+                .filter_map(|object| object.typed().ok())
                 .collect();
-            versions.sort_by_key(|(_, config)| config.version);
-            for (object, config) in &versions {
-                if !new.contains(&object.file) {
+            versions.sort_by_key(|object| object.data.version);
+            for Object { file, data: config } in &versions {
+                if !new.contains(file) {
                     continue;
                 }
                 let before = versions
                     .iter()
                     .rev()
-                    .find(|(_, other)| other.version < config.version);
+                    .find(|other| other.data.version < config.version);
                 let empty = BTreeMap::new();
-                let settings_before = before.map_or(&empty, |(_, other)| &other.settings);
+                let settings_before = before.map_or(&empty, |other| &other.data.settings);
                 let effective_in_past =
                     crate::time::parse(&config.effective_at).is_ok_and(|at| at < now);
                 reviews.push(ConfigReview {
                     id: config.id.clone(),
                     version: config.version,
-                    object: object_ref(&object.file),
-                    file: object.file.clone(),
+                    object: object_ref(file),
+                    file: file.clone(),
                     config_type: config.config_type.clone(),
                     scope: config.scope.to_string(),
                     applies_to: config.applies_to.clone(),
                     effective_at: config.effective_at.clone(),
                     effective_in_past,
-                    supersedes: before.map(|(other_object, other)| Superseded {
-                        version: other.version,
-                        object: object_ref(&other_object.file),
-                        effective_at: other.effective_at.clone(),
+                    supersedes: before.map(|other| Superseded {
+                        version: other.data.version,
+                        object: object_ref(&other.file),
+                        effective_at: other.data.effective_at.clone(),
                     }),
                     settings: crate::config::settings_diff(settings_before, &config.settings),
                 });

@@ -22,7 +22,7 @@ use crate::repo::{BadRevision, FilesError, Git, GitError, Head, Oid};
 use crate::settings::Settings;
 use crate::source::{ChangeKind, Source, SourceError};
 use crate::store::ObjectPath;
-use crate::time::BadEpoch;
+use crate::time::{BadEpoch, Clock};
 
 pub use model::{
     ConfigReview, Counts, EnvironmentReview, EventSummary, FileChange, Held, Move, MovedTag,
@@ -43,6 +43,8 @@ pub struct Request<'a> {
     pub env_head: &'a [(String, String)],
     /// The remote whose tracking refs hold the environments as they are shared.
     pub remote: &'a str,
+    /// Where "now" comes from: whether a config version takes effect in the past.
+    pub clock: &'a Clock,
 }
 
 /// Why a review could not be made.

@@ -127,15 +127,13 @@ impl NewObject {
 /// A new object of a kind with versions, from its step in the package's
 /// succession.
 fn versioned(store: &str, step: succession::Step<'_>) -> NewObject {
+    // Releases that do not read as releases have no components to compare: the
+    // validator's findings in the review say what is wrong with them.
     let components = (store == release_kind::STORE)
         .then(|| {
-            let release: Release = serde_json::from_value(step.object.data.clone()).ok()?;
+            let release = step.object.typed::<Release>().ok()?.data;
             let before = match &step.previous {
-                Some((previous, _)) => {
-                    serde_json::from_value::<Release>(previous.data.clone())
-                        .ok()?
-                        .components
-                }
+                Some((previous, _)) => previous.typed::<Release>().ok()?.data.components,
                 None => Vec::new(),
             };
             Some(Components::compare(&before, &release.components))
@@ -190,8 +188,12 @@ fn unversioned(
         };
         let mut new = NewObject::bare(&path);
         if store == event::STORE {
-            new.event = serde_json::from_value::<Event>(object.data.clone())
+            // An event that does not read as one has no summary: the validator's
+            // findings in the review say what is wrong with it.
+            new.event = object
+                .typed::<Event>()
                 .ok()
+                .map(|event| event.data)
                 .map(|event| EventSummary {
                     subject: event.subject,
                     status: event.status.as_str().to_owned(),

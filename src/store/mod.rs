@@ -1,9 +1,12 @@
-//! The object store's layout: identity, references and paths. What reads and
-//! writes objects is [`crate::objects`].
+//! The object store's layout: identity, references and paths, and [`Object`],
+//! an object read once as its kind's type. What reads and writes objects is
+//! [`crate::objects`].
 //!
 //! An object lives at `objects/<store>/<partition>/<sha256>.<json|toml>`, where the
 //! hash is the SHA-256 of its canonical data and the partition is the value at its
 //! kind's partition pointer. Names are checked before any path is built from them.
+
+mod object;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -16,6 +19,8 @@ use crate::diagnostic::finding::shown_text;
 use crate::document::{self, Format};
 use crate::names;
 use crate::source::{Entry, EntryKind};
+
+pub use object::{NotOfType, Object};
 
 /// The store of version sets (kind `kinds::version_set`).
 pub const VERSION_SETS: &str = "version-sets";

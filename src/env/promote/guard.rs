@@ -1,6 +1,10 @@
 //! The guards every planned entry passes before anything is built: signed
 //! promotions where required, a path back to the catalog that verifies, and the
 //! lifecycle (`require_ready`: the object's latest event is `ready`).
+//!
+//! Each guard reads its inputs (the object's findings, its latest event) and
+//! hands them to a pure verdict: `refuse_unsigned`, `refuse_invalid`,
+//! `require_ready`.
 
 use crate::diagnostic::finding::Finding;
 use crate::env::log::Action;
@@ -117,57 +121,67 @@ pub(super) fn guard(
         &workspace.kinds,
         &plan.located,
     )?;
-    if findings.iter().any(Finding::is_error) {
-        return Err(PromoteError::InvalidObject {
-            object: plan.object.to_string(),
-            findings: findings.into_iter().filter(Finding::is_error).collect(),
-        });
-    }
+    refuse_invalid(&plan.object, findings)?;
     if target.require_ready {
         let latest = match git.ref_target(&catalog_ref(workspace))? {
             Some(tip) => latest_event(git, git.commit(tip)?.tree, &plan.package, &plan.object)?,
             None => None,
         };
-        match latest {
-            Some(latest) if latest.status == Status::Ready => {}
-            Some(latest) if latest.status == Status::ArtifactDeleted => {
-                return Err(PromoteError::ArtifactDeleted {
-                    object: plan.object.to_string(),
-                    at: latest.at,
-                    file: latest.file,
-                });
-            }
-            Some(latest) if latest.status == Status::Failed => {
-                return Err(PromoteError::Failed {
-                    object: plan.object.to_string(),
-                    environment: environment.to_owned(),
-                    event: Box::new(latest),
-                });
-            }
-            Some(latest) if matches!(latest.status, Status::Deprecated | Status::Archived) => {
-                return Err(PromoteError::Deprecated {
-                    object: plan.object.to_string(),
-                    event: Box::new(latest),
-                });
-            }
-            other => {
-                return Err(PromoteError::NotReady {
-                    object: plan.object.to_string(),
-                    environment: environment.to_owned(),
-                    status: other
-                        .map_or("draft", |latest| latest.status.as_str())
-                        .to_owned(),
-                });
-            }
-        }
+        require_ready(&plan.object, environment, latest)?;
     }
     Ok(())
 }
 
+/// An object the validator finds an error in goes nowhere; its warnings do not
+/// stop it.
+fn refuse_invalid(object: &ObjectRef, findings: Vec<Finding>) -> Result<(), PromoteError> {
+    if findings.iter().any(Finding::is_error) {
+        return Err(PromoteError::InvalidObject {
+            object: object.to_string(),
+            findings: findings.into_iter().filter(Finding::is_error).collect(),
+        });
+    }
+    Ok(())
+}
+
+/// `require_ready`: only an object whose latest event is `ready` is promoted;
+/// without events it is a draft.
+fn require_ready(
+    object: &ObjectRef,
+    environment: &str,
+    latest: Option<Latest>,
+) -> Result<(), PromoteError> {
+    match latest {
+        Some(latest) if latest.status == Status::Ready => Ok(()),
+        Some(latest) if latest.status == Status::ArtifactDeleted => {
+            Err(PromoteError::ArtifactDeleted {
+                object: object.to_string(),
+                at: latest.at,
+                file: latest.file,
+            })
+        }
+        Some(latest) if latest.status == Status::Failed => Err(PromoteError::Failed {
+            object: object.to_string(),
+            environment: environment.to_owned(),
+            event: Box::new(latest),
+        }),
+        Some(latest) if matches!(latest.status, Status::Deprecated | Status::Archived) => {
+            Err(PromoteError::Deprecated {
+                object: object.to_string(),
+                event: Box::new(latest),
+            })
+        }
+        other => Err(PromoteError::NotReady {
+            object: object.to_string(),
+            environment: environment.to_owned(),
+            status: other
+                .map_or("draft", |latest| latest.status.as_str())
+                .to_owned(),
+        }),
+    }
+}
+
 /// The latest event naming `object` among `package`'s events in `tree`.
-///
-/// Events that do not parse or are not events are skipped: the validator reports
-/// them.
 pub fn latest_event(
     git: &Git,
     tree: Oid,
@@ -175,11 +189,99 @@ pub fn latest_event(
     object: &ObjectRef,
 ) -> Result<Option<Latest>, GitError> {
     let dir = format!("{OBJECTS_DIR}/{}/{package}", event::STORE);
-    let mut events = Vec::new();
+    let mut files = Vec::new();
     for (path, blob) in git.list_files(tree, &dir)? {
-        if let Some(event) = event::parse_event(&path, &git.blob(blob)?) {
-            events.push((path, event));
+        files.push((path, git.blob(blob)?));
+    }
+    Ok(event::latest(&event::events_in(files), &object.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Code;
+    use crate::diagnostic::finding::Severity;
+    use crate::env::promote::tests::refusal;
+
+    fn object() -> ObjectRef {
+        "version-sets/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_environment_that_requires_signatures_gets_nothing_unsigned() {
+        let cases = [
+            ("no requirement", false, Ok(())),
+            ("require_signed", true, Err("unsigned: prod".to_owned())),
+        ];
+        for (name, require_signed, expected) in cases {
+            let target = EnvironmentSection {
+                require_signed,
+                ..EnvironmentSection::default()
+            };
+            let got = refuse_unsigned("prod", &target).map_err(|e| refusal(&e));
+            assert_eq!(got, expected, "{name}");
         }
     }
-    Ok(event::latest(events, &object.to_string()))
+
+    #[test]
+    fn an_object_with_an_error_finding_is_refused_with_its_errors_only() {
+        let finding = |severity| {
+            let mut finding = Finding::new(Code::Schema, "objects/x.json", "bad");
+            finding.severity = severity;
+            finding
+        };
+        let cases = [
+            ("no findings", vec![], Ok(())),
+            ("a warning", vec![finding(Severity::Warning)], Ok(())),
+            (
+                "an error and a warning",
+                vec![finding(Severity::Error), finding(Severity::Warning)],
+                Err("invalid: 1 errors".to_owned()),
+            ),
+        ];
+        for (name, findings, expected) in cases {
+            let got = refuse_invalid(&object(), findings).map_err(|e| refusal(&e));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn require_ready_takes_only_an_object_whose_latest_event_is_ready() {
+        let event = |status| Latest {
+            status,
+            at: "2025-05-01T00:00:00Z".to_owned(),
+            reason: None,
+            file: "objects/events/api/e.json".to_owned(),
+        };
+        let cases = [
+            ("no event: a draft", None, Err("not ready: draft")),
+            ("ready", Some(event(Status::Ready)), Ok(())),
+            (
+                "failed",
+                Some(event(Status::Failed)),
+                Err("failed at 2025-05-01T00:00:00Z"),
+            ),
+            (
+                "deprecated",
+                Some(event(Status::Deprecated)),
+                Err("deprecated at 2025-05-01T00:00:00Z"),
+            ),
+            (
+                "archived",
+                Some(event(Status::Archived)),
+                Err("archived at 2025-05-01T00:00:00Z"),
+            ),
+            (
+                "artifact deleted",
+                Some(event(Status::ArtifactDeleted)),
+                Err("artifact deleted at 2025-05-01T00:00:00Z"),
+            ),
+        ];
+        for (name, latest, expected) in cases {
+            let got = require_ready(&object(), "prod", latest).map_err(|e| refusal(&e));
+            assert_eq!(got, expected.map_err(str::to_owned), "{name}");
+        }
+    }
 }

@@ -75,23 +75,12 @@ pub(super) fn land(
             Err(CommitError::Conflict { .. }) => {
                 let moved = git.ref_target(refname)?;
                 let now = state_at(git, refname, moved)?;
-                for plan in plans {
-                    let (before, after) = (
-                        base.packages.get(&plan.package),
-                        now.packages.get(&plan.package),
-                    );
-                    if before != after {
-                        let name = |entry: Option<&Entry>| {
-                            entry.map_or_else(|| "nothing".to_owned(), |e| e.object.clone())
-                        };
-                        return Err(PromoteError::Conflict {
-                            environment: environment.to_owned(),
-                            package: plan.package.clone(),
-                            expected: name(before),
-                            found: name(after),
-                        });
-                    }
-                }
+                still_as_read(
+                    environment,
+                    plans.iter().map(|plan| plan.package.as_str()),
+                    base,
+                    &now,
+                )?;
                 backoff(attempt);
                 tip = moved;
                 current = now;
@@ -103,6 +92,33 @@ pub(super) fn land(
         environment: environment.to_owned(),
         attempts: ATTEMPTS,
     })
+}
+
+/// Whether a promotion may be rebuilt on a tip another writer moved: only while
+/// every package it sets has the entry it had when it was planned. Another
+/// package's change is no conflict; a change to one of these is, and names the
+/// object expected and the one found.
+fn still_as_read<'p>(
+    environment: &str,
+    packages: impl IntoIterator<Item = &'p str>,
+    base: &State,
+    now: &State,
+) -> Result<(), PromoteError> {
+    for package in packages {
+        let (before, after) = (base.packages.get(package), now.packages.get(package));
+        if before != after {
+            let name = |entry: Option<&Entry>| {
+                entry.map_or_else(|| "nothing".to_owned(), |e| e.object.clone())
+            };
+            return Err(PromoteError::Conflict {
+                environment: environment.to_owned(),
+                package: package.to_owned(),
+                expected: name(before),
+                found: name(after),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Waits a little longer after each lost race, with jitter so that racing
@@ -280,4 +296,69 @@ fn released(
 /// `: <reason>` when an event gives one.
 pub(super) fn reason_text(reason: Option<&str>) -> String {
     reason.map_or_else(String::new, |reason| format!(": {reason}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::promote::tests::refusal;
+
+    /// A state holding `(package, object)` pairs.
+    fn state(held: &[(&str, &str)]) -> State {
+        State {
+            packages: held
+                .iter()
+                .map(|(package, object)| {
+                    let entry = Entry {
+                        object: (*object).to_owned(),
+                        tags: Vec::new(),
+                        references: Vec::new(),
+                    };
+                    ((*package).to_owned(), entry)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_moved_tip_is_built_on_again_only_while_the_promoted_packages_are_as_read() {
+        let base = state(&[("api", "v/1"), ("web", "v/2")]);
+        let cases = [
+            (
+                "nothing changed",
+                state(&[("api", "v/1"), ("web", "v/2")]),
+                Ok(()),
+            ),
+            (
+                "another package changed",
+                state(&[("api", "v/1"), ("web", "v/3")]),
+                Ok(()),
+            ),
+            (
+                "another package appeared",
+                state(&[("api", "v/1"), ("db", "v/4"), ("web", "v/2")]),
+                Ok(()),
+            ),
+            (
+                "the promoted package changed",
+                state(&[("api", "v/9"), ("web", "v/2")]),
+                Err("conflict on api: v/1, now v/9"),
+            ),
+            (
+                "the promoted package was removed",
+                state(&[("web", "v/2")]),
+                Err("conflict on api: v/1, now nothing"),
+            ),
+        ];
+        for (name, now, expected) in cases {
+            let got = still_as_read("prod", ["api"], &base, &now).map_err(|e| refusal(&e));
+            assert_eq!(got, expected.map_err(str::to_owned), "{name}");
+        }
+        let got = still_as_read("prod", ["new"], &state(&[]), &state(&[("new", "v/5")]));
+        assert_eq!(
+            got.map_err(|e| refusal(&e)),
+            Err("conflict on new: nothing, now v/5".to_owned()),
+            "a package new to the environment was set by another writer"
+        );
+    }
 }

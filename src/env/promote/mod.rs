@@ -152,14 +152,7 @@ pub fn promote(
     for text in request.targets {
         plans.push(plan_target(workspace, request, &sources, text, &tags)?);
     }
-    let mut packages = HashSet::new();
-    for plan in &plans {
-        if !packages.insert(plan.package.as_str()) {
-            return Err(PromoteError::DuplicatePackage {
-                package: plan.package.clone(),
-            });
-        }
-    }
+    one_plan_per_package(plans.iter().map(|plan| plan.package.as_str()))?;
     for plan in &plans {
         guard(workspace, request.to, target, plan)?;
     }
@@ -254,6 +247,22 @@ pub fn rollback(
     )
 }
 
+/// A promotion sets each package once: two targets of one package (named twice,
+/// or named and moved by `--all`) are refused rather than one silently winning.
+fn one_plan_per_package<'p>(
+    packages: impl IntoIterator<Item = &'p str>,
+) -> Result<(), PromoteError> {
+    let mut seen = HashSet::new();
+    for package in packages {
+        if !seen.insert(package) {
+            return Err(PromoteError::DuplicatePackage {
+                package: package.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn state_at(git: &Git, refname: &str, tip: Option<Oid>) -> Result<State, EnvError> {
     match tip {
         Some(id) => read_state(git, refname, &git.commit(id)?),
@@ -269,4 +278,58 @@ fn not_an_env_commit(refname: &str, commit: &EnvCommit) -> PromoteError {
         ("commit message", commit.info.message.clone()),
         None,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refusal in a line: its kind and the parts the promotion code writes.
+    pub(super) fn refusal(error: &PromoteError) -> String {
+        match error {
+            PromoteError::PromotionPath { reason, help, .. } => format!("path: {reason}; {help}"),
+            PromoteError::NoSource { reason, .. } => format!("no source: {reason}"),
+            PromoteError::BadTag { tag, reason } => format!("bad tag `{tag}`: {reason}"),
+            PromoteError::DuplicatePackage { package } => format!("twice: {package}"),
+            PromoteError::Conflict {
+                package,
+                expected,
+                found,
+                ..
+            } => format!("conflict on {package}: {expected}, now {found}"),
+            PromoteError::InvalidObject { findings, .. } => {
+                format!("invalid: {} errors", findings.len())
+            }
+            PromoteError::UnsignedPromotion { environment } => format!("unsigned: {environment}"),
+            PromoteError::NotReady { status, .. } => format!("not ready: {status}"),
+            PromoteError::Failed { event, .. } => format!("failed at {}", event.at),
+            PromoteError::Deprecated { event, .. } => {
+                format!("{} at {}", event.status.as_str(), event.at)
+            }
+            PromoteError::ArtifactDeleted { at, .. } => format!("artifact deleted at {at}"),
+            other => format!("other: {other}"),
+        }
+    }
+
+    #[test]
+    fn a_promotion_sets_each_package_once() {
+        let cases: [(&str, &[&str], Result<(), &str>); 4] = [
+            ("nothing", &[], Ok(())),
+            ("distinct packages", &["api", "web"], Ok(())),
+            (
+                "one package twice",
+                &["api", "web", "api"],
+                Err("twice: api"),
+            ),
+            (
+                "the first repeat is named",
+                &["a", "b", "b", "a"],
+                Err("twice: b"),
+            ),
+        ];
+        for (name, packages, expected) in cases {
+            let got = one_plan_per_package(packages.iter().copied()).map_err(|e| refusal(&e));
+            assert_eq!(got, expected.map_err(str::to_owned), "{name}");
+        }
+    }
 }

@@ -1,5 +1,11 @@
 //! Planning: for each package, the object it gets and the commit it comes from,
 //! from the catalog, an upstream environment or the environment's own history.
+//!
+//! What is read (environments, their logs, the catalog) is read here; what is
+//! decided from it is decided by pure functions: where an environment may take
+//! objects from (`sources`, `may_take_held`, `single_source`), which
+//! packages `--all` moves (`differing`), which objects a spec names in a log
+//! (`names_object`), and an entry's tags (`entry_tags`).
 
 use super::{Plan, PromoteError, PromoteRequest, Sources, not_an_env_commit};
 use crate::env::log::{Action, EnvCommit, first_parents};
@@ -12,6 +18,8 @@ use crate::settings::EnvironmentSection;
 use crate::store::{OBJECTS_DIR, ObjectPath, ObjectRef};
 use crate::workspace::Workspace;
 
+/// Where `environment` may take objects from: the catalog when it names no
+/// `from`, else the environments it names, or the one `--from` picks among them.
 pub(super) fn sources(
     environment: &str,
     target: &EnvironmentSection,
@@ -43,6 +51,8 @@ pub(super) fn sources(
     }
 }
 
+/// The tags given with `--tag`, refused when one is malformed or is one berth
+/// sets itself.
 pub(super) fn check_tags(tags: &[String]) -> Result<Vec<String>, PromoteError> {
     for tag in tags {
         let bad = |reason: &str| PromoteError::BadTag {
@@ -65,24 +75,64 @@ pub(super) fn check_tags(tags: &[String]) -> Result<Vec<String>, PromoteError> {
     Ok(tags.to_vec())
 }
 
-/// The tags of an entry: the kind's own, `env:<environment>`, then those given.
-fn entry_tags(
+/// The tags of an entry: the kind's own, `env:<environment>`, then those given,
+/// sorted, each once.
+fn entry_tags(kind_tags: Vec<String>, environment: &str, extra: &[String]) -> Vec<String> {
+    let mut tags = kind_tags;
+    tags.push(format!("env:{environment}"));
+    tags.extend(extra.iter().cloned());
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+/// The tags of an entry for `object` of `package` in `environment`.
+fn tags_for(
     workspace: &Workspace,
     environment: &str,
     object: &ObjectRef,
     package: &str,
     extra: &[String],
 ) -> Vec<String> {
-    let mut tags: Vec<String> = workspace
+    let kind_tags = workspace
         .kinds
         .held(&object.store)
         .map(|kind| kind.tags(package))
         .unwrap_or_default();
-    tags.push(format!("env:{environment}"));
-    tags.extend(extra.iter().cloned());
-    tags.sort();
-    tags.dedup();
-    tags
+    entry_tags(kind_tags, environment, extra)
+}
+
+/// The one environment `--all` takes every package from: a target fed by the
+/// catalog, or by several environments, has no single state to copy.
+fn single_source<'s>(to: &str, sources: &'s Sources) -> Result<&'s str, PromoteError> {
+    match sources {
+        Sources::Catalog => Err(PromoteError::NoSource {
+            environment: to.to_owned(),
+            reason: "receives from the catalog, which holds many objects per package".to_owned(),
+        }),
+        Sources::Environments(list) => match list.as_slice() {
+            [only] => Ok(only),
+            _ => Err(PromoteError::NoSource {
+                environment: to.to_owned(),
+                reason: format!("receives from {}", list.join(" and ")),
+            }),
+        },
+    }
+}
+
+/// The packages whose object in `source` is not what `base` holds: what `--all`
+/// moves, in package order.
+fn differing<'s>(source: &'s State, base: &State) -> Vec<&'s str> {
+    source
+        .packages
+        .iter()
+        .filter(|(package, entry)| {
+            base.packages
+                .get(*package)
+                .is_none_or(|held| held.object != entry.object)
+        })
+        .map(|(package, _)| package.as_str())
+        .collect()
 }
 
 pub(super) fn plan_all(
@@ -92,40 +142,46 @@ pub(super) fn plan_all(
     base: &State,
     tags: &[String],
 ) -> Result<Vec<Plan>, PromoteError> {
-    let source = match sources {
-        Sources::Catalog => {
-            return Err(PromoteError::NoSource {
-                environment: request.to.to_owned(),
-                reason: "receives from the catalog, which holds many objects per package"
-                    .to_owned(),
-            });
-        }
-        Sources::Environments(list) => match list.as_slice() {
-            [only] => only.clone(),
-            _ => {
-                return Err(PromoteError::NoSource {
-                    environment: request.to.to_owned(),
-                    reason: format!("receives from {}", list.join(" and ")),
-                });
-            }
-        },
-    };
-    let view = crate::env::read(&workspace.git, &workspace.settings, &source, None)?;
+    let source = single_source(request.to, sources)?;
+    let view = crate::env::read(&workspace.git, &workspace.settings, source, None)?;
     let mut plans = Vec::new();
-    for (package, entry) in &view.state.packages {
-        let differs = base
-            .packages
-            .get(package)
-            .is_none_or(|held| held.object != entry.object);
-        if differs {
-            let at = PackageAt {
-                package: package.clone(),
-                environment: source.clone(),
-            };
-            plans.push(plan_held(workspace, request, &at, tags)?);
-        }
+    for package in differing(&view.state, base) {
+        let at = PackageAt {
+            package: package.to_owned(),
+            environment: source.to_owned(),
+        };
+        plans.push(plan_held(workspace, request, &at, tags)?);
     }
     Ok(plans)
+}
+
+/// Whether `to` may take what `environment` holds (`<package>@<environment>`,
+/// given as `text`): only from an environment it receives from.
+fn may_take_held(
+    sources: &Sources,
+    to: &str,
+    text: &str,
+    environment: &str,
+) -> Result<(), PromoteError> {
+    let (reason, help) = match sources {
+        Sources::Environments(list) if list.iter().any(|source| source == environment) => {
+            return Ok(());
+        }
+        Sources::Catalog => (
+            format!("{to} receives from the catalog, not from {environment}"),
+            "promote an object from the catalog by <store>/<hash>".to_owned(),
+        ),
+        Sources::Environments(list) => (
+            format!("{to} receives only from {}", list.join(", ")),
+            format!("promote through {} first", list.join(" or ")),
+        ),
+    };
+    Err(PromoteError::PromotionPath {
+        object: text.to_owned(),
+        environment: to.to_owned(),
+        reason,
+        help,
+    })
 }
 
 pub(super) fn plan_target(
@@ -138,31 +194,7 @@ pub(super) fn plan_target(
     if text.contains('@') {
         let at: PackageAt = text.parse()?;
         section(&workspace.settings, &at.environment)?;
-        let allowed = match sources {
-            Sources::Catalog => false,
-            Sources::Environments(list) => list.contains(&at.environment),
-        };
-        if !allowed {
-            let (reason, help) = match sources {
-                Sources::Catalog => (
-                    format!(
-                        "{} receives from the catalog, not from {}",
-                        request.to, at.environment
-                    ),
-                    "promote an object from the catalog by <store>/<hash>".to_owned(),
-                ),
-                Sources::Environments(list) => (
-                    format!("{} receives only from {}", request.to, list.join(", ")),
-                    format!("promote through {} first", list.join(" or ")),
-                ),
-            };
-            return Err(PromoteError::PromotionPath {
-                object: text.to_owned(),
-                environment: request.to.to_owned(),
-                reason,
-                help,
-            });
-        }
+        may_take_held(sources, request.to, text, &at.environment)?;
         return plan_held(workspace, request, &at, tags);
     }
     let spec: ObjectSpec = text.parse()?;
@@ -261,12 +293,7 @@ fn find_in_history(
         else {
             continue;
         };
-        let matches = spec
-            .store
-            .as_ref()
-            .is_none_or(|store| *store == object.store)
-            && object.hash.to_hex().starts_with(&spec.prefix);
-        if matches && !found.iter().any(|c| c.object == commit.object) {
+        if names_object(spec, &object) && !found.iter().any(|c| c.object == commit.object) {
             found.push(commit);
             if full {
                 break;
@@ -282,6 +309,15 @@ fn find_in_history(
         }
         .into()),
     }
+}
+
+/// Whether `spec` names `object`: its store, when given, and its hash or a
+/// prefix of it.
+fn names_object(spec: &ObjectSpec, object: &ObjectRef) -> bool {
+    spec.store
+        .as_ref()
+        .is_none_or(|store| *store == object.store)
+        && object.hash.to_hex().starts_with(&spec.prefix)
 }
 
 fn plan_from_commit(
@@ -313,7 +349,7 @@ fn plan_from_commit(
         })?;
     promotable(workspace, &object)?;
     Ok(Plan {
-        tags: entry_tags(workspace, request.to, &object, &package, tags),
+        tags: tags_for(workspace, request.to, &object, &package, tags),
         package,
         object,
         located,
@@ -424,7 +460,7 @@ fn plan_from_catalog(
     let source_commit = adding_commit(git, tip, &located)?;
     let package = located.path.partition.clone();
     Ok(Plan {
-        tags: entry_tags(workspace, request.to, &object, &package, tags),
+        tags: tags_for(workspace, request.to, &object, &package, tags),
         package,
         object,
         source_tree: git.commit(source_commit)?.tree,
@@ -455,5 +491,267 @@ fn adding_commit(git: &Git, tip: Oid, located: &Located) -> Result<Oid, EnvError
             return Err(ShallowHistory::before(current.id).into());
         }
         return Ok(current.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::promote::tests::refusal;
+    use crate::env::state::Entry;
+
+    const A: &str = "version-sets/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "version-sets/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    fn section(from: &[&str]) -> EnvironmentSection {
+        EnvironmentSection {
+            from: from.iter().map(|s| (*s).to_owned()).collect(),
+            ..EnvironmentSection::default()
+        }
+    }
+
+    fn described(sources: &Result<Sources, PromoteError>) -> String {
+        match sources {
+            Ok(Sources::Catalog) => "catalog".to_owned(),
+            Ok(Sources::Environments(list)) => list.join(", "),
+            Err(error) => refusal(error),
+        }
+    }
+
+    /// A state holding `(package, object)` pairs.
+    fn state(held: &[(&str, &str)]) -> State {
+        State {
+            packages: held
+                .iter()
+                .map(|(package, object)| {
+                    let entry = Entry {
+                        object: (*object).to_owned(),
+                        tags: Vec::new(),
+                        references: Vec::new(),
+                    };
+                    ((*package).to_owned(), entry)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn an_environment_receives_from_the_catalog_or_the_environments_it_names() {
+        let cases = [
+            ("no from: the catalog", section(&[]), None, "catalog"),
+            (
+                "no from, --from given",
+                section(&[]),
+                Some("dev"),
+                "path: staging receives from the catalog, not from dev; promote into staging without `--from`, or add `from = [\"dev\"]` to [environments.staging]",
+            ),
+            ("one from", section(&["dev"]), None, "dev"),
+            (
+                "several, in order",
+                section(&["dev", "qa"]),
+                None,
+                "dev, qa",
+            ),
+            (
+                "--from picks one",
+                section(&["dev", "qa"]),
+                Some("qa"),
+                "qa",
+            ),
+            (
+                "--from names another",
+                section(&["dev", "qa"]),
+                Some("prod"),
+                "path: staging receives only from dev, qa, not from prod; promote through dev or qa first",
+            ),
+        ];
+        for (name, target, from, expected) in cases {
+            assert_eq!(
+                described(&sources("staging", &target, from)),
+                expected,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_an_environment_holds_is_taken_only_from_one_it_receives_from() {
+        let dev_qa = Sources::Environments(vec!["dev".to_owned(), "qa".to_owned()]);
+        let cases = [
+            ("from a source", &dev_qa, "qa", Ok(())),
+            (
+                "from another environment",
+                &dev_qa,
+                "prod",
+                Err("path: staging receives only from dev, qa; promote through dev or qa first"),
+            ),
+            (
+                "into an environment fed by the catalog",
+                &Sources::Catalog,
+                "dev",
+                Err(
+                    "path: staging receives from the catalog, not from dev; promote an object from the catalog by <store>/<hash>",
+                ),
+            ),
+        ];
+        for (name, sources, environment, expected) in cases {
+            let got = may_take_held(
+                sources,
+                "staging",
+                &format!("api@{environment}"),
+                environment,
+            )
+            .map_err(|e| refusal(&e));
+            assert_eq!(got, expected.map_err(str::to_owned), "{name}");
+        }
+    }
+
+    #[test]
+    fn all_takes_every_package_from_a_single_environment() {
+        let one = Sources::Environments(vec!["dev".to_owned()]);
+        let two = Sources::Environments(vec!["dev".to_owned(), "qa".to_owned()]);
+        let cases = [
+            ("one environment", &one, Ok("dev")),
+            (
+                "two environments",
+                &two,
+                Err("no source: receives from dev and qa".to_owned()),
+            ),
+            (
+                "the catalog",
+                &Sources::Catalog,
+                Err(
+                    "no source: receives from the catalog, which holds many objects per package"
+                        .to_owned(),
+                ),
+            ),
+        ];
+        for (name, sources, expected) in cases {
+            let got = single_source("staging", sources).map_err(|e| refusal(&e));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn all_moves_the_packages_whose_object_differs() {
+        let cases: [(&str, State, State, &[&str]); 5] = [
+            ("nothing upstream", state(&[]), state(&[("api", A)]), &[]),
+            (
+                "new to the target",
+                state(&[("api", A)]),
+                state(&[]),
+                &["api"],
+            ),
+            (
+                "the same object",
+                state(&[("api", A)]),
+                state(&[("api", A)]),
+                &[],
+            ),
+            (
+                "another object",
+                state(&[("api", B)]),
+                state(&[("api", A)]),
+                &["api"],
+            ),
+            (
+                "only what differs, in package order; what only the target holds stays",
+                state(&[("web", B), ("api", B), ("db", A)]),
+                state(&[("api", B), ("db", B), ("old", A)]),
+                &["db", "web"],
+            ),
+        ];
+        for (name, source, base, expected) in cases {
+            assert_eq!(differing(&source, &base), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn tags_are_the_kinds_then_the_environment_then_those_given_sorted_once() {
+        let owned = |tags: &[&str]| tags.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        // What it shows, the kind's tags, those given, and the entry's.
+        type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+        let cases: [Case<'_>; 3] = [
+            ("no extra tags", &["pkg:api"], &[], &["env:prod", "pkg:api"]),
+            (
+                "extra tags are sorted in",
+                &["pkg:api"],
+                &["team:core", "build:42"],
+                &["build:42", "env:prod", "pkg:api", "team:core"],
+            ),
+            (
+                "a repeated tag is kept once",
+                &[],
+                &["x", "x"],
+                &["env:prod", "x"],
+            ),
+        ];
+        for (name, kind, extra, expected) in cases {
+            assert_eq!(
+                entry_tags(owned(kind), "prod", &owned(extra)),
+                owned(expected),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn tags_given_are_refused_when_malformed_or_berths_own() {
+        let (longest, long) = ("t".repeat(128), "t".repeat(129));
+        let cases = [
+            ("plain", "team:core", None),
+            ("path-like", "ci/build-1.2_3", None),
+            ("the longest", longest.as_str(), None),
+            ("empty", "", Some("is empty or longer than 128 characters")),
+            (
+                "too long",
+                long.as_str(),
+                Some("is empty or longer than 128 characters"),
+            ),
+            (
+                "a space",
+                "a b",
+                Some("has characters other than letters, digits and `._:/-`"),
+            ),
+            (
+                "not ASCII",
+                "é",
+                Some("has characters other than letters, digits and `._:/-`"),
+            ),
+            ("pkg: is berth's", "pkg:api", Some("is set by berth itself")),
+            (
+                "env: is berth's",
+                "env:prod",
+                Some("is set by berth itself"),
+            ),
+        ];
+        for (name, tag, reason) in cases {
+            let got = check_tags(&[tag.to_owned()]).map_err(|e| refusal(&e));
+            let expected = match reason {
+                None => Ok(vec![tag.to_owned()]),
+                Some(reason) => Err(format!("bad tag `{tag}`: {reason}")),
+            };
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_spec_names_an_object_by_store_and_hash_prefix() {
+        let object: ObjectRef = A.parse().unwrap();
+        let cases = [
+            ("the full hash", "a".repeat(64), true),
+            ("a prefix", "aaaaaaaa".to_owned(), true),
+            (
+                "the store and a prefix",
+                "version-sets/aaaaaaaa".to_owned(),
+                true,
+            ),
+            ("another store", "releases/aaaaaaaa".to_owned(), false),
+            ("another prefix", "bbbbbbbb".to_owned(), false),
+        ];
+        for (name, text, expected) in cases {
+            let spec: ObjectSpec = text.parse().unwrap();
+            assert_eq!(names_object(&spec, &object), expected, "{name}");
+        }
     }
 }
