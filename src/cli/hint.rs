@@ -74,6 +74,11 @@ fn promote_hint(error: &PromoteError) -> Option<String> {
         PromoteError::Deprecated { .. } => {
             "`berth release ls --package <package>` lists the package's releases".to_owned()
         }
+        PromoteError::PromotionPath {
+            object,
+            first: Some(first),
+            ..
+        } => format!("berth promote {object} --to {first}"),
         PromoteError::NoSource { .. } => "name it with --from <env>".to_owned(),
         PromoteError::NothingNamed => {
             "berth promote <store>/<hash>... --to <env>, or berth promote --all --to <env>"

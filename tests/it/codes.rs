@@ -131,3 +131,35 @@ fn the_readme_error_table_is_the_registry() {
         "README.md's error table differs from the registry; BERTH_UPDATE_README=1 rewrites it"
     );
 }
+
+/// The library's help says what to do in its own terms: a program using the
+/// library has no flags. The command line adds them (`src/cli/hint.rs`). A flag
+/// of git's own, in a `git ...` command the help quotes, is git's.
+#[test]
+fn library_help_names_no_flag_of_berth() {
+    let help = Regex::new(r#"(?:help\(|help:|with_help\()\s*(?:format!\(\s*)?"((?:[^"\\]|\\.)*)""#)
+        .unwrap();
+    let git_command = Regex::new(r"`git [^`]*`").unwrap();
+    let flag = Regex::new(r"(?:^|[\s(`])--[a-z]").unwrap();
+    let mut named = Vec::new();
+    for entry in walkdir::WalkDir::new(root().join("src")) {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.starts_with(root().join("src/cli")) || path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for captures in help.captures_iter(code) {
+            let said = git_command.replace_all(&captures[1], "");
+            if flag.is_match(&said) {
+                named.push(format!("{}: {}", path.display(), &captures[1]));
+            }
+        }
+    }
+    assert_eq!(
+        named,
+        Vec::<String>::new(),
+        "library help that names a flag"
+    );
+}

@@ -87,6 +87,8 @@ pub enum PromoteError {
         /// What to do.
         #[help]
         help: String,
+        /// The environment to promote the object to first, when that is the way.
+        first: Option<String>,
     },
     /// `require_signed`: berth does not sign the commits it writes.
     #[error("{environment} requires signed promotion commits, and berth does not sign commits yet")]

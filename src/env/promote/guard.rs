@@ -91,6 +91,7 @@ pub(super) fn verify_paths(
                 format!(" in {}", broken.environment)
             };
             return Err(PromoteError::PromotionPath {
+                first: None,
                 object,
                 environment: environment.to_owned(),
                 reason: format!(

@@ -28,15 +28,17 @@ pub(super) fn sources(
     match (target.from.is_empty(), from) {
         (true, None) => Ok(Sources::Catalog),
         (true, Some(from)) => Err(PromoteError::PromotionPath {
+            first: None,
             object: "anything".to_owned(),
             environment: environment.to_owned(),
             reason: format!("{environment} receives from the catalog, not from {from}"),
             help: format!(
-                "promote into {environment} without `--from`, or add `from = [\"{from}\"]` to [environments.{environment}]"
+                "promote into {environment} from the catalog, or add `from = [\"{from}\"]` to [environments.{environment}]"
             ),
         }),
         (false, Some(from)) if !target.from.iter().any(|s| s == from) => {
             Err(PromoteError::PromotionPath {
+                first: None,
                 object: "anything".to_owned(),
                 environment: environment.to_owned(),
                 reason: format!(
@@ -177,6 +179,7 @@ fn may_take_held(
         ),
     };
     Err(PromoteError::PromotionPath {
+        first: None,
         object: text.to_owned(),
         environment: to.to_owned(),
         reason,
@@ -219,16 +222,15 @@ pub(super) fn plan_target(
                 }
                 Err(other) => return Err(other),
             };
+            let first = list.first().map(String::as_str).unwrap_or_default();
             Err(PromoteError::PromotionPath {
                 reason: format!(
                     "it has never been held by {}, which {} receives from",
                     list.join(" or "),
                     request.to
                 ),
-                help: format!(
-                    "promote it to {first} first: berth promote {object} --to {first}",
-                    first = list.first().map(String::as_str).unwrap_or_default()
-                ),
+                help: format!("promote it to {first} first"),
+                first: Some(first.to_owned()),
                 object,
                 environment: request.to.to_owned(),
             })
@@ -388,7 +390,7 @@ fn catalog_lookup(
     };
     let Some(tip) = git.ref_target(&catalog_ref(workspace))? else {
         return Err(not_found(format!(
-            "the catalog branch `{catalog}` has no commits; commit objects with `berth put --commit`"
+            "the catalog branch `{catalog}` has no commits; commit objects onto it (`berth put` can commit them)"
         )));
     };
     let tree = git.commit(tip)?.tree;
@@ -429,7 +431,7 @@ fn catalog_lookup(
             let uncommitted = lookup::find(workspace, spec).is_ok();
             Err(not_found(if uncommitted {
                 format!(
-                    "it is in the working tree but not committed on `{catalog}`; commit it first (`berth put --commit`, or git commit)"
+                    "it is in the working tree but not committed on `{catalog}`; commit it first (git commit, or `berth put` committing it)"
                 )
             } else {
                 "`berth ls` lists the objects".to_owned()
@@ -543,7 +545,7 @@ mod tests {
                 "no from, --from given",
                 section(&[]),
                 Some("dev"),
-                "path: staging receives from the catalog, not from dev; promote into staging without `--from`, or add `from = [\"dev\"]` to [environments.staging]",
+                "path: staging receives from the catalog, not from dev; promote into staging from the catalog, or add `from = [\"dev\"]` to [environments.staging]",
             ),
             ("one from", section(&["dev"]), None, "dev"),
             (
