@@ -10,120 +10,42 @@
 //! commit of that environment's own first-parent log whose state has the entry,
 //! and the commit there that set the entry must verify in turn, down to the
 //! catalog. Each (environment, commit, package) is verified once per run.
+//!
+//! This file holds the verifier, [`Provenance`], and the walk down a path link by
+//! link; the rest is one concept per file:
+//! - `anchors`: [`Anchors`], the commits that stand for the catalog branch and
+//!   each environment;
+//! - `verdict`: what a verification found ([`Verdict`], [`Source`], [`Break`])
+//!   and how a second parent relates to its commit ([`Hop`]);
+//! - `reach`: whether a commit is on the catalog branch or on an environment's
+//!   first-parent log, refusing to guess in a shallow clone;
+//! - `lookup`: an object's file in a tree and the hash of its bytes, through
+//!   the trees and hashes already read;
+//! - `changes`: an environment commit's state and the packages it changed, read
+//!   leniently; apart from the verifier because the audit reads them too, and
+//!   because they are about states rather than paths.
+
+mod anchors;
+mod changes;
+mod lookup;
+mod reach;
+mod verdict;
 
 use std::collections::{HashMap, HashSet};
 
-use super::log::{Action, EnvCommit, first_parents};
-use super::objects::{Finder, Located};
-use super::state::{Entry, STATE_FILE, State};
-use super::{EnvError, read_state};
 use crate::canonical::ObjectHash;
-use crate::document::{self, Format};
-use crate::repo::{
-    CommitInfo, Git, GitError, Oid, ShallowHistory, TreeEntry, TreeEntryKind, short_id,
-};
+use crate::document::Format;
+use crate::env::EnvError;
+use crate::env::log::{Action, EnvCommit, first_parents};
+use crate::env::state::{Entry, State};
+use crate::repo::{CommitInfo, Git, Oid, TreeEntry, short_id};
 use crate::settings::Settings;
-use crate::store::{OBJECTS_DIR, ObjectPath, ObjectRef};
+use crate::store::{OBJECTS_DIR, ObjectRef};
+use reach::Log;
 
-/// The commits that stand for the catalog branch and for each environment: a
-/// source commit must be reachable from the catalog's, or on the first-parent log
-/// of an environment's.
-#[derive(Debug, Clone, Default)]
-pub struct Anchors {
-    catalog: Vec<Oid>,
-    environments: HashMap<String, Vec<Oid>>,
-}
-
-impl Anchors {
-    /// The catalog branch's ref and every environment's ref, where they exist.
-    pub fn refs(git: &Git, settings: &Settings) -> Result<Anchors, GitError> {
-        let mut anchors = Anchors::default();
-        if let Some(tip) = git.ref_target(&format!("refs/heads/{}", settings.catalog()))? {
-            anchors.catalog.push(tip);
-        }
-        for name in settings.environment_order() {
-            if let Some(tip) = git.ref_target(&settings.env_ref(name))? {
-                anchors.add_environment(name, tip);
-            }
-        }
-        Ok(anchors)
-    }
-
-    /// Counts `commit` as the catalog too: the commit `berth check` or a review
-    /// checks, which becomes the catalog when it merges. An environment commit
-    /// (one with a state.toml) never stands for the catalog: every promotion's
-    /// second parent is reachable from it.
-    pub fn add_catalog(&mut self, git: &Git, commit: Oid) -> Result<(), GitError> {
-        if git.entry(git.commit(commit)?.tree, STATE_FILE)?.is_none()
-            && !self.catalog.contains(&commit)
-        {
-            self.catalog.push(commit);
-        }
-        Ok(())
-    }
-
-    /// Counts `commit` as a tip of `environment`: the commit a review was given.
-    pub fn add_environment(&mut self, environment: &str, commit: Oid) {
-        let tips = self.environments.entry(environment.to_owned()).or_default();
-        if !tips.contains(&commit) {
-            tips.push(commit);
-        }
-    }
-}
-
-/// What verifying the commit that set an entry found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// Where the object verifiably came from: the next step of its path. `None`
-    /// when the commit's claim does not hold, so there is no path to show.
-    pub source: Option<Source>,
-    /// The first link of the path, from this commit down, that breaks a rule: a
-    /// claim that does not hold, or a real step that berth.toml does not allow.
-    /// `None` when the whole path verifies.
-    pub broken: Option<Break>,
-}
-
-impl Verdict {
-    /// Whether the whole path verifies.
-    pub fn is_verified(&self) -> bool {
-        self.broken.is_none()
-    }
-}
-
-/// The verified source of an entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// The catalog commit whose tree holds the object's file.
-    Catalog(Oid),
-    /// The commit of an environment (the upstream one, or the same one for a
-    /// rollback) that set the entry there.
-    Environment {
-        /// The environment.
-        name: String,
-        /// Its commit.
-        commit: Oid,
-    },
-}
-
-/// Where a path back to the catalog breaks, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Break {
-    /// The environment whose commit breaks the rule.
-    pub environment: String,
-    /// That commit.
-    pub commit: Oid,
-    /// What is wrong, as a sentence about the package.
-    pub reason: String,
-}
-
-/// How a commit's second parent is related to the commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hop {
-    /// A promotion from an upstream environment.
-    Promotion,
-    /// A rollback: the source is an earlier commit of the same environment.
-    Rollback,
-}
+pub use anchors::Anchors;
+pub use changes::{changed, state_of};
+pub use verdict::{Break, Hop, Source, Verdict};
 
 /// One link of a path: what a commit's second parent shows, and whether the step
 /// is one berth.toml allows.
@@ -173,14 +95,6 @@ pub struct Provenance<'a> {
     shallow: Option<HashSet<Oid>>,
 }
 
-/// An environment's first-parent log from one tip, walked only as far as asked.
-#[derive(Debug, Default)]
-struct Log {
-    next: Option<Oid>,
-    seen: HashSet<Oid>,
-    cut: Option<Oid>,
-}
-
 impl<'a> Provenance<'a> {
     /// A verifier that places sources by `anchors`.
     pub fn new(git: &'a Git, settings: &'a Settings, anchors: Anchors) -> Provenance<'a> {
@@ -208,36 +122,9 @@ impl<'a> Provenance<'a> {
         self.settings.catalog()
     }
 
-    /// Records that a blob's data hashes to `hash` (or does not parse), as the
-    /// caller already found, so that it is not read again.
-    pub fn remember_hash(&mut self, blob: Oid, format: Format, hash: Option<ObjectHash>) {
-        self.hashes.insert((blob, format), hash);
-    }
-
     /// Records the state of an environment commit, as the caller already read it.
     pub fn remember_state(&mut self, commit: Oid, state: State) {
         self.states.insert(commit, state);
-    }
-
-    /// The tips `environment`'s log is walked from.
-    fn tips(&self, environment: &str) -> Vec<Oid> {
-        self.anchors
-            .environments
-            .get(environment)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Records that `commit` is on `environment`'s log, as a walk of the caller's
-    /// own from the environment's ref found.
-    pub fn note_on_log(&mut self, environment: &str, commit: Oid) {
-        for tip in self.tips(environment) {
-            self.logs
-                .entry((environment.to_owned(), tip))
-                .or_insert_with(|| Log::from(tip))
-                .seen
-                .insert(commit);
-        }
     }
 
     /// The verdict already reached for the commit that set `package` in
@@ -596,174 +483,6 @@ impl<'a> Provenance<'a> {
                 .remove(package),
         )
     }
-
-    /// Whether a commit is reachable from the catalog branch (or the commit
-    /// checked).
-    fn is_on_catalog(&mut self, commit: Oid) -> Result<bool, EnvError> {
-        if let Some(&known) = self.on_catalog.get(&commit) {
-            return Ok(known);
-        }
-        if self.anchors.catalog.is_empty() {
-            return Err(EnvError::NoCatalog {
-                catalog: self.settings.catalog().to_owned(),
-            });
-        }
-        let mut found = false;
-        for &anchor in &self.anchors.catalog {
-            if self.git.descends_from(anchor, commit)? {
-                found = true;
-                break;
-            }
-        }
-        if !found && !self.shallow()?.is_empty() {
-            return Err(ShallowHistory {
-                needs: format!(
-                    "whether commit {} is on the catalog branch",
-                    short_id(commit)
-                ),
-            }
-            .into());
-        }
-        self.on_catalog.insert(commit, found);
-        Ok(found)
-    }
-
-    /// Whether a commit is on `environment`'s first-parent log: reachable is not
-    /// enough, since every commit an environment took from upstream is reachable
-    /// from it too.
-    fn is_on_log(&mut self, environment: &str, commit: Oid) -> Result<bool, EnvError> {
-        for tip in self.tips(environment) {
-            let key = (environment.to_owned(), tip);
-            let mut log = self.logs.remove(&key).unwrap_or_else(|| Log::from(tip));
-            let found = log.walk_to(self, commit);
-            self.logs.insert(key, log);
-            if found? {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    /// The file of `object` in `tree`, looked for in partition `package` first,
-    /// as [`Finder::locate`] does.
-    ///
-    /// Every entry of an environment is looked up in the same few trees (its own
-    /// tip's, the catalog commits'): the directories above the partitions are
-    /// read once per run, not once per entry (libgit2 keeps no tree, and a store's
-    /// directory lists every package).
-    pub fn locate(
-        &mut self,
-        tree: Oid,
-        object: &ObjectRef,
-        package: &str,
-    ) -> Result<Option<Located>, GitError> {
-        match self.locate_in_partition(tree, object, package)? {
-            Some(located) => Ok(Some(located)),
-            None => Finder::new(self.git, tree).locate(object, Some(package)),
-        }
-    }
-
-    /// The file of `object` in `tree`, in partition `package` only.
-    fn locate_in_partition(
-        &mut self,
-        tree: Oid,
-        object: &ObjectRef,
-        package: &str,
-    ) -> Result<Option<Located>, GitError> {
-        let mut dir = Some(tree);
-        for name in [OBJECTS_DIR, object.store.as_str(), package] {
-            dir = match dir {
-                Some(id) => self.child_tree(id, name)?,
-                None => None,
-            };
-        }
-        if let Some(partition) = dir {
-            for format in [Format::Json, Format::Toml] {
-                let name = format!("{}.{}", object.hash, format.extension());
-                if let Some(entry) = self.git.entry(partition, &name)?
-                    && entry.kind == TreeEntryKind::File
-                {
-                    return Ok(Some(Located {
-                        path: ObjectPath {
-                            store: object.store.clone(),
-                            partition: package.to_owned(),
-                            hash: object.hash,
-                            format,
-                        },
-                        blob: entry.id,
-                    }));
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    /// The directory `name` directly inside the tree `id`.
-    fn child_tree(&mut self, id: Oid, name: &str) -> Result<Option<Oid>, GitError> {
-        if !self.trees.contains_key(&id) {
-            let entries = self.git.list_dir(id, "")?;
-            self.trees.insert(id, entries);
-        }
-        Ok(self.trees.get(&id).and_then(|entries| {
-            entries
-                .iter()
-                .find(|entry| entry.name == name && entry.kind == TreeEntryKind::Tree)
-                .map(|entry| entry.id)
-        }))
-    }
-
-    /// The hash of a blob's data, or `None` if it does not parse.
-    fn hash_of(&mut self, blob: Oid, format: Format) -> Result<Option<ObjectHash>, GitError> {
-        if let Some(known) = self.hashes.get(&(blob, format)) {
-            return Ok(*known);
-        }
-        let bytes = self.git.blob(blob)?;
-        let hash = document::parse(&bytes, format)
-            .ok()
-            .map(|data| ObjectHash::of(&data));
-        self.hashes.insert((blob, format), hash);
-        Ok(hash)
-    }
-
-    /// The commits where a shallow clone's history stops, read once.
-    fn shallow(&mut self) -> Result<&HashSet<Oid>, GitError> {
-        if self.shallow.is_none() {
-            self.shallow = Some(self.git.shallow_boundary()?);
-        }
-        Ok(self.shallow.get_or_insert_with(HashSet::new))
-    }
-}
-
-impl Log {
-    fn from(tip: Oid) -> Log {
-        Log {
-            next: Some(tip),
-            ..Log::default()
-        }
-    }
-
-    /// Walks on until `target` is seen or the log ends.
-    fn walk_to(&mut self, provenance: &mut Provenance<'_>, target: Oid) -> Result<bool, EnvError> {
-        if self.seen.contains(&target) {
-            return Ok(true);
-        }
-        while let Some(id) = self.next.take() {
-            let info = provenance.git.commit(id)?;
-            self.seen.insert(id);
-            match info.parents.first() {
-                Some(&parent) => self.next = Some(parent),
-                None if provenance.shallow()?.contains(&id) => self.cut = Some(id),
-                None => {}
-            }
-            if id == target {
-                return Ok(true);
-            }
-        }
-        match self.cut {
-            Some(cut) => Err(ShallowHistory::before(cut).into()),
-            None => Ok(false),
-        }
-    }
 }
 
 /// The commit being verified and what it set, for messages.
@@ -781,37 +500,4 @@ impl Context<'_> {
             .map(|id| format!("by commit {} ", short_id(id)))
             .unwrap_or_default()
     }
-}
-
-/// An environment commit's state; empty when it cannot be read (the audit
-/// reports an unreadable state where it matters).
-pub fn state_of(git: &Git, refname: &str, info: &CommitInfo) -> Result<State, EnvError> {
-    match read_state(git, refname, info) {
-        Ok(state) => Ok(state),
-        Err(EnvError::Git(error)) => Err(error.into()),
-        Err(_) => Ok(State::default()),
-    }
-}
-
-/// The packages whose entries a commit changed from its first parent.
-pub fn changed(git: &Git, refname: &str, commit: &EnvCommit) -> Result<Vec<String>, EnvError> {
-    let after = state_of(git, refname, &commit.info)?;
-    let before = match commit.first_parent()? {
-        Some(parent) => state_of(git, refname, &git.commit(parent)?)?,
-        None => State::default(),
-    };
-    let mut packages: Vec<String> = after
-        .packages
-        .iter()
-        .filter(|(package, entry)| before.packages.get(*package) != Some(*entry))
-        .map(|(package, _)| package.clone())
-        .collect();
-    packages.extend(
-        before
-            .packages
-            .keys()
-            .filter(|package| !after.packages.contains_key(*package))
-            .cloned(),
-    );
-    Ok(packages)
 }
