@@ -25,7 +25,7 @@ use std::process::Command;
 
 use berth::canonical::ObjectHash;
 use berth::document::Format;
-use berth::kinds::config::{Category, Config, STORE, Scope};
+use berth::kinds::config_version::{Category, Config, STORE, Scope};
 use berth::store::ObjectPath;
 use clap::Parser;
 use serde_json::json;

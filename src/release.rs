@@ -13,14 +13,14 @@ use crate::env::query::show_held;
 use crate::env::{EnvError, PackageAt};
 use crate::kinds::component::Registry;
 use crate::kinds::event::{Derived, Event, Lifecycle};
-use crate::kinds::release::{self, ConfigPin, Release, ReleaseComponent, Role, SourceRef};
+use crate::kinds::release::{ConfigPin, Release, ReleaseComponent, Role, SourceRef, is_digest};
 use crate::lifecycle::{self, Held};
 use crate::names::{self, BadName};
 use crate::objects::lookup::{self, LookupError, ObjectSpec, ShownObject};
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::Onto;
 use crate::source::SourceError;
-use crate::store::Object;
+use crate::store::{Object, RELEASES};
 use crate::time;
 use crate::workspace::Workspace;
 
@@ -362,7 +362,7 @@ pub fn create(
     let put = put(
         workspace,
         &PutRequest {
-            store: release::STORE,
+            store: RELEASES,
             files: &files,
             commit: request.commit.then_some(Onto::Tip),
             message: Some(&message),
@@ -467,15 +467,13 @@ fn choose(
                         how: format!("pinned {pin}"),
                     },
                     // A digest the component has no map for is taken as given.
-                    None if release::is_digest(pin) && registry.entries(component).is_empty() => {
-                        Chosen {
-                            name: component.clone(),
-                            digest: pin.clone(),
-                            tag: None,
-                            semver: None,
-                            how: "pinned by digest".to_owned(),
-                        }
-                    }
+                    None if is_digest(pin) && registry.entries(component).is_empty() => Chosen {
+                        name: component.clone(),
+                        digest: pin.clone(),
+                        tag: None,
+                        semver: None,
+                        how: "pinned by digest".to_owned(),
+                    },
                     None => {
                         return Err(ReleaseError::UnknownPin {
                             component: component.clone(),
@@ -499,7 +497,7 @@ fn choose(
                 target: target.to_string(),
                 object: held.object.clone(),
             };
-            if held.store != release::STORE {
+            if held.store != RELEASES {
                 return Err(not_a_release());
             }
             let base: Release = Object::from_data(&held.path, &held.data)
@@ -681,7 +679,7 @@ pub fn read_ref(workspace: &Workspace, text: &str) -> Result<ShownObject, Releas
 /// store, and for one that does not read as a release (the validator reports
 /// it; it is compared as any object is).
 pub fn as_release(shown: &ShownObject) -> Option<Release> {
-    if shown.store != release::STORE {
+    if shown.store != RELEASES {
         return None;
     }
     Object::from_data(&shown.path, &shown.data)
@@ -724,7 +722,7 @@ fn releases_of(
     package: Option<&str>,
 ) -> Result<Vec<(lookup::ListedObject, Release)>, ReleaseError> {
     let mut found = Vec::new();
-    for object in lookup::list(workspace, Some(release::STORE), package)? {
+    for object in lookup::list(workspace, Some(RELEASES), package)? {
         let Some(crate::source::Content::Bytes(bytes)) = crate::source::Source::read(
             &workspace.tree,
             &object.path,

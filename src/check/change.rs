@@ -15,7 +15,7 @@ use super::{
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, shown_text};
 use crate::kinds::component::{self, Registry, RegistryFile};
-use crate::kinds::{Kinds, config, release};
+use crate::kinds::{Kinds, config_version, release};
 use crate::settings::FILE as SETTINGS_FILE;
 use crate::settings::Settings;
 use crate::source::{Change, ChangeKind, Content, Entry, Source, SourceError};
@@ -150,7 +150,7 @@ fn neighbours(
     settings: &Settings,
     versioned: &mut Vec<Versioned>,
 ) -> Result<usize, SourceError> {
-    let configs_dir = format!("{OBJECTS_DIR}/{}", config::STORE);
+    let configs_dir = format!("{OBJECTS_DIR}/{}", config_version::STORE);
     let mut dirs = BTreeSet::new();
     for object in versioned.iter() {
         dirs.insert(format!(

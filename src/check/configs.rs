@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::succession::Versioned;
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::Finding;
-use crate::kinds::{config, release};
+use crate::kinds::{config_version, release};
 
 /// What the rules read of one config version.
 struct Version<'a> {
@@ -52,7 +52,7 @@ impl<'a> Version<'a> {
 /// overlaps between ids.
 pub fn check(objects: &[Versioned]) -> Vec<Finding> {
     let mut ids: BTreeMap<&str, Vec<Version<'_>>> = BTreeMap::new();
-    for object in objects.iter().filter(|o| o.store == config::STORE) {
+    for object in objects.iter().filter(|o| o.store == config_version::STORE) {
         if let Some(version) = Version::read(object) {
             ids.entry(version.id).or_default().push(version);
         }
@@ -181,7 +181,7 @@ fn succession(unique: &[&Version<'_>], findings: &mut Vec<Finding>) {
                 "/effective_at",
             ));
         }
-        for pointer in config::FIXED_FIELDS {
+        for pointer in config_version::FIXED_FIELDS {
             let (was, now) = (prev.text(pointer), next.text(pointer));
             if was != now {
                 let field = pointer.trim_start_matches('/');
@@ -319,7 +319,7 @@ fn meet(a: &Span<'_, '_>, b: &Span<'_, '_>) -> bool {
 pub fn may_overlap(objects: &[Versioned]) -> bool {
     let versions: Vec<Version<'_>> = objects
         .iter()
-        .filter(|o| o.store == config::STORE)
+        .filter(|o| o.store == config_version::STORE)
         .filter_map(Version::read)
         .collect();
     versions
@@ -343,7 +343,7 @@ pub fn may_overlap(objects: &[Versioned]) -> bool {
 pub fn check_pins(objects: &[Versioned]) -> Vec<Finding> {
     let held: HashSet<(&str, u64)> = objects
         .iter()
-        .filter(|o| o.store == config::STORE)
+        .filter(|o| o.store == config_version::STORE)
         .filter_map(Version::read)
         .map(|v| (v.id, v.version))
         .collect();

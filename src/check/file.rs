@@ -9,7 +9,7 @@ use crate::canonical::ObjectHash;
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::Format;
-use crate::kinds::{Kinds, StoreDef, config};
+use crate::kinds::{Kinds, StoreDef, config_version};
 use crate::settings::Settings;
 use crate::source::{Content, Entry, EntryKind, Source, SourceError};
 use crate::store::{LayoutProblem, OBJECTS_DIR, ObjectPath};
@@ -146,7 +146,7 @@ pub(super) fn check_entry(
     }
     let versioned = kinds
         .held(&path.store)
-        .filter(|kind| kind.version_pointer().is_some() || path.store == config::STORE)
+        .filter(|kind| kind.version_pointer().is_some() || path.store == config_version::STORE)
         .and_then(|_| read_versioned(file, path, &bytes, true));
     Ok((findings, versioned))
 }

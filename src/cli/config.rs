@@ -9,7 +9,7 @@ use berth::config::{
     VersionView,
 };
 use berth::env::parse_at;
-use berth::kinds::config::{Category, Scope};
+use berth::kinds::config_version::{Category, Scope};
 use berth::workspace::Workspace;
 use clap::{Subcommand, ValueEnum};
 use serde_json::Value;

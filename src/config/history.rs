@@ -16,7 +16,7 @@ use crate::check::read_versioned;
 use crate::check::succession::Versioned;
 use crate::diagnostic::finding::{Finding, clip};
 use crate::kinds::Kind;
-use crate::kinds::config::{self, Config, Configs};
+use crate::kinds::config_version::{self, Config, Configs};
 use crate::names;
 use crate::repo::Oid;
 use crate::source::{Content, Source};
@@ -313,11 +313,11 @@ pub(super) fn history(
 }
 
 pub(super) fn id_dir(id: &str) -> String {
-    format!("{OBJECTS_DIR}/{}/{id}", config::STORE)
+    format!("{OBJECTS_DIR}/{}/{id}", config_version::STORE)
 }
 
 pub(super) fn store_dir() -> String {
-    format!("{OBJECTS_DIR}/{}", config::STORE)
+    format!("{OBJECTS_DIR}/{}", config_version::STORE)
 }
 
 /// The history of one id in the working tree.
@@ -334,7 +334,7 @@ pub fn read(workspace: &Workspace, id: &str) -> Result<History, ConfigError> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::kinds::config::{Category, Scope};
+    use crate::kinds::config_version::{Category, Scope};
 
     pub(in crate::config) fn at(text: &str) -> Timestamp {
         text.parse().unwrap()

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use crate::diagnostic::finding::{Finding, plural};
 use crate::document::MAX_SAFE_INTEGER;
-use crate::kinds::config::Scope;
+use crate::kinds::config_version::Scope;
 use crate::names::BadName;
 use crate::objects::put::PutError;
 use crate::repo::{CommitError, GitError};

@@ -9,7 +9,7 @@ use super::edit::settings_diff;
 use super::history::{
     Place, SettingChange, VersionView, histories, history, read, read_files, store_dir,
 };
-use crate::kinds::config::Scope;
+use crate::kinds::config_version::Scope;
 use crate::workspace::Workspace;
 
 /// Which version `berth config show` shows.

@@ -12,7 +12,7 @@ use super::ConfigError;
 use super::history::{
     History, Place, Version, VersionView, histories, history, read_files, store_dir,
 };
-use crate::kinds::config::Scope;
+use crate::kinds::config_version::Scope;
 use crate::workspace::Workspace;
 
 /// What `berth config resolve` is asked.

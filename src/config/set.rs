@@ -21,7 +21,7 @@ use crate::check::read_versioned;
 use crate::check::succession::Versioned;
 use crate::diagnostic::finding::Finding;
 use crate::document::{self, Format, MAX_SAFE_INTEGER};
-use crate::kinds::config::{self, Category, Config, Scope};
+use crate::kinds::config_version::{self, Category, Config, Scope};
 use crate::names;
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::{CommitError, Onto};
@@ -240,7 +240,7 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
     let put = match put(
         workspace,
         &PutRequest {
-            store: config::STORE,
+            store: config_version::STORE,
             files: &files,
             commit: onto,
             message: Some(&message),
@@ -329,7 +329,7 @@ fn candidate_path(new: &Config, bytes: &[u8]) -> Result<String, ConfigError> {
     })?;
     let hash = crate::canonical::ObjectHash::of(&data);
     Ok(ObjectPath {
-        store: config::STORE.to_owned(),
+        store: config_version::STORE.to_owned(),
         partition: new.id.clone(),
         hash,
         format: Format::Json,

@@ -24,7 +24,7 @@ macro_rules! builtin_schema {
 use builtin_schema;
 
 pub mod component;
-pub mod config;
+pub mod config_version;
 pub mod custom;
 pub mod event;
 pub mod release;
@@ -172,8 +172,8 @@ impl Kinds {
             StoreDef::Held(Arc::new(release::Releases)),
         );
         stores.insert(
-            config::STORE.to_owned(),
-            StoreDef::Held(Arc::new(config::Configs)),
+            config_version::STORE.to_owned(),
+            StoreDef::Held(Arc::new(config_version::Configs)),
         );
         stores.insert(
             event::STORE.to_owned(),

@@ -9,13 +9,13 @@ use crate::bump::{self, Shape};
 use crate::check;
 use crate::check::succession::{self, Versioned};
 use crate::kinds::Kinds;
-use crate::kinds::config as config_kind;
+use crate::kinds::config_version;
 use crate::kinds::event::{self, Event};
-use crate::kinds::release::{self as release_kind, Release};
+use crate::kinds::release::Release;
 use crate::release::Components;
 use crate::settings::Settings;
 use crate::source::Content;
-use crate::store::{OBJECTS_DIR, ObjectPath};
+use crate::store::{OBJECTS_DIR, ObjectPath, RELEASES};
 
 use super::environments::EnvPair;
 use super::model::{EventSummary, NewObject, PackageReview, Previous};
@@ -35,7 +35,7 @@ impl Reviewer<'_> {
     ) -> Result<Vec<PackageReview>, ReviewError> {
         let mut by_package: BTreeMap<(&str, &str), Vec<&ObjectPath>> = BTreeMap::new();
         for path in added {
-            if path.store != config_kind::STORE {
+            if path.store != config_version::STORE {
                 by_package
                     .entry((&path.store, &path.partition))
                     .or_default()
@@ -129,7 +129,7 @@ impl NewObject {
 fn versioned(store: &str, step: succession::Step<'_>) -> NewObject {
     // Releases that do not read as releases have no components to compare: the
     // validator's findings in the review say what is wrong with them.
-    let components = (store == release_kind::STORE)
+    let components = (store == RELEASES)
         .then(|| {
             let release = step.object.typed::<Release>().ok()?.data;
             let before = match &step.previous {

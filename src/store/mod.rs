@@ -26,7 +26,7 @@ pub use object::{NotOfType, Object};
 pub const VERSION_SETS: &str = "version-sets";
 /// The store of releases (kind `kinds::release`).
 pub const RELEASES: &str = "releases";
-/// The store of config versions (kind `kinds::config`).
+/// The store of config versions (kind `kinds::config_version`).
 pub const CONFIGS: &str = "configs";
 /// The store of lifecycle events (kind `kinds::event`).
 pub const EVENTS: &str = "events";

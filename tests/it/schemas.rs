@@ -21,7 +21,10 @@ fn published() -> Vec<(&'static str, serde_json::Value)> {
             "release.schema.json",
             schema_of::<kinds::release::Release>(),
         ),
-        ("config.schema.json", schema_of::<kinds::config::Config>()),
+        (
+            "config.schema.json",
+            schema_of::<kinds::config_version::Config>(),
+        ),
         (
             "component.schema.json",
             schema_of::<kinds::component::Component>(),
