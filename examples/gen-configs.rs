@@ -25,8 +25,8 @@ use std::process::Command;
 
 use berth::canonical::ObjectHash;
 use berth::document::Format;
-use berth::kinds::config_version::{Category, Config, STORE, Scope};
-use berth::store::ObjectPath;
+use berth::kinds::config_version::{Category, Config, Scope};
+use berth::store::{CONFIGS, ObjectPath};
 use clap::Parser;
 use serde_json::json;
 
@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             };
             let data = serde_json::to_value(&config)?;
             let path = ObjectPath {
-                store: STORE.to_owned(),
+                store: CONFIGS.to_owned(),
                 partition: config.id.clone(),
                 hash: ObjectHash::of(&data),
                 format: Format::Json,

@@ -25,8 +25,8 @@ use std::process::Command;
 
 use berth::canonical::ObjectHash;
 use berth::document::Format;
-use berth::kinds::release::{Release, ReleaseComponent, Role, STORE};
-use berth::store::ObjectPath;
+use berth::kinds::release::{Release, ReleaseComponent, Role};
+use berth::store::{ObjectPath, RELEASES};
 use clap::Parser;
 
 /// Add a registry and the releases of one package to a berth repository
@@ -84,7 +84,7 @@ fn release(minor: u32) -> Release {
 fn write_release(dir: &Path, minor: u32) -> Result<String, Box<dyn Error>> {
     let release = release(minor);
     let path = ObjectPath {
-        store: STORE.to_owned(),
+        store: RELEASES.to_owned(),
         partition: release.package.clone(),
         hash: ObjectHash::of(&serde_json::to_value(&release)?),
         format: Format::Json,

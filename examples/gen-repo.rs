@@ -29,11 +29,11 @@ use std::time::Instant;
 use berth::canonical::ObjectHash;
 use berth::document::Format;
 use berth::kinds::version_set::{
-    AssetsBuild, Builds, DoMigration, DoMigrationKind, Migrations, STORE, VersionAffinity,
-    VersionSet, WorkerBuild,
+    AssetsBuild, Builds, DoMigration, DoMigrationKind, Migrations, VersionAffinity, VersionSet,
+    WorkerBuild,
 };
 use berth::settings;
-use berth::store::ObjectPath;
+use berth::store::{ObjectPath, VERSION_SETS};
 use clap::Parser;
 use git2::{FileMode, Oid, Repository, RepositoryInitOptions, Signature};
 
@@ -84,7 +84,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let packages: Vec<String> = (0..args.packages)
         .map(|i| package_name(i, &mut rng))
         .collect();
-    let store_dir = args.dir.join("objects").join(STORE);
+    let store_dir = args.dir.join("objects").join(VERSION_SETS);
     for package in &packages {
         fs::create_dir_all(store_dir.join(package))?;
     }
@@ -110,7 +110,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             return Err(format!("object {seq} repeats an earlier object's data ({hash})").into());
         }
         let path = ObjectPath {
-            store: STORE.to_owned(),
+            store: VERSION_SETS.to_owned(),
             partition: package.clone(),
             hash,
             format: Format::Json,
@@ -145,7 +145,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     root.insert("berth.toml", settings_blob, FileMode::Blob.into())?;
     if !partitions.is_empty() {
         let mut objects_tree = repo.treebuilder(None)?;
-        objects_tree.insert(STORE, store_tree.write()?, FileMode::Tree.into())?;
+        objects_tree.insert(VERSION_SETS, store_tree.write()?, FileMode::Tree.into())?;
         root.insert("objects", objects_tree.write()?, FileMode::Tree.into())?;
     }
     let tree = repo.find_tree(root.write()?)?;

@@ -9,10 +9,9 @@ use std::path::Path;
 
 use crate::canonical::ObjectHash;
 use crate::document::{self, Format};
-use crate::kinds::version_set;
 use crate::objects::lookup::{self, LookupError, ObjectSpec};
 use crate::release::{self, Filter, ReleaseError};
-use crate::store::{ObjectPath, ObjectRef};
+use crate::store::{ObjectPath, ObjectRef, VERSION_SETS};
 use crate::workspace::Workspace;
 
 /// The directory, inside the demo repository, that holds the files to put.
@@ -128,7 +127,7 @@ pub fn object_path(name: &str) -> Option<ObjectPath> {
     let data = document::parse_text(text, format).ok()?;
     let partition = data.get("package")?.as_str()?.to_owned();
     Some(ObjectPath {
-        store: version_set::STORE.to_owned(),
+        store: VERSION_SETS.to_owned(),
         partition,
         hash: ObjectHash::of(&data),
         format,

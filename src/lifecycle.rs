@@ -12,13 +12,13 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::env::{self, EnvError};
-use crate::kinds::event::{self, Derived, Event, Lifecycle, Status, events_of, latest};
+use crate::kinds::event::{Derived, Event, Lifecycle, Status, events_of, latest};
 use crate::objects::lookup::ShownObject;
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::Onto;
 use crate::settings::Settings;
 use crate::source::SourceError;
-use crate::store::Object;
+use crate::store::{EVENTS, Object};
 use crate::time::BadEpoch;
 use crate::workspace::Workspace;
 
@@ -209,7 +209,7 @@ pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutc
     let put = put(
         workspace,
         &PutRequest {
-            store: event::STORE,
+            store: EVENTS,
             files: &files,
             commit: request.commit.then_some(Onto::Tip),
             message: Some(&message),

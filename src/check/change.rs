@@ -14,12 +14,12 @@ use super::{
 };
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, shown_text};
+use crate::kinds::Kinds;
 use crate::kinds::component::{self, Registry, RegistryFile};
-use crate::kinds::{Kinds, config_version, release};
 use crate::settings::FILE as SETTINGS_FILE;
 use crate::settings::Settings;
 use crate::source::{Change, ChangeKind, Content, Entry, Source, SourceError};
-use crate::store::{OBJECTS_DIR, ObjectPath};
+use crate::store::{CONFIGS, OBJECTS_DIR, ObjectPath, RELEASES};
 
 /// The history rules: an object on the base may be neither changed nor removed.
 pub fn history(changes: &[Change], base: &str) -> Vec<Finding> {
@@ -128,7 +128,7 @@ pub(super) fn check_scope(
         .len()
         .saturating_add(scope.registry.len())
         .saturating_add(1);
-    if versioned.iter().any(|o| o.store == release::STORE) {
+    if versioned.iter().any(|o| o.store == RELEASES) {
         let (registry, _) = Registry::load(source)?;
         findings.extend(registry::check_releases(&registry, &versioned));
     }
@@ -150,7 +150,7 @@ fn neighbours(
     settings: &Settings,
     versioned: &mut Vec<Versioned>,
 ) -> Result<usize, SourceError> {
-    let configs_dir = format!("{OBJECTS_DIR}/{}", config_version::STORE);
+    let configs_dir = format!("{OBJECTS_DIR}/{}", CONFIGS);
     let mut dirs = BTreeSet::new();
     for object in versioned.iter() {
         dirs.insert(format!(

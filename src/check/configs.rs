@@ -16,7 +16,8 @@ use serde_json::Value;
 use super::succession::Versioned;
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::Finding;
-use crate::kinds::{config_version, release};
+use crate::kinds::config_version;
+use crate::store::{CONFIGS, RELEASES};
 
 /// What the rules read of one config version.
 struct Version<'a> {
@@ -52,7 +53,7 @@ impl<'a> Version<'a> {
 /// overlaps between ids.
 pub fn check(objects: &[Versioned]) -> Vec<Finding> {
     let mut ids: BTreeMap<&str, Vec<Version<'_>>> = BTreeMap::new();
-    for object in objects.iter().filter(|o| o.store == config_version::STORE) {
+    for object in objects.iter().filter(|o| o.store == CONFIGS) {
         if let Some(version) = Version::read(object) {
             ids.entry(version.id).or_default().push(version);
         }
@@ -319,7 +320,7 @@ fn meet(a: &Span<'_, '_>, b: &Span<'_, '_>) -> bool {
 pub fn may_overlap(objects: &[Versioned]) -> bool {
     let versions: Vec<Version<'_>> = objects
         .iter()
-        .filter(|o| o.store == config_version::STORE)
+        .filter(|o| o.store == CONFIGS)
         .filter_map(Version::read)
         .collect();
     versions
@@ -343,15 +344,12 @@ pub fn may_overlap(objects: &[Versioned]) -> bool {
 pub fn check_pins(objects: &[Versioned]) -> Vec<Finding> {
     let held: HashSet<(&str, u64)> = objects
         .iter()
-        .filter(|o| o.store == config_version::STORE)
+        .filter(|o| o.store == CONFIGS)
         .filter_map(Version::read)
         .map(|v| (v.id, v.version))
         .collect();
     let mut findings = Vec::new();
-    for object in objects
-        .iter()
-        .filter(|o| o.in_scope && o.store == release::STORE)
-    {
+    for object in objects.iter().filter(|o| o.in_scope && o.store == RELEASES) {
         for (index, id, version) in pins(&object.data) {
             if held.contains(&(id, version)) {
                 continue;

@@ -9,10 +9,10 @@ use crate::canonical::ObjectHash;
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::Format;
-use crate::kinds::{Kinds, StoreDef, config_version};
+use crate::kinds::{Kinds, StoreDef};
 use crate::settings::Settings;
 use crate::source::{Content, Entry, EntryKind, Source, SourceError};
-use crate::store::{LayoutProblem, OBJECTS_DIR, ObjectPath};
+use crate::store::{CONFIGS, EVENTS, LayoutProblem, OBJECTS_DIR, ObjectPath};
 
 /// Places every entry under `objects/`: the object files to check, and findings for
 /// everything that is not one.
@@ -141,12 +141,12 @@ pub(super) fn check_entry(
         None => return Ok((Vec::new(), None)),
     };
     let mut findings = check_bytes(kinds, resolver, file, path, &bytes);
-    if path.store == crate::kinds::event::STORE {
+    if path.store == EVENTS {
         findings.extend(event_package(source, resolver, file, path.format, &bytes)?);
     }
     let versioned = kinds
         .held(&path.store)
-        .filter(|kind| kind.version_pointer().is_some() || path.store == config_version::STORE)
+        .filter(|kind| kind.version_pointer().is_some() || path.store == CONFIGS)
         .and_then(|_| read_versioned(file, path, &bytes, true));
     Ok((findings, versioned))
 }

@@ -14,6 +14,7 @@ use crate::kinds::component::{self, RegistryFile, VersionEntry};
 use crate::kinds::release;
 use crate::names;
 use crate::source::{Change, ChangeKind, Content, Entry, Refusal, Source, SourceError};
+use crate::store::RELEASES;
 
 /// The largest registry file the validator reads.
 const MAX_FILE_BYTES: u64 = 8 << 20;
@@ -207,10 +208,7 @@ fn head_text(source: &dyn Source, path: &str) -> Result<std::sync::Arc<str>, Sou
 /// (a component without a map is not checked for digests).
 pub fn check_releases(registry: &Registry, objects: &[Versioned]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for object in objects
-        .iter()
-        .filter(|o| o.in_scope && o.store == release::STORE)
-    {
+    for object in objects.iter().filter(|o| o.in_scope && o.store == RELEASES) {
         let Some(components) = object.data.get("components").and_then(Value::as_array) else {
             continue;
         };

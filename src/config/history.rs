@@ -16,11 +16,11 @@ use crate::check::read_versioned;
 use crate::check::succession::Versioned;
 use crate::diagnostic::finding::{Finding, clip};
 use crate::kinds::Kind;
-use crate::kinds::config_version::{self, Config, Configs};
+use crate::kinds::config_version::{Config, Configs};
 use crate::names;
 use crate::repo::Oid;
 use crate::source::{Content, Source};
-use crate::store::{OBJECTS_DIR, ObjectPath};
+use crate::store::{CONFIGS, OBJECTS_DIR, ObjectPath};
 use crate::workspace::Workspace;
 
 /// One version of a config, as read.
@@ -313,11 +313,11 @@ pub(super) fn history(
 }
 
 pub(super) fn id_dir(id: &str) -> String {
-    format!("{OBJECTS_DIR}/{}/{id}", config_version::STORE)
+    format!("{OBJECTS_DIR}/{}/{id}", CONFIGS)
 }
 
 pub(super) fn store_dir() -> String {
-    format!("{OBJECTS_DIR}/{}", config_version::STORE)
+    format!("{OBJECTS_DIR}/{}", CONFIGS)
 }
 
 /// The history of one id in the working tree.

@@ -21,12 +21,12 @@ use crate::check::read_versioned;
 use crate::check::succession::Versioned;
 use crate::diagnostic::finding::Finding;
 use crate::document::{self, Format, MAX_SAFE_INTEGER};
-use crate::kinds::config_version::{self, Category, Config, Scope};
+use crate::kinds::config_version::{Category, Config, Scope};
 use crate::names;
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
 use crate::repo::{CommitError, Onto};
 use crate::source::Source;
-use crate::store::ObjectPath;
+use crate::store::{CONFIGS, ObjectPath};
 use crate::workspace::Workspace;
 
 /// How the settings of the new version are made.
@@ -240,7 +240,7 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
     let put = match put(
         workspace,
         &PutRequest {
-            store: config_version::STORE,
+            store: CONFIGS,
             files: &files,
             commit: onto,
             message: Some(&message),
@@ -329,7 +329,7 @@ fn candidate_path(new: &Config, bytes: &[u8]) -> Result<String, ConfigError> {
     })?;
     let hash = crate::canonical::ObjectHash::of(&data);
     Ok(ObjectPath {
-        store: config_version::STORE.to_owned(),
+        store: CONFIGS.to_owned(),
         partition: new.id.clone(),
         hash,
         format: Format::Json,

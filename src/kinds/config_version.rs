@@ -12,9 +12,7 @@ use serde_json::Value;
 use super::version_set::DATE_TIME_PATTERN;
 use super::{FieldProblem, Kind};
 use crate::names::{CONFIG_TYPE_PATTERN, NAME_PATTERN};
-
-/// The store config versions live in.
-pub const STORE: &str = crate::store::CONFIGS;
+use crate::store::CONFIGS;
 
 /// An entity a config applies to, or a tenant: `acct_1`, `asset:42`.
 pub const ENTITY_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$";
@@ -130,7 +128,7 @@ pub struct Configs;
 
 impl Kind for Configs {
     fn store(&self) -> &str {
-        STORE
+        CONFIGS
     }
 
     fn partition(&self) -> &str {

@@ -13,10 +13,7 @@ use super::version_set::{DATE_TIME_PATTERN, REF_PATTERN};
 use super::{FieldProblem, FieldRef, Kind};
 use crate::names::NAME_PATTERN;
 use crate::source::{Content, Source, SourceError};
-use crate::store::{OBJECTS_DIR, Object};
-
-/// The store events live in.
-pub const STORE: &str = crate::store::EVENTS;
+use crate::store::{EVENTS, OBJECTS_DIR, Object};
 
 /// One lifecycle event.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -84,7 +81,7 @@ pub struct Events;
 
 impl Kind for Events {
     fn store(&self) -> &str {
-        STORE
+        EVENTS
     }
 
     fn partition(&self) -> &str {
@@ -173,7 +170,7 @@ where
 
 /// Every event of a package in a source.
 pub fn events_of(source: &dyn Source, package: &str) -> Result<Vec<Object<Event>>, SourceError> {
-    let dir = format!("{OBJECTS_DIR}/{STORE}/{package}");
+    let dir = format!("{OBJECTS_DIR}/{EVENTS}/{package}");
     let mut files = Vec::new();
     for entry in source.list(&dir)? {
         if let Some(Content::Bytes(bytes)) = source.read(&entry.path, 1 << 20)? {

@@ -42,6 +42,7 @@ use crate::document::{self, Format};
 use crate::schema;
 use crate::settings::{self, LoadError, Settings};
 use crate::source::{Content, Source, SourceError};
+use crate::store::{CONFIGS, EVENTS, RELEASES, VERSION_SETS};
 
 /// A field that refers to another object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,21 +165,18 @@ impl Kinds {
     pub fn load(settings: &Settings, source: &dyn Source) -> Result<Kinds, LoadError> {
         let mut stores = BTreeMap::new();
         stores.insert(
-            version_set::STORE.to_owned(),
+            VERSION_SETS.to_owned(),
             StoreDef::Held(Arc::new(version_set::VersionSets)),
         );
         stores.insert(
-            release::STORE.to_owned(),
+            RELEASES.to_owned(),
             StoreDef::Held(Arc::new(release::Releases)),
         );
         stores.insert(
-            config_version::STORE.to_owned(),
+            CONFIGS.to_owned(),
             StoreDef::Held(Arc::new(config_version::Configs)),
         );
-        stores.insert(
-            event::STORE.to_owned(),
-            StoreDef::Held(Arc::new(event::Events)),
-        );
+        stores.insert(EVENTS.to_owned(), StoreDef::Held(Arc::new(event::Events)));
         let mut findings = Vec::new();
         for (name, section) in settings.stores() {
             if section.external {

@@ -11,9 +11,7 @@ use super::version_set::DATE_TIME_PATTERN;
 use super::{FieldProblem, Kind};
 use crate::diagnostic::code::Code;
 use crate::names::NAME_PATTERN;
-
-/// The store releases live in.
-pub const STORE: &str = crate::store::RELEASES;
+use crate::store::RELEASES;
 
 /// An image digest: `sha256:` and 64 lowercase hex digits.
 pub const DIGEST_PATTERN: &str = r"^sha256:[0-9a-f]{64}$";
@@ -138,7 +136,7 @@ pub struct Releases;
 
 impl Kind for Releases {
     fn store(&self) -> &str {
-        STORE
+        RELEASES
     }
 
     fn partition(&self) -> &str {

@@ -8,9 +8,7 @@ use serde_json::Value;
 use super::{FieldProblem, FieldRef, Kind};
 use crate::diagnostic::code::Code;
 use crate::names::NAME_PATTERN;
-
-/// The store version sets live in.
-pub const STORE: &str = crate::store::VERSION_SETS;
+use crate::store::VERSION_SETS;
 
 /// A reference to another object: `<store>/<id>`.
 pub const REF_PATTERN: &str = r"^[a-z0-9][a-z0-9._-]{0,127}/[A-Za-z0-9._-]+$";
@@ -159,7 +157,7 @@ pub struct VersionSets;
 
 impl Kind for VersionSets {
     fn store(&self) -> &str {
-        STORE
+        VERSION_SETS
     }
 
     fn partition(&self) -> &str {

@@ -19,7 +19,7 @@ use crate::fs::{self, UnsafePath, WriteError, Written};
 use crate::kinds::StoreDef;
 use crate::repo::{CommitError, FileToCommit, Onto};
 use crate::source::{Content, Source, SourceError, read_capped};
-use crate::store::{OBJECTS_DIR, ObjectPath};
+use crate::store::{EVENTS, OBJECTS_DIR, ObjectPath};
 use crate::workspace::Workspace;
 
 /// A file to put.
@@ -189,7 +189,7 @@ pub fn put(workspace: &Workspace, request: &PutRequest<'_>) -> Result<PutOutcome
         );
         input.partition = checked.partition;
         findings.extend(checked.findings);
-        if store == crate::kinds::event::STORE {
+        if store == EVENTS {
             findings.extend(
                 crate::check::event_package(
                     &workspace.tree,

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::check;
-use crate::kinds::config_version::{self, Config};
+use crate::kinds::config_version::Config;
 use crate::settings::Settings;
-use crate::store::{OBJECTS_DIR, Object, ObjectPath};
+use crate::store::{CONFIGS, OBJECTS_DIR, Object, ObjectPath};
 
 use super::model::{ConfigReview, Superseded};
 use super::packages::object_ref;
@@ -22,7 +22,7 @@ impl Reviewer<'_> {
         let now = self.request.clock.now_to_the_second()?;
         let ids: BTreeSet<&str> = added
             .iter()
-            .filter(|path| path.store == config_version::STORE)
+            .filter(|path| path.store == CONFIGS)
             .map(|path| path.partition.as_str())
             .collect();
         let new: HashSet<String> = added.iter().map(ObjectPath::path).collect();
@@ -30,7 +30,7 @@ impl Reviewer<'_> {
         for id in ids {
             let mut seen = HashSet::new();
             let mut objects = Vec::new();
-            let dir = format!("{OBJECTS_DIR}/{}/{id}", config_version::STORE);
+            let dir = format!("{OBJECTS_DIR}/{}/{id}", CONFIGS);
             check::read_dirs(
                 self.source,
                 settings,

@@ -9,13 +9,12 @@ use crate::bump::{self, Shape};
 use crate::check;
 use crate::check::succession::{self, Versioned};
 use crate::kinds::Kinds;
-use crate::kinds::config_version;
-use crate::kinds::event::{self, Event};
+use crate::kinds::event::Event;
 use crate::kinds::release::Release;
 use crate::release::Components;
 use crate::settings::Settings;
 use crate::source::Content;
-use crate::store::{OBJECTS_DIR, ObjectPath, RELEASES};
+use crate::store::{CONFIGS, EVENTS, OBJECTS_DIR, ObjectPath, RELEASES};
 
 use super::environments::EnvPair;
 use super::model::{EventSummary, NewObject, PackageReview, Previous};
@@ -35,7 +34,7 @@ impl Reviewer<'_> {
     ) -> Result<Vec<PackageReview>, ReviewError> {
         let mut by_package: BTreeMap<(&str, &str), Vec<&ObjectPath>> = BTreeMap::new();
         for path in added {
-            if path.store != config_version::STORE {
+            if path.store != CONFIGS {
                 by_package
                     .entry((&path.store, &path.partition))
                     .or_default()
@@ -81,7 +80,7 @@ impl Reviewer<'_> {
                         objects.push(object);
                     }
                 }
-                let held = if store == event::STORE {
+                let held = if store == EVENTS {
                     None
                 } else {
                     self.held_before(&states, store, package)?
@@ -187,7 +186,7 @@ fn unversioned(
             continue;
         };
         let mut new = NewObject::bare(&path);
-        if store == event::STORE {
+        if store == EVENTS {
             // An event that does not read as one has no summary: the validator's
             // findings in the review say what is wrong with it.
             new.event = object

@@ -14,7 +14,7 @@ use crate::env::state::State;
 use crate::kinds::event::{self, Latest, Status};
 use crate::repo::{Git, GitError, Oid};
 use crate::settings::EnvironmentSection;
-use crate::store::{OBJECTS_DIR, ObjectRef};
+use crate::store::{EVENTS, OBJECTS_DIR, ObjectRef};
 use crate::workspace::Workspace;
 
 use super::plan::catalog_ref;
@@ -189,7 +189,7 @@ pub fn latest_event(
     package: &str,
     object: &ObjectRef,
 ) -> Result<Option<Latest>, GitError> {
-    let dir = format!("{OBJECTS_DIR}/{}/{package}", event::STORE);
+    let dir = format!("{OBJECTS_DIR}/{}/{package}", EVENTS);
     let mut files = Vec::new();
     for (path, blob) in git.list_files(tree, &dir)? {
         files.push((path, git.blob(blob)?));
