@@ -112,7 +112,7 @@ pub struct Written {
     pub commit: Option<String>,
 }
 
-/// Registers a component: writes components/<name>.toml.
+/// Registers a component: writes `components/<name>.toml`.
 pub fn add_component(
     workspace: &Workspace,
     component: &Component,

@@ -97,7 +97,7 @@ pub(super) fn same_object(file: &str, first: &str) -> Finding {
 
 /// Checks one object file: size, parse, identity, partition and its kind's checks.
 ///
-/// Severities are not yet applied (see [`apply_severities`]).
+/// Severities are not yet applied (see [`super::apply_severities`]).
 pub fn check_file(
     source: &dyn Source,
     settings: &Settings,

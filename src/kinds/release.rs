@@ -88,7 +88,7 @@ pub struct SourceRef {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseComponent {
-    /// The component, as registered in components/<name>.toml.
+    /// The component, as registered in `components/<name>.toml`.
     #[schemars(regex(pattern = NAME_PATTERN))]
     pub name: String,
     /// The image's digest: what ships.

@@ -16,7 +16,7 @@ impl Provenance<'_> {
     }
 
     /// The file of `object` in `tree`, looked for in partition `package` first,
-    /// as [`Finder::locate`] does.
+    /// as `env::objects::Finder::locate` does.
     ///
     /// Every entry of an environment is looked up in the same few trees (its own
     /// tip's, the catalog commits'): the directories above the partitions are

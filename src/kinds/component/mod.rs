@@ -53,7 +53,7 @@ pub const VERSIONS_SUFFIX: &str = ".versions.toml";
     description = "An image berth releases: where it is stored and how its tags read as versions. Kept at components/<name>.toml."
 )]
 pub struct Component {
-    /// The component's name; the file is components/<name>.toml.
+    /// The component's name; the file is `components/<name>.toml`.
     #[schemars(regex(pattern = NAME_PATTERN))]
     pub name: String,
     /// A name for people, such as `API Service`.

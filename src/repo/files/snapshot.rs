@@ -14,7 +14,7 @@ use crate::source::{Content, Entry, EntryKind, Refusal, Source, SourceError};
 
 /// The files of a revision's tree or of the index, by path.
 pub struct GitFiles {
-    /// "revision <rev> (<short id>)" or "index".
+    /// `revision <rev> (<short id>)` or `index`.
     name: String,
     handles: Handles,
     files: BTreeMap<String, (Oid, EntryKind)>,
