@@ -301,24 +301,7 @@ pub(super) fn reason_text(reason: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::promote::tests::refusal;
-
-    /// A state holding `(package, object)` pairs.
-    fn state(held: &[(&str, &str)]) -> State {
-        State {
-            packages: held
-                .iter()
-                .map(|(package, object)| {
-                    let entry = Entry {
-                        object: (*object).to_owned(),
-                        tags: Vec::new(),
-                        references: Vec::new(),
-                    };
-                    ((*package).to_owned(), entry)
-                })
-                .collect(),
-        }
-    }
+    use crate::env::promote::tests::{refusal, state};
 
     #[test]
     fn a_moved_tip_is_built_on_again_only_while_the_promoted_packages_are_as_read() {

@@ -283,6 +283,24 @@ fn not_an_env_commit(refname: &str, commit: &EnvCommit) -> PromoteError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::state::{Entry, State};
+
+    /// A state holding `(package, object)` pairs.
+    pub(super) fn state(held: &[(&str, &str)]) -> State {
+        State {
+            packages: held
+                .iter()
+                .map(|(package, object)| {
+                    let entry = Entry {
+                        object: (*object).to_owned(),
+                        tags: Vec::new(),
+                        references: Vec::new(),
+                    };
+                    ((*package).to_owned(), entry)
+                })
+                .collect(),
+        }
+    }
 
     /// A refusal in a line: its kind and the parts the promotion code writes.
     pub(super) fn refusal(error: &PromoteError) -> String {

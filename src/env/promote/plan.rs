@@ -499,8 +499,7 @@ fn adding_commit(git: &Git, tip: Oid, located: &Located) -> Result<Oid, EnvError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::promote::tests::refusal;
-    use crate::env::state::Entry;
+    use crate::env::promote::tests::{refusal, state};
 
     const A: &str = "version-sets/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     const B: &str = "version-sets/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -517,23 +516,6 @@ mod tests {
             Ok(Sources::Catalog) => "catalog".to_owned(),
             Ok(Sources::Environments(list)) => list.join(", "),
             Err(error) => refusal(error),
-        }
-    }
-
-    /// A state holding `(package, object)` pairs.
-    fn state(held: &[(&str, &str)]) -> State {
-        State {
-            packages: held
-                .iter()
-                .map(|(package, object)| {
-                    let entry = Entry {
-                        object: (*object).to_owned(),
-                        tags: Vec::new(),
-                        references: Vec::new(),
-                    };
-                    ((*package).to_owned(), entry)
-                })
-                .collect(),
         }
     }
 
