@@ -37,6 +37,7 @@ mod matrix;
 mod precommit;
 mod promote;
 mod put;
+mod readme;
 mod releases;
 mod reports;
 mod review;
