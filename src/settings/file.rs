@@ -218,6 +218,8 @@ fail_closed = ["pricing", "budget", "autonomy", "billing"]
 /// (the `containers` template): the same environments, no version-set stores, and
 /// comments on how components, version maps and releases are used.
 pub fn containers_file(catalog: &str) -> String {
+    // Padded so that the comment lines up with the others whatever the name.
+    let catalog = format!("\"{catalog}\"");
     format!(
         r#"# berth.toml: how berth manages this repository. Every key is optional.
 #
@@ -231,7 +233,7 @@ pub fn containers_file(catalog: &str) -> String {
 # release create`). Environments hold releases; a promotion moves one.
 
 [repo]
-catalog = "{catalog}"               # branch whose tree holds the catalog of objects
+catalog = {catalog:<25} # branch whose tree holds the catalog of objects
 env_ref_prefix = "refs/heads/env/"  # environment E lives at <prefix>E
 
 [environments.dev]
