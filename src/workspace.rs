@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::kinds::Kinds;
+use crate::kinds::{self, Kinds};
 use crate::repo::{self, CommitError, FileToCommit, Git};
 use crate::settings::{self, LoadError, Settings};
 use crate::source::WorkTree;
@@ -79,6 +79,8 @@ pub struct InitOutcome {
     pub git_created: bool,
     /// The catalog branch written into berth.toml.
     pub catalog: String,
+    /// The layout written.
+    pub template: Template,
     /// The paths created, relative to the root.
     pub created: Vec<String>,
     /// The commit made with `--commit`.
@@ -118,9 +120,45 @@ pub enum InitError {
     Commit(#[from] CommitError),
 }
 
+/// The layout `berth init` writes: which berth.toml, and which directories.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Template {
+    /// An estate deployed as version sets (a worker bundle with its
+    /// compatibility date, migrations and plans), with the external stores
+    /// their references point into.
+    #[default]
+    Workers,
+    /// An estate of container services: components (image repositories),
+    /// their version maps (tag to digest) and releases (the digests a
+    /// version of a package ships); no version-set stores.
+    Containers,
+}
+
+impl Template {
+    /// The berth.toml this template writes.
+    pub fn settings_file(self, catalog: &str) -> String {
+        match self {
+            Template::Workers => settings::default_file(catalog),
+            Template::Containers => settings::containers_file(catalog),
+        }
+    }
+
+    /// The directories this template makes, relative to the root, in the order
+    /// they are made.
+    fn directories(self) -> &'static [&'static str] {
+        match self {
+            Template::Workers => &[OBJECTS_DIR],
+            Template::Containers => &[OBJECTS_DIR, kinds::component::DIR],
+        }
+    }
+}
+
 /// Options for `berth init`.
 #[derive(Debug, Clone, Default)]
 pub struct InitOptions {
+    /// The layout to write.
+    pub template: Template,
     /// Commit berth.toml.
     pub commit: bool,
     /// The commit message, instead of the default.
@@ -172,7 +210,7 @@ fn init_inner(
         .map_err(repo::OpenError::from)?
         .and_then(|refname| refname.strip_prefix("refs/heads/").map(str::to_owned))
         .unwrap_or_else(|| "main".to_owned());
-    let text = settings::default_file(&catalog);
+    let text = options.template.settings_file(&catalog);
     let written = crate::fs::write_new(&root, settings::FILE, text.as_bytes())
         .map_err(|error| io_error(&settings_path)(error.into()))?;
     if written == crate::fs::Written::Existed {
@@ -180,11 +218,13 @@ fn init_inner(
     }
     undo.files.push(settings_path.clone());
     let mut created = vec![settings::FILE.to_owned()];
-    let objects = root.join(OBJECTS_DIR);
-    if !objects.exists() {
-        fs::create_dir_all(&objects).map_err(io_error(&objects))?;
-        undo.dirs.push(objects);
-        created.push(format!("{OBJECTS_DIR}/"));
+    for name in options.template.directories() {
+        let dir = root.join(name);
+        if !dir.exists() {
+            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+            undo.dirs.push(dir);
+            created.push(format!("{name}/"));
+        }
     }
     let commit = if options.commit {
         let message = options
@@ -204,6 +244,7 @@ fn init_inner(
         root: root.display().to_string(),
         git_created,
         catalog,
+        template: options.template,
         created,
         commit,
     })

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use berth::workspace::{self, InitOptions};
+use berth::workspace::{self, InitOptions, Template};
+use clap::ValueEnum;
 
 use super::error::CliError;
 use super::render::Output;
@@ -13,6 +14,9 @@ use berth::report::short::short_commit;
 pub struct Args {
     /// The directory to initialize [default: the current directory]
     dir: Option<PathBuf>,
+    /// The layout to write
+    #[arg(long, value_enum, default_value_t = TemplateArg::Workers)]
+    template: TemplateArg,
     /// Commit berth.toml on the current branch
     #[arg(long)]
     commit: bool,
@@ -21,12 +25,26 @@ pub struct Args {
     message: Option<String>,
 }
 
+/// A template on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TemplateArg {
+    /// Version sets of worker bundles, with their external stores
+    Workers,
+    /// Container services: components, version maps and releases of image digests
+    Containers,
+}
+
 pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let dir = match &args.dir {
         Some(dir) => cwd.join(dir),
         None => cwd.to_owned(),
     };
+    let template = match args.template {
+        TemplateArg::Workers => Template::Workers,
+        TemplateArg::Containers => Template::Containers,
+    };
     let options = InitOptions {
+        template,
         commit: args.commit || args.message.is_some(),
         message: args.message.clone(),
     };

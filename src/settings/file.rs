@@ -166,7 +166,8 @@ pub enum CheckLevel {
     Off,
 }
 
-/// The berth.toml that `berth init` writes.
+/// The berth.toml that `berth init` writes for an estate of version sets (the
+/// `workers` template, the default).
 pub fn default_file(catalog: &str) -> String {
     format!(
         r#"# berth.toml: how berth manages this repository. Every key is optional.
@@ -211,4 +212,68 @@ external = true
 fail_closed = ["pricing", "budget", "autonomy", "billing"]
 "#
     )
+}
+
+/// The berth.toml that `berth init` writes for an estate of container services
+/// (the `containers` template): the same environments, no version-set stores, and
+/// comments on how components, version maps and releases are used.
+pub fn containers_file(catalog: &str) -> String {
+    // Padded so that the comment lines up with the others whatever the name.
+    let catalog = format!("\"{catalog}\"");
+    format!(
+        r#"# berth.toml: how berth manages this repository. Every key is optional.
+#
+# An estate of container services. Each image a service ships is a component:
+# components/<name>.toml names its image repository and how its tags read as
+# versions (`berth component add`). Its version map,
+# components/<name>.versions.toml, records the digest each tag named when it was
+# imported (`berth versions import`); it is append-only, so a tag moved to other
+# bytes is caught. A release is a version of a package, such as a service: the
+# image digests it ships, resolved from tags through the version maps (`berth
+# release create`). Environments hold releases; a promotion moves one.
+
+[repo]
+catalog = {catalog:<25} # branch whose tree holds the catalog of objects
+env_ref_prefix = "refs/heads/env/"  # environment E lives at <prefix>E
+
+[environments.dev]
+
+[environments.staging]
+from = ["dev"]                      # may only receive what dev has held
+
+[environments.production]
+from = ["staging"]
+require_ready = true                # releases need a `ready` event (berth mark)
+require_signed = false              # promotion commits must be signed
+
+# Config types that must resolve: with no config in force for an asset, its
+# campaign or its account, `berth config resolve` is an error rather than "none".
+# Empty here, so every type may answer "none": list the ones that must not.
+[configs]
+fail_closed = []
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    #[test]
+    fn the_containers_file_has_the_environments_and_no_stores() {
+        let settings = Settings::parse(&containers_file("trunk")).unwrap();
+        assert_eq!(settings.catalog(), "trunk");
+        let environments = &settings.file.environments;
+        assert_eq!(
+            environments.keys().collect::<Vec<_>>(),
+            ["dev", "production", "staging"]
+        );
+        assert!(environments["dev"].from.is_empty());
+        assert_eq!(environments["staging"].from, ["dev"]);
+        assert_eq!(environments["production"].from, ["staging"]);
+        assert!(environments["production"].require_ready);
+        assert!(settings.file.stores.is_empty());
+        assert!(settings.file.configs.fail_closed.is_empty());
+    }
 }

@@ -20,7 +20,7 @@ use crate::source::{Content, Source, SourceError};
 
 pub use file::{
     CheckLevel, ConfigsSection, DEFAULT_FAIL_CLOSED, EnvironmentSection, RepoSection, SettingsFile,
-    StoreSection, default_file,
+    StoreSection, containers_file, default_file,
 };
 
 use load::{conforms, remove_pointer, settings_schema, validator};

@@ -9,6 +9,7 @@ fn creates_the_repository_settings_and_layout() {
     assert_eq!(code, 0);
     assert_eq!(outcome["git_created"], true);
     assert_eq!(outcome["catalog"], "main");
+    assert_eq!(outcome["template"], "workers");
     assert_eq!(
         outcome["created"],
         serde_json::json!(["berth.toml", "objects/"])
@@ -105,4 +106,61 @@ fn human_output() {
             &head.id[..12]
         )
     );
+}
+
+#[test]
+fn the_workers_template_is_the_default() {
+    let repo = Repo::empty();
+    let (code, outcome) = repo.json(&["init", "named", "--template", "workers"]);
+    assert_eq!(code, 0);
+    assert_eq!(outcome["template"], "workers");
+    assert_eq!(
+        outcome["created"],
+        serde_json::json!(["berth.toml", "objects/"])
+    );
+    assert_eq!(
+        repo.read("named/berth.toml"),
+        berth::settings::default_file("main")
+    );
+}
+
+#[test]
+fn the_containers_template_writes_settings_for_components_and_releases() {
+    let repo = Repo::empty();
+    let (code, outcome) = repo.json(&["init", "estate", "--template", "containers"]);
+    assert_eq!(code, 0);
+    assert_eq!(outcome["template"], "containers");
+    assert_eq!(
+        outcome["created"],
+        serde_json::json!(["berth.toml", "objects/", "components/"])
+    );
+    let root = repo.path().join("estate");
+    assert!(root.join("objects").is_dir());
+    assert!(root.join("components").is_dir());
+    let text = repo.read("estate/berth.toml");
+    assert_eq!(text, berth::settings::containers_file("main"));
+    insta::assert_snapshot!("containers_berth_toml", text);
+    let (code, report) = repo.json(&["-C", "estate", "validate"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn an_unknown_template_is_a_usage_error_and_writes_nothing() {
+    let repo = Repo::empty();
+    let output = repo
+        .berth()
+        .args(["init", "--template", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("[possible values: workers, containers]"),
+        "{stderr}"
+    );
+    let (code, report) = repo.json(&["init", "--template", "nope"]);
+    assert_eq!(code, 2);
+    assert_eq!(report["error"]["code"], "berth::usage");
+    assert_eq!(std::fs::read_dir(repo.path()).unwrap().count(), 0);
 }

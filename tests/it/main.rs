@@ -44,5 +44,6 @@ mod review;
 mod schemas;
 mod show;
 mod sources;
+mod starter;
 mod succession;
 mod validate;
