@@ -4,13 +4,19 @@
 //! that read them (schemars, draft 2020-12). berth validates with the generated
 //! schema, so the published files in `schemas/` are exactly what berth enforces; a
 //! test fails when they drift.
+//!
+//! Editors and other validators load the published files, so every schema keeps
+//! to the standard's keywords: the integer formats only schemars knows (`uint64`,
+//! `int32`, ...) become `minimum` and `maximum`, and any other format the standard
+//! does not define is dropped.
 
 use std::sync::Arc;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
-use schemars::{JsonSchema, generate::SchemaSettings};
-use serde_json::Value;
+use schemars::transform::{RecursiveTransform, RestrictFormats};
+use schemars::{JsonSchema, Schema, generate::SchemaSettings};
+use serde_json::{Number, Value};
 
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::Finding;
@@ -18,18 +24,62 @@ use crate::document::{self, Format};
 
 /// The JSON Schema (draft 2020-12) of a type, as berth publishes it.
 pub fn schema_of<T: JsonSchema>() -> Value {
-    let generator = SchemaSettings::draft2020_12()
-        .for_deserialize()
-        .into_generator();
+    let generator = portable(SchemaSettings::draft2020_12().for_deserialize()).into_generator();
     generator.into_root_schema_for::<T>().to_value()
 }
 
 /// The JSON Schema of a document berth writes (command output).
 pub fn output_schema_of<T: JsonSchema>() -> Value {
-    let generator = SchemaSettings::draft2020_12()
-        .for_serialize()
-        .into_generator();
+    let generator = portable(SchemaSettings::draft2020_12().for_serialize()).into_generator();
     generator.into_root_schema_for::<T>().to_value()
+}
+
+/// Settings that keep a generated schema to standard keywords: integer formats
+/// become bounds first, then every format the schema's draft does not define is
+/// removed.
+fn portable(settings: SchemaSettings) -> SchemaSettings {
+    settings
+        .with_transform(RecursiveTransform(bound_integer_formats))
+        .with_transform(RestrictFormats::default())
+}
+
+/// Replaces one of schemars' integer formats with the range it stands for.
+///
+/// A bound the schema already states (a `range` attribute, or schemars' own
+/// `minimum` of 0 for an unsigned type) is kept: it is at least as narrow.
+fn bound_integer_formats(schema: &mut Schema) {
+    let Some((minimum, maximum)) = schema
+        .get("format")
+        .and_then(Value::as_str)
+        .and_then(integer_range)
+    else {
+        return;
+    };
+    schema.remove("format");
+    if let Some(object) = schema.as_object_mut() {
+        object.entry("minimum").or_insert(minimum.into());
+        object.entry("maximum").or_insert(maximum.into());
+    }
+}
+
+/// The range of the Rust integer type behind one of schemars' formats.
+///
+/// `usize` (`uint`) and `isize` (`int`) take their 64-bit range on every target,
+/// so the published schemas do not depend on the machine that wrote them. The
+/// 128-bit formats have no range: JSON numbers as serde_json holds them stop at
+/// 64 bits, and their format is removed with the other non-standard ones.
+fn integer_range(format: &str) -> Option<(Number, Number)> {
+    Some(match format {
+        "int8" => (i8::MIN.into(), i8::MAX.into()),
+        "int16" => (i16::MIN.into(), i16::MAX.into()),
+        "int32" => (i32::MIN.into(), i32::MAX.into()),
+        "int64" | "int" => (i64::MIN.into(), i64::MAX.into()),
+        "uint8" => (u8::MIN.into(), u8::MAX.into()),
+        "uint16" => (u16::MIN.into(), u16::MAX.into()),
+        "uint32" => (u32::MIN.into(), u32::MAX.into()),
+        "uint64" | "uint" => (u64::MIN.into(), u64::MAX.into()),
+        _ => return None,
+    })
 }
 
 /// Compiles a schema, checking it against its meta-schema first.
@@ -240,6 +290,68 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].message, "`y` is not in the form `b` needs");
         assert_eq!(findings[0].help, "expected `b`: Only x.");
+    }
+
+    #[test]
+    fn integer_formats_become_bounds_and_only_standard_formats_stay() {
+        #[derive(JsonSchema)]
+        #[allow(dead_code, reason = "only the type's schema is read")]
+        struct Sample {
+            byte: u8,
+            count: u32,
+            size: u64,
+            index: usize,
+            offset: i32,
+            delta: i64,
+            #[schemars(range(min = 1))]
+            limit: u64,
+            ratio: f64,
+            #[schemars(extend("format" = "date-time"))]
+            at: String,
+            #[schemars(extend("format" = "semver"))]
+            version: String,
+        }
+        let schema = schema_of::<Sample>();
+        let cases = [
+            (
+                "byte",
+                json!({"type": "integer", "minimum": 0, "maximum": 255}),
+            ),
+            (
+                "count",
+                json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
+            ),
+            (
+                "size",
+                json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+            ),
+            (
+                "index",
+                json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+            ),
+            (
+                "offset",
+                json!({"type": "integer", "minimum": i32::MIN, "maximum": i32::MAX}),
+            ),
+            (
+                "delta",
+                json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}),
+            ),
+            (
+                "limit",
+                json!({"type": "integer", "minimum": 1, "maximum": u64::MAX}),
+            ),
+            ("ratio", json!({"type": "number"})),
+            ("at", json!({"type": "string", "format": "date-time"})),
+            ("version", json!({"type": "string"})),
+        ];
+        for (field, expected) in cases {
+            assert_eq!(schema["properties"][field], expected, "{field}");
+        }
+        assert_eq!(
+            output_schema_of::<Sample>()["properties"],
+            schema["properties"]
+        );
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! `schemas/` holds exactly the schemas generated from berth's types, and they
-//! describe what berth accepts and prints.
+//! describe what berth accepts and prints, in standard keywords that editors and
+//! other validators load: ajv in strict mode and Taplo (the ignored tests at the
+//! end, which `.ci/run` runs once it has installed them from `tests/ajv/`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use crate::support::{Repo, fixtures_dir, version_set};
+use serde_json::{Value, json};
+
+use crate::support::{Repo, describe, fixtures_dir, version_set};
 
 /// Every schema berth publishes in `schemas/`, by file name: berth.toml, each
 /// built-in kind, and the JSON each command prints.
@@ -163,6 +168,116 @@ fn every_schema_is_draft_2020_12_and_has_descriptions() {
     }
 }
 
+/// The formats draft 2020-12 defines (its format vocabulary, section 7.3).
+const STANDARD_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+/// A meta-schema for draft 2020-12 with nothing outside the standard: it extends
+/// the draft's own and, through its `$dynamicAnchor`, applies to every subschema
+/// too, refusing any keyword that none of the draft's vocabularies defines and any
+/// `format` the draft does not define.
+fn standard_keywords_only() -> jsonschema::Validator {
+    jsonschema::validator_for(&json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://berth.invalid/meta/standard-keywords-only",
+        "$dynamicAnchor": "meta",
+        "$ref": "https://json-schema.org/draft/2020-12/schema",
+        "properties": {"format": {"enum": STANDARD_FORMATS}},
+        "unevaluatedProperties": false
+    }))
+    .unwrap()
+}
+
+/// Every file under `schemas/`, by its path there.
+fn schema_files() -> Vec<(String, Value)> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(schemas_dir()).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let name = entry.path().strip_prefix(schemas_dir()).unwrap();
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            let schema = serde_json::from_str(&text).unwrap();
+            files.push((name.to_string_lossy().replace('\\', "/"), schema));
+        }
+    }
+    files
+}
+
+/// The published schemas load in any validator: each is valid against the
+/// meta-schema its `$schema` names and uses no keyword and no format outside the
+/// standard (schemars' own `uint64` and the like would be refused).
+#[test]
+fn every_published_schema_keeps_to_standard_keywords() {
+    let files = schema_files();
+    let mut names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let mut expected: Vec<&str> = published().iter().map(|(name, _)| *name).collect();
+    names.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(
+        names, expected,
+        "schemas/ differs from the schemas berth publishes"
+    );
+
+    let standard = standard_keywords_only();
+    for (name, schema) in &files {
+        if let Err(error) = jsonschema::meta::validate(schema) {
+            panic!("{name} breaks its meta-schema: {error}");
+        }
+        let errors: Vec<String> = standard
+            .iter_errors(schema)
+            .map(|error| format!("{} at {}", error, error.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+
+    // The check refuses what it is for, however deep it sits.
+    let (_, version_set) = files
+        .iter()
+        .find(|(name, _)| name == "version-set.schema.json")
+        .unwrap();
+    let size = "/$defs/WorkerBuild/properties/size_bytes";
+    let bounds = &version_set.pointer(size).unwrap();
+    assert_eq!(
+        (&bounds["type"], &bounds["minimum"], &bounds["maximum"]),
+        (&json!("integer"), &json!(0), &json!(u64::MAX))
+    );
+    assert_eq!(bounds.get("format"), None);
+    for (keyword, value) in [
+        ("format", json!("uint64")),
+        ("format", json!("semver")),
+        ("nullable", json!(true)),
+        ("x-berth", json!("anything")),
+    ] {
+        let mut bent = version_set.clone();
+        bent.pointer_mut(size)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .insert(keyword.to_owned(), value.clone());
+        assert!(jsonschema::meta::is_valid(&bent), "{keyword}: {value}");
+        assert!(!standard.is_valid(&bent), "{keyword}: {value}");
+    }
+}
+
 fn validator(name: &str) -> jsonschema::Validator {
     let text = std::fs::read_to_string(schemas_dir().join(name)).unwrap();
     jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
@@ -299,4 +414,247 @@ fn environment_command_output_matches_the_output_schemas() {
             .collect();
         assert!(errors.is_empty(), "{schema}: {errors:?}\n{value:#}");
     }
+}
+
+/// `tests/ajv/`, where `npm ci` installs ajv and Taplo at the versions its
+/// `package-lock.json` pins.
+fn npm_dir() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ajv")).to_owned()
+}
+
+/// Every published schema compiles in ajv's strict mode, every strict option on,
+/// with the standard formats known (ajv-formats) and no other.
+#[test]
+#[ignore = "needs node and tests/ajv's npm packages: .ci/run installs them"]
+#[allow(
+    clippy::disallowed_macros,
+    reason = "lists what it checked in CI's log"
+)]
+fn ajv_strict() {
+    let output = Command::new("node")
+        .arg(npm_dir().join("compile.mjs"))
+        .arg(schemas_dir())
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run node: {error}"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    print!("{stdout}");
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let compiled: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("compiled "))
+        .collect();
+    let mut expected: Vec<&str> = published().iter().map(|(name, _)| *name).collect();
+    expected.sort_unstable();
+    assert_eq!(compiled, expected, "{}", describe(&output));
+}
+
+/// Where the README tells editors to find the published schemas: the files of
+/// `schemas/` at the tag of this version.
+fn readme_schema_address() -> String {
+    format!(
+        "https://raw.githubusercontent.com/berth-rs/berth/v{}/schemas/",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+/// The README's fenced code blocks in a language, in order.
+fn readme_blocks(language: &str) -> Vec<String> {
+    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+    let readme = readme();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for event in Parser::new(&readme) {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(fence)))
+                if fence.as_ref() == language =>
+            {
+                current = Some(String::new());
+            }
+            Event::Text(text) => {
+                if let Some(block) = current.as_mut() {
+                    block.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => blocks.extend(current.take()),
+            _ => {}
+        }
+    }
+    blocks
+}
+
+/// The README's editor settings name published schemas at this version's tag,
+/// and its VS Code settings are JSON.
+#[test]
+fn readme_points_editors_at_the_published_schemas() {
+    let readme = readme();
+    let names: Vec<&str> = published().iter().map(|(name, _)| *name).collect();
+    let prefix = "https://raw.githubusercontent.com/berth-rs/berth/";
+    let addresses: Vec<&str> = readme
+        .match_indices(prefix)
+        .map(|(at, _)| {
+            let rest = &readme[at..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '"' || c == '`' || c == ')')
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .filter(|address| address.contains("/schemas/"))
+        .collect();
+    assert!(addresses.len() >= 3, "{addresses:?}");
+    for address in addresses {
+        let name = address.strip_prefix(&readme_schema_address());
+        assert!(
+            name.is_some_and(|name| names.contains(&name)),
+            "{address} is not a published schema at {}",
+            readme_schema_address()
+        );
+    }
+    let settings: Vec<Value> = readme_blocks("json")
+        .iter()
+        .filter(|block| block.contains("\"json.schemas\""))
+        .map(|block| serde_json::from_str(block).unwrap())
+        .collect();
+    assert_eq!(settings.len(), 1);
+    for entry in settings[0]["json.schemas"].as_array().unwrap() {
+        assert!(
+            entry["fileMatch"].is_array() && entry["url"].is_string(),
+            "{entry}"
+        );
+    }
+}
+
+/// The README's editor settings for Taplo, with `schemas/` of this checkout in
+/// place of the published addresses.
+fn readme_taplo_settings(block: &str) -> String {
+    let local = format!("file://{}/", schemas_dir().display());
+    block.replace(&readme_schema_address(), &local)
+}
+
+/// Runs `taplo check` in `dir`, against `berth.schema.json` when `schema` says so
+/// (else as `.taplo.toml` or a `#:schema` line says), on the given files.
+fn taplo_check(dir: &Path, schema: bool, files: &[PathBuf]) -> std::process::Output {
+    let mut command = Command::new(npm_dir().join("node_modules/.bin/taplo"));
+    command
+        .current_dir(dir)
+        .args(["check", "--colors", "never"]);
+    if schema {
+        let schema = format!(
+            "file://{}",
+            schemas_dir().join("berth.schema.json").display()
+        );
+        command.args(["--no-auto-config", "--schema", &schema]);
+    }
+    command
+        .args(files)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run taplo: {error}"))
+}
+
+/// Writes `text` to `path` under `dir`, making its folders.
+fn write_under(dir: &Path, path: &str, text: &str) -> PathBuf {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A berth.toml that breaks berth.schema.json twice, and what Taplo says of it.
+const WRONG_BERTH_TOML: &str = "[repo]\nmax_object_bytes = 0\ncatalgo = \"main\"\n";
+const WRONG_BERTH_TOML_ERRORS: &[&str] = &[
+    "0 is less than the minimum of 1",
+    "'catalgo' was unexpected",
+];
+
+fn assert_refused(output: &std::process::Output, errors: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(output));
+    for error in errors {
+        assert!(stderr.contains(error), "no `{error}` in {stderr}");
+    }
+}
+
+/// Taplo, the TOML editors' language server and checker, reads berth.schema.json
+/// and agrees with berth: every valid fixture's berth.toml and the README's pass,
+/// a key berth refuses is refused there too, and the README's `#:schema` line and
+/// `.taplo.toml` do point Taplo at the schemas.
+#[test]
+#[ignore = "needs node and tests/ajv's npm packages: .ci/run installs them"]
+#[allow(
+    clippy::disallowed_macros,
+    reason = "lists what it checked in CI's log"
+)]
+fn taplo_checks_berth_toml() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(fixtures_dir().join("valid"))
+        .sort_by_file_name()
+        .into_iter()
+        .map(|entry| entry.unwrap().into_path())
+        .filter(|path| path.file_name().is_some_and(|name| name == "berth.toml"))
+        .collect();
+    assert!(!files.is_empty());
+    let tomls = readme_blocks("toml");
+    let berth_tomls: Vec<&String> = tomls
+        .iter()
+        .filter(|block| {
+            block
+                .lines()
+                .any(|line| line.starts_with("[repo]") || line.starts_with("[environments."))
+        })
+        .collect();
+    assert!(!berth_tomls.is_empty(), "the README shows no berth.toml");
+    for (n, block) in berth_tomls.iter().enumerate() {
+        files.push(write_under(
+            temp.path(),
+            &format!("readme-{n}/berth.toml"),
+            block,
+        ));
+    }
+    let output = taplo_check(temp.path(), true, &files);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    for file in &files {
+        println!("checked {}", file.display());
+    }
+
+    let wrong = write_under(temp.path(), "wrong/berth.toml", WRONG_BERTH_TOML);
+    assert_refused(
+        &taplo_check(temp.path(), true, &[wrong]),
+        WRONG_BERTH_TOML_ERRORS,
+    );
+
+    let directive = tomls
+        .iter()
+        .find(|block| block.starts_with("#:schema "))
+        .expect("the README shows a `#:schema` line");
+    let marked = write_under(
+        temp.path(),
+        "directive/berth.toml",
+        &(readme_taplo_settings(directive) + WRONG_BERTH_TOML),
+    );
+    assert_refused(
+        &taplo_check(temp.path(), false, &[marked]),
+        WRONG_BERTH_TOML_ERRORS,
+    );
+
+    let config = tomls
+        .iter()
+        .find(|block| block.contains("[[rule]]"))
+        .expect("the README shows a `.taplo.toml`");
+    let estate = temp.path().join("estate");
+    write_under(&estate, ".taplo.toml", &readme_taplo_settings(config));
+    write_under(&estate, "berth.toml", WRONG_BERTH_TOML);
+    write_under(
+        &estate,
+        "objects/version-sets/billing/one.toml",
+        "package = 3\n",
+    );
+    let mut errors = WRONG_BERTH_TOML_ERRORS.to_vec();
+    errors.extend([
+        "3 is not of type \"string\"",
+        "\"git_sha\" is a required property",
+    ]);
+    assert_refused(&taplo_check(&estate, false, &[]), &errors);
 }
