@@ -432,6 +432,7 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::InvalidObject { .. }
         | PromoteError::PromotionPath { .. }
         | PromoteError::NotReady { .. }
+        | PromoteError::ReadyNotCommitted { .. }
         | PromoteError::UnsignedPromotion { .. }
         | PromoteError::ArtifactDeleted { .. }
         | PromoteError::Failed { .. }
