@@ -76,7 +76,7 @@ impl Workspace {
     /// berth.toml in would commit settings no one asked to commit.
     pub fn require_committed_settings(&self) -> Result<(), CommitError> {
         let (refname, _) = self.git.head_tip()?;
-        if settings::committed(&self.git)? {
+        if settings::committed_at_head(&self.git)? {
             return Ok(());
         }
         let branch = refname.strip_prefix("refs/heads/").unwrap_or(&refname);
@@ -242,7 +242,7 @@ fn init_inner(
 /// committed, since one that is not makes other commands fail too. If git cannot
 /// tell, the refusal says only that the file is there.
 fn already_initialized(git: &Git, root: PathBuf) -> InitError {
-    match settings::committed(git) {
+    match settings::committed_at_head(git) {
         Ok(false) => InitError::NotCommitted { path: root },
         Ok(true) | Err(_) => InitError::AlreadyInitialized { path: root },
     }

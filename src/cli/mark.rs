@@ -92,10 +92,10 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     if let Some(commit) = &outcome.put.commit {
         out.line(format!("committed {}", short_commit(commit)));
     }
-    let catalog = workspace.settings.catalog();
     if outcome.on_catalog {
         return Ok(0);
     }
+    let catalog = workspace.settings.catalog();
     if outcome.put.commit.is_some() {
         out.line(format!(
             "not on {catalog}: promote reads the events committed on the catalog branch, {catalog}"

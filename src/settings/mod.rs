@@ -102,7 +102,7 @@ impl LoadError {
         match head {
             Head::WorkTree => self,
             Head::Index => LoadError::NotStaged,
-            Head::Revision(revision) => match committed(git) {
+            Head::Revision(revision) => match committed_at_head(git) {
                 Ok(false) => LoadError::NotCommitted {
                     revision: revision.to_owned(),
                 },
@@ -114,7 +114,7 @@ impl LoadError {
 
 /// Whether the commit HEAD names has berth.toml (before the first commit, it has
 /// not).
-pub fn committed(git: &Git) -> Result<bool, GitError> {
+pub fn committed_at_head(git: &Git) -> Result<bool, GitError> {
     match git.ref_target("HEAD")? {
         Some(head) => Ok(git.entry(git.commit(head)?.tree, FILE)?.is_some()),
         None => Ok(false),

@@ -740,3 +740,28 @@ fn a_source_date_epoch_that_is_not_a_time_is_a_usage_error() {
         assert_eq!(repo.written(), before, "{epoch}");
     }
 }
+
+#[test]
+fn a_mark_committed_on_another_branch_says_it_is_not_on_the_catalog() {
+    let repo = Repo::init();
+    let billing = repo.put_version_set("billing", 1);
+    repo.git_command(&["checkout", "-q", "-b", "feature"]);
+    let output = repo
+        .berth()
+        .env("SOURCE_DATE_EPOCH", (EPOCH + 3600).to_string())
+        .args(["mark", &billing.object, "ready", "--commit"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let [event] = &repo.files("objects/events")[..] else {
+        panic!("not one event")
+    };
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!(
+            "marked version-sets/{} ready: wrote {event}\ncommitted {}\nnot on main: promote reads the events committed on the catalog branch, main\n",
+            &billing.hash[..12],
+            &repo.tip("refs/heads/feature").unwrap()[..12]
+        )
+    );
+}
