@@ -15,7 +15,7 @@ use crate::env::{self, EnvError};
 use crate::kinds::event::{Derived, Event, Lifecycle, Status, events_of, latest};
 use crate::objects::lookup::ShownObject;
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
-use crate::repo::Onto;
+use crate::repo::{GitError, Onto};
 use crate::settings::Settings;
 use crate::source::SourceError;
 use crate::store::{EVENTS, Object};
@@ -132,7 +132,11 @@ pub struct MarkOutcome {
     pub event: Event,
     /// How it was put.
     pub put: PutOutcome,
-    /// The object's lifecycle now.
+    /// Whether the event is on the catalog branch, whose events promotion reads:
+    /// not until it is committed there.
+    pub on_catalog: bool,
+    /// The object's lifecycle now, as the working tree's events and the
+    /// environments' tips make it.
     pub lifecycle: Lifecycle,
 }
 
@@ -215,10 +219,25 @@ pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutc
             message: Some(&message),
         },
     )?;
+    let on_catalog = match put.objects.first() {
+        Some(written) => on_catalog(workspace, &written.path).map_err(EnvError::from)?,
+        None => false,
+    };
     Ok(MarkOutcome {
         subject: shown.object.clone(),
         event,
         put,
+        on_catalog,
         lifecycle: current(workspace, shown)?,
     })
+}
+
+/// Whether the catalog branch's tip has the file at `path`.
+fn on_catalog(workspace: &Workspace, path: &str) -> Result<bool, GitError> {
+    let git = &workspace.git;
+    let catalog = format!("refs/heads/{}", workspace.settings.catalog());
+    match git.ref_target(&catalog)? {
+        Some(tip) => Ok(git.entry(git.commit(tip)?.tree, path)?.is_some()),
+        None => Ok(false),
+    }
 }

@@ -29,7 +29,7 @@ pub enum RegistryError {
     #[diagnostic(
         code("berth::invalid-registry"),
         help(
-            "fix the problems reported above (`berth validate` lists them too) and run the command again"
+            "fix the problems reported below (`berth validate` lists them too) and run the command again"
         )
     )]
     Invalid(#[related] Vec<Finding>),
@@ -422,12 +422,16 @@ pub fn import(
 type FileWrite = (String, Option<Vec<u8>>, Vec<u8>);
 
 /// Writes registry files (each under a temporary name, then renamed) and commits
-/// them if asked; if the commit fails, the files are put back as they were.
+/// them if asked; if the commit fails, the files are put back as they were. A
+/// commit onto a branch without berth.toml is refused before anything is written.
 fn write_files(
     workspace: &Workspace,
     files: Vec<FileWrite>,
     message: Option<String>,
 ) -> Result<Written, RegistryError> {
+    if message.is_some() {
+        workspace.require_committed_settings()?;
+    }
     let restore = |files: &[FileWrite]| {
         for (path, previous, _) in files {
             // Best effort: the command has failed already and says so.

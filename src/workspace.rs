@@ -68,6 +68,22 @@ impl Workspace {
     pub fn root(&self) -> &Path {
         self.tree.root()
     }
+
+    /// Refuses, before anything is written, to commit onto the branch HEAD points
+    /// at while that branch has no berth.toml. The settings this workspace works
+    /// by are the working tree's, so they are not committed: a commit of objects
+    /// alone would make a tip that is no berth repository, and one that slipped
+    /// berth.toml in would commit settings no one asked to commit.
+    pub fn require_committed_settings(&self) -> Result<(), CommitError> {
+        let (refname, _) = self.git.head_tip()?;
+        if settings::committed_at_head(&self.git)? {
+            return Ok(());
+        }
+        let branch = refname.strip_prefix("refs/heads/").unwrap_or(&refname);
+        Err(CommitError::SettingsNotCommitted {
+            branch: branch.to_owned(),
+        })
+    }
 }
 
 /// What `berth init` did.
@@ -97,6 +113,19 @@ pub enum InitError {
         help("this is already a berth repository; edit berth.toml to change its settings")
     )]
     AlreadyInitialized {
+        /// The repository root.
+        path: PathBuf,
+    },
+    /// berth.toml exists, but HEAD has none: an earlier `init` wrote it and it
+    /// was never committed.
+    #[error("`{}` already has a berth.toml, but it is not committed", path.display())]
+    #[diagnostic(
+        code("berth::already-initialized"),
+        help(
+            "commit it (`git add berth.toml`, then `git commit`): commands that commit refuse until it is, and checks of a commit read the berth.toml committed there"
+        )
+    )]
+    NotCommitted {
         /// The repository root.
         path: PathBuf,
     },
@@ -200,7 +229,7 @@ fn init_inner(
     let root = git.workdir().to_owned();
     let settings_path = root.join(settings::FILE);
     if settings_path.exists() {
-        return Err(InitError::AlreadyInitialized { path: root });
+        return Err(already_initialized(&git, root));
     }
     if options.commit && !git.has_identity() {
         return Err(CommitError::NoIdentity("no user.name or user.email".to_owned()).into());
@@ -214,7 +243,7 @@ fn init_inner(
     let written = crate::fs::write_new(&root, settings::FILE, text.as_bytes())
         .map_err(|error| io_error(&settings_path)(error.into()))?;
     if written == crate::fs::Written::Existed {
-        return Err(InitError::AlreadyInitialized { path: root });
+        return Err(already_initialized(&git, root));
     }
     undo.files.push(settings_path.clone());
     let mut created = vec![settings::FILE.to_owned()];
@@ -248,6 +277,16 @@ fn init_inner(
         created,
         commit,
     })
+}
+
+/// The refusal of `init` where berth.toml exists: it says whether the file is
+/// committed, since one that is not makes other commands fail too. If git cannot
+/// tell, the refusal says only that the file is there.
+fn already_initialized(git: &Git, root: PathBuf) -> InitError {
+    match settings::committed_at_head(git) {
+        Ok(false) => InitError::NotCommitted { path: root },
+        Ok(true) | Err(_) => InitError::AlreadyInitialized { path: root },
+    }
 }
 
 /// What a failed operation created, to remove again.

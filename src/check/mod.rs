@@ -44,7 +44,7 @@ use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::Finding;
 use crate::kinds::Kinds;
 use crate::kinds::component;
-use crate::repo::{Changeset, short_id};
+use crate::repo::{Changeset, Git, Head, short_id};
 use crate::settings::{LoadError, Settings};
 use crate::source::{Change, Source, SourceError};
 use crate::store::{OBJECTS_DIR, ObjectIndex};
@@ -61,6 +61,16 @@ pub enum ValidateError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Source(#[from] SourceError),
+}
+
+impl ValidateError {
+    /// This error as said of what was read from `head`: see [`LoadError::of_head`].
+    pub fn of_head(self, git: &Git, head: Head<'_>) -> ValidateError {
+        match self {
+            ValidateError::Settings(error) => ValidateError::Settings(error.of_head(git, head)),
+            other => other,
+        }
+    }
 }
 
 /// Validates a repository.

@@ -222,7 +222,9 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Open(error) => open_code(error),
-            CliError::Init(InitError::AlreadyInitialized { .. }) => INVALID,
+            CliError::Init(
+                InitError::AlreadyInitialized { .. } | InitError::NotCommitted { .. },
+            ) => INVALID,
             CliError::Init(InitError::Io { .. } | InitError::Repo(_)) => CANNOT_RUN,
             CliError::Init(InitError::Commit(error)) => commit_code(error),
             CliError::Put(error) => put_code(error),
@@ -384,7 +386,10 @@ fn open_code(error: &OpenError) -> u8 {
     match error {
         OpenError::Settings(LoadError::Invalid(_)) => INVALID,
         OpenError::Settings(LoadError::Source(error)) => source_code(error),
-        OpenError::Repo(_) | OpenError::Settings(LoadError::Missing) => CANNOT_RUN,
+        OpenError::Repo(_)
+        | OpenError::Settings(
+            LoadError::Missing | LoadError::NotCommitted { .. } | LoadError::NotStaged,
+        ) => CANNOT_RUN,
     }
 }
 
@@ -394,7 +399,9 @@ fn commit_code(error: &CommitError) -> u8 {
         CommitError::DetachedHead
         | CommitError::CheckedOut { .. }
         | CommitError::RefClash { .. } => INVALID,
-        CommitError::NoIdentity(_) | CommitError::Git(_) => CANNOT_RUN,
+        CommitError::SettingsNotCommitted { .. }
+        | CommitError::NoIdentity(_)
+        | CommitError::Git(_) => CANNOT_RUN,
     }
 }
 
@@ -425,6 +432,7 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::InvalidObject { .. }
         | PromoteError::PromotionPath { .. }
         | PromoteError::NotReady { .. }
+        | PromoteError::ReadyNotCommitted { .. }
         | PromoteError::UnsignedPromotion { .. }
         | PromoteError::ArtifactDeleted { .. }
         | PromoteError::Failed { .. }
@@ -460,7 +468,9 @@ fn validate_code(error: &ValidateError) -> u8 {
             source_code(error)
         }
         ValidateError::Settings(LoadError::Invalid(_)) => INVALID,
-        ValidateError::Settings(LoadError::Missing) => CANNOT_RUN,
+        ValidateError::Settings(
+            LoadError::Missing | LoadError::NotCommitted { .. } | LoadError::NotStaged,
+        ) => CANNOT_RUN,
     }
 }
 

@@ -71,6 +71,7 @@ fn release_hint(error: &ReleaseError) -> Option<String> {
 
 fn promote_hint(error: &PromoteError) -> Option<String> {
     Some(match error {
+        PromoteError::NotReady { object, .. } => format!("berth mark {object} ready --commit"),
         PromoteError::Deprecated { .. } => {
             "`berth release ls --package <package>` lists the package's releases".to_owned()
         }

@@ -5,6 +5,7 @@ use std::path::Path;
 use berth::kinds::event::Status;
 use berth::lifecycle::{self, MarkRequest};
 use berth::release;
+use berth::report::short::{short_commit, short_object};
 use berth::workspace::Workspace;
 use clap::ValueEnum;
 
@@ -17,7 +18,7 @@ use super::render::Output;
 /// Writes an event object into objects/events/<package>/; the object itself never
 /// changes. Its status is its latest event (and `deployed` while an environment
 /// holds it); environments with `require_ready` accept only objects whose latest
-/// event is `ready`.
+/// event on the catalog branch is `ready`: commit it there, as --commit does.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The object: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
@@ -75,18 +76,35 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         out.json(&outcome);
         return Ok(0);
     }
-    let event = outcome
-        .put
-        .objects
-        .first()
-        .map(|o| o.path.clone())
-        .unwrap_or_default();
+    let Some(event) = outcome.put.objects.first() else {
+        return Ok(0);
+    };
+    let wrote = if event.created {
+        format!("wrote {}", event.path)
+    } else {
+        format!("{} already records it", event.path)
+    };
     out.line(format!(
-        "{} is {} (event {event})",
-        outcome.subject, outcome.lifecycle.status
+        "marked {} {}: {wrote}",
+        short_object(&outcome.subject),
+        outcome.event.status.as_str()
     ));
     if let Some(commit) = &outcome.put.commit {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
+    }
+    if outcome.on_catalog {
+        return Ok(0);
+    }
+    let catalog = workspace.settings.catalog();
+    if outcome.put.commit.is_some() {
+        out.line(format!(
+            "not on {catalog}: promote reads the events committed on the catalog branch, {catalog}"
+        ));
+    } else {
+        out.line(format!(
+            "not committed: promote reads the events committed on {catalog}; commit it there (`git add {}`, then `git commit`)",
+            event.path
+        ));
     }
     Ok(0)
 }

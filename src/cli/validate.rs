@@ -130,7 +130,8 @@ fn validate(
     let base = base.filter(|base| *base != "HEAD" || git.has_head_commit());
     if let Some(base) = base {
         let changeset = git.changes_since(base, head)?;
-        let validation = check::validate_changeset(&changeset, base)?;
+        let validation = check::validate_changeset(&changeset, base)
+            .map_err(|error| error.of_head(git, head))?;
         return Ok((validation, Box::new(changeset)));
     }
     let source: Box<dyn Source> = match head {
@@ -138,7 +139,8 @@ fn validate(
         Head::Index => Box::new(git.staged_files()?),
         Head::WorkTree => Box::new(WorkTree::new(git.workdir())),
     };
-    Ok((check::validate(source.as_ref())?, source))
+    let validation = check::validate(source.as_ref()).map_err(|error| error.of_head(git, head))?;
+    Ok((validation, source))
 }
 
 /// The range pre-commit names when it checks one (pre-push, `--from-ref`): the

@@ -174,7 +174,7 @@ pub enum ConfigError {
     #[diagnostic(
         code("berth::invalid-config"),
         help(
-            "the findings above say what; `berth config history {id}` shows the versions there are"
+            "the findings below say what; `berth config history {id}` shows the versions there are"
         )
     )]
     Invalid {

@@ -82,7 +82,9 @@ error_codes! {
     NotARepository = "not-a-repository": "The directory is not inside a git repository.";
     BareRepository = "bare-repository": "The repository is bare; berth needs a working tree.";
     NotABerthRepository = "not-a-berth-repository": "The git repository has no berth.toml at its root.";
-    AlreadyInitialized = "already-initialized": "`init` found a berth.toml already there.";
+    SettingsNotCommitted = "settings-not-committed": "The working tree has a berth.toml that is not committed: the commit read has none, or the branch a command would commit onto has none.";
+    SettingsNotStaged = "settings-not-staged": "The working tree has a berth.toml that the index, which was to be read, has not.";
+    AlreadyInitialized = "already-initialized": "`init` found a berth.toml already there, committed or not.";
     InvalidSettings = "invalid-settings": "berth.toml, or a schema it names, breaks rules; every problem is listed.";
     InvalidRegistry = "invalid-registry": "The component registry, or a file given for it, has problems; every problem is listed.";
     ComponentExists = "component-exists": "The component is already registered.";

@@ -116,7 +116,7 @@ pub enum PutError {
     #[error("nothing was written: {} in the files given", plural(.0.len(), "problem"))]
     #[diagnostic(
         code("berth::invalid-object"),
-        help("fix the problems reported above and put the files again")
+        help("fix the problems reported below and put the files again")
     )]
     Invalid(#[related] Vec<Finding>),
     /// A file could not be written; what was written is removed again.
@@ -153,8 +153,12 @@ struct Input {
 }
 
 /// Validates, hashes and writes files into a store: either every file is put or
-/// nothing is written.
+/// nothing is written. A commit is refused before anything is written while
+/// berth.toml is not committed on the branch.
 pub fn put(workspace: &Workspace, request: &PutRequest<'_>) -> Result<PutOutcome, PutError> {
+    if request.commit.is_some() {
+        workspace.require_committed_settings()?;
+    }
     let store = request.store;
     let kind = match workspace.kinds.get(store) {
         Some(StoreDef::Held(kind)) => kind.clone(),

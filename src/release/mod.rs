@@ -153,7 +153,7 @@ pub enum ReleaseError {
     #[error("the component registry has problems")]
     #[diagnostic(
         code("berth::invalid-registry"),
-        help("fix the problems reported above; `berth validate` lists them too")
+        help("fix the problems reported below; `berth validate` lists them too")
     )]
     Registry(#[related] Vec<crate::diagnostic::finding::Finding>),
     /// A pinned config version could not be read.

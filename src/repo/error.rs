@@ -124,6 +124,19 @@ pub enum CommitError {
         /// The ref in the way.
         other: String,
     },
+    /// The branch to commit onto has no berth.toml, though the working tree has
+    /// one: a commit onto it would hold objects whose settings it lacks.
+    #[error("berth.toml is not committed: the working tree has one, but `{branch}` has none")]
+    #[diagnostic(
+        code("berth::settings-not-committed"),
+        help(
+            "commit it first (`git add berth.toml`, then `git commit`) and run the command again; nothing was written"
+        )
+    )]
+    SettingsNotCommitted {
+        /// The branch, by its short name.
+        branch: String,
+    },
     /// HEAD is detached, so there is no branch to move.
     #[error("HEAD is detached; berth commits to a branch")]
     #[diagnostic(

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, plural, shown_text};
 use crate::document::{self, Format};
+use crate::repo::{Git, GitError, Head};
 use crate::schema;
-use crate::source::{Content, Source, SourceError};
+use crate::source::{Content, Source, SourceError, WorkTree};
 
 pub use file::{
     CheckLevel, ConfigsSection, DEFAULT_FAIL_CLOSED, EnvironmentSection, RepoSection, SettingsFile,
@@ -53,17 +54,71 @@ pub enum LoadError {
         help("run `berth init` to start managing this repository with berth")
     )]
     Missing,
+    /// The revision read has no berth.toml, nor has HEAD, but the working tree
+    /// has one: it was never committed.
+    #[error("berth.toml is not committed: the working tree has one, but `{revision}` has none")]
+    #[diagnostic(
+        code("berth::settings-not-committed"),
+        help("commit it (`git add berth.toml`, then `git commit`) and run the command again")
+    )]
+    NotCommitted {
+        /// The revision, as given.
+        revision: String,
+    },
+    /// The index has no berth.toml, but the working tree has one.
+    #[error("berth.toml is not staged: the working tree has one, but the index has none")]
+    #[diagnostic(
+        code("berth::settings-not-staged"),
+        help("stage it (`git add berth.toml`) and run the command again")
+    )]
+    NotStaged,
     /// berth.toml, or a schema it names, breaks rules; every problem is a finding.
     #[error("berth.toml or a schema it names is invalid ({})", plural(.0.len(), "problem"))]
     #[diagnostic(
         code("berth::invalid-settings"),
-        help("fix the problems reported above")
+        help("fix the problems reported below")
     )]
     Invalid(#[related] Vec<Finding>),
     /// berth.toml could not be read.
     #[error(transparent)]
     #[diagnostic(transparent)]
     Source(#[from] SourceError),
+}
+
+impl LoadError {
+    /// This error as said of what was read from `head`. A revision or the index
+    /// without berth.toml, in a repository whose working tree has one, is not a
+    /// repository berth has no settings for: its berth.toml is not committed (when
+    /// HEAD has none either) or not staged, and the error says which.
+    ///
+    /// What cannot be read to tell leaves the error as it was: it still says that
+    /// berth.toml is missing where it was looked for.
+    pub fn of_head(self, git: &Git, head: Head<'_>) -> LoadError {
+        if !matches!(self, LoadError::Missing)
+            || !WorkTree::new(git.workdir()).exists(FILE).unwrap_or(false)
+        {
+            return self;
+        }
+        match head {
+            Head::WorkTree => self,
+            Head::Index => LoadError::NotStaged,
+            Head::Revision(revision) => match committed_at_head(git) {
+                Ok(false) => LoadError::NotCommitted {
+                    revision: revision.to_owned(),
+                },
+                Ok(true) | Err(_) => self,
+            },
+        }
+    }
+}
+
+/// Whether the commit HEAD names has berth.toml (before the first commit, it has
+/// not).
+pub fn committed_at_head(git: &Git) -> Result<bool, GitError> {
+    match git.ref_target("HEAD")? {
+        Some(head) => Ok(git.entry(git.commit(head)?.tree, FILE)?.is_some()),
+        None => Ok(false),
+    }
 }
 
 impl Settings {

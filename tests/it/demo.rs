@@ -18,6 +18,8 @@ fn builds_a_valid_repository_and_walks_it() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // One log, on stdout: every step's output, its errors included, in order.
+    assert_eq!(String::from_utf8(output.stderr).unwrap(), "");
     let text = String::from_utf8(output.stdout).unwrap();
     for step in [
         "$ berth init --commit",
@@ -30,21 +32,74 @@ fn builds_a_valid_repository_and_walks_it() {
         "$ berth review --base 'main~3' --env-base 'dev=env/dev~1' --format markdown",
         "## berth review: ✅ ready",
         "| `dev` | `shop` |",
-        "The demo repository is at",
     ] {
         assert!(text.contains(step), "{step} in:\n{text}");
     }
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    for code in [
-        "berth::bad-name",
-        "berth::promotion-path",
-        "berth::not-ready",
-        "berth::deprecated",
-        "berth::config-conflict",
-        "berth::config-unresolved",
-    ] {
-        assert!(stderr.contains(code), "{code} in:\n{stderr}");
-    }
+    let logged = steps(&text);
+    let said = |command: &str| {
+        logged
+            .iter()
+            .find(|(logged, _)| logged == command)
+            .map(|(_, output)| output.as_str())
+            .unwrap_or_else(|| panic!("no step `{command}` in:\n{text}"))
+    };
+    // The refusal, its help saying where its problems are, and then they are.
+    let escape = said("berth put version-sets inbox/escape.json");
+    assert!(
+        escape.starts_with(
+            "berth::invalid-object\n\n  × nothing was written: 1 problem in the files given\n  help: fix the problems reported below and put the files again\n\nError: berth::bad-name\n"
+        ),
+        "{escape}"
+    );
+    // A note on stderr, then the result on stdout, as they were written.
+    assert!(
+        said("berth promote anthropic-search@dev --to staging").starts_with(
+            "opened staging at refs/heads/env/staging\npromoted anthropic-search in staging: "
+        )
+    );
+    let refusals: Vec<&str> = logged
+        .iter()
+        .filter(|(_, output)| output.starts_with("berth::"))
+        .map(|(_, output)| output.lines().next().unwrap())
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            "berth::hash-mismatch",
+            "berth::invalid-object",
+            "berth::promotion-path",
+            "berth::not-ready",
+            "berth::deprecated",
+            "berth::config-conflict",
+            "berth::config-unresolved",
+        ]
+    );
+    let not_ready = said("berth promote anthropic-search@staging --to production");
+    assert!(
+        not_ready.contains("\n  help: mark it ready once its artifact is built: promotion reads the events committed on the catalog branch\n        berth mark version-sets/80990a51c872"),
+        "{not_ready}"
+    );
+
+    // It ends with commands that work where berth is not on PATH: this berth's own.
+    let root = std::fs::canonicalize(home.path()).unwrap().join("walk");
+    let exe = std::fs::canonicalize(assert_cmd::cargo::cargo_bin("berth")).unwrap();
+    let (root, exe) = (root.display(), exe.display());
+    let ending = format!(
+        "\nThe demo repository is at {root}\nExplore it: git -C {root} log --stat --all\n            {exe} -C {root} ls\n            {exe} -C {root} status\n"
+    );
+    assert!(text.ends_with(&ending), "{text}");
+    let suggested: Vec<&str> = ending.lines().nth(3).unwrap().split_whitespace().collect();
+    let listed = home
+        .hermetic(suggested[0])
+        .args(&suggested[1..])
+        .output()
+        .unwrap();
+    assert_eq!(listed.status.code(), Some(0));
+    assert!(
+        String::from_utf8(listed.stdout)
+            .unwrap()
+            .starts_with("OBJECT "),
+    );
     let dir = home.path().join("walk");
     let git = crate::support::open_git(&dir);
     let mut walk = git.revwalk().unwrap();
@@ -67,6 +122,34 @@ fn builds_a_valid_repository_and_walks_it() {
         .args(["-C", "walk", "validate"])
         .assert()
         .success();
+}
+
+/// The walk's log as (command, what it printed): a step's output runs from its
+/// `$` line to the next narration, command or the closing words, blank lines at
+/// its end left out.
+fn steps(log: &str) -> Vec<(String, String)> {
+    let mut steps: Vec<(String, String)> = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in log.lines() {
+        let command = line.strip_prefix("$ ");
+        if command.is_some() || line.starts_with("# ") || line.starts_with("The demo repository") {
+            steps.extend(current.take());
+        }
+        match (command, &mut current) {
+            (Some(command), _) => current = Some((command.to_owned(), String::new())),
+            (None, Some((_, output))) => {
+                output.push_str(line);
+                output.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    steps.extend(current);
+    for (_, output) in &mut steps {
+        output.truncate(output.trim_end().len());
+        output.push('\n');
+    }
+    steps
 }
 
 #[test]

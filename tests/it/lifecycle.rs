@@ -176,6 +176,7 @@ fn each_status_is_an_event_file_and_becomes_the_objects_status() {
                     "commit": null,
                     "warnings": [],
                 },
+                "on_catalog": false,
                 "lifecycle": expected,
             }),
             "{status}"
@@ -469,7 +470,9 @@ fn mark_with_commit_adds_one_catalog_commit_holding_the_event() {
     assert_eq!(again["put"]["commit"], Value::Null);
     assert_eq!(repo.tip("refs/heads/main").unwrap(), after.id);
 
-    // In words: the subject, its status, the event and the commit.
+    assert_eq!(again["on_catalog"], true);
+
+    // In words: the subject, its status, the event written and the commit.
     let output = repo
         .berth()
         .env("SOURCE_DATE_EPOCH", (EPOCH + 2 * 3600).to_string())
@@ -485,11 +488,82 @@ fn mark_with_commit_adds_one_catalog_commit_holding_the_event() {
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
         format!(
-            "{} is deprecated (event {event})\ncommitted {}\n",
-            billing.object,
-            repo.tip("refs/heads/main").unwrap()
+            "marked version-sets/{} deprecated: wrote {event}\ncommitted {}\n",
+            &billing.hash[..12],
+            &repo.tip("refs/heads/main").unwrap()[..12]
         )
     );
+}
+
+#[test]
+fn a_mark_without_commit_says_promotion_does_not_see_it_and_promote_names_it() {
+    let repo = Repo::init();
+    let billing = repo.put_version_set("billing", 1);
+    repo.ok(&["promote", &billing.object, "--to", "dev"]);
+    repo.ok(&["promote", "billing@dev", "--to", "staging"]);
+    let mark = |args: &[&str]| {
+        let output = repo
+            .berth()
+            .env("SOURCE_DATE_EPOCH", (EPOCH + 3600).to_string())
+            .arg("mark")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+
+    let said = mark(&["billing@staging", "ready"]);
+    let [event] = &repo.files("objects/events")[..] else {
+        panic!("not one event")
+    };
+    assert_eq!(
+        said,
+        format!(
+            "marked version-sets/{} ready: wrote {event}\nnot committed: promote reads the events committed on main; commit it there (`git add {event}`, then `git commit`)\n",
+            &billing.hash[..12]
+        )
+    );
+    // Marked again at the same instant, the event is the one already written.
+    let again = mark_at(&repo, 1, &["billing@staging", "ready"]);
+    assert_eq!(
+        (&again["put"]["objects"][0]["created"], &again["on_catalog"]),
+        (&json!(false), &json!(false))
+    );
+    assert_eq!(
+        mark(&["billing@staging", "ready"]).lines().next(),
+        Some(
+            format!(
+                "marked version-sets/{} ready: {event} already records it",
+                &billing.hash[..12]
+            )
+            .as_str()
+        )
+    );
+
+    let args = ["promote", "billing@staging", "--to", "production"];
+    let (code, report) = repo.json(&args);
+    assert_eq!(code, 1);
+    assert_eq!(report["error"]["code"], "berth::not-ready");
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "`{}` is draft, not ready: production requires a `ready` event, and the one in the working tree, {event}, is not committed on `main`",
+            billing.object
+        )
+    );
+    assert_eq!(
+        report["error"]["help"],
+        format!(
+            "promotion reads the events committed on the catalog branch: commit the event on `main` (`git add {event}`, then `git commit`) and promote again"
+        )
+    );
+    assert_eq!(repo.env_tip("production"), None);
+
+    // Doing what it says is what makes the promotion go through.
+    repo.git_command(&["add", event]);
+    repo.git_command(&["commit", "-q", "-m", "billing is ready"]);
+    repo.ok(&args);
 }
 
 #[test]
@@ -665,4 +739,29 @@ fn a_source_date_epoch_that_is_not_a_time_is_a_usage_error() {
         );
         assert_eq!(repo.written(), before, "{epoch}");
     }
+}
+
+#[test]
+fn a_mark_committed_on_another_branch_says_it_is_not_on_the_catalog() {
+    let repo = Repo::init();
+    let billing = repo.put_version_set("billing", 1);
+    repo.git_command(&["checkout", "-q", "-b", "feature"]);
+    let output = repo
+        .berth()
+        .env("SOURCE_DATE_EPOCH", (EPOCH + 3600).to_string())
+        .args(["mark", &billing.object, "ready", "--commit"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let [event] = &repo.files("objects/events")[..] else {
+        panic!("not one event")
+    };
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!(
+            "marked version-sets/{} ready: wrote {event}\ncommitted {}\nnot on main: promote reads the events committed on the catalog branch, main\n",
+            &billing.hash[..12],
+            &repo.tip("refs/heads/feature").unwrap()[..12]
+        )
+    );
 }

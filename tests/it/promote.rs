@@ -1269,3 +1269,45 @@ fn a_library_promotion_that_names_nothing_is_refused() {
     );
     assert_eq!(repo.env_tip("dev"), None);
 }
+
+#[test]
+fn a_draft_is_refused_with_how_to_mark_it_ready() {
+    let repo = Repo::init();
+    let billing = repo.put_version_set("billing", 1);
+    repo.ok(&["promote", &billing.object, "--to", "dev"]);
+    repo.ok(&["promote", "billing@dev", "--to", "staging"]);
+    let args = ["promote", "billing@staging", "--to", "production"];
+    let report = refused(&repo, &args, 1, "berth::not-ready");
+    assert_eq!(
+        report["error"]["message"],
+        format!(
+            "`{}` is draft, not ready: production requires a `ready` event",
+            billing.object
+        )
+    );
+    let help = format!(
+        "mark it ready once its artifact is built: promotion reads the events committed on the catalog branch\nberth mark {} ready --commit",
+        billing.object
+    );
+    assert_eq!(report["error"]["help"], help);
+
+    // The terminal shows the library's help, then the command that does it.
+    let output = repo.berth().args(args).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .skip_while(|line| !line.contains("help:"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "  help: mark it ready once its artifact is built: promotion reads the events committed on the catalog branch".to_owned(),
+            format!("        berth mark {} ready --commit", billing.object),
+        ]
+    );
+
+    // What the hint says is what makes the promotion go through.
+    repo.ok(&["mark", &billing.object, "ready", "--commit"]);
+    repo.ok(&args);
+}

@@ -4,6 +4,7 @@
 //! before it, its berth command, the exit code that command must give and the
 //! object it makes for later steps to name. A [`Walk`] takes the steps in turn.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
@@ -24,7 +25,8 @@ use super::render::Output;
 /// Build a sample repository from embedded fixtures and walk it through berth
 ///
 /// Each step runs the berth binary itself, as you would, and checks that it
-/// behaves as described. The repository is left in place to explore.
+/// behaves as described; what it prints, errors included, follows its command on
+/// standard output. The repository is left in place to explore.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to build the repository (new or empty) [default: a new temporary directory]
@@ -68,7 +70,13 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
         error,
     })?;
     git.exclude(&format!("/{}/", demo::INBOX))?;
+    // Steps run this very binary, which need not be on PATH (`cargo run`).
+    let exe = std::env::current_exe().map_err(|error| CliError::Io {
+        path: PathBuf::from("berth"),
+        error,
+    })?;
     let mut walk = Walk {
+        exe: &exe,
         dir: &dir,
         git: &git,
         made: Vec::new(),
@@ -83,9 +91,10 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
     if out.is_json() {
         out.json(&report);
     } else {
+        let dir = shell_quoted(&dir.display().to_string());
+        let exe = shell_quoted(&exe.display().to_string());
         out.line(format!(
-            "\nThe demo repository is at {0}\nExplore it: cd {0} && git log --stat --all, berth ls, berth status",
-            dir.display()
+            "\nThe demo repository is at {dir}\nExplore it: git -C {dir} log --stat --all\n            {exe} -C {dir} ls\n            {exe} -C {dir} status"
         ));
     }
     Ok(0)
@@ -94,6 +103,8 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
 /// The demo repository as the walk goes through it, with the objects its steps
 /// have made so far.
 struct Walk<'a> {
+    /// The berth binary the steps run.
+    exe: &'a Path,
     dir: &'a Path,
     git: &'a Git,
     made: Vec<(Made, ObjectPath)>,
@@ -125,7 +136,7 @@ impl Walk<'_> {
                 out.line(format!("\n# {}\n$ {command}", step.say));
             }
         }
-        let (exit_code, output) = run_berth(self.dir, &args, global, out.is_json())?;
+        let (exit_code, output) = run_berth(self.exe, self.dir, &args, global, out)?;
         if exit_code != step.expect {
             return Err(CliError::DemoStep {
                 command,
@@ -175,36 +186,47 @@ impl Walk<'_> {
     }
 }
 
-/// Runs this berth binary in `dir`, its output going straight to the terminal, or,
-/// for `--format json`, captured and parsed.
+/// Runs berth in `dir`. Its output, both streams through one pipe in the order
+/// it wrote them, goes into the walk's log on standard output; for `--format
+/// json`, its standard output is captured and parsed instead.
 fn run_berth(
+    exe: &Path,
     dir: &Path,
     args: &[String],
     global: &GlobalArgs,
-    json: bool,
+    out: &mut Output,
 ) -> Result<(u8, Value), CliError> {
-    let exe = std::env::current_exe().map_err(|error| CliError::Io {
-        path: PathBuf::from("berth"),
-        error,
-    })?;
-    let mut process = Process::new(&exe);
+    let mut process = Process::new(exe);
     process.arg("-C").arg(dir).args(args);
     if global.no_color {
         process.arg("--no-color");
     }
     let io_error = |error| CliError::Io {
-        path: exe.clone(),
+        path: exe.to_owned(),
         error,
     };
-    if json {
+    if out.is_json() {
         process.args(["--format", "json"]).stderr(Stdio::null());
         let output = process.output().map_err(io_error)?;
         let value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-        Ok((exit_code(output.status), value))
-    } else {
-        let status = process.status().map_err(io_error)?;
-        Ok((exit_code(status), Value::Null))
+        return Ok((exit_code(output.status), value));
     }
+    let (reader, writer) = std::io::pipe().map_err(io_error)?;
+    process
+        .stdout(writer.try_clone().map_err(io_error)?)
+        .stderr(writer);
+    let mut child = process.spawn().map_err(io_error)?;
+    // The command holds the pipe's writing ends: dropped, the log ends when the
+    // step does.
+    drop(process);
+    let mut log = BufReader::new(reader);
+    let mut line = Vec::new();
+    while log.read_until(b'\n', &mut line).map_err(io_error)? > 0 {
+        out.rendered(&String::from_utf8_lossy(&line));
+        line.clear();
+    }
+    let status = child.wait().map_err(io_error)?;
+    Ok((exit_code(status), Value::Null))
 }
 
 /// An argument as a shell would need it typed.

@@ -107,7 +107,7 @@ pub enum PromoteError {
     #[diagnostic(
         code("berth::not-ready"),
         help(
-            "record a `ready` event for the object in objects/events/<package>/ on the catalog once its artifact is built"
+            "mark it ready once its artifact is built: promotion reads the events committed on the catalog branch"
         )
     )]
     NotReady {
@@ -117,6 +117,27 @@ pub enum PromoteError {
         environment: String,
         /// Its status: `draft` without events, else its latest event's.
         status: String,
+    },
+    /// `require_ready`: the object has no event on the catalog branch, which
+    /// promotion reads, but the working tree has a `ready` event for it.
+    #[error(
+        "`{object}` is draft, not ready: {environment} requires a `ready` event, and the one in the working tree, {file}, is not committed on `{catalog}`"
+    )]
+    #[diagnostic(
+        code("berth::not-ready"),
+        help(
+            "promotion reads the events committed on the catalog branch: commit the event on `{catalog}` (`git add {file}`, then `git commit`) and promote again"
+        )
+    )]
+    ReadyNotCommitted {
+        /// The object.
+        object: String,
+        /// The target environment.
+        environment: String,
+        /// The event's file in the working tree.
+        file: String,
+        /// The catalog branch.
+        catalog: String,
     },
     /// `require_ready`: the object's build failed.
     #[error("`{object}` failed at {} ({}){}; {environment} takes only ready objects", event.at, event.file, reason_text(event.reason.as_deref()))]

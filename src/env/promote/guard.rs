@@ -7,6 +7,7 @@
 //! `require_ready`.
 
 use crate::diagnostic::finding::Finding;
+use crate::env::EnvError;
 use crate::env::log::Action;
 use crate::env::objects::Finder;
 use crate::env::provenance::{Anchors, Hop, Provenance};
@@ -128,9 +129,41 @@ pub(super) fn guard(
             Some(tip) => latest_event(git, git.commit(tip)?.tree, &plan.package, &plan.object)?,
             None => None,
         };
-        require_ready(&plan.object, environment, latest)?;
+        // The working tree is read only for a draft, which is refused anyway.
+        let uncommitted = match latest {
+            Some(_) => None,
+            None => uncommitted_ready(workspace, &plan.package, &plan.object)?,
+        };
+        require_ready(&plan.object, environment, latest, uncommitted)?;
     }
     Ok(())
+}
+
+/// A `ready` event that the working tree has for an object and the catalog branch
+/// has not.
+struct UncommittedReady {
+    /// The event's file.
+    file: String,
+    /// The catalog branch.
+    catalog: String,
+}
+
+/// The working tree's `ready` event for an object the catalog has no event for,
+/// when it is the working tree's latest event for it: every event the working
+/// tree has for such an object is one the catalog lacks.
+fn uncommitted_ready(
+    workspace: &Workspace,
+    package: &str,
+    object: &ObjectRef,
+) -> Result<Option<UncommittedReady>, PromoteError> {
+    let events = event::events_of(&workspace.tree, package)
+        .map_err(|error| EnvError::Events(Box::new(error)))?;
+    Ok(event::latest(&events, &object.to_string())
+        .filter(|latest| latest.status == Status::Ready)
+        .map(|latest| UncommittedReady {
+            file: latest.file,
+            catalog: workspace.settings.catalog().to_owned(),
+        }))
 }
 
 /// An object the validator finds an error in goes nowhere; its warnings do not
@@ -145,12 +178,14 @@ fn refuse_invalid(object: &ObjectRef, findings: Vec<Finding>) -> Result<(), Prom
     Ok(())
 }
 
-/// `require_ready`: only an object whose latest event is `ready` is promoted;
-/// without events it is a draft.
+/// `require_ready`: only an object whose latest event on the catalog is `ready`
+/// is promoted; without events it is a draft, and a refusal of a draft names the
+/// `ready` event the working tree has for it but the catalog has not.
 fn require_ready(
     object: &ObjectRef,
     environment: &str,
     latest: Option<Latest>,
+    uncommitted: Option<UncommittedReady>,
 ) -> Result<(), PromoteError> {
     match latest {
         Some(latest) if latest.status == Status::Ready => Ok(()),
@@ -172,12 +207,20 @@ fn require_ready(
                 event: Box::new(latest),
             })
         }
-        other => Err(PromoteError::NotReady {
-            object: object.to_string(),
-            environment: environment.to_owned(),
-            status: other
-                .map_or("draft", |latest| latest.status.as_str())
-                .to_owned(),
+        other => Err(match uncommitted {
+            Some(UncommittedReady { file, catalog }) => PromoteError::ReadyNotCommitted {
+                object: object.to_string(),
+                environment: environment.to_owned(),
+                file,
+                catalog,
+            },
+            None => PromoteError::NotReady {
+                object: object.to_string(),
+                environment: environment.to_owned(),
+                status: other
+                    .map_or("draft", |latest| latest.status.as_str())
+                    .to_owned(),
+            },
         }),
     }
 }
@@ -281,8 +324,30 @@ mod tests {
             ),
         ];
         for (name, latest, expected) in cases {
-            let got = require_ready(&object(), "prod", latest).map_err(|e| refusal(&e));
+            let got = require_ready(&object(), "prod", latest, None).map_err(|e| refusal(&e));
             assert_eq!(got, expected.map_err(str::to_owned), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_draft_is_refused_naming_the_ready_event_the_catalog_lacks() {
+        let uncommitted = || {
+            Some(UncommittedReady {
+                file: "objects/events/api/e.json".to_owned(),
+                catalog: "main".to_owned(),
+            })
+        };
+        let cases = [
+            ("no event anywhere", None, "not ready: draft"),
+            (
+                "a ready event in the working tree only",
+                uncommitted(),
+                "not ready: objects/events/api/e.json is not committed on main",
+            ),
+        ];
+        for (name, uncommitted, expected) in cases {
+            let got = require_ready(&object(), "prod", None, uncommitted).map_err(|e| refusal(&e));
+            assert_eq!(got, Err(expected.to_owned()), "{name}");
         }
     }
 }

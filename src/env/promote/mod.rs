@@ -320,6 +320,9 @@ mod tests {
             }
             PromoteError::UnsignedPromotion { environment } => format!("unsigned: {environment}"),
             PromoteError::NotReady { status, .. } => format!("not ready: {status}"),
+            PromoteError::ReadyNotCommitted { file, catalog, .. } => {
+                format!("not ready: {file} is not committed on {catalog}")
+            }
             PromoteError::Failed { event, .. } => format!("failed at {}", event.at),
             PromoteError::Deprecated { event, .. } => {
                 format!("{} at {}", event.status.as_str(), event.at)
