@@ -6,6 +6,7 @@ use std::path::Path;
 use berth::kinds::component::Registry;
 use berth::kinds::component::{Component, Strategy, VersionRule, Versioning};
 use berth::registry;
+use berth::report::short::short_commit;
 use berth::workspace::Workspace;
 use clap::{Subcommand, ValueEnum};
 
@@ -144,7 +145,7 @@ fn run_add(args: &AddArgs, workspace: &Workspace, out: &mut Output) -> Result<u8
         out.line(format!("wrote {file}"));
     }
     if let Some(commit) = &written.commit {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
     }
     Ok(0)
 }

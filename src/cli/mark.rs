@@ -5,6 +5,7 @@ use std::path::Path;
 use berth::kinds::event::Status;
 use berth::lifecycle::{self, MarkRequest};
 use berth::release;
+use berth::report::short::short_commit;
 use berth::workspace::Workspace;
 use clap::ValueEnum;
 
@@ -86,7 +87,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         outcome.subject, outcome.lifecycle.status
     ));
     if let Some(commit) = &outcome.put.commit {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
     }
     Ok(0)
 }

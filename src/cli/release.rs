@@ -12,7 +12,7 @@ use clap::{Subcommand, ValueEnum};
 
 use super::error::CliError;
 use super::render::{Output, table};
-use berth::report::short::{short_digest, short_object};
+use berth::report::short::{short_commit, short_digest, short_object};
 
 /// Create, list and trace releases: versions of a package as sets of image digests
 #[derive(Debug, clap::Args)]
@@ -247,7 +247,7 @@ fn run_create(args: &CreateArgs, workspace: &Workspace, out: &mut Output) -> Res
         out.line(format!("preview {url}"));
     }
     if let Some(commit) = &outcome.put.commit {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
     }
     Ok(0)
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use berth::env::{self, PackageAt, query};
 use berth::lifecycle;
 use berth::objects::lookup::{self, ObjectSpec};
+use berth::report::short::short_commit;
 use berth::workspace::Workspace;
 
 use super::error::{CliError, INVALID};
@@ -59,7 +60,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         let mut rows = rows;
         if let (Some(environment), Some(commit)) = (&shown.environment, &shown.commit) {
             rows.push(vec!["environment".to_owned(), environment.clone()]);
-            rows.push(vec!["commit".to_owned(), commit.clone()]);
+            rows.push(vec!["commit".to_owned(), short_commit(commit).to_owned()]);
         }
         if let Some(lifecycle) = &shown.lifecycle {
             let status = match &lifecycle.latest {

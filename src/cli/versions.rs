@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use berth::kinds::component::Registry;
 use berth::kinds::component::VersionEntry;
 use berth::registry::{self, RegistryError};
+use berth::report::short::short_commit;
 use berth::workspace::Workspace;
 use clap::Subcommand;
 
@@ -123,7 +124,7 @@ fn run_import(
         out.note(format!("wrote {file}"));
     }
     if let Some(commit) = &outcome.written.commit {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
     }
     Ok(0)
 }

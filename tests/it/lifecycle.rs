@@ -487,7 +487,7 @@ fn mark_with_commit_adds_one_catalog_commit_holding_the_event() {
         format!(
             "{} is deprecated (event {event})\ncommitted {}\n",
             billing.object,
-            repo.tip("refs/heads/main").unwrap()
+            &repo.tip("refs/heads/main").unwrap()[..12]
         )
     );
 }
