@@ -18,6 +18,11 @@ use super::render::{Output, table};
 /// environment's own commit. berth checks it as `berth validate` would and reports
 /// what it finds.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("An object by a unique prefix of its hash", "berth show 682cc9b8"),
+    ("What production holds for a package", "berth show anthropic-search@production"),
+    ("What it held at a time", "berth show anthropic-search@production --at 2025-05-01T12:00:00Z"),
+]))]
 pub struct Args {
     /// The object: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
     #[arg(value_name = "REF")]
