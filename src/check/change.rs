@@ -9,8 +9,8 @@ use rayon::prelude::*;
 
 use super::succession::Versioned;
 use super::{
-    CheckedFile, Probe, ValidateError, Validation, across_objects, apply_severities, check_entry,
-    configs, place, registry, same_object,
+    CheckedFile, Probe, Progress, ValidateError, Validation, across_objects, apply_severities,
+    check_entry, configs, place, registry, same_object,
 };
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, shown_text};
@@ -100,19 +100,16 @@ pub(super) fn check_scope(
     settings: &Settings,
     kinds: &Kinds,
     scope: &Scope,
+    progress: &dyn Progress,
 ) -> Result<Validation, ValidateError> {
     let (placed, mut findings) = place(&scope.objects, kinds);
+    progress.start(placed.len());
     let checked: Result<Vec<CheckedFile>, SourceError> = placed
         .par_iter()
         .map(|(entry, path)| {
-            let probe = Probe::new(source, &path.partition);
-            let (mut found, versioned) =
-                check_entry(source, settings, kinds, &probe, &entry.path, path)?;
-            if let Some(twin) = probe.twin(path)? {
-                found.push(same_object(&entry.path, &twin));
-            }
-            probe.finish()?;
-            Ok((found, versioned))
+            let checked = check_changed(source, settings, kinds, &entry.path, path);
+            progress.checked();
+            checked
         })
         .collect();
     let mut versioned = Vec::new();
@@ -139,6 +136,24 @@ pub(super) fn check_scope(
         files_checked,
         elapsed: Duration::ZERO,
     })
+}
+
+/// One object file the change adds or alters, its references resolved by probing
+/// the tree around it.
+fn check_changed(
+    source: &dyn Source,
+    settings: &Settings,
+    kinds: &Kinds,
+    file: &str,
+    path: &ObjectPath,
+) -> Result<CheckedFile, SourceError> {
+    let probe = Probe::new(source, &path.partition);
+    let (mut found, versioned) = check_entry(source, settings, kinds, &probe, file, path)?;
+    if let Some(twin) = probe.twin(path)? {
+        found.push(same_object(file, &twin));
+    }
+    probe.finish()?;
+    Ok((found, versioned))
 }
 
 /// Adds the objects the rules across objects compare a change with: the other

@@ -14,7 +14,8 @@
 //! validated in full.
 //!
 //! `mod.rs` is the engine (load berth.toml and the kinds, place, check, sort);
-//! `validation` what it found and its summary; `file` one object file's checks;
+//! `validation` what it found and its summary; `progress` how far it has come,
+//! for a caller that shows it; `file` one object file's checks;
 //! `change` what a change touches and the history rules; `probe` references
 //! resolved without an index; `object`, `registry`, `configs` and `succession`
 //! the rules of one object, of the registry, of configs and across a package's
@@ -25,6 +26,7 @@ pub mod configs;
 mod file;
 pub mod object;
 mod probe;
+mod progress;
 pub mod registry;
 pub mod succession;
 mod validation;
@@ -34,6 +36,7 @@ pub use change::{history, read_dirs, read_versioned};
 use file::{CheckedFile, check_entry, place, same_object};
 pub use file::{check_bytes, check_file, event_package};
 use probe::Probe;
+pub use progress::{Progress, Unwatched};
 pub use validation::{Summary, Validation, ValidationReport, summary_line};
 
 use std::time::{Duration, Instant};
@@ -75,8 +78,16 @@ impl ValidateError {
 
 /// Validates a repository.
 pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
+    validate_with_progress(source, &Unwatched)
+}
+
+/// [`validate`], telling `progress` as object files are checked.
+pub fn validate_with_progress(
+    source: &dyn Source,
+    progress: &dyn Progress,
+) -> Result<Validation, ValidateError> {
     let started = Instant::now();
-    let mut validation = validate_unsorted(source)?;
+    let mut validation = validate_unsorted(source, progress)?;
     mark_unmerged(source, &mut validation);
     validation.sort();
     validation.elapsed = started.elapsed();
@@ -86,11 +97,13 @@ pub fn validate(source: &dyn Source) -> Result<Validation, ValidateError> {
 /// Validates the repository a change leaves, given every path it changes from its
 /// base (`base` names the base in messages): the history rules, then the objects
 /// the change adds or alters, or everything when the change can affect everything.
+/// `progress` is told as object files are checked.
 pub fn validate_change(
     source: &dyn Source,
     base_files: &dyn Source,
     changes: &[Change],
     base: &str,
+    progress: &dyn Progress,
 ) -> Result<Validation, ValidateError> {
     let started = Instant::now();
     let mut history = history(changes, base);
@@ -98,8 +111,8 @@ pub fn validate_change(
     let mut validation = match load_kinds(source)? {
         Ok((settings, kinds)) => {
             let mut validation = match changed_objects(&settings, changes) {
-                Some(scope) => check_scope(source, &settings, &kinds, &scope)?,
-                None => check_all(source, &settings, &kinds)?,
+                Some(scope) => check_scope(source, &settings, &kinds, &scope, progress)?,
+                None => check_all(source, &settings, &kinds, progress)?,
             };
             validation
                 .findings
@@ -120,12 +133,22 @@ pub fn validate_change(
 /// Validates the head of a changeset as its change from its base, named in
 /// messages as given (`origin/main`) and by the commit compared with.
 pub fn validate_changeset(changeset: &Changeset, base: &str) -> Result<Validation, ValidateError> {
+    validate_changeset_with_progress(changeset, base, &Unwatched)
+}
+
+/// [`validate_changeset`], telling `progress` as object files are checked.
+pub fn validate_changeset_with_progress(
+    changeset: &Changeset,
+    base: &str,
+    progress: &dyn Progress,
+) -> Result<Validation, ValidateError> {
     let name = format!("the base {base} ({})", short_id(changeset.base));
     validate_change(
         changeset,
         &changeset.base_files(),
         &changeset.changes,
         &name,
+        progress,
     )
 }
 
@@ -188,9 +211,12 @@ fn load_kinds(source: &dyn Source) -> Result<Loaded, ValidateError> {
     }
 }
 
-fn validate_unsorted(source: &dyn Source) -> Result<Validation, ValidateError> {
+fn validate_unsorted(
+    source: &dyn Source,
+    progress: &dyn Progress,
+) -> Result<Validation, ValidateError> {
     match load_kinds(source)? {
-        Ok((settings, kinds)) => check_all(source, &settings, &kinds),
+        Ok((settings, kinds)) => check_all(source, &settings, &kinds, progress),
         Err(validation) => Ok(validation),
     }
 }
@@ -200,13 +226,19 @@ fn check_all(
     source: &dyn Source,
     settings: &Settings,
     kinds: &Kinds,
+    progress: &dyn Progress,
 ) -> Result<Validation, ValidateError> {
     let entries = source.list(OBJECTS_DIR)?;
     let (placed, mut findings) = place(&entries, kinds);
     let index = ObjectIndex::of_entries(&entries);
+    progress.start(placed.len());
     let checked: Result<Vec<CheckedFile>, SourceError> = placed
         .par_iter()
-        .map(|(entry, path)| check_entry(source, settings, kinds, &index, &entry.path, path))
+        .map(|(entry, path)| {
+            let checked = check_entry(source, settings, kinds, &index, &entry.path, path);
+            progress.checked();
+            checked
+        })
         .collect();
     let mut versioned = Vec::new();
     for (found, object) in checked? {

@@ -6,6 +6,7 @@ use std::path::Path;
 use berth::kinds::component::Registry;
 use berth::kinds::component::{Component, Strategy, VersionRule, Versioning};
 use berth::registry;
+use berth::report::short::short_commit;
 use berth::workspace::Workspace;
 use clap::{Subcommand, ValueEnum};
 
@@ -14,6 +15,13 @@ use super::render::{Output, table};
 
 /// Register, show and list components: the images releases are made of
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "Register a component whose tags are semantic versions",
+        "berth component add api --image registry.example.com/shop/api --commit",
+    ),
+    ("Every component with the head of its default channel", "berth component ls"),
+]))]
 pub struct Args {
     #[command(subcommand)]
     command: Command,
@@ -23,6 +31,11 @@ pub struct Args {
 enum Command {
     Add(AddArgs),
     Show(ShowArgs),
+    /// List components: image, default channel, its head and how many versions
+    #[command(after_long_help = super::examples(&[
+        ("Every component with the head of its default channel", "berth component ls"),
+        ("For a script", "berth component ls --format json"),
+    ]))]
     Ls,
 }
 
@@ -31,6 +44,22 @@ enum Command {
 /// The file is reviewed and edited like code afterwards; its regular expressions
 /// are checked before anything is written.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "A component whose tags are semantic versions, committed",
+        "berth component add api --image registry.example.com/shop/api --commit",
+    ),
+    (
+        "Stable and beta channels by tag",
+        "berth component add worker --image registry.example.com/shop/worker\n\
+         --rule 'stable=^v(\\d+\\.\\d+\\.\\d+)$'\n\
+         --rule 'beta=^v(\\d+\\.\\d+\\.\\d+-(?:beta|rc)\\.\\d+)$' --commit",
+    ),
+    (
+        "Tags that carry a date",
+        "berth component add batch --image registry.example.com/shop/batch --versioning date --commit",
+    ),
+]))]
 struct AddArgs {
     /// The component's name, such as `api`
     name: String,
@@ -82,6 +111,10 @@ enum StrategyArg {
 
 /// Show a component: its file and the heads of its channels
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("A component's file and the heads of its channels", "berth component show api"),
+    ("For a script", "berth component show worker --format json"),
+]))]
 struct ShowArgs {
     /// The component
     name: String,
@@ -144,7 +177,7 @@ fn run_add(args: &AddArgs, workspace: &Workspace, out: &mut Output) -> Result<u8
         out.line(format!("wrote {file}"));
     }
     if let Some(commit) = &written.commit {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
     }
     Ok(0)
 }

@@ -24,6 +24,17 @@ use berth::report::short::{short_commit, short_object};
 /// Each version is an immutable object in objects/configs/<id>/; a version is in
 /// force from its effective_at until the next version's.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "Create a config: version 1 with its fixed fields",
+        "berth config set pricing-acme --expect-version 0 --type pricing --category logic\n\
+         --applies-to acme --scope account --set rate_per_minute=0.02 --commit",
+    ),
+    (
+        "The pricing in force for an asset",
+        "berth config resolve pricing --asset line-7 --account acme",
+    ),
+]))]
 pub struct Args {
     #[command(subcommand)]
     command: Command,
@@ -50,6 +61,22 @@ enum Command {
 /// versions were read at: a concurrent writer makes it exit 3, never a lost update.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("settings").required(true).multiple(true).args(["file", "set", "unset"]))]
+#[command(after_long_help = super::examples(&[
+    (
+        "Create a config: version 1 with its fixed fields",
+        "berth config set pricing-acme --expect-version 0 --type pricing --category logic\n\
+         --applies-to acme --scope account --set rate_per_minute=0.02 --commit",
+    ),
+    (
+        "Version 2, taking effect at a time",
+        "berth config set pricing-acme --expect-version 1 --set rate_per_minute=0.03\n\
+         --effective-at 2025-02-01T00:00:00Z --commit",
+    ),
+    (
+        "Version 3 with the whole settings table from a file",
+        "berth config set pricing-acme --expect-version 2 --file pricing-acme.toml --commit",
+    ),
+]))]
 struct SetArgs {
     /// The config id, such as pricing-acct-1
     id: String,
@@ -113,6 +140,11 @@ enum ScopeArg {
 /// force at a time
 #[derive(Debug, clap::Args)]
 #[command(disable_version_flag = true)]
+#[command(after_long_help = super::examples(&[
+    ("The version in force now", "berth config show pricing-acme"),
+    ("A version by number", "berth config show pricing-acme --version 1"),
+    ("The version in force at a time", "berth config show pricing-acme --at 2025-01-15T00:00:00Z"),
+]))]
 struct ShowArgs {
     /// The config id
     id: String,
@@ -127,6 +159,13 @@ struct ShowArgs {
 /// Every version of a config: when each took effect and was superseded, and what
 /// changed in its settings
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "Every version: when it took effect, was superseded, and what changed",
+        "berth config history pricing-acme",
+    ),
+    ("For a script", "berth config history pricing-acme --format json"),
+]))]
 struct HistoryArgs {
     /// The config id
     id: String,
@@ -134,6 +173,13 @@ struct HistoryArgs {
 
 /// What changed between two versions of a config
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "The settings and fields that differ between versions 1 and 2",
+        "berth config diff pricing-acme 1 2",
+    ),
+    ("For a script", "berth config diff pricing-acme 1 3 --format json"),
+]))]
 struct DiffArgs {
     /// The config id
     id: String,
@@ -151,6 +197,17 @@ struct DiffArgs {
 /// it says otherwise) with no answer is an error (exit 1); any other type answers
 /// "none".
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "The pricing in force now for an asset of an account",
+        "berth config resolve pricing --asset line-7 --account acme",
+    ),
+    (
+        "As of a time, with the asset's campaign",
+        "berth config resolve pricing --asset line-7 --campaign spring --account acme\n\
+         --at 2025-02-01T00:00:00Z",
+    ),
+]))]
 struct ResolveArgs {
     /// The config type, such as pricing
     #[arg(value_name = "TYPE")]
@@ -171,6 +228,10 @@ struct ResolveArgs {
 
 /// List configs with the version in force now
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("Every config with the version in force now", "berth config ls"),
+    ("For a script", "berth config ls --format json"),
+]))]
 struct LsArgs {}
 
 pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {

@@ -22,6 +22,17 @@ use berth::report::short::{short_digest, short_object};
 /// and digest) and unchanged, also as markdown. Two other objects: the fields
 /// that differ. Exits 0 either way.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "What promoting everything from staging to production would change",
+        "berth diff staging production",
+    ),
+    ("Two releases, component by component", "berth diff shop@staging shop@production"),
+    (
+        "Two releases as a pull-request comment",
+        "berth diff e4b9790fe145 3fca6768764e --format markdown",
+    ),
+]))]
 pub struct Args {
     /// The environment to promote from, or the first object
     from: String,
@@ -41,8 +52,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         return objects(&workspace, args, out);
     }
     if out.format == Format::Markdown {
-        return Err(CliError::FormatNotHere {
-            format: "markdown".to_owned(),
+        return Err(CliError::MarkdownNotHere {
+            from: args.from.clone(),
+            to: args.to.clone(),
         });
     }
     let diff = query::diff(&workspace, &args.from, &args.to)?;
@@ -106,8 +118,9 @@ fn objects(workspace: &Workspace, args: &Args, out: &mut Output) -> Result<u8, C
         return Ok(0);
     }
     if out.format == Format::Markdown {
-        return Err(CliError::FormatNotHere {
-            format: "markdown".to_owned(),
+        return Err(CliError::MarkdownNotHere {
+            from: args.from.clone(),
+            to: args.to.clone(),
         });
     }
     let reasons = bump::reasons(

@@ -77,17 +77,19 @@ pub enum CliError {
         help("ask what an environment held then: berth show <package>@<env> --at <time>")
     )]
     AtNeedsEnvironment,
-    /// A validator-only format given to another command.
-    #[error("`--format {format}` is not a format of this command")]
+    /// `berth diff --format markdown` of two things that are not both releases.
+    #[error("`--format markdown` compares two releases; `{from}` and `{to}` are not both releases")]
     #[diagnostic(
         code("berth::format-not-here"),
         help(
-            "every command prints human and json; github, sarif and junit are reports of `berth validate` and `berth check`, markdown of `berth review` and `berth diff`"
+            "a diff of two environments or of other objects prints as human or json; name two releases (<store>/<hash>, a hash prefix or <package>@<env>) for markdown"
         )
     )]
-    FormatNotHere {
-        /// The format given.
-        format: String,
+    MarkdownNotHere {
+        /// The first thing compared.
+        from: String,
+        /// The second.
+        to: String,
     },
     /// `--format` and `--output` that do not pair up.
     #[error("{message}")]
@@ -245,7 +247,7 @@ impl CliError {
             CliError::PackageAt(_)
             | CliError::Time(_)
             | CliError::AtNeedsEnvironment
-            | CliError::FormatNotHere { .. }
+            | CliError::MarkdownNotHere { .. }
             | CliError::BadOutputs { .. } => USAGE,
             CliError::Validate(error) => validate_code(error),
             CliError::Source(error) => source_code(error),

@@ -11,6 +11,13 @@ use berth::report::short::{short_commit, short_object};
 
 /// List a package's promotions and rollbacks in an environment, newest first
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "A package's promotions and rollbacks in staging, newest first",
+        "berth history anthropic-search@staging",
+    ),
+    ("For a script", "berth history shop@production --format json"),
+]))]
 pub struct Args {
     /// <package>@<env>
     #[arg(value_name = "PACKAGE@ENV")]

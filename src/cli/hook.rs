@@ -14,6 +14,10 @@ use super::render::Output;
 
 /// Manage the git hook that validates before each commit
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("Validate what is about to be committed before each commit", "berth hook install"),
+    ("Replace a pre-commit hook berth did not write", "berth hook install --force"),
+]))]
 pub struct Args {
     #[command(subcommand)]
     command: HookCommand,
@@ -28,6 +32,10 @@ enum HookCommand {
     /// berth that installed it, or `berth` on PATH if that one is gone. Writes into
     /// core.hooksPath when it is set. A pre-commit hook berth did not write is left
     /// alone unless --force is given.
+    #[command(after_long_help = super::examples(&[
+        ("Validate what is about to be committed, before each commit", "berth hook install"),
+        ("Replace a pre-commit hook berth did not write", "berth hook install --force"),
+    ]))]
     Install {
         /// Replace a pre-commit hook that berth did not write
         #[arg(long)]

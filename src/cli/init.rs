@@ -11,6 +11,13 @@ use berth::report::short::short_commit;
 
 /// Create berth.toml and the object layout (and the git repository if missing)
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("A new repository in ./shipyard, with berth.toml committed", "berth init shipyard --commit"),
+    (
+        "Make the current git repository a berth repository, committed with a message",
+        "berth init -m \"Start the catalog\"",
+    ),
+]))]
 pub struct Args {
     /// The directory to initialize [default: the current directory]
     dir: Option<PathBuf>,

@@ -17,6 +17,13 @@ use berth::report::short::{short_commit, short_object};
 /// trees, not read off their trailers: a path that cannot be verified back to the
 /// catalog is refused (berth::promotion-path), never shown.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "The path production's object took, back to the catalog commit that added it",
+        "berth lineage anthropic-search@production",
+    ),
+    ("For a script", "berth lineage shop@production --format json"),
+]))]
 pub struct Args {
     /// <package>@<env>
     #[arg(value_name = "PACKAGE@ENV")]

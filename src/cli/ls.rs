@@ -12,6 +12,11 @@ use berth::report::short::short_hash;
 
 /// List objects, by store and partition, newest first
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("Every object, by store and partition, newest first", "berth ls"),
+    ("One store", "berth ls version-sets"),
+    ("One package's objects, for a script", "berth ls --package anthropic-search --format json"),
+]))]
 pub struct Args {
     /// Only this store
     store: Option<String>,

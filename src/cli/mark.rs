@@ -20,6 +20,20 @@ use super::render::Output;
 /// holds it); environments with `require_ready` accept only objects whose latest
 /// event on the catalog branch is `ready`: commit it there, as --commit does.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "An object is ready: environments with require_ready accept it",
+        "berth mark 682cc9b8 ready --commit",
+    ),
+    (
+        "What production holds failed",
+        "berth mark shop@production failed --reason 'error rate above 2%' --commit",
+    ),
+    (
+        "A release is superseded",
+        "berth mark e4b9790fe145 deprecated --reason 'superseded by 1.1.0' --commit",
+    ),
+]))]
 pub struct Args {
     /// The object: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
     #[arg(value_name = "REF")]

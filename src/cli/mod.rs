@@ -1,6 +1,7 @@
 //! The command line: parse arguments, make one library call, render what comes back,
 //! and map the outcome to an exit code.
 
+mod completions;
 mod component;
 mod config;
 mod demo;
@@ -12,7 +13,9 @@ mod hook;
 mod init;
 mod lineage;
 mod ls;
+mod man;
 mod mark;
+mod progress;
 mod promote;
 mod put;
 mod release;
@@ -29,7 +32,12 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::builder::styling::Style;
+use clap::builder::{PossibleValuesParser, StyledStr, TypedValueParser};
+use clap::error::{ContextKind, ContextValue};
+use clap::{
+    Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+};
 
 pub use error::CliError;
 use render::Output;
@@ -53,23 +61,24 @@ pub struct Cli {
     command: Command,
 }
 
-/// Flags every command takes.
+/// Where help lists the flags every command takes, apart from the command's own.
+const GLOBAL: &str = "Global Options";
+
+/// Flags every command takes. Each command also takes `--format` with the formats
+/// it prints in ([`formats_of`]).
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Run as if berth was started in DIR
-    #[arg(short = 'C', id = "chdir", value_name = "DIR", global = true)]
+    #[arg(short = 'C', id = "chdir", value_name = "DIR", global = true, help_heading = GLOBAL)]
     dir: Option<PathBuf>,
-    /// Output format; validate and check take several, each with its own --output
-    #[arg(long, value_enum, global = true, action = ArgAction::Append)]
-    format: Vec<Format>,
     /// Never use color
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     no_color: bool,
     /// Print only errors and the results asked for
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     quiet: bool,
     /// Print more detail
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     verbose: bool,
 }
 
@@ -80,22 +89,17 @@ pub enum Format {
     Human,
     /// For programs: one JSON document on stdout, whatever the outcome
     Json,
-    /// GitHub Actions annotations (validate and check)
+    /// GitHub Actions annotations
     Github,
-    /// SARIF 2.1.0, for code scanning (validate and check)
+    /// SARIF 2.1.0, for code scanning
     Sarif,
-    /// JUnit XML, for CI test reports (validate and check)
+    /// JUnit XML, for CI test reports
     Junit,
-    /// Markdown, for pull-request comments (review and diff)
+    /// Markdown, for pull-request comments
     Markdown,
 }
 
 impl Format {
-    /// Whether only the validator's reports come in this format.
-    fn is_report_only(self) -> bool {
-        matches!(self, Format::Github | Format::Sarif | Format::Junit)
-    }
-
     /// The name as given on the command line.
     fn name(self) -> String {
         self.to_possible_value()
@@ -125,7 +129,71 @@ enum Command {
     Check(validate::CheckArgs),
     Review(review::Args),
     Hook(hook::Args),
+    // The demo's module is its walk; its examples sit here with the command line.
+    #[command(after_long_help = examples(&[
+        (
+            "A sample repository in a new temporary directory, walked through",
+            "berth demo",
+        ),
+        (
+            "The same, built in ./berth-demo to explore afterwards",
+            "berth demo berth-demo",
+        ),
+    ]))]
     Demo(demo::Args),
+    Completions(completions::Args),
+    Man(man::Args),
+}
+
+/// The formats a command prints its results in: human and json everywhere, the
+/// validator's reports from validate and check, Markdown from review and diff.
+/// The commands that write a script or pages (completions, man) have none.
+fn formats_of(command: &str) -> &'static [Format] {
+    use Format::{Github, Human, Json, Junit, Markdown, Sarif};
+    match command {
+        "validate" | "check" => &[Human, Json, Github, Sarif, Junit],
+        "review" | "diff" => &[Human, Json, Markdown],
+        "completions" | "man" => &[],
+        _ => &[Human, Json],
+    }
+}
+
+/// `--format` offering exactly `formats`. It is global to the command, so that a
+/// command of several (`config set`) takes it after its own subcommand. The last
+/// one given wins, except for validate and check, which write one report per
+/// `--format` (each with its `--output`).
+fn format_arg(command: &str, formats: &'static [Format]) -> Arg {
+    let reports = matches!(command, "validate" | "check");
+    let help = if reports {
+        "Output format; repeat it, each followed by --output FILE, for several reports"
+    } else {
+        "Output format"
+    };
+    let names = PossibleValuesParser::new(formats.iter().filter_map(Format::to_possible_value));
+    Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .help(help)
+        .global(true)
+        .action(ArgAction::Append)
+        .value_parser(names.try_map(|name| Format::from_str(&name, false)))
+}
+
+/// berth's command line: the derived commands, each with the `--format` it takes.
+/// Parsing, completions and man pages all read this one definition.
+pub fn command() -> clap::Command {
+    let mut cli = Cli::command();
+    let names: Vec<String> = cli
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    for name in names {
+        let formats = formats_of(&name);
+        if !formats.is_empty() {
+            cli = cli.mut_subcommand(&name, |sub| sub.arg(format_arg(&name, formats)));
+        }
+    }
+    cli
 }
 
 /// Runs berth with the process's arguments.
@@ -140,12 +208,13 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let parsed = Cli::command()
+    let parsed = command()
         .try_get_matches_from(&args)
         .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
     let (cli, matches) = match parsed {
         Ok(parsed) => parsed,
-        Err(error) => {
+        Err(mut error) => {
+            closest_first(&mut error);
             // clap prints help and version to stdout and usage errors to stderr,
             // and exits 0 or 2 as berth's exit codes say.
             let _ = error.print();
@@ -155,15 +224,20 @@ where
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    let reports = match matches.subcommand() {
-        Some(("validate" | "check", sub)) => report::plan(&cli.global.format, sub),
-        Some((name, _)) => single_format(&cli.global.format, name),
-        None => single_format(&cli.global.format, ""),
+    let none = ArgMatches::default();
+    let (name, sub) = matches.subcommand().unwrap_or(("", &none));
+    let formats = formats_given(sub);
+    let reports = match name {
+        "validate" | "check" => report::plan(&formats, sub),
+        _ => Ok(vec![report::Report {
+            format: formats.last().copied().unwrap_or(Format::Human),
+            output: None,
+        }]),
     };
     let stdout_format = match &reports {
         Ok(reports) => report::stdout_format(reports),
         // Formats that do not pair up still owe a JSON reader its error document.
-        Err(_) if cli.global.format.contains(&Format::Json) => Format::Json,
+        Err(_) if formats.contains(&Format::Json) => Format::Json,
         Err(_) => Format::Human,
     };
     let mut out = Output::new(&cli.global, stdout_format);
@@ -180,20 +254,39 @@ fn asks_for_json(args: &[OsString]) -> bool {
             .any(|pair| matches!(pair, [flag, value] if flag == "--format" && value == "json"))
 }
 
-/// The one format a command other than validate and check prints in.
-fn single_format(formats: &[Format], command: &str) -> Result<Vec<report::Report>, CliError> {
-    let format = formats.last().copied().unwrap_or(Format::Human);
-    if format.is_report_only()
-        || (format == Format::Markdown && !matches!(command, "diff" | "review"))
-    {
-        return Err(CliError::FormatNotHere {
-            format: format.name(),
-        });
+/// The formats given to a command, in order; the parser let through only those it
+/// takes.
+fn formats_given(sub: &ArgMatches) -> Vec<Format> {
+    sub.try_get_many::<Format>("format")
+        .ok()
+        .flatten()
+        .map(|formats| formats.copied().collect())
+        .unwrap_or_default()
+}
+
+/// clap lists the commands, flags or values similar to a mistyped one with the
+/// most similar last (`berth promot`: 'component', 'promote'); berth names the
+/// closest first, by the same measure clap uses (Jaro similarity).
+fn closest_first(error: &mut clap::Error) {
+    let Some(ContextValue::String(typed)) = error
+        .get(ContextKind::InvalidSubcommand)
+        .or_else(|| error.get(ContextKind::InvalidArg))
+        .or_else(|| error.get(ContextKind::InvalidValue))
+    else {
+        return;
+    };
+    let typed = typed.clone();
+    for kind in [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ] {
+        if let Some(ContextValue::Strings(similar)) = error.get(kind) {
+            let mut similar = similar.clone();
+            similar.sort_by(|a, b| strsim::jaro(&typed, b).total_cmp(&strsim::jaro(&typed, a)));
+            error.insert(kind, ContextValue::Strings(similar));
+        }
     }
-    Ok(vec![report::Report {
-        format,
-        output: None,
-    }])
 }
 
 fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u8, CliError> {
@@ -219,7 +312,25 @@ fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u
         Command::Review(args) => review::run(args, &dir, out),
         Command::Hook(args) => hook::run(args, &dir, out),
         Command::Demo(args) => demo::run(args, &dir, &cli.global, out),
+        Command::Completions(args) => completions::run(args, out),
+        Command::Man(args) => man::run(args, &dir, out),
     }
+}
+
+/// A command's EXAMPLES, shown after its long help (`--help`, not `-h`) under a
+/// heading styled as clap styles its own: each example is a line that says what
+/// it does and the invocation, which starts with `berth` and the command. An
+/// invocation too long for one line says where it breaks with `\n`, and is shown
+/// as a shell continues a line, so that it pastes as one command (clap would
+/// wrap it anywhere).
+pub(crate) fn examples(examples: &[(&str, &str)]) -> StyledStr {
+    let heading = Style::new().bold().underline();
+    let mut text = format!("{heading}Examples:{heading:#}");
+    for (what, invocation) in examples {
+        let invocation = invocation.replace('\n', " \\\n      ");
+        text.push_str(&format!("\n  # {what}\n  {invocation}\n"));
+    }
+    StyledStr::from(text.trim_end().to_owned())
 }
 
 /// A `KEY=VALUE` flag's two halves; the key may not be empty.

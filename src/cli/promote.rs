@@ -15,6 +15,17 @@ use berth::report::short::{short_commit, short_object};
 /// it receives from. The ref moves once, by compare-and-swap: all packages land or
 /// none. Promoting what the environment already holds is a no-op.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("An object from the catalog into dev", "berth promote 682cc9b82324 --to dev"),
+    (
+        "What staging holds of a package into production, tagged",
+        "berth promote anthropic-search@staging --to production --tag shape:onebox",
+    ),
+    (
+        "Every package whose object in dev differs from staging's",
+        "berth promote --all --to staging",
+    ),
+]))]
 pub struct Args {
     /// The objects: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
     #[arg(value_name = "REF", required_unless_present = "all")]

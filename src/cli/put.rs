@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
+use berth::diagnostic::finding::plural;
 use berth::objects::put::{self, InputFile, PutRequest};
 use berth::repo::Onto;
 use berth::workspace::Workspace;
 
 use super::error::CliError;
+use super::progress::spinner;
 use super::render::{Output, table};
 use berth::report::short::{short_commit, short_hash};
 
@@ -15,6 +17,17 @@ use berth::report::short::{short_commit, short_hash};
 /// Every file is checked first; if any fails, nothing is written. Putting data the
 /// store already holds (in either format) is a no-op that reports `created: false`.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "Validate a version set, write it into its store and commit it",
+        "berth put version-sets search-1.json --commit",
+    ),
+    (
+        "Several files, JSON or TOML, in one commit with a message",
+        "berth put version-sets search-2.json devpad-1.toml -m \"Add search 2 and devpad 1\"",
+    ),
+    ("A lifecycle event, as any other object", "berth put events search-1-ready.json --commit"),
+]))]
 pub struct Args {
     /// The store to put into, such as `version-sets`
     store: String,
@@ -46,7 +59,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         commit: (args.commit || args.message.is_some()).then_some(Onto::Tip),
         message: args.message.as_deref(),
     };
+    let putting = spinner(out, format!("putting {}", plural(files.len(), "file")));
     let outcome = put::put(&workspace, &request)?;
+    drop(putting);
     for warning in &outcome.warnings {
         out.diagnostic(warning);
     }

@@ -12,10 +12,17 @@ use clap::{Subcommand, ValueEnum};
 
 use super::error::CliError;
 use super::render::{Output, table};
-use berth::report::short::{short_digest, short_object};
+use berth::report::short::{short_commit, short_digest, short_object};
 
 /// Create, list and trace releases: versions of a package as sets of image digests
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "A release of every component at the head of its default channel",
+        "berth release create shop --version 1.0.0 --commit",
+    ),
+    ("The release catalog, newest first", "berth release ls"),
+]))]
 pub struct Args {
     #[command(subcommand)]
     command: Command,
@@ -38,6 +45,20 @@ enum Command {
 /// the version maps; the release records digests only.
 #[derive(Debug, clap::Args)]
 #[command(disable_version_flag = true)]
+#[command(after_long_help = super::examples(&[
+    (
+        "Every component at the head of the stable channel, with where it was built",
+        "berth release create shop --version 1.0.0 --channel stable --branch main --commit",
+    ),
+    (
+        "What dev holds, with api moved to the head of its channel",
+        "berth release create shop --version 1.1.0 --from-env dev --update api --commit",
+    ),
+    (
+        "Every component pinned to a tag",
+        "berth release create shop --version 1.0.1 --pin api=v1.0.1 --pin worker=v1.0.0 --commit",
+    ),
+]))]
 struct CreateArgs {
     /// The package
     package: String,
@@ -113,6 +134,13 @@ impl From<StatusArg> for Derived {
 
 /// List releases, newest first, with their derived status
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("Every release, newest first, with its derived status", "berth release ls"),
+    (
+        "A package's releases that are ready to promote",
+        "berth release ls --package shop --status ready",
+    ),
+]))]
 struct LsArgs {
     /// Only this package
     #[arg(long, value_name = "PACKAGE")]
@@ -127,6 +155,10 @@ struct LsArgs {
 
 /// The releases that carried a component, newest first, with its version in each
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("The releases that carried a component", "berth release history --component api"),
+    ("For a script", "berth release history --component worker --format json"),
+]))]
 struct HistoryArgs {
     /// The component
     #[arg(long, value_name = "NAME")]
@@ -247,7 +279,7 @@ fn run_create(args: &CreateArgs, workspace: &Workspace, out: &mut Output) -> Res
         out.line(format!("preview {url}"));
     }
     if let Some(commit) = &outcome.put.commit {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
     }
     Ok(0)
 }

@@ -27,6 +27,14 @@ use berth::report::short::{short_commit, short_object};
 /// command gates CI. `--format markdown` is a pull-request comment of at most
 /// 65,536 characters.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("What a pull request into main ships", "berth review --base origin/main"),
+    ("As a pull-request comment", "berth review --base origin/main --format markdown > review.md"),
+    (
+        "A pull request into an environment branch",
+        "berth review --base origin/main --env-head production=HEAD",
+    ),
+]))]
 pub struct Args {
     /// The revision the change is compared with, such as origin/main
     #[arg(long, value_name = "REV")]

@@ -13,6 +13,13 @@ use super::render::Output;
 /// A new commit on the environment's ref (action `rollback`); the guards of a
 /// promotion apply. Two rollbacks in a row return to where you started.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "Set staging back to the object it held before its current one",
+        "berth rollback anthropic-search --env staging",
+    ),
+    ("The same in production, for a script", "berth rollback shop --env production --format json"),
+]))]
 pub struct Args {
     /// The package
     package: String,

@@ -5,6 +5,7 @@ use std::path::Path;
 use berth::env::{self, PackageAt, query};
 use berth::lifecycle;
 use berth::objects::lookup::{self, ObjectSpec};
+use berth::report::short::short_commit;
 use berth::workspace::Workspace;
 
 use super::error::{CliError, INVALID};
@@ -17,6 +18,11 @@ use super::render::{Output, table};
 /// environment's own commit. berth checks it as `berth validate` would and reports
 /// what it finds.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("An object by a unique prefix of its hash", "berth show 682cc9b8"),
+    ("What production holds for a package", "berth show anthropic-search@production"),
+    ("What it held at a time", "berth show anthropic-search@production --at 2025-05-01T12:00:00Z"),
+]))]
 pub struct Args {
     /// The object: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
     #[arg(value_name = "REF")]
@@ -59,7 +65,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         let mut rows = rows;
         if let (Some(environment), Some(commit)) = (&shown.environment, &shown.commit) {
             rows.push(vec!["environment".to_owned(), environment.clone()]);
-            rows.push(vec!["commit".to_owned(), commit.clone()]);
+            rows.push(vec!["commit".to_owned(), short_commit(commit).to_owned()]);
         }
         if let Some(lifecycle) = &shown.lifecycle {
             let status = match &lifecycle.latest {

@@ -14,6 +14,11 @@ use berth::report::short::{short_commit, short_object};
 /// Environments come in promotion order. Drift names an upstream environment
 /// that holds another object for the package: a promotion waiting, or a rollback.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("What every environment holds, in promotion order", "berth status"),
+    ("What they held at a time", "berth status --at 2025-05-01T00:00:00Z"),
+    ("For a script", "berth status --format json"),
+]))]
 pub struct Args {
     /// Show the environments as they were at this time (RFC 3339)
     #[arg(long, value_name = "TIME")]

@@ -11,6 +11,7 @@ use berth::settings::Settings;
 use berth::source::{Source, WorkTree};
 
 use super::error::CliError;
+use super::progress::Checking;
 use super::render::Output;
 use super::report::{Report, emit};
 
@@ -27,6 +28,21 @@ use super::report::{Report, emit};
 /// `pre-commit run --from-ref --to-ref`), it checks the range they name instead of
 /// the index or the working tree, unless --rev is given.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("Every invariant of the working tree", "berth validate"),
+    (
+        "What is about to be committed, as the pre-commit hook checks it",
+        "berth validate --staged --base HEAD",
+    ),
+    (
+        "A commit, and only what changed since origin/main",
+        "berth validate --rev HEAD --base origin/main",
+    ),
+    (
+        "GitHub annotations on stdout and SARIF in a file",
+        "berth validate --format github --format sarif --output berth.sarif",
+    ),
+]))]
 pub struct Args {
     /// Validate the index (what `git commit` would commit), not the working tree
     #[arg(long, conflicts_with = "rev")]
@@ -51,6 +67,13 @@ pub struct Args {
 /// environment fails here), signed where the environment requires it. Exits 1 if
 /// any error is found.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("The CI gate for a pull request into main", "berth check --base origin/main"),
+    (
+        "With a JUnit report for the CI system",
+        "berth check --base origin/main --format human --format junit --output berth.xml",
+    ),
+]))]
 pub struct CheckArgs {
     /// The revision the change is compared with, such as origin/main (default:
     /// PRE_COMMIT_FROM_REF; without either, everything is checked)
@@ -85,7 +108,7 @@ pub fn run(args: &Args, reports: &[Report], cwd: &Path, out: &mut Output) -> Res
         (None, None) if args.staged => (Head::Index, args.base.clone()),
         (None, None) => (Head::WorkTree, args.base.clone()),
     };
-    let (validation, _) = validate(&git, head, base.as_deref())?;
+    let (validation, _) = validate(&git, head, base.as_deref(), out)?;
     emit(reports, validation, args.report.deny_warnings, out)
 }
 
@@ -106,7 +129,7 @@ pub fn check(
         .base
         .clone()
         .or_else(|| range.and_then(|(from, _)| from));
-    let (mut validation, files) = validate(&git, Head::Revision(&head), base.as_deref())?;
+    let (mut validation, files) = validate(&git, Head::Revision(&head), base.as_deref(), out)?;
     // Environments are checked by the head's berth.toml; one the validation found
     // unreadable has already been reported.
     if let Ok(settings) = Settings::load(files.as_ref())
@@ -120,17 +143,20 @@ pub fn check(
 }
 
 /// Validates `head`: whole, or as its changes since `base`; and the files read.
+/// A bar on the terminal shows the object files checked.
 fn validate(
     git: &Git,
     head: Head<'_>,
     base: Option<&str>,
+    out: &Output,
 ) -> Result<(Validation, Box<dyn Source>), CliError> {
+    let progress = Checking::new(out);
     // The first commit of a repository has nothing before it to compare with, so
     // the hook's `--base HEAD` checks everything.
     let base = base.filter(|base| *base != "HEAD" || git.has_head_commit());
     if let Some(base) = base {
         let changeset = git.changes_since(base, head)?;
-        let validation = check::validate_changeset(&changeset, base)
+        let validation = check::validate_changeset_with_progress(&changeset, base, &progress)
             .map_err(|error| error.of_head(git, head))?;
         return Ok((validation, Box::new(changeset)));
     }
@@ -139,7 +165,8 @@ fn validate(
         Head::Index => Box::new(git.staged_files()?),
         Head::WorkTree => Box::new(WorkTree::new(git.workdir())),
     };
-    let validation = check::validate(source.as_ref()).map_err(|error| error.of_head(git, head))?;
+    let validation = check::validate_with_progress(source.as_ref(), &progress)
+        .map_err(|error| error.of_head(git, head))?;
     Ok((validation, source))
 }
 

@@ -2,17 +2,27 @@
 
 use std::path::{Path, PathBuf};
 
+use berth::diagnostic::finding::plural;
 use berth::kinds::component::Registry;
 use berth::kinds::component::VersionEntry;
 use berth::registry::{self, RegistryError};
+use berth::report::short::short_commit;
 use berth::workspace::Workspace;
 use clap::Subcommand;
 
 use super::error::CliError;
+use super::progress::spinner;
 use super::render::{Output, table};
 
 /// Import and list the tags of a component: which digest each tag named
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    (
+        "Record a registry's tags from a file of `tag digest` lines",
+        "berth versions import api api-tags.txt --commit",
+    ),
+    ("The tags recorded, with channel heads", "berth versions ls api"),
+]))]
 pub struct Args {
     #[command(subcommand)]
     command: Command,
@@ -34,6 +44,14 @@ enum Command {
 /// digest means the image behind it was replaced: the import writes nothing and
 /// exits 3 with `tag-moved`.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("Tags from a file of `tag digest` lines", "berth versions import api api-tags.txt --commit"),
+    (
+        "Tags from a JSON array of {\"tag\", \"digest\"} objects",
+        "berth versions import worker worker-tags.json --commit",
+    ),
+    ("Tags from standard input", "berth versions import api - --commit < api-tags.txt"),
+]))]
 struct ImportArgs {
     /// The component
     component: String,
@@ -46,6 +64,10 @@ struct ImportArgs {
 
 /// List a component's recorded versions, highest first, with channel heads
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::examples(&[
+    ("Every tag recorded for a component, with its channel heads", "berth versions ls worker"),
+    ("One channel", "berth versions ls worker --channel beta"),
+]))]
 struct LsArgs {
     /// The component
     component: String,
@@ -96,6 +118,14 @@ fn run_import(
     } else {
         registry::read_tag_file(&cwd.join(&args.file), &name)?
     };
+    let importing = spinner(
+        out,
+        format!(
+            "importing {} of {}",
+            plural(list.len(), "tag"),
+            args.component
+        ),
+    );
     let outcome = registry::import(
         workspace,
         &args.component,
@@ -103,6 +133,7 @@ fn run_import(
         &workspace.clock.now_to_the_second()?.to_string(),
         args.commit,
     )?;
+    drop(importing);
     if out.is_json() {
         out.json(&outcome);
         return Ok(0);
@@ -123,7 +154,7 @@ fn run_import(
         out.note(format!("wrote {file}"));
     }
     if let Some(commit) = &outcome.written.commit {
-        out.line(format!("committed {commit}"));
+        out.line(format!("committed {}", short_commit(commit)));
     }
     Ok(0)
 }

@@ -41,7 +41,7 @@ error_codes! {
     Usage = "usage": "The command line does not parse: an unknown command or flag, a missing argument, a value of the wrong form.";
     BadPair = "bad-pair": "A flag that takes KEY=VALUE was given a value without `=`.";
     BadOutputs = "bad-outputs": "`--format` and `--output` do not pair up, or more than one format would go to standard output.";
-    FormatNotHere = "format-not-here": "A report format was asked of a command that does not write it.";
+    FormatNotHere = "format-not-here": "`berth diff --format markdown` of two things that are not both releases.";
     AtNeedsEnvironment = "at-needs-environment": "A time was given for an object named by its hash, which never changes; a time applies to what an environment held.";
     BadRef = "bad-ref": "A string given as an object (`<store>/<hash>`, a hash prefix, `<package>@<env>`) does not name one.";
     BadRevision = "bad-revision": "A revision given does not name a commit of the repository.";

@@ -121,7 +121,7 @@ pub struct Unverified {
 pub struct BadState {
     /// The environment's ref.
     pub refname: String,
-    /// The commit.
+    /// The commit, by its first 12 digits as berth prints every commit.
     pub commit: String,
     /// What is wrong.
     pub message: String,
@@ -158,7 +158,7 @@ impl EnvError {
         };
         EnvError::BadState(Box::new(BadState {
             refname: refname.to_owned(),
-            commit: commit.to_string(),
+            commit: commit.to_string().chars().take(12).collect(),
             message: clip(&printable(&message), MAX_ECHO).into_owned(),
             text: NamedSource::new(name, text),
             span: span.map(SourceSpan::from),

@@ -74,9 +74,9 @@ pub enum CommitError {
     Conflict {
         /// The branch.
         refname: String,
-        /// The tip berth read.
+        /// The tip berth read (12 digits).
         expected: String,
-        /// The tip it found.
+        /// The tip it found (12 digits).
         found: String,
     },
     /// Another process holds git's lock on the index or the ref, or a crashed one

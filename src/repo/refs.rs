@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use git2::{ErrorCode, Repository};
 
 use super::error::{CommitError, Context, GitError};
-use super::{Git, Oid, lock};
+use super::{Git, Oid, lock, short_id};
 
 /// The reflog line of a commit berth makes: its subject, as git writes
 /// `commit: <subject>`.
@@ -15,10 +15,10 @@ pub(super) fn reflog_message(message: &str) -> String {
     format!("berth: {subject}")
 }
 
-/// A ref that points somewhere else than where it was read.
+/// A ref that points somewhere else than where it was read, its commits named by
+/// 12 digits as berth prints every commit.
 pub(super) fn conflict(refname: &str, expected: Option<Oid>, found: Option<Oid>) -> CommitError {
-    let name =
-        |id: Option<Oid>, absent: &str| id.map_or_else(|| absent.to_owned(), |id| id.to_string());
+    let name = |id: Option<Oid>, absent: &str| id.map_or_else(|| absent.to_owned(), short_id);
     CommitError::Conflict {
         refname: refname.to_owned(),
         expected: name(expected, "no commit"),

@@ -452,7 +452,7 @@ fn show_package_at_environment_reads_the_environment_commit() {
         "object       {object}\nstore        version-sets\npartition    billing\npath         {path}\ntags         env:production pkg:billing\nenvironment  production\ncommit       {commit}\nstatus       deployed (latest event: ready at 2025-05-02T00:00:00Z)\nheld by      staging, production\n\n{text}",
         object = b1.object,
         path = b1.path,
-        commit = e.step(4),
+        commit = &e.step(4)[..12],
     );
     assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
     // staging, after its rollback, holds billing 1 again, with its own tags.

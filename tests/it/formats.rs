@@ -1,12 +1,14 @@
 //! The validator's report formats: `--format human|json|github|sarif|junit`, each
-//! with its own `--output FILE`, several in one run, and `--deny-warnings`.
+//! with its own `--output FILE`, several in one run, and `--deny-warnings`; and
+//! which formats each command takes.
 
 use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{Repo, fixtures_dir};
+use crate::cli::{commands, help};
+use crate::support::{Repo, fixtures_dir, stdout_json};
 
 /// The fixture every report below describes: one `berth::schema` error, an
 /// unknown key `owner` whose value is on line 17, columns 12 to 26.
@@ -415,14 +417,137 @@ fn formats_and_outputs_that_do_not_pair_are_usage_errors() {
     // Nothing is written when the reports are refused.
     assert!(!repo.path().join("a.sarif").exists());
     assert!(!repo.path().join("b.sarif").exists());
+}
 
-    for format in ["github", "sarif", "junit"] {
-        assert_refused(
-            &run(&repo, &["ls", "--format", format]),
-            "berth::format-not-here",
-            &format!("`--format {format}` is not a format of this command"),
-        );
+/// The formats a command takes, as its `--help` lists them: none when it has no
+/// `--format`.
+fn formats_listed(path: &[String]) -> Vec<String> {
+    let long = help(path, "--help");
+    let mut lines = long
+        .lines()
+        .skip_while(|line| !line.contains("--format <FORMAT>"));
+    if lines.next().is_none() {
+        return Vec::new();
     }
+    // Its description and values are indented further than the next option.
+    lines
+        .take_while(|line| line.is_empty() || line.starts_with("          "))
+        .filter_map(|line| line.trim_start().strip_prefix("- "))
+        .filter_map(|line| line.split(':').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn each_command_lists_and_takes_only_its_own_formats() {
+    const ALL: [&str; 6] = ["human", "json", "github", "sarif", "junit", "markdown"];
+    let repo = Repo::empty();
+    for path in commands() {
+        let expected: &[&str] = match path[0].as_str() {
+            "validate" | "check" => &["human", "json", "github", "sarif", "junit"],
+            "review" | "diff" => &["human", "json", "markdown"],
+            "completions" | "man" => &[],
+            _ => &["human", "json"],
+        };
+        let command = format!("berth {}", path.join(" "));
+        assert_eq!(formats_listed(&path), expected, "{command} --help");
+        for format in ALL.iter().filter(|format| !expected.contains(format)) {
+            let output = repo
+                .berth()
+                .args(&path)
+                .args(["--format", format])
+                .output()
+                .unwrap();
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{command} --format {format}");
+            // Asked for JSON, a reader gets its error document even so.
+            if *format == "json" {
+                assert_eq!(stdout_json(&output)["error"]["code"], "berth::usage");
+            } else {
+                assert_eq!(text(&output.stdout), "", "{command} --format {format}");
+            }
+            let refusal = if expected.is_empty() {
+                "error: unexpected argument '--format' found\n".to_owned()
+            } else {
+                format!(
+                    "error: invalid value '{format}' for '--format <FORMAT>'\n  [possible values: {}]\n",
+                    expected.join(", ")
+                )
+            };
+            assert!(
+                stderr.starts_with(&refusal),
+                "{command} --format {format}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_format_the_command_does_not_take_is_a_usage_error_in_json_too() {
+    let repo = Repo::init();
+    let output = run(&repo, &["status", "--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).starts_with(
+            "error: invalid value 'sarif' for '--format <FORMAT>'\n  [possible values: human, json]\n"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
+    // Asked for JSON as well, a reader still gets its error document.
+    let output = run(&repo, &["status", "--format", "json", "--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(2));
+    let report = stdout_json(&output);
+    assert_eq!(report["error"]["code"], "berth::usage");
+    assert_eq!(
+        report["error"]["message"],
+        "invalid value 'sarif' for '--format <FORMAT>'"
+    );
+    assert_eq!(report["error"]["exit_code"], 2);
+}
+
+/// `--format` belongs to the command, as cargo's `--message-format` does: given
+/// before it, it is a usage error that points after it.
+#[test]
+fn the_format_goes_after_the_command() {
+    let repo = Repo::init();
+    let output = run(&repo, &["--format", "json", "status"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: unexpected argument '--format' found\n\n  tip: 'status --format' exists\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stdout_json(&output)["error"]["code"], "berth::usage");
+    // After it, the last one given wins, for a command of one format.
+    let output = run(&repo, &["status", "--format", "human", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout_json(&output)["environments"].is_array());
+    // A command of several (config set) takes it after its own subcommand.
+    let output = run(&repo, &["config", "ls", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(stdout_json(&output).is_object());
+}
+
+#[test]
+fn markdown_compares_two_releases_only() {
+    let repo = Repo::init();
+    assert_refused(
+        &run(&repo, &["diff", "dev", "staging", "--format", "markdown"]),
+        "berth::format-not-here",
+        "`--format markdown` compares two releases; `dev` and `staging` are not both releases",
+    );
+    let one = repo.put_version_set("billing", 1).object;
+    let two = repo.put_version_set("billing", 2).object;
+    assert_refused(
+        &run(&repo, &["diff", &one, &two, "--format", "markdown"]),
+        "berth::format-not-here",
+        &format!(
+            "`--format markdown` compares two releases; `{one}` and `{two}` are not both releases"
+        ),
+    );
 }
 
 /// A single format and a single output pair whichever comes first.

@@ -14,6 +14,7 @@ mod support;
 
 mod cli;
 mod codes;
+mod completions;
 mod concurrency;
 mod config_queries;
 mod configs;
@@ -33,8 +34,10 @@ mod init;
 mod layers;
 mod lifecycle;
 mod ls;
+mod man;
 mod matrix;
 mod precommit;
+mod progress;
 mod promote;
 mod put;
 mod readme;

@@ -23,7 +23,7 @@ use crate::env::objects::{Finder, Located};
 use crate::env::state::State;
 use crate::env::{EnvError, read_state, section};
 use crate::names;
-use crate::repo::{Git, Oid};
+use crate::repo::{Git, Oid, short_id};
 use crate::store::ObjectRef;
 use crate::workspace::Workspace;
 
@@ -209,7 +209,7 @@ pub fn rollback(
         .locate(&object, Some(package))?
         .ok_or_else(|| PromoteError::NotFound {
             spec: object.to_string(),
-            place: format!("in {environment}'s commit {source_commit}"),
+            place: format!("in {environment}'s commit {}", short_id(source_commit)),
             help: format!(
                 "the environment's history was not written by berth; `git log --first-parent {refname}` shows it"
             ),

@@ -13,7 +13,7 @@ use crate::env::objects::{Finder, Located};
 use crate::env::state::{STATE_FILE, State};
 use crate::env::{EnvError, PackageAt, section};
 use crate::objects::lookup::{self, LookupError, ObjectSpec};
-use crate::repo::{Git, Oid, ShallowHistory};
+use crate::repo::{Git, Oid, ShallowHistory, short_id};
 use crate::settings::EnvironmentSection;
 use crate::store::{OBJECTS_DIR, ObjectPath, ObjectRef};
 use crate::workspace::Workspace;
@@ -343,10 +343,10 @@ fn plan_from_commit(
         .locate(&object, Some(&package))?
         .ok_or_else(|| PromoteError::NotFound {
             spec: object.to_string(),
-            place: format!("in {source}'s commit {}", commit.info.id),
+            place: format!("in {source}'s commit {}", short_id(commit.info.id)),
             help: format!(
                 "{source}'s commit does not carry the object it names; `git show {}` shows what it holds",
-                commit.info.id
+                short_id(commit.info.id)
             ),
         })?;
     promotable(workspace, &object)?;
