@@ -31,6 +31,7 @@ mod history;
 mod hostile;
 mod identity;
 mod init;
+mod install;
 mod layers;
 mod lifecycle;
 mod ls;

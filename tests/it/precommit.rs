@@ -1,7 +1,9 @@
 //! The pre-commit framework running berth's hook from `.pre-commit-hooks.yaml`, as
 //! a project that lists berth in its `.pre-commit-config.yaml` would: pre-commit
 //! clones a repository holding this crate, builds berth with its rust language
-//! (`cargo install --path .` in the clone), and `git commit` runs the hook.
+//! (`cargo install --path .` in the clone), and `git commit` runs the hook. The
+//! manifest's other hook, `berth-validate-system`, runs the berth on PATH instead:
+//! the same commits, with the berth under test installed and nothing built.
 //!
 //! pre-commit comes from PyPI and its build of berth is a release build, so both are
 //! cached under cargo's target directory, in `pre-commit/`, and reused by later
@@ -15,7 +17,7 @@
 //! It needs the network (PyPI) and, the first time, minutes of release build, so
 //! it is ignored by a plain `cargo test`; CI runs it in a step of its own.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -47,32 +49,75 @@ fn pre_commit_runs_the_hook_and_refuses_a_commit_with_a_bad_object() {
     let python = pre_commit_python(&cache);
     let (hook_repository, rev) = hook_repository(&cache);
     let project = Project::new(&cache, &python);
-
-    project.git(&["init", "-q"]);
-    project.berth(&["init"]);
-    project.write(
-        ".pre-commit-config.yaml",
-        &format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: berth-validate\n",
-            serde_json::to_string(&hook_repository).unwrap()
-        ),
-    );
+    project.use_hook(&hook_repository, &rev, "berth-validate");
     // Builds the hook's environment now (the slow part, the first time), so that a
     // failed build shows as itself rather than as a failed commit.
     project.pre_commit(&["install", "--install-hooks"]);
 
+    let refused = refuses_a_bad_object(&project);
+
+    // What is committed is what is staged: the valid object staged and a broken
+    // one left in the working tree commits, and leaves the working tree as it was.
+    project.write(&refused.path, &refused.valid);
+    project.git(&["add", "-A"]);
+    project.write(&refused.path, &refused.edited);
+    assert_passed(&project.commit("Add billing 2"));
+    assert_eq!(project.git(&["rev-parse", "HEAD~1"]).trim(), refused.head);
+    assert_eq!(
+        project.git(&["show", &format!("HEAD:{}", refused.path)]),
+        refused.valid
+    );
+    assert_eq!(project.read(&refused.path), refused.edited);
+
+    // Drops the hook environments that earlier runs built for other sources (their
+    // projects are gone), so the cache holds one build rather than one per change.
+    project.pre_commit(&["gc"]);
+}
+
+#[test]
+#[ignore = "installs pre-commit from PyPI: CI runs it in a step of its own, `cargo test --locked --test it -- --ignored precommit::`"]
+fn pre_commit_runs_the_installed_berth_with_the_system_hook() {
+    let cache = cache_dir();
+    let python = pre_commit_python(&cache);
+    // pre-commit reads the manifest as this crate ships it.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+    succeed(
+        Command::new(&python)
+            .args(["-m", "pre_commit", "validate-manifest"])
+            .arg(&manifest),
+    );
+    let (hook_repository, rev) = hook_repository(&cache);
+    // The berth under test is the one installed: nothing is built.
+    let project = Project::new(&cache, &python).with_berth_on_path();
+    project.use_hook(&hook_repository, &rev, "berth-validate-system");
+    project.pre_commit(&["install", "--install-hooks"]);
+    refuses_a_bad_object(&project);
+}
+
+/// What [`refuses_a_bad_object`] left: the refused object's path, its valid and
+/// its edited text, and HEAD, which the refusal did not move.
+struct Refused {
+    path: String,
+    valid: String,
+    edited: String,
+    head: String,
+}
+
+/// Commits billing 1 through the hook, then has the hook refuse billing 2 staged
+/// with data that no longer matches its name.
+fn refuses_a_bad_object(project: &Project) -> Refused {
     project.put_version_set("billing", 1);
     project.git(&["add", "-A"]);
     assert_passed(&project.commit("Add billing 1"));
     let head = project.head();
 
     // A second object whose data no longer matches its name.
-    let second = project.put_version_set("billing", 2);
-    let valid = project.read(&second);
+    let path = project.put_version_set("billing", 2);
+    let valid = project.read(&path);
     let mut data: Value = serde_json::from_str(&valid).unwrap();
     data["builds"]["worker"]["size_bytes"] = 1003.into();
     let edited = data.to_string();
-    project.write(&second, &edited);
+    project.write(&path, &edited);
     project.git(&["add", "-A"]);
     let refused = project.commit("Add billing 2");
     let output = text(&refused);
@@ -82,22 +127,14 @@ fn pre_commit_runs_the_hook_and_refuses_a_commit_with_a_bad_object() {
     // berth itself exited 1, for findings: not 2, for an error.
     assert!(output.contains("- exit code: 1"), "{output}");
     assert!(output.contains("berth::hash-mismatch"), "{output}");
-    assert!(output.contains(&second), "{output}");
+    assert!(output.contains(&path), "{output}");
     assert_eq!(project.head(), head, "HEAD moved:\n{output}");
-
-    // What is committed is what is staged: the valid object staged and a broken
-    // one left in the working tree commits, and leaves the working tree as it was.
-    project.write(&second, &valid);
-    project.git(&["add", "-A"]);
-    project.write(&second, &edited);
-    assert_passed(&project.commit("Add billing 2"));
-    assert_eq!(project.git(&["rev-parse", "HEAD~1"]).trim(), head);
-    assert_eq!(project.git(&["show", &format!("HEAD:{second}")]), valid);
-    assert_eq!(project.read(&second), edited);
-
-    // Drops the hook environments that earlier runs built for other sources (their
-    // projects are gone), so the cache holds one build rather than one per change.
-    project.pre_commit(&["gc"]);
+    Refused {
+        path,
+        valid,
+        edited,
+        head,
+    }
 }
 
 /// Asserts that a `git commit` succeeded with the hook run and passed.
@@ -233,6 +270,8 @@ struct Project {
     home: TempDir,
     cache: PathBuf,
     python: PathBuf,
+    /// PATH for every command, when it differs from the test's.
+    path: Option<OsString>,
 }
 
 impl Project {
@@ -242,7 +281,34 @@ impl Project {
             home: tempfile::tempdir().unwrap(),
             cache: cache.to_owned(),
             python: python.to_owned(),
+            path: None,
         }
+    }
+
+    /// The same, with the berth under test first on PATH, as an installed berth.
+    fn with_berth_on_path(self) -> Project {
+        let berth = Path::new(env!("CARGO_BIN_EXE_berth"));
+        let mut path = OsString::from(berth.parent().unwrap());
+        path.push(":");
+        path.push(std::env::var_os("PATH").unwrap_or_default());
+        Project {
+            path: Some(path),
+            ..self
+        }
+    }
+
+    /// `git init`, `berth init`, and a `.pre-commit-config.yaml` naming the hook
+    /// `id` of the repository at `rev`.
+    fn use_hook(&self, repository: &Path, rev: &str, id: &str) {
+        self.git(&["init", "-q"]);
+        self.berth(&["init"]);
+        self.write(
+            ".pre-commit-config.yaml",
+            &format!(
+                "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: {id}\n",
+                serde_json::to_string(repository).unwrap()
+            ),
+        );
     }
 
     fn path(&self) -> &Path {
@@ -256,6 +322,9 @@ impl Project {
         command
             .env("PRE_COMMIT_HOME", self.cache.join("home"))
             .env("CARGO_TARGET_DIR", self.cache.join("build"));
+        if let Some(path) = &self.path {
+            command.env("PATH", path);
+        }
         command
     }
 
