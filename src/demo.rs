@@ -21,40 +21,40 @@ pub const INBOX: &str = "inbox";
 pub const FILES: &[(&str, &str)] = &[
     (
         "search-1.json",
-        include_str!("../fixtures/demo/search-1.json"),
+        include_str!("../examples/tour/search-1.json"),
     ),
     (
         "search-1.toml",
-        include_str!("../fixtures/demo/search-1.toml"),
+        include_str!("../examples/tour/search-1.toml"),
     ),
     (
         "search-2.json",
-        include_str!("../fixtures/demo/search-2.json"),
+        include_str!("../examples/tour/search-2.json"),
     ),
     (
         "devpad-1.toml",
-        include_str!("../fixtures/demo/devpad-1.toml"),
+        include_str!("../examples/tour/devpad-1.toml"),
     ),
-    ("escape.json", include_str!("../fixtures/demo/escape.json")),
+    ("escape.json", include_str!("../examples/tour/escape.json")),
     (
         "search-1-ready.json",
-        include_str!("../fixtures/demo/search-1-ready.json"),
+        include_str!("../examples/tour/search-1-ready.json"),
     ),
     (
         "api-tags.txt",
-        include_str!("../fixtures/demo/api-tags.txt"),
+        include_str!("../examples/tour/api-tags.txt"),
     ),
     (
         "api-tags-2.txt",
-        include_str!("../fixtures/demo/api-tags-2.txt"),
+        include_str!("../examples/tour/api-tags-2.txt"),
     ),
     (
         "worker-tags.json",
-        include_str!("../fixtures/demo/worker-tags.json"),
+        include_str!("../examples/tour/worker-tags.json"),
     ),
     (
         "worker-tags-2.json",
-        include_str!("../fixtures/demo/worker-tags-2.json"),
+        include_str!("../examples/tour/worker-tags-2.json"),
     ),
 ];
 

@@ -14,6 +14,10 @@ use berth::report::short::short_commit;
 #[command(after_long_help = super::examples(&[
     ("A new repository in ./shipyard, with berth.toml committed", "berth init shipyard --commit"),
     (
+        "A repository for container services: components, version maps and releases",
+        "berth init shop --template containers --commit",
+    ),
+    (
         "Make the current git repository a berth repository, committed with a message",
         "berth init -m \"Start the catalog\"",
     ),

@@ -240,7 +240,7 @@ fn the_package_holds_what_building_and_its_pages_need() {
         }
     }
     assert!(
-        embedded.contains("fixtures/demo/search-1.json"),
+        embedded.contains("examples/tour/search-1.json"),
         "{embedded:?}"
     );
     let missing: Vec<_> = embedded.difference(&files).collect();
@@ -252,8 +252,8 @@ fn the_package_holds_what_building_and_its_pages_need() {
         .iter()
         .filter(|file| *file != ".cargo_vcs_info.json")
         .map(|file| {
-            if file.starts_with("fixtures/demo/") {
-                "fixtures/demo"
+            if file.starts_with("examples/tour/") {
+                "examples/tour"
             } else {
                 file.split('/').next().unwrap()
             }
@@ -268,7 +268,7 @@ fn the_package_holds_what_building_and_its_pages_need() {
             "LICENSE-APACHE",
             "LICENSE-MIT",
             "README.md",
-            "fixtures/demo",
+            "examples/tour",
             "src",
         ])
     );

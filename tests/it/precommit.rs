@@ -39,7 +39,7 @@ const HOOK_REPOSITORY_FILES: &[&str] = &[
     "Cargo.lock",
     ".pre-commit-hooks.yaml",
     "src",
-    "fixtures/demo",
+    "examples/tour",
 ];
 
 #[test]
