@@ -19,7 +19,7 @@ use crate::env::state::{STATE_FILE, State};
 use crate::env::{EnvError, read_state};
 use crate::kinds::Kinds;
 use crate::repo::{GitError, Oid, ShallowHistory, short_id};
-use crate::settings::Settings;
+use crate::settings::{Settings, tracking_ref};
 use crate::store::ObjectRef;
 
 impl Reviewer<'_> {
@@ -389,40 +389,4 @@ fn with_problems(mut review: EnvironmentReview, findings: &[Finding]) -> Environ
         }
     }
     review
-}
-
-/// The remote-tracking ref of an environment's branch: `refs/heads/env/dev` is
-/// tracked as `refs/remotes/origin/env/dev`. Refs outside `refs/heads/` have none.
-fn tracking_ref(refname: &str, remote: &str) -> Option<String> {
-    let branch = refname.strip_prefix("refs/heads/")?;
-    Some(format!("refs/remotes/{remote}/{branch}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn environments_on_branches_are_tracked_by_the_remote() {
-        let cases = [
-            (
-                "refs/heads/env/dev",
-                "origin",
-                Some("refs/remotes/origin/env/dev"),
-            ),
-            (
-                "refs/heads/dev",
-                "upstream",
-                Some("refs/remotes/upstream/dev"),
-            ),
-            ("refs/berth/env/dev", "origin", None),
-        ];
-        for (refname, remote, tracking) in cases {
-            assert_eq!(
-                tracking_ref(refname, remote).as_deref(),
-                tracking,
-                "{refname}"
-            );
-        }
-    }
 }

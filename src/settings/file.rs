@@ -56,6 +56,10 @@ pub struct RepoSection {
     #[serde(default = "default_max_object_bytes")]
     #[schemars(range(min = 1))]
     pub max_object_bytes: u64,
+    /// The git remote the team shares the catalog and the environments through:
+    /// what `berth fetch` and `--push` use when no remote is named.
+    #[serde(default = "default_remote")]
+    pub remote: String,
 }
 
 impl Default for RepoSection {
@@ -65,8 +69,13 @@ impl Default for RepoSection {
             env_ref_prefix: default_env_ref_prefix(),
             preview_domain: None,
             max_object_bytes: default_max_object_bytes(),
+            remote: default_remote(),
         }
     }
+}
+
+fn default_remote() -> String {
+    "origin".to_owned()
 }
 
 fn default_catalog() -> String {

@@ -226,6 +226,18 @@ impl Settings {
         format!("{}{name}", self.file.repo.env_ref_prefix)
     }
 
+    /// The remote the team shares through, when a command names none.
+    pub fn remote(&self) -> &str {
+        &self.file.repo.remote
+    }
+
+    /// Where `git fetch` keeps a remote's copy of environment `name`: a branch
+    /// `refs/heads/env/dev` is tracked as `refs/remotes/<remote>/env/dev`, as
+    /// `git clone` puts it. An environment outside `refs/heads/` has none.
+    pub fn tracking_env_ref(&self, remote: &str, name: &str) -> Option<String> {
+        tracking_ref(&self.env_ref(name), remote)
+    }
+
     /// The environments, each after those it receives from (dev, staging,
     /// production), ties by name. berth.toml has no cycles once it is loaded.
     pub fn environment_order(&self) -> Vec<&str> {
@@ -269,9 +281,40 @@ impl Settings {
     }
 }
 
+/// The remote-tracking ref of a branch: `refs/heads/env/dev` of `origin` is
+/// tracked as `refs/remotes/origin/env/dev`. Refs outside `refs/heads/` have none.
+pub fn tracking_ref(refname: &str, remote: &str) -> Option<String> {
+    let branch = refname.strip_prefix("refs/heads/")?;
+    Some(format!("refs/remotes/{remote}/{branch}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environments_on_branches_are_tracked_by_the_remote() {
+        let cases = [
+            (
+                "refs/heads/env/dev",
+                "origin",
+                Some("refs/remotes/origin/env/dev"),
+            ),
+            (
+                "refs/heads/dev",
+                "upstream",
+                Some("refs/remotes/upstream/dev"),
+            ),
+            ("refs/berth/env/dev", "origin", None),
+        ];
+        for (refname, remote, tracking) in cases {
+            assert_eq!(
+                tracking_ref(refname, remote).as_deref(),
+                tracking,
+                "{refname}"
+            );
+        }
+    }
 
     fn codes(text: &str) -> Vec<(Code, Option<String>)> {
         match Settings::parse(text) {
@@ -298,6 +341,7 @@ mod tests {
     fn empty_file_takes_defaults() {
         let settings = Settings::parse("").unwrap();
         assert_eq!(settings.catalog(), "main");
+        assert_eq!(settings.remote(), "origin");
         assert_eq!(settings.max_object_bytes(), DEFAULT_MAX_OBJECT_BYTES);
         assert!(settings.file.environments.is_empty());
         assert_eq!(settings.file.configs.fail_closed, DEFAULT_FAIL_CLOSED);
@@ -335,6 +379,10 @@ mod tests {
             (
                 "[repo]\nenv_ref_prefix = \"env/\"\n",
                 &[(Code::Schema, Some("/repo/env_ref_prefix"))],
+            ),
+            (
+                "[repo]\nremote = \"up..stream\"\n",
+                &[(Code::Schema, Some("/repo/remote"))],
             ),
             (
                 "[environments.Prod]\n",

@@ -49,6 +49,14 @@ impl Rules<'_> {
                 "use a prefix such as `refs/heads/env/`".to_owned(),
             ));
         }
+        if !repo::is_valid_ref_name(&format!("refs/remotes/{}/x", repo_section.remote)) {
+            findings.push(self.finding(
+                Code::Schema,
+                "/repo/remote",
+                format!("`{}` is not a valid remote name", repo_section.remote),
+                "name a remote git accepts, such as `origin` (`git remote` lists them)".to_owned(),
+            ));
+        }
         self.check_environment_refs(file, findings);
         self.check_environments(&file.environments, findings);
         self.check_stores(&file.stores, findings);
