@@ -10,6 +10,7 @@ pub mod promote;
 pub mod provenance;
 pub mod query;
 pub mod state;
+pub mod tip;
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,6 +22,7 @@ use crate::repo::{CommitInfo, Git, GitError, ShallowHistory, Stamp};
 use crate::settings::{EnvironmentSection, Settings};
 use log::first_parents;
 use state::{STATE_FILE, State};
+use tip::{RemoteRead, Tip};
 
 /// Why an environment could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -259,16 +261,20 @@ pub fn section<'a>(settings: &'a Settings, name: &str) -> Result<&'a Environment
 pub struct EnvView {
     /// The environment.
     pub name: String,
-    /// Its ref.
+    /// The ref read: its own, or for a reader in a clone without it, the
+    /// remote-tracking ref.
     pub refname: String,
     /// The commit read: the tip, or the newest at or before `--at`; `None` if the
     /// environment had not been opened.
     pub commit: Option<CommitInfo>,
     /// What it holds.
     pub state: State,
+    /// The remote-tracking ref read in place of the environment's own, if it was.
+    pub remote_read: Option<RemoteRead>,
 }
 
-/// Reads an environment at its tip, or as of a time.
+/// Reads an environment at its own ref, as writers see it: at its tip, or as of
+/// a time.
 pub fn read(
     git: &Git,
     settings: &Settings,
@@ -278,6 +284,43 @@ pub fn read(
     section(settings, name)?;
     let refname = settings.env_ref(name);
     let tip = git.ref_target(&refname)?;
+    read_at(git, name, refname, tip, None, at)
+}
+
+/// Reads an environment as readers see it (see [`tip`]): at its own ref, or in
+/// a clone without one, at the remote's copy; at its tip, or as of a time.
+pub fn view(
+    git: &Git,
+    settings: &Settings,
+    name: &str,
+    at: Option<jiff::Timestamp>,
+) -> Result<EnvView, EnvError> {
+    section(settings, name)?;
+    let tip = Tip::locate(git, settings, name)?;
+    view_of(git, &tip, at)
+}
+
+/// Reads an environment where [`Tip::read`] says, at its tip or as of a time.
+pub fn view_of(git: &Git, tip: &Tip, at: Option<jiff::Timestamp>) -> Result<EnvView, EnvError> {
+    let (refname, commit) = tip.read();
+    read_at(
+        git,
+        &tip.name,
+        refname.to_owned(),
+        commit,
+        tip.remote_read(),
+        at,
+    )
+}
+
+fn read_at(
+    git: &Git,
+    name: &str,
+    refname: String,
+    tip: Option<crate::repo::Oid>,
+    remote_read: Option<RemoteRead>,
+    at: Option<jiff::Timestamp>,
+) -> Result<EnvView, EnvError> {
     let commit = match at {
         None => tip.map(|id| git.commit(id)).transpose()?,
         Some(at) => {
@@ -301,6 +344,7 @@ pub fn read(
         refname,
         commit,
         state,
+        remote_read,
     })
 }
 

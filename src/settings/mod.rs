@@ -288,6 +288,31 @@ pub fn tracking_ref(refname: &str, remote: &str) -> Option<String> {
     Some(format!("refs/remotes/{remote}/{branch}"))
 }
 
+// Readers decide this in `env::tip`; it is here, in the layer below, because an
+// object shown from an environment (`objects::lookup::ShownObject`) carries it too.
+/// An environment read from the remote's copy because this clone has no ref of
+/// its own for it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct RemoteRead {
+    /// The environment.
+    pub environment: String,
+    /// The remote-tracking ref read, such as `refs/remotes/origin/env/dev`.
+    #[serde(rename = "ref")]
+    pub refname: String,
+    /// Its own ref, which this clone does not have.
+    pub missing: String,
+}
+
+impl std::fmt::Display for RemoteRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: read from {} (no local {})",
+            self.environment, self.refname, self.missing
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::env::state::STATE_FILE;
+use crate::env::tip::Tip;
 use crate::repo::{Git, GitError, Oid};
 use crate::settings::Settings;
 
@@ -26,6 +27,22 @@ impl Anchors {
         for name in settings.environment_order() {
             if let Some(tip) = git.ref_target(&settings.env_ref(name))? {
                 anchors.add_environment(name, tip);
+            }
+        }
+        Ok(anchors)
+    }
+
+    /// The catalog branch's ref and every environment's tip as readers find it:
+    /// its own ref, or in a clone without one, the remote's copy (see
+    /// [`crate::env::tip`]).
+    pub fn tips(git: &Git, settings: &Settings, tips: &[Tip]) -> Result<Anchors, GitError> {
+        let mut anchors = Anchors::default();
+        if let Some(tip) = git.ref_target(&format!("refs/heads/{}", settings.catalog()))? {
+            anchors.catalog.push(tip);
+        }
+        for tip in tips {
+            if let (_, Some(commit)) = tip.read() {
+                anchors.add_environment(&tip.name, commit);
             }
         }
         Ok(anchors)
