@@ -27,11 +27,11 @@ use crate::workspace::Workspace;
 pub struct Held(BTreeMap<String, Vec<String>>);
 
 impl Held {
-    /// Reads every environment's tip.
+    /// Reads every environment's tip, as readers find it (`env::view`).
     pub fn read(workspace: &Workspace) -> Result<Held, EnvError> {
         let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for name in workspace.settings.environment_order() {
-            let view = env::read(&workspace.git, &workspace.settings, name, None)?;
+            let view = env::view(&workspace.git, &workspace.settings, name, None)?;
             for entry in view.state.packages.values() {
                 held.entry(entry.object.clone())
                     .or_default()

@@ -58,6 +58,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         });
     }
     let diff = query::diff(&workspace, &args.from, &args.to)?;
+    for read in &diff.read_from_remote {
+        out.note(read);
+    }
     if out.is_json() {
         out.json(&diff);
         return Ok(0);
@@ -108,6 +111,14 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
 fn objects(workspace: &Workspace, args: &Args, out: &mut Output) -> Result<u8, CliError> {
     let from = release::read_ref(workspace, &args.from)?;
     let to = release::read_ref(workspace, &args.to)?;
+    let reads = from.read_from_remote.iter().chain(
+        to.read_from_remote
+            .iter()
+            .filter(|read| !from.read_from_remote.contains(read)),
+    );
+    for read in reads {
+        out.note(read);
+    }
     if let (Some(a), Some(b)) = (release::as_release(&from), release::as_release(&to)) {
         let diff = release::compare((&from.object, &a), (&to.object, &b));
         match out.format {

@@ -28,6 +28,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let target: PackageAt = args.target.parse()?;
     let workspace = Workspace::open(cwd)?;
     let history = query::history(&workspace, &target)?;
+    for read in &history.read_from_remote {
+        out.note(read);
+    }
     if out.is_json() {
         out.json(&history);
         return Ok(0);

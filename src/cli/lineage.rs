@@ -34,6 +34,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let target: PackageAt = args.target.parse()?;
     let workspace = Workspace::open(cwd)?;
     let lineage = query::lineage(&workspace, &target)?;
+    for read in &lineage.read_from_remote {
+        out.note(read);
+    }
     if out.is_json() {
         out.json(&lineage);
         return Ok(0);

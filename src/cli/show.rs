@@ -49,6 +49,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         (workspace, shown)
     };
     shown.lifecycle = lifecycle::of_object(&workspace, &shown)?;
+    for read in &shown.read_from_remote {
+        out.note(read);
+    }
     for finding in &shown.findings {
         out.diagnostic(finding);
     }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use berth::env::tip::Standing;
 use berth::env::{self, query};
 use berth::workspace::Workspace;
 
@@ -13,11 +14,24 @@ use berth::report::short::{short_commit, short_object};
 ///
 /// Environments come in promotion order. Drift names an upstream environment
 /// that holds another object for the package: a promotion waiting, or a rollback.
+///
+/// Where the repository has the remote berth.toml shares through ([repo]
+/// remote, origin by default), a second table says how each environment's own
+/// ref stands against the remote's copy (refs/remotes/origin/env/dev), as `git
+/// status -sb` says it of a branch: up to date, ahead 2, behind 1, diverged,
+/// local only or remote only, counting promotions and rollbacks (each ref's
+/// first parents), not the catalog commits they bring in. An environment this
+/// clone has no ref of its own for (right after `git clone`) is read from the
+/// remote's copy, and a line on stderr says so.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = super::examples(&[
     ("What every environment holds, in promotion order", "berth status"),
     ("What they held at a time", "berth status --at 2025-05-01T00:00:00Z"),
     ("For a script", "berth status --format json"),
+    (
+        "Right after `git clone URL estate`: the environments as the remote holds them",
+        "berth status -C estate",
+    ),
 ]))]
 pub struct Args {
     /// Show the environments as they were at this time (RFC 3339)
@@ -29,6 +43,9 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let at = args.at.as_deref().map(env::parse_at).transpose()?;
     let workspace = Workspace::open(cwd)?;
     let status = query::status(&workspace, at)?;
+    for read in &status.read_from_remote {
+        out.note(read);
+    }
     if out.is_json() {
         out.json(&status);
         return Ok(0);
@@ -89,5 +106,35 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         }
     }
     out.text(&table(&rows));
+    let tracked = status
+        .environments
+        .iter()
+        .filter(|environment| environment.remote.standing != Standing::Untracked);
+    let mut refs: Vec<Vec<String>> = tracked
+        .map(|environment| {
+            let remote = &environment.remote;
+            vec![
+                environment.environment.clone(),
+                environment.refname.clone(),
+                remote.refname.clone().unwrap_or_else(|| "-".to_owned()),
+                remote.standing.describe(remote.ahead, remote.behind),
+            ]
+        })
+        .collect();
+    if !refs.is_empty() {
+        refs.insert(
+            0,
+            [
+                "ENVIRONMENT",
+                "READ FROM",
+                "REMOTE-TRACKING",
+                "LOCAL AGAINST REMOTE",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        );
+        out.line("");
+        out.text(&table(&refs));
+    }
     Ok(0)
 }

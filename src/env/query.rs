@@ -12,7 +12,8 @@ use super::log::{Action, EnvCommit, first_parents};
 use super::objects::{Finder, Located};
 use super::provenance::{Anchors, Break, Provenance, Source};
 use super::state::STATE_FILE;
-use super::{EnvError, EnvView, PackageAt, Unverified, person, read, time_of};
+use super::tip::{RemoteRead, Standing, Tip, log_ahead_behind, standing};
+use super::{EnvError, EnvView, PackageAt, Unverified, person, section, time_of, view, view_of};
 use crate::kinds::event::Event;
 use crate::kinds::{Kinds, version_of};
 use crate::objects::lookup::ShownObject;
@@ -46,6 +47,10 @@ pub struct Lineage {
     pub environment: String,
     /// From the environment back to the catalog commit that added the object's file.
     pub steps: Vec<LineageStep>,
+    /// The environments read from the remote's copy, since this clone has no
+    /// ref of its own for them: the one asked about, and those whose tips place
+    /// the path's steps.
+    pub read_from_remote: Vec<RemoteRead>,
 }
 
 /// Walks from the newest commit of the environment that set the package, along
@@ -57,7 +62,14 @@ pub struct Lineage {
 pub fn lineage(workspace: &Workspace, target: &PackageAt) -> Result<Lineage, EnvError> {
     let git = &workspace.git;
     let settings = &workspace.settings;
-    let view = read(git, settings, &target.environment, None)?;
+    section(settings, &target.environment)?;
+    let tips = Tip::locate_all(git, settings)?;
+    let tip = tips
+        .iter()
+        .find(|tip| tip.name == target.environment)
+        .cloned()
+        .map_or_else(|| Tip::locate(git, settings, &target.environment), Ok)?;
+    let view = view_of(git, &tip, None)?;
     let not_held = || EnvError::NotHeld {
         package: target.package.clone(),
         environment: target.environment.clone(),
@@ -84,7 +96,7 @@ pub fn lineage(workspace: &Workspace, target: &PackageAt) -> Result<Lineage, Env
             ),
         }))
     })?;
-    let mut provenance = Provenance::new(git, settings, Anchors::refs(git, settings)?);
+    let mut provenance = Provenance::new(git, settings, Anchors::tips(git, settings, &tips)?);
     let path = path_from(
         &mut provenance,
         &target.environment,
@@ -107,6 +119,7 @@ pub fn lineage(workspace: &Workspace, target: &PackageAt) -> Result<Lineage, Env
         package: target.package.clone(),
         environment: target.environment.clone(),
         steps: path.steps,
+        read_from_remote: tips.iter().filter_map(Tip::remote_read).collect(),
     })
 }
 
@@ -226,12 +239,15 @@ pub struct History {
     pub environment: String,
     /// Newest first.
     pub entries: Vec<HistoryEntry>,
+    /// The environment, when it was read from the remote's copy since this
+    /// clone has no ref of its own for it.
+    pub read_from_remote: Vec<RemoteRead>,
 }
 
 /// Lists a package's promotions and rollbacks in an environment, newest first.
 pub fn history(workspace: &Workspace, target: &PackageAt) -> Result<History, EnvError> {
     let git = &workspace.git;
-    let view = read(git, &workspace.settings, &target.environment, None)?;
+    let view = view(git, &workspace.settings, &target.environment, None)?;
     let mut entries: Vec<HistoryEntry> = Vec::new();
     for commit in first_parents(git, view.commit.as_ref().map(|c| c.id)) {
         let commit = commit?;
@@ -263,6 +279,7 @@ pub fn history(workspace: &Workspace, target: &PackageAt) -> Result<History, Env
         package: target.package.clone(),
         environment: target.environment.clone(),
         entries,
+        read_from_remote: view.remote_read.into_iter().collect(),
     })
 }
 
@@ -303,15 +320,38 @@ pub struct PackageStatus {
 pub struct EnvStatus {
     /// The environment.
     pub environment: String,
-    /// Its ref.
+    /// The ref read: its own, or the remote-tracking ref when this clone has
+    /// none of its own.
     #[serde(rename = "ref")]
     pub refname: String,
     /// The commit read; null if it had not been opened.
     pub commit: Option<String>,
+    /// How its own ref stands against the remote's copy, at the tips now.
+    pub remote: RemoteStatus,
     /// The environments it receives from.
     pub upstream: Vec<String>,
     /// Every package it or an upstream environment holds, by name.
     pub packages: Vec<PackageStatus>,
+}
+
+/// How an environment's own ref stands against the remote's copy.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RemoteStatus {
+    /// The remote berth.toml shares through.
+    pub remote: String,
+    /// The remote-tracking ref; null for an environment outside `refs/heads/`.
+    #[serde(rename = "ref")]
+    pub refname: Option<String>,
+    /// Where it points; null when it does not exist.
+    pub commit: Option<String>,
+    /// Up to date, ahead, behind, diverged, local only, remote only, not opened,
+    /// or untracked (no remote-tracking ref can exist).
+    pub standing: Standing,
+    /// Commits of the local ref's log (its first parents: promotions and
+    /// rollbacks) that the remote's copy lacks.
+    pub ahead: usize,
+    /// Commits of the remote's log that the local ref lacks.
+    pub behind: usize,
 }
 
 /// Every environment, each after those it receives from.
@@ -321,15 +361,25 @@ pub struct Status {
     pub at: Option<String>,
     /// The environments.
     pub environments: Vec<EnvStatus>,
+    /// The environments read from the remote's copy, since this clone has no
+    /// ref of its own for them.
+    pub read_from_remote: Vec<RemoteRead>,
 }
 
 /// What every environment holds, now or as of a time.
 pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Status, EnvError> {
     let git = &workspace.git;
     let settings = &workspace.settings;
+    let tips = Tip::locate_all(git, settings)?;
     let mut views: HashMap<&str, EnvView> = HashMap::new();
-    for name in settings.environment_order() {
-        views.insert(name, read(git, settings, name, at)?);
+    let mut remotes: HashMap<&str, RemoteStatus> = HashMap::new();
+    let has_remote = git.has_remote(settings.remote());
+    for tip in &tips {
+        views.insert(&tip.name, view_of(git, tip, at)?);
+        remotes.insert(
+            &tip.name,
+            remote_status(git, settings.remote(), has_remote, tip)?,
+        );
     }
     let mut environments = Vec::new();
     let mut events: HashMap<String, Vec<Object<Event>>> = HashMap::new();
@@ -393,10 +443,14 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
                 status,
             });
         }
+        let Some(remote) = remotes.remove(name) else {
+            continue;
+        };
         environments.push(EnvStatus {
             environment: name.to_owned(),
             refname: view.refname.clone(),
             commit: view.commit.as_ref().map(|c| c.id.to_string()),
+            remote,
             upstream,
             packages: rows,
         });
@@ -404,6 +458,28 @@ pub fn status(workspace: &Workspace, at: Option<jiff::Timestamp>) -> Result<Stat
     Ok(Status {
         at: at.map(|t| t.to_string()),
         environments,
+        read_from_remote: tips.iter().filter_map(Tip::remote_read).collect(),
+    })
+}
+
+/// How an environment's own ref stands against the remote's copy.
+fn remote_status(
+    git: &Git,
+    remote: &str,
+    has_remote: bool,
+    tip: &Tip,
+) -> Result<RemoteStatus, EnvError> {
+    let trackable = has_remote && tip.tracking_ref.is_some();
+    let (standing, ahead, behind) = standing(trackable, tip.local, tip.tracking, |one, other| {
+        log_ahead_behind(git, one, other)
+    })?;
+    Ok(RemoteStatus {
+        remote: remote.to_owned(),
+        refname: tip.tracking_ref.clone(),
+        commit: tip.tracking.map(|id| id.to_string()),
+        standing,
+        ahead,
+        behind,
     })
 }
 
@@ -527,6 +603,9 @@ pub struct EnvDiff {
     pub to: String,
     /// Every package either holds, by name.
     pub changes: Vec<DiffEntry>,
+    /// The environments read from the remote's copy, since this clone has no
+    /// ref of its own for them.
+    pub read_from_remote: Vec<RemoteRead>,
 }
 
 impl EnvDiff {
@@ -542,8 +621,8 @@ impl EnvDiff {
 /// would change.
 pub fn diff(workspace: &Workspace, from: &str, to: &str) -> Result<EnvDiff, EnvError> {
     let git = &workspace.git;
-    let source = read(git, &workspace.settings, from, None)?;
-    let target = read(git, &workspace.settings, to, None)?;
+    let source = view(git, &workspace.settings, from, None)?;
+    let target = view(git, &workspace.settings, to, None)?;
     let packages: BTreeSet<&String> = source
         .state
         .packages
@@ -569,10 +648,20 @@ pub fn diff(workspace: &Workspace, from: &str, to: &str) -> Result<EnvDiff, EnvE
             }
         })
         .collect();
+    let read_from_remote = [&source, &target]
+        .into_iter()
+        .filter_map(|view| view.remote_read.clone())
+        .fold(Vec::new(), |mut reads: Vec<RemoteRead>, read| {
+            if !reads.contains(&read) {
+                reads.push(read);
+            }
+            reads
+        });
     Ok(EnvDiff {
         from: from.to_owned(),
         to: to.to_owned(),
         changes,
+        read_from_remote,
     })
 }
 
@@ -584,7 +673,7 @@ pub fn show_held(
     at: Option<jiff::Timestamp>,
 ) -> Result<ShownObject, EnvError> {
     let git = &workspace.git;
-    let view = read(git, &workspace.settings, &target.environment, at)?;
+    let view = view(git, &workspace.settings, &target.environment, at)?;
     let not_held = || EnvError::NotHeld {
         package: target.package.clone(),
         environment: target.environment.clone(),
@@ -628,6 +717,7 @@ pub fn show_held(
         findings,
         environment: Some(target.environment.clone()),
         commit: Some(commit.id.to_string()),
+        read_from_remote: view.remote_read.clone().into_iter().collect(),
         lifecycle: None,
     })
 }

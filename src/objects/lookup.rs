@@ -161,6 +161,9 @@ pub struct ShownObject {
     pub environment: Option<String>,
     /// For `<package>@<env>`: the environment commit read.
     pub commit: Option<String>,
+    /// For `<package>@<env>`: the environment, when it was read from the
+    /// remote's copy since this clone has no ref of its own for it.
+    pub read_from_remote: Vec<crate::settings::RemoteRead>,
     /// For objects that can be promoted: the derived status, the environments
     /// holding it and the preview URL.
     pub lifecycle: Option<crate::kinds::event::Lifecycle>,
@@ -275,6 +278,7 @@ pub fn show(workspace: &Workspace, spec: &ObjectSpec) -> Result<ShownObject, Loo
         findings: apply_severities(&workspace.settings, findings),
         environment: None,
         commit: None,
+        read_from_remote: Vec::new(),
         lifecycle: None,
     })
 }

@@ -16,6 +16,7 @@ use crate::env::log::{Action, EnvCommit, first_parents};
 use crate::env::provenance::{Anchors, Provenance};
 use crate::env::query::{held_data, held_version, path_from};
 use crate::env::state::{STATE_FILE, State};
+use crate::env::tip::{RemoteRead, Tip};
 use crate::env::{EnvError, read_state};
 use crate::kinds::Kinds;
 use crate::repo::{GitError, Oid, ShallowHistory, short_id};
@@ -49,12 +50,17 @@ impl Reviewer<'_> {
         let mut pairs = Vec::new();
         for name in settings.environment_order() {
             let refname = settings.env_ref(name);
+            // After: the local ref, or in a clone without one the remote's copy,
+            // as every reader decides (the same commit as before, then).
+            let tip = Tip::locate_on(self.git, settings, self.request.remote, name)?;
+            let mut remote_read = None;
             let after = match given(self.request.env_head, name) {
                 Some(revision) => Some(self.resolve(name, &revision)?),
-                None => self
-                    .git
-                    .ref_target(&refname)?
-                    .map(|id| (refname.clone(), id)),
+                None => {
+                    remote_read = tip.remote_read();
+                    let (read, commit) = tip.read();
+                    commit.map(|id| (read.to_owned(), id))
+                }
             };
             let tracking = tracking_ref(&refname, self.request.remote);
             let before = match given(self.request.env_base, name) {
@@ -80,6 +86,7 @@ impl Reviewer<'_> {
                 before,
                 after,
                 compared,
+                remote_read,
             });
         }
         Ok(pairs)
@@ -102,6 +109,12 @@ impl Reviewer<'_> {
         }
         let mut provenance = Provenance::new(self.git, settings, anchors);
         let mut uncompared = Vec::new();
+        review.notes.extend(
+            pairs
+                .iter()
+                .filter_map(|pair| pair.remote_read.as_ref())
+                .map(ToString::to_string),
+        );
         for pair in pairs {
             let (name, base, head) = (pair.name.as_str(), pair.before.as_ref(), &pair.after);
             if !pair.compared {
@@ -369,6 +382,9 @@ pub(super) struct EnvPair {
     /// Whether the two can be compared: false for a local ref with no remote to
     /// hold what it was before.
     pub(super) compared: bool,
+    /// The remote-tracking ref read as the commit after, since this clone has
+    /// no ref of its own for the environment.
+    pub(super) remote_read: Option<RemoteRead>,
 }
 
 /// Marks each move with the environment findings about its entry.

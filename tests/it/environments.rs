@@ -153,6 +153,7 @@ fn lineage_runs_from_the_environment_back_to_the_catalog_commit_that_added_the_f
                 lineage_step("dev", e.step(1), json!("promote"), b1, t(1)),
                 lineage_step("main", &e.billing1.commit, Value::Null, b1, t(0)),
             ],
+            "read_from_remote": [],
         })
     );
     // The last step is the commit git itself says added the file, not the
@@ -228,6 +229,7 @@ fn history_lists_promotions_and_rollbacks_newest_first() {
                 entry(6, "promote", b2, json!(b1), "dev"),
                 entry(3, "promote", b1, Value::Null, "dev"),
             ],
+            "read_from_remote": [],
         })
     );
     // Other packages' commits in between are not billing's history.
@@ -291,6 +293,7 @@ fn status_shows_every_environment_with_objects_since_and_drift() {
         })
     };
     let status = e.repo.ok(&["status"]);
+    let remote = |env: &str| untracked(env);
     assert_eq!(
         status,
         json!({
@@ -300,6 +303,7 @@ fn status_shows_every_environment_with_objects_since_and_drift() {
                     "environment": "dev",
                     "ref": "refs/heads/env/dev",
                     "commit": e.step(5),
+                    "remote": remote("dev"),
                     "upstream": [],
                     "packages": [
                         row("billing", json!(b2), "dev", Some(5), json!([])),
@@ -310,6 +314,7 @@ fn status_shows_every_environment_with_objects_since_and_drift() {
                     "environment": "staging",
                     "ref": "refs/heads/env/staging",
                     "commit": e.step(7),
+                    "remote": remote("staging"),
                     "upstream": ["dev"],
                     "packages": [
                         row("billing", json!(b1), "staging", Some(7),
@@ -322,14 +327,29 @@ fn status_shows_every_environment_with_objects_since_and_drift() {
                     "environment": "production",
                     "ref": "refs/heads/env/production",
                     "commit": e.step(4),
+                    "remote": remote("production"),
                     "upstream": ["staging"],
                     "packages": [
                         row("billing", json!(b1), "production", Some(4), json!([])),
                     ],
                 },
             ],
+            "read_from_remote": [],
         })
     );
+}
+
+/// What status says of an environment's remote in a repository with no remote
+/// (tests/it/fresh_clone.rs has the others).
+fn untracked(env: &str) -> Value {
+    json!({
+        "remote": "origin",
+        "ref": format!("refs/remotes/origin/env/{env}"),
+        "commit": null,
+        "standing": "untracked",
+        "ahead": 0,
+        "behind": 0,
+    })
 }
 
 #[test]
@@ -347,12 +367,16 @@ fn status_of_a_repository_with_no_environments_opened() {
             "environment": env,
             "ref": format!("refs/heads/env/{env}"),
             "commit": null,
+            "remote": untracked(env),
             "upstream": upstream,
             "packages": [],
         })
     })
     .collect();
-    assert_eq!(status, json!({"at": null, "environments": envs}));
+    assert_eq!(
+        status,
+        json!({"at": null, "environments": envs, "read_from_remote": []})
+    );
     let output = repo.berth().arg("status").output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap(), @r"
@@ -377,6 +401,7 @@ fn diff_says_what_promoting_would_change() {
                 change("billing", "changed", json!(b2), json!(b1)),
                 change("search", "added", json!(s1), Value::Null),
             ],
+            "read_from_remote": [],
         })
     );
     assert_eq!(
@@ -394,7 +419,7 @@ fn diff_says_what_promoting_would_change() {
     let empty = Repo::init();
     assert_eq!(
         empty.ok(&["diff", "dev", "staging"]),
-        json!({"from": "dev", "to": "staging", "changes": []})
+        json!({"from": "dev", "to": "staging", "changes": [], "read_from_remote": []})
     );
     // What diff says is what `promote --all` does.
     let promoted = e.repo.ok(&["promote", "--all", "--to", "staging"]);
