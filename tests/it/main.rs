@@ -26,6 +26,7 @@ mod faults;
 mod fixtures;
 mod forgery;
 mod formats;
+mod fresh_clone;
 mod fuzz_corpus;
 mod history;
 mod hostile;
