@@ -204,6 +204,25 @@ production   refs/heads/env/production        refs/remotes/origin/env/production
             t3 = since(3),
         )
     );
+    // As of a time, along the remote's copy: at t2 staging was not yet opened,
+    // and dev held what its second commit set.
+    let at = jiff::Timestamp::from_second(t(2)).unwrap().to_string();
+    let (code, then, stderr) = run_json(&e.clone, &["status", "--at", &at]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr, format!("{}{}", note("dev"), note("staging")));
+    assert_eq!(
+        standing(&then, "staging"),
+        (
+            json!("refs/remotes/origin/env/staging"),
+            Value::Null,
+            remote("remote-only", Some(&e.staging), 0, 0, "staging"),
+        )
+    );
+    assert_eq!(standing(&then, "dev").1, json!(e.dev));
+    assert_eq!(
+        then["environments"][1]["packages"][0]["object"],
+        Value::Null
+    );
     // Reading wrote nothing.
     assert_eq!(refs(&e.clone), before);
 }
