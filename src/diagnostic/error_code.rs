@@ -107,6 +107,11 @@ error_codes! {
     Output = "output": "Standard output or a report file could not take the results (a full disk, a closed file); a closed pipe is not this error.";
     Git = "git": "A git operation failed.";
     GitCommand = "git-command": "A git command berth runs could not run or failed.";
+    UnknownRemote = "unknown-remote": "The remote named, or berth.toml's `[repo] remote`, is not a remote of the repository.";
+    RemoteUnreachable = "remote-unreachable": "git could not fetch from or push to the remote: the network, its URL, credentials, or no repository there.";
+    RemoteRefMissing = "remote-ref-missing": "The remote lacks a ref berth must fetch, such as the catalog branch.";
+    PushRefused = "push-refused": "The remote's server refused a push (a hook, a protected branch); its own words are shown.";
+    RemoteMoved = "remote-moved": "A ref on the remote moved since it was fetched, so a push without force was rejected; fetching again may succeed.";
 }
 
 impl ErrorCode {
