@@ -71,6 +71,10 @@ pub enum Rejection {
     FetchFirst,
     /// The remote's ref is not what was expected of it.
     Stale,
+    /// The server could not update the ref from the tip it advertised: another
+    /// push landed between the two (git says `failed to update ref`, and the
+    /// server that the ref "is at X but expected Y").
+    UpdateFailed,
     /// Anything else git says (`atomic push failed` for the other refs of an
     /// atomic push one of whose refs failed).
     Other(String),
@@ -82,6 +86,7 @@ impl Rejection {
             "non-fast-forward" => Rejection::NonFastForward,
             "fetch first" => Rejection::FetchFirst,
             "stale info" => Rejection::Stale,
+            "failed to update ref" | "failed to lock" => Rejection::UpdateFailed,
             other => Rejection::Other(other.to_owned()),
         }
     }
@@ -92,6 +97,7 @@ impl Rejection {
             Rejection::NonFastForward => "non-fast-forward",
             Rejection::FetchFirst => "fetch first",
             Rejection::Stale => "stale info",
+            Rejection::UpdateFailed => "failed to update ref",
             Rejection::Other(reason) => reason,
         }
     }
@@ -392,12 +398,13 @@ pub fn parse_porcelain(stdout: &str) -> Vec<PushedRef> {
                         .rsplit_once('(')
                         .map(|(_, reason)| reason.trim_end_matches(')').trim())
                         .unwrap_or(summary);
-                    if summary.starts_with("[remote rejected]")
-                        || summary.starts_with("[remote failure]")
-                    {
+                    let rejection = Rejection::from_reason(reason);
+                    let refused = summary.starts_with("[remote rejected]")
+                        || summary.starts_with("[remote failure]");
+                    if refused && rejection != Rejection::UpdateFailed {
                         PushStatus::RefusedByServer(reason.to_owned())
                     } else {
-                        PushStatus::Rejected(Rejection::from_reason(reason))
+                        PushStatus::Rejected(rejection)
                     }
                 }
                 _ => return None,
@@ -484,6 +491,10 @@ mod tests {
                     dev,
                     RefusedByServer("pre-receive hook declined".to_owned()),
                 )],
+            ),
+            (
+                format!("!\t{C1}:{dev}\t[remote rejected] (failed to update ref)\n"),
+                vec![pushed(dev, Rejected(Rejection::UpdateFailed))],
             ),
             (
                 format!("!\t{C1}:{dev}\t[remote failure] (remote failed to report status)\n"),
