@@ -34,6 +34,29 @@ fn refs_under(repo: &Repo, prefix: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Checks a command's JSON against its published output schema, every object
+/// closed to properties the schema does not describe.
+fn assert_matches_schema(name: &str, value: &Value) {
+    fn closed(schema: &mut Value) {
+        match schema {
+            Value::Object(map) => {
+                if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                    map.insert("additionalProperties".to_owned(), false.into());
+                }
+                map.values_mut().for_each(closed);
+            }
+            Value::Array(items) => items.iter_mut().for_each(closed),
+            _ => {}
+        }
+    }
+    let path = format!("{}/schemas/output/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    closed(&mut schema);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(value).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{name}: {errors:?}\n{value:#}");
+}
+
 /// A pre-push hook in `repo` that, the first time it runs, runs `berth` with
 /// `args` in `other` (a second machine pushing between this one's fetch and
 /// push), then lets the push go on.
@@ -69,6 +92,7 @@ fn fetch_creates_fast_forwards_and_leaves_a_diverged_environment_alone() {
     let b = daemon.clone_repo();
     assert_eq!(b.env_tip("dev"), None);
     let fetched = b.ok(&["fetch"]);
+    assert_matches_schema("fetch.schema.json", &fetched);
     assert_eq!(fetched["remote"], "origin");
     assert_eq!(
         fetched["catalog"]["tracking_ref"],
@@ -113,6 +137,7 @@ fn fetch_creates_fast_forwards_and_leaves_a_diverged_environment_alone() {
     let remote = daemon.env_tip("dev").unwrap();
     let (code, report) = b.json(&["fetch"]);
     assert_eq!(code, 3, "{report:#}");
+    assert_matches_schema("fetch.schema.json", &report);
     assert_eq!(report["environments"][0]["status"], "diverged");
     assert_eq!(
         report["environments"][0]["local"].as_str(),
@@ -146,6 +171,7 @@ fn promote_and_rollback_push_land_on_the_remote_and_the_local_ref_follows() {
     let daemon = Daemon::start();
     let (a, puts) = shared(&daemon, &["api"]);
     let outcome = a.ok(&["promote", &puts[0].object, "--to", "dev", "--push"]);
+    assert_matches_schema("promote.schema.json", &outcome);
     assert_eq!(outcome["pushed_to"], "origin");
     assert_eq!(outcome["retries"], 0);
     assert_eq!(outcome["opened"], true);
