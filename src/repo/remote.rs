@@ -289,7 +289,16 @@ impl Git {
             remote.to_owned(),
         ];
         args.extend(refspecs.iter().cloned());
-        let output = self.git(&args)?;
+        let mut output = self.git(&args)?;
+        // Another fetch in this repository holding a remote-tracking ref's lock
+        // (two berth commands at once) passes in a moment.
+        for wait in [10, 20, 40, 80, 160] {
+            if output.status.success() || !lock_held(&output.stderr) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(wait));
+            output = self.git(&args)?;
+        }
         if output.status.success() {
             return Ok(());
         }
@@ -415,6 +424,12 @@ pub fn parse_porcelain(stdout: &str) -> Vec<PushedRef> {
             })
         })
         .collect()
+}
+
+/// Whether git failed because another process held a ref's lock.
+fn lock_held(stderr: &[u8]) -> bool {
+    let stderr = String::from_utf8_lossy(stderr);
+    stderr.contains("cannot lock ref") || stderr.contains(".lock': File exists")
 }
 
 /// What the server printed: git relays it on standard error after `remote: `,

@@ -53,7 +53,10 @@ fn assert_matches_schema(name: &str, value: &Value) {
     let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     closed(&mut schema);
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(value).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{name}: {errors:?}\n{value:#}");
 }
 
@@ -477,4 +480,129 @@ fn a_push_that_is_no_fast_forward_is_remote_moved() {
         daemon.tip("refs/heads/main").as_deref(),
         Some(puts[0].commit.as_str())
     );
+}
+
+/// The remote's first-parent history of environment `env`, newest first: each
+/// commit's id and its `Berth-Object`.
+fn remote_log(repo: &Repo, env: &str) -> Vec<(String, Option<String>)> {
+    repo.git_command(&["fetch", "-q", "origin"]);
+    repo.git_command(&[
+        "log",
+        "--first-parent",
+        "--format=%H %(trailers:key=Berth-Object,valueonly,separator=)",
+        &format!("refs/remotes/origin/env/{env}"),
+    ])
+    .lines()
+    .map(|line| match line.split_once(' ') {
+        Some((id, object)) if !object.trim().is_empty() => {
+            (id.to_owned(), Some(object.trim().to_owned()))
+        }
+        _ => (line.trim().to_owned(), None),
+    })
+    .collect()
+}
+
+/// 16 promoters in 4 clones at once, round after round: every promotion of a
+/// package of its own lands; of the package they all want, each promoter that
+/// exited 0 is on the remote's first-parent history and each that exited 3
+/// pushed nothing; the remote's environment passes the audit. Two rounds by
+/// default, to keep the suite quick on two cores; `BERTH_REMOTE_ROUNDS=20` runs
+/// the twenty.
+#[test]
+fn sixteen_promoters_in_four_clones_lose_nothing() {
+    let rounds: u32 = std::env::var("BERTH_REMOTE_ROUNDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(2);
+    const OWN: u32 = 3;
+    let daemon = Daemon::start();
+    let a = daemon.seeded();
+    let mut data = Vec::new();
+    for round in 0..rounds {
+        for clone in 0..4 {
+            for own in 0..OWN {
+                data.push(crate::support::version_set(
+                    &format!("p{clone}-{own}"),
+                    round + 1,
+                ));
+            }
+            data.push(crate::support::version_set("hot", round * 4 + clone + 1));
+        }
+    }
+    let puts = a.put_objects("version-sets", &data);
+    a.git_command(&["push", "-q", "origin", "main"]);
+    let clones: Vec<Repo> = std::iter::once(a)
+        .chain((1..4).map(|_| daemon.clone_repo()))
+        .collect();
+
+    let mut put = puts.iter();
+    for round in 0..rounds {
+        let mut running = Vec::new();
+        for clone in &clones {
+            for _ in 0..=OWN {
+                let object = put.next().unwrap().object.clone();
+                let child = clone
+                    .berth_process()
+                    .args([
+                        "promote", &object, "--to", "dev", "--push", "--format", "json",
+                    ])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                running.push((object, child));
+            }
+        }
+        let finished: Vec<(String, std::process::Output)> = running
+            .into_iter()
+            .map(|(object, child)| (object, child.wait_with_output().unwrap()))
+            .collect();
+        let log = remote_log(&clones[0], "dev");
+        let landed: Vec<&str> = log.iter().filter_map(|(_, o)| o.as_deref()).collect();
+        for (object, output) in &finished {
+            let hot = data
+                .iter()
+                .zip(&puts)
+                .any(|(value, put)| put.object == *object && value["package"] == "hot");
+            match output.status.code() {
+                Some(0) => {
+                    let outcome = crate::support::stdout_json(output);
+                    let commit = outcome["promotions"][0]["commit"].as_str().unwrap();
+                    assert!(
+                        log.iter().any(|(id, _)| id == commit),
+                        "round {round}: {object} exited 0 but {commit} is not on the remote"
+                    );
+                }
+                Some(3) if hot => assert!(
+                    !landed.contains(&object.as_str()),
+                    "round {round}: {object} exited 3 but is on the remote"
+                ),
+                _ => panic!("round {round}: {object}: {}", describe(output)),
+            }
+        }
+        for clone in 0..4 {
+            for own in 0..OWN {
+                let package = format!("p{clone}-{own}");
+                let expected = data
+                    .iter()
+                    .zip(&puts)
+                    .find(|(value, _)| {
+                        value["package"] == package.as_str()
+                            && value == &&crate::support::version_set(&package, round + 1)
+                    })
+                    .map(|(_, put)| put.object.as_str())
+                    .unwrap();
+                assert!(
+                    landed.contains(&expected),
+                    "round {round}: {expected} is not on the remote"
+                );
+            }
+        }
+    }
+    let c = daemon.clone_repo();
+    c.ok(&["fetch"]);
+    c.berth()
+        .args(["check", "--base", "HEAD"])
+        .assert()
+        .success();
 }

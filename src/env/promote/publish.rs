@@ -7,7 +7,7 @@
 //! environment would carry an unreviewed commit along as its parent.
 
 use super::{Plan, PromoteError};
-use crate::env::fetch::{self, Diverged, EnvSync};
+use crate::env::fetch::{self, Diverged, EnvSync, FetchError};
 use crate::repo::{CommitError, Oid, RefUpdate, RemoteError};
 use crate::settings::tracking_ref;
 use crate::workspace::Workspace;
@@ -26,8 +26,6 @@ pub(super) struct Remote {
     pub name: String,
     /// Where it keeps the environment.
     pub tracking: String,
-    /// The local environment ref's tip when the command started.
-    pub local_tip: Option<Oid>,
     /// The remote's catalog tip, as fetched.
     catalog: Option<Oid>,
 }
@@ -55,8 +53,16 @@ pub(super) fn prepare(
     let tracking = fetch::tracking(settings, remote, environment)?;
     let catalog = fetch::fetch_refs(git, settings, remote)?;
     for other in settings.environment_order() {
-        if other != environment {
-            fetch::sync(git, settings, remote, other)?;
+        if other == environment {
+            continue;
+        }
+        // Bringing the other environments forward helps promotions from them;
+        // another berth command moving one meanwhile is no reason to stop.
+        match fetch::sync(git, settings, remote, other) {
+            Ok(_)
+            | Err(FetchError::Commit(CommitError::Conflict { .. } | CommitError::Locked { .. })) => {
+            }
+            Err(error) => return Err(error.into()),
         }
     }
     let refname = settings.env_ref(environment);
@@ -88,7 +94,6 @@ pub(super) fn prepare(
     let remote = Remote {
         name: remote.to_owned(),
         tracking,
-        local_tip,
         catalog,
     };
     Ok((remote, remote_tip))
@@ -183,8 +188,26 @@ impl Remote {
                 Err(error) => return Err(error.into()),
             }
         }
-        if self.local_tip != Some(tip) {
-            git.move_ref(refname, self.local_tip, tip, &message)?;
+        // The local ref follows the remote forward from wherever it is now:
+        // another berth command in this repository may have pushed and moved it
+        // meanwhile, even past `tip`.
+        for _ in 0..8 {
+            let local = git.ref_target(refname)?;
+            let forward = match local {
+                None => true,
+                Some(local) if local == tip || git.descends_from(local, tip)? => return Ok(()),
+                Some(local) => git.descends_from(tip, local)?,
+            };
+            if !forward {
+                // Promoted here meanwhile without pushing: left for `berth fetch`
+                // to report.
+                return Ok(());
+            }
+            match git.move_ref(refname, local, tip, &message) {
+                Ok(()) => return Ok(()),
+                Err(CommitError::Conflict { .. }) => continue,
+                Err(error) => return Err(error.into()),
+            }
         }
         Ok(())
     }
