@@ -449,7 +449,7 @@ fn promote_code(error: &PromoteError) -> u8 {
         PromoteError::Conflict { .. } | PromoteError::Contended { .. } => CONFLICT,
         PromoteError::Commit(error) => commit_code(error),
         PromoteError::Git(_) => CANNOT_RUN,
-        PromoteError::Unpublished { .. } => INVALID,
+        PromoteError::Unpublished(_) => INVALID,
         PromoteError::Diverged(_) => CONFLICT,
         PromoteError::Remote(error) => remote_code(error),
         PromoteError::Fetch(error) => fetch_code(error),

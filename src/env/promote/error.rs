@@ -300,29 +300,35 @@ pub enum PromoteError {
     Diverged(Box<Diverged>),
     /// The promotion's source commit is not on the remote: pushing the
     /// environment would publish it as the promotion's parent.
-    #[error(
-        "{object} came to {from} in {}, which `{remote}` does not have: pushing {environment} would publish it",
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unpublished(Box<Unpublished>),
+}
+
+/// A promotion to push whose source commit the remote does not have.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error(
+    "{object} came to {from} in {}, which `{remote}` does not have: pushing {environment} would publish it",
+    short_id(*source_commit)
+)]
+#[diagnostic(
+    code("berth::unpublished-source"),
+    help(
+        "a promotion may only publish what the team has published: push {from} first (its commit {} must be on the remote's `{tracking}`), or promote an object that is already there",
         short_id(*source_commit)
-    )]
-    #[diagnostic(
-        code("berth::unpublished-source"),
-        help(
-            "a promotion may only publish what the team has published: push {from} first (its commit {} must be on the remote's `{tracking}`), or promote an object that is already there",
-            short_id(*source_commit)
-        )
-    )]
-    Unpublished {
-        /// The environment promoted to.
-        environment: String,
-        /// The object.
-        object: String,
-        /// Where it came from: the catalog branch or an environment.
-        from: String,
-        /// The commit that brought it there.
-        source_commit: Oid,
-        /// The remote.
-        remote: String,
-        /// The remote-tracking ref that lacks it.
-        tracking: String,
-    },
+    )
+)]
+pub struct Unpublished {
+    /// The environment promoted to.
+    pub environment: String,
+    /// The object.
+    pub object: String,
+    /// Where it came from: the catalog branch or an environment.
+    pub from: String,
+    /// The commit that brought it there.
+    pub source_commit: Oid,
+    /// The remote.
+    pub remote: String,
+    /// The remote-tracking ref that lacks it.
+    pub tracking: String,
 }

@@ -170,7 +170,7 @@ fn remote_backoff(attempt: u32) {
     use std::hash::BuildHasher;
     let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
     let base = 10u64 << attempt.min(4);
-    let millis = (base / 2).saturating_add(random % base.max(1));
+    let millis = (base / 2).saturating_add(random.checked_rem(base).unwrap_or(0));
     std::thread::sleep(Duration::from_millis(millis));
 }
 

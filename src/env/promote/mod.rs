@@ -28,7 +28,7 @@ use crate::repo::{Git, Oid, short_id};
 use crate::store::ObjectRef;
 use crate::workspace::Workspace;
 
-pub use error::PromoteError;
+pub use error::{PromoteError, Unpublished};
 
 use guard::{guard, refuse_unsigned, verify_paths};
 use land::land;

@@ -6,6 +6,7 @@
 //! object is promoted from must already be on the remote, or pushing the
 //! environment would carry an unreviewed commit along as its parent.
 
+use super::error::Unpublished;
 use super::{Plan, PromoteError};
 use crate::env::fetch::{self, Diverged, EnvSync, FetchError};
 use crate::repo::{CommitError, Oid, RefUpdate, RemoteError};
@@ -129,14 +130,14 @@ impl Remote {
                 None => false,
             };
             if !published {
-                return Err(PromoteError::Unpublished {
+                return Err(PromoteError::Unpublished(Box::new(Unpublished {
                     environment: environment.to_owned(),
                     object: plan.object.to_string(),
                     from: plan.from.clone(),
                     source_commit: plan.source_commit,
                     remote: self.name.clone(),
                     tracking,
-                });
+                })));
             }
         }
         Ok(())
