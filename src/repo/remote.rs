@@ -292,11 +292,11 @@ impl Git {
         let mut output = self.git(&args)?;
         // Another fetch in this repository holding a remote-tracking ref's lock
         // (two berth commands at once) passes in a moment.
-        for wait in [10, 20, 40, 80, 160] {
+        for attempt in 0u32..12 {
             if output.status.success() || !lock_held(&output.stderr) {
                 break;
             }
-            std::thread::sleep(std::time::Duration::from_millis(wait));
+            std::thread::sleep(jittered(attempt));
             output = self.git(&args)?;
         }
         if output.status.success() {
@@ -424,6 +424,15 @@ pub fn parse_porcelain(stdout: &str) -> Vec<PushedRef> {
             })
         })
         .collect()
+}
+
+/// A wait that grows with each attempt (10 ms to 320 ms), plus up to as much
+/// again at random, so that fetches waiting on one another spread out.
+fn jittered(attempt: u32) -> std::time::Duration {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
+    let base = 10u64 << attempt.min(5);
+    std::time::Duration::from_millis(base.saturating_add(random.checked_rem(base).unwrap_or(0)))
 }
 
 /// Whether git failed because another process held a ref's lock.
