@@ -29,10 +29,6 @@ use berth::report::short::{short_commit, short_object};
         "Into dev on the shared remote: built on its tip, pushed, retried if it moved",
         "berth promote 682cc9b82324 --to dev --push",
     ),
-    (
-        "Everything dev holds into staging on a named remote, as one commit and one push",
-        "berth promote --all --to staging --push upstream",
-    ),
 ]))]
 pub struct Args {
     /// The objects: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
