@@ -85,13 +85,7 @@ pub(super) fn prepare(
             })));
         }
     }
-    let catalog = match catalog.tip {
-        Some(tip) => Some(Oid::from_str(&tip).map_err(|_| RemoteError::Command {
-            command: "fetch".to_owned(),
-            message: format!("`{}` holds no commit id", catalog.tracking_ref),
-        })?),
-        None => None,
-    };
+    let catalog = git.ref_target(&catalog.tracking_ref)?;
     let remote = Remote {
         name: remote.to_owned(),
         tracking,
