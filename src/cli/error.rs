@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use berth::check::ValidateError;
 use berth::config::ConfigError;
 use berth::diagnostic::finding::Finding;
+use berth::env::fetch::FetchError;
 use berth::env::promote::PromoteError;
 use berth::env::{BadPackageAt, BadTime, EnvError};
 use berth::lifecycle::MarkError;
@@ -62,6 +63,10 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Env(#[from] EnvError),
+    /// `berth fetch` failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Fetch(#[from] FetchError),
     /// A malformed `<package>@<env>`.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -244,6 +249,7 @@ impl CliError {
             CliError::Spec(_) => USAGE,
             CliError::Promote(error) => promote_code(error),
             CliError::Env(error) => env_code(error),
+            CliError::Fetch(error) => fetch_code(error),
             CliError::PackageAt(_)
             | CliError::Time(_)
             | CliError::AtNeedsEnvironment
@@ -443,6 +449,32 @@ fn promote_code(error: &PromoteError) -> u8 {
         PromoteError::Conflict { .. } | PromoteError::Contended { .. } => CONFLICT,
         PromoteError::Commit(error) => commit_code(error),
         PromoteError::Git(_) => CANNOT_RUN,
+        PromoteError::Unpublished(_) => INVALID,
+        PromoteError::Diverged(_) => CONFLICT,
+        PromoteError::Remote(error) => remote_code(error),
+        PromoteError::Fetch(error) => fetch_code(error),
+    }
+}
+
+/// A remote that moved is a conflict; one that cannot be reached or refuses
+/// means berth could not run.
+fn remote_code(error: &repo::RemoteError) -> u8 {
+    match error {
+        repo::RemoteError::RemoteMoved { .. } => CONFLICT,
+        repo::RemoteError::UnknownRemote { .. }
+        | repo::RemoteError::Unreachable { .. }
+        | repo::RemoteError::MissingRef { .. }
+        | repo::RemoteError::PushRefused { .. }
+        | repo::RemoteError::Command { .. } => CANNOT_RUN,
+    }
+}
+
+fn fetch_code(error: &FetchError) -> u8 {
+    match error {
+        FetchError::Remote(error) => remote_code(error),
+        FetchError::Untracked { .. } => INVALID,
+        FetchError::Commit(error) => commit_code(error),
+        FetchError::Git(_) => CANNOT_RUN,
     }
 }
 

@@ -7,6 +7,7 @@ mod config;
 mod demo;
 mod diff;
 mod error;
+mod fetch;
 mod hint;
 mod history;
 mod hook;
@@ -116,6 +117,7 @@ enum Command {
     Ls(ls::Args),
     Promote(promote::Args),
     Rollback(rollback::Args),
+    Fetch(fetch::Args),
     Status(status::Args),
     History(history::Args),
     Lineage(lineage::Args),
@@ -298,6 +300,7 @@ fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u
         Command::Ls(args) => ls::run(args, &dir, out),
         Command::Promote(args) => promote::run(args, &dir, out),
         Command::Rollback(args) => rollback::run(args, &dir, out),
+        Command::Fetch(args) => fetch::run(args, &dir, out),
         Command::Status(args) => status::run(args, &dir, out),
         Command::History(args) => history::run(args, &dir, out),
         Command::Lineage(args) => lineage::run(args, &dir, out),

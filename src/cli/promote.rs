@@ -25,6 +25,10 @@ use berth::report::short::{short_commit, short_object};
         "Every package whose object in dev differs from staging's",
         "berth promote --all --to staging",
     ),
+    (
+        "Into dev on the shared remote: built on its tip, pushed, retried if it moved",
+        "berth promote 682cc9b82324 --to dev --push",
+    ),
 ]))]
 pub struct Args {
     /// The objects: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
@@ -42,6 +46,10 @@ pub struct Args {
     /// Promote every package whose object in the source environment differs
     #[arg(long)]
     all: bool,
+    /// Build on the remote's tip and push the environment there, without force
+    /// (REMOTE defaults to berth.toml's [repo] remote, else origin)
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    push: Option<String>,
 }
 
 pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
@@ -53,9 +61,20 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         tags: &args.tags,
         all: args.all,
     };
-    let outcome = promote::promote(&workspace, &request)?;
+    let outcome = match remote(&workspace, args.push.as_deref()) {
+        Some(remote) => promote::promote_and_push(&workspace, &request, &remote)?,
+        None => promote::promote(&workspace, &request)?,
+    };
     render(&outcome, out);
     Ok(0)
+}
+
+/// The remote `--push` names: the one given, else berth.toml's.
+pub fn remote(workspace: &Workspace, push: Option<&str>) -> Option<String> {
+    push.map(|remote| match remote {
+        "" => workspace.settings.remote().to_owned(),
+        remote => remote.to_owned(),
+    })
 }
 
 /// Prints what a promotion or rollback did.
@@ -100,6 +119,19 @@ pub fn render(outcome: &PromoteOutcome, out: &mut Output) {
         out.note(format!(
             "{} moved meanwhile; rebuilt on its new tip ({} retries)",
             outcome.environment, outcome.retries
+        ));
+    }
+    if let Some(remote) = &outcome.pushed_to {
+        let tip = outcome.tip.as_deref().map_or("nothing", short_commit);
+        let tries = outcome.retries.saturating_add(1);
+        let tries = if tries == 1 {
+            "1 try".to_owned()
+        } else {
+            format!("{tries} tries")
+        };
+        out.line(format!(
+            "pushed {} to {remote} at {tip} ({tries}); the local ref is there too",
+            outcome.refname
         ));
     }
 }

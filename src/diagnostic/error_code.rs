@@ -107,6 +107,14 @@ error_codes! {
     Output = "output": "Standard output or a report file could not take the results (a full disk, a closed file); a closed pipe is not this error.";
     Git = "git": "A git operation failed.";
     GitCommand = "git-command": "A git command berth runs could not run or failed.";
+    UnknownRemote = "unknown-remote": "The remote named, or berth.toml's `[repo] remote`, is not a remote of the repository.";
+    RemoteUnreachable = "remote-unreachable": "git could not fetch from or push to the remote: the network, its URL, credentials, or no repository there.";
+    RemoteRefMissing = "remote-ref-missing": "The remote lacks a ref berth must fetch, such as the catalog branch.";
+    PushRefused = "push-refused": "The remote's server refused a push (a hook, a protected branch); its own words are shown.";
+    EnvDiverged = "env-diverged": "A local environment ref has promotions the remote's has not; it is left alone, and a push onto the remote's tip would drop them.";
+    UntrackedEnvironments = "untracked-environments": "Environments live outside refs/heads/, so a remote keeps no remote-tracking refs for them and they cannot be fetched or pushed.";
+    UnpublishedSource = "unpublished-source": "A promotion to push takes its object from a commit the remote does not have (committed locally, never pushed); pushing would publish it unreviewed.";
+    RemoteMoved = "remote-moved": "A ref on the remote moved since it was fetched, so a push without force was rejected; fetching again may succeed.";
 }
 
 impl ErrorCode {

@@ -4,6 +4,7 @@
 //! is usable from its ref alone.
 
 pub mod audit;
+pub mod fetch;
 pub mod log;
 mod objects;
 pub mod promote;

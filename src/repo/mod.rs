@@ -8,7 +8,8 @@
 //! `history` answers ancestry and where a shallow clone stops, `identity` says
 //! who commits and when, and `error` why an operation failed. `files` reads a
 //! revision, the index or a change as a `Source`, `plumbing` asks git itself for
-//! the index, and `lock` takes git's locks.
+//! the index, `remote` fetches and pushes through the git command, and `lock`
+//! takes git's locks.
 
 use std::path::PathBuf;
 
@@ -24,6 +25,7 @@ mod objects;
 mod open;
 mod plumbing;
 mod refs;
+mod remote;
 mod setup;
 
 pub use commit::{FileToCommit, Onto};
@@ -35,6 +37,9 @@ pub use history::ShallowHistory;
 pub use objects::{CommitInfo, Stamp, TreeChange, TreeEntry, TreeEntryKind, trailers};
 pub use plumbing::PlumbingError;
 pub use refs::is_valid_ref_name;
+pub use remote::{
+    PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, parse_porcelain,
+};
 
 /// A git repository with a working tree.
 pub struct Git {

@@ -191,7 +191,7 @@ fn the_command_walk_finds_every_command() {
             "{expected} in {commands:?}"
         );
     }
-    assert_eq!(commands.len(), 37, "{commands:?}");
+    assert_eq!(commands.len(), 38, "{commands:?}");
 }
 
 /// Each example of a long help's Examples section: the line saying what it does

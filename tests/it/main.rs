@@ -44,6 +44,7 @@ mod promote;
 mod put;
 mod readme;
 mod releases;
+mod remote;
 mod reports;
 mod review;
 mod schemas;

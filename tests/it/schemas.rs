@@ -83,6 +83,10 @@ fn published() -> Vec<(&'static str, serde_json::Value)> {
             output_schema_of::<report::ErrorReport<'static>>(),
         ),
         (
+            "output/fetch.schema.json",
+            output_schema_of::<env::fetch::FetchOutcome>(),
+        ),
+        (
             "output/history.schema.json",
             output_schema_of::<env::query::History>(),
         ),

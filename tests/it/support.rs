@@ -981,3 +981,158 @@ fn in_process_git_reads_no_user_or_system_configuration() {
         "{levels:?}"
     );
 }
+
+/// A bare repository served by `git daemon` on 127.0.0.1, pushes enabled, for
+/// the tests of fetching and pushing. Each test starts its own; dropping it
+/// kills the daemon.
+pub struct Daemon {
+    base: TempDir,
+    home: TempDir,
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Daemon {
+    /// An empty bare repository `remote.git`, served once the daemon accepts
+    /// connections.
+    pub fn start() -> Daemon {
+        let base = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let bare = base.path().join("remote.git");
+        let init = hermetic_command("git", home.path())
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&bare)
+            .output()
+            .unwrap();
+        assert!(init.status.success(), "{}", describe(&init));
+        // A port another test takes between our probe and the daemon's bind makes
+        // the daemon exit: try another.
+        for _ in 0..20 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = hermetic_command("git", home.path())
+                .arg("daemon")
+                .arg("--reuseaddr")
+                .arg(format!("--base-path={}", base.path().display()))
+                .args([
+                    "--export-all",
+                    "--enable=receive-pack",
+                    "--informative-errors",
+                ])
+                .arg("--listen=127.0.0.1")
+                .arg(format!("--port={port}"))
+                .arg(base.path())
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Daemon {
+                        base,
+                        home,
+                        child,
+                        port,
+                    };
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("git daemon did not start");
+    }
+
+    /// The repository's URL.
+    pub fn url(&self) -> String {
+        format!("git://127.0.0.1:{}/remote.git", self.port)
+    }
+
+    /// The bare repository on disk.
+    pub fn bare(&self) -> PathBuf {
+        self.base.path().join("remote.git")
+    }
+
+    /// Installs a server hook (`pre-receive`, `update`) as a shell script.
+    pub fn hook(&self, name: &str, script: &str) {
+        let path = self.bare().join("hooks").join(name);
+        fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+        make_executable(&path);
+    }
+
+    /// Every ref the daemon advertises, by `git ls-remote`: name to commit.
+    pub fn refs(&self) -> BTreeMap<String, String> {
+        let output = hermetic_command("git", self.home.path())
+            .args(["ls-remote", &self.url()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", describe(&output));
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.split_once('\t'))
+            .map(|(id, name)| (name.to_owned(), id.to_owned()))
+            .collect()
+    }
+
+    /// What the daemon advertises for `refname`.
+    pub fn tip(&self, refname: &str) -> Option<String> {
+        self.refs().remove(refname)
+    }
+
+    /// What the daemon advertises for environment `env`.
+    pub fn env_tip(&self, env: &str) -> Option<String> {
+        self.tip(&format!("refs/heads/env/{env}"))
+    }
+
+    /// A berth repository (`berth init --commit`) whose `origin` is this
+    /// daemon, its catalog branch pushed there.
+    pub fn seeded(&self) -> Repo {
+        let repo = Repo::init();
+        repo.git_command(&["remote", "add", "origin", &self.url()]);
+        repo.git_command(&["push", "-q", "origin", "main"]);
+        repo
+    }
+
+    /// A new clone of the daemon's repository, `origin` pointing at it.
+    pub fn clone_repo(&self) -> Repo {
+        let repo = Repo::empty();
+        repo.git_command(&["clone", "-q", &self.url(), "."]);
+        repo
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `program` with no environment but PATH and a HOME of its own.
+fn hermetic_command(program: &str, home: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(program);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    command
+}
+
+/// Sets a file's executable bits.
+pub fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut permissions = fs::metadata(path).unwrap().permissions();
+    permissions.set_mode(0o755);
+    fs::set_permissions(path, permissions).unwrap();
+}

@@ -2,10 +2,11 @@
 
 use crate::diagnostic::finding::Finding;
 use crate::env::EnvError;
+use crate::env::fetch::{Diverged, FetchError};
 use crate::kinds::event::Latest;
 use crate::names;
 use crate::objects::lookup::{BadSpec, LookupError};
-use crate::repo::{CommitError, GitError};
+use crate::repo::{CommitError, GitError, Oid, RemoteError, short_id};
 
 use super::land::reason_text;
 
@@ -284,4 +285,50 @@ pub enum PromoteError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Git(#[from] GitError),
+    /// Fetching from or pushing to the remote failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Remote(#[from] RemoteError),
+    /// The remote's environments could not be fetched.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Fetch(#[from] FetchError),
+    /// The local environment ref has promotions the remote has not: building on
+    /// the remote's tip and moving the local ref there would drop them.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Diverged(Box<Diverged>),
+    /// The promotion's source commit is not on the remote: pushing the
+    /// environment would publish it as the promotion's parent.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unpublished(Box<Unpublished>),
+}
+
+/// A promotion to push whose source commit the remote does not have.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error(
+    "{object} came to {from} in {}, which `{remote}` does not have: pushing {environment} would publish it",
+    short_id(*source_commit)
+)]
+#[diagnostic(
+    code("berth::unpublished-source"),
+    help(
+        "a promotion may only publish what the team has published: push {from} first (its commit {} must be on the remote's `{tracking}`), or promote an object that is already there",
+        short_id(*source_commit)
+    )
+)]
+pub struct Unpublished {
+    /// The environment promoted to.
+    pub environment: String,
+    /// The object.
+    pub object: String,
+    /// Where it came from: the catalog branch or an environment.
+    pub from: String,
+    /// The commit that brought it there.
+    pub source_commit: Oid,
+    /// The remote.
+    pub remote: String,
+    /// The remote-tracking ref that lacks it.
+    pub tracking: String,
 }

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use super::publish::{Attempt, Landing};
 use super::{Plan, PromoteError, PromoteOutcome, Promotion, Unchanged, state_at};
 use crate::env::log::{self, ACTION, Action, FROM, OBJECT, PACKAGE};
 use crate::env::objects::Finder;
@@ -15,6 +16,10 @@ use crate::workspace::Workspace;
 /// How many times a promotion is rebuilt on a tip that moved before giving up.
 const ATTEMPTS: u32 = 8;
 
+/// How many times a pushed promotion is rebuilt on a remote tip that moved: more
+/// than locally, since many machines may push to one environment at once.
+const REMOTE_ATTEMPTS: u32 = 24;
+
 /// The commits built on one tip, not yet on the ref.
 struct Built {
     head: Oid,
@@ -23,8 +28,9 @@ struct Built {
     unchanged: Vec<Unchanged>,
 }
 
-/// Builds the commits on the tip, moves the ref, and on a race rebuilds on the new
-/// tip while the promoted packages' entries are as they were read.
+/// Builds the commits on the tip, moves the ref (or pushes it, and then moves the
+/// local one), and on a race rebuilds on the new tip while the promoted packages'
+/// entries are as they were read.
 pub(super) fn land(
     workspace: &Workspace,
     environment: &str,
@@ -32,23 +38,37 @@ pub(super) fn land(
     plans: &[Plan],
     tip: Option<Oid>,
     base: &State,
+    landing: &Landing,
 ) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
+    let pushed_to = match landing {
+        Landing::Local => None,
+        Landing::Remote(remote) => Some(remote.name.clone()),
+    };
+    let attempts = match landing {
+        Landing::Local => ATTEMPTS,
+        Landing::Remote(_) => REMOTE_ATTEMPTS,
+    };
+    let unmoved = |tip: Option<Oid>| PromoteOutcome {
+        environment: environment.to_owned(),
+        refname: refname.to_owned(),
+        previous_tip: tip.map(|id| id.to_string()),
+        tip: tip.map(|id| id.to_string()),
+        opened: false,
+        promotions: Vec::new(),
+        unchanged: Vec::new(),
+        retries: 0,
+        pushed_to: pushed_to.clone(),
+    };
     if plans.is_empty() {
-        return Ok(PromoteOutcome {
-            environment: environment.to_owned(),
-            refname: refname.to_owned(),
-            previous_tip: tip.map(|id| id.to_string()),
-            tip: tip.map(|id| id.to_string()),
-            opened: false,
-            promotions: Vec::new(),
-            unchanged: Vec::new(),
-            retries: 0,
-        });
+        if let (Landing::Remote(remote), Some(tip)) = (landing, tip) {
+            remote.follow(workspace, refname, tip)?;
+        }
+        return Ok(unmoved(tip));
     }
     let mut tip = tip;
     let mut current = base.clone();
-    for attempt in 0..ATTEMPTS {
+    for attempt in 0..attempts {
         let built = build(workspace, environment, plans, tip, &current)?;
         let outcome = |built: Built, new_tip: Option<Oid>| PromoteOutcome {
             environment: environment.to_owned(),
@@ -59,21 +79,32 @@ pub(super) fn land(
             promotions: built.promotions,
             unchanged: built.unchanged,
             retries: attempt,
+            pushed_to: pushed_to.clone(),
         };
         if built.promotions.is_empty() {
+            if let (Landing::Remote(remote), Some(tip)) = (landing, tip) {
+                remote.follow(workspace, refname, tip)?;
+            }
             return Ok(outcome(built, tip));
         }
         let subject = match built.promotions.as_slice() {
             [one] => format!("{} {} in {environment}", one.action.as_str(), one.package),
             many => format!("promote {} packages to {environment}", many.len()),
         };
-        match git.move_ref(refname, tip, built.head, &subject) {
-            Ok(()) => {
+        let attempted = match landing {
+            Landing::Local => match git.move_ref(refname, tip, built.head, &subject) {
+                Ok(()) => Attempt::Landed,
+                Err(CommitError::Conflict { .. }) => Attempt::Moved(git.ref_target(refname)?),
+                Err(error) => return Err(error.into()),
+            },
+            Landing::Remote(remote) => remote.push(workspace, refname, built.head)?,
+        };
+        match attempted {
+            Attempt::Landed => {
                 let head = built.head;
                 return Ok(outcome(built, Some(head)));
             }
-            Err(CommitError::Conflict { .. }) => {
-                let moved = git.ref_target(refname)?;
+            Attempt::Moved(moved) => {
                 let now = state_at(git, refname, moved)?;
                 still_as_read(
                     environment,
@@ -81,16 +112,18 @@ pub(super) fn land(
                     base,
                     &now,
                 )?;
-                backoff(attempt);
+                match landing {
+                    Landing::Local => backoff(attempt),
+                    Landing::Remote(_) => remote_backoff(attempt),
+                }
                 tip = moved;
                 current = now;
             }
-            Err(error) => return Err(error.into()),
         }
     }
     Err(PromoteError::Contended {
         environment: environment.to_owned(),
-        attempts: ATTEMPTS,
+        attempts,
     })
 }
 
@@ -127,6 +160,17 @@ fn backoff(attempt: u32) {
     use std::hash::BuildHasher;
     let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
     let millis = (1u64 << attempt.min(5)).saturating_add(random % 8);
+    std::thread::sleep(Duration::from_millis(millis));
+}
+
+/// Waits after a push the remote rejected, longer than after a local race: each
+/// attempt costs a fetch and a push, and the jitter (half to one and a half
+/// times the delay) spreads promoters on many machines apart.
+fn remote_backoff(attempt: u32) {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
+    let base = 10u64 << attempt.min(4);
+    let millis = (base / 2).saturating_add(random.checked_rem(base).unwrap_or(0));
     std::thread::sleep(Duration::from_millis(millis));
 }
 

@@ -12,6 +12,7 @@ mod error;
 mod guard;
 mod land;
 mod plan;
+mod publish;
 
 use std::collections::HashSet;
 
@@ -27,11 +28,12 @@ use crate::repo::{Git, Oid, short_id};
 use crate::store::ObjectRef;
 use crate::workspace::Workspace;
 
-pub use error::PromoteError;
+pub use error::{PromoteError, Unpublished};
 
 use guard::{guard, refuse_unsigned, verify_paths};
 use land::land;
 use plan::{check_tags, plan_all, plan_target, sources};
+use publish::Landing;
 
 /// What to promote.
 #[derive(Debug, Clone, Default)]
@@ -100,6 +102,10 @@ pub struct PromoteOutcome {
     pub unchanged: Vec<Unchanged>,
     /// How many times the ref had moved and the commits were rebuilt on its new tip.
     pub retries: u32,
+    /// The remote the environment was pushed to, when it was; its ref is then at
+    /// `tip`, and so is the local one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed_to: Option<String>,
 }
 
 /// One package's promotion, planned and guarded, independent of the target's tip.
@@ -129,6 +135,26 @@ pub fn promote(
     workspace: &Workspace,
     request: &PromoteRequest<'_>,
 ) -> Result<PromoteOutcome, PromoteError> {
+    promote_to(workspace, request, None)
+}
+
+/// Promotes objects to an environment on `remote`: fetches it, builds on the
+/// remote's tip, pushes without force and, when the remote moved meanwhile,
+/// rebuilds on its new tip while the promoted packages' entries are unchanged.
+/// The local environment ref moves to what the remote took, and only then.
+pub fn promote_and_push(
+    workspace: &Workspace,
+    request: &PromoteRequest<'_>,
+    remote: &str,
+) -> Result<PromoteOutcome, PromoteError> {
+    promote_to(workspace, request, Some(remote))
+}
+
+fn promote_to(
+    workspace: &Workspace,
+    request: &PromoteRequest<'_>,
+    remote: Option<&str>,
+) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
     let target = section(&workspace.settings, request.to)?;
     if let Some(from) = request.from {
@@ -142,7 +168,7 @@ pub fn promote(
     }
     git.require_identity()?;
     let refname = workspace.settings.env_ref(request.to);
-    let tip = git.ref_target(&refname)?;
+    let (landing, tip) = landing(workspace, request.to, &refname, remote)?;
     let base = state_at(git, &refname, tip)?;
     let sources = sources(request.to, target, request.from)?;
     let mut plans = Vec::new();
@@ -157,7 +183,29 @@ pub fn promote(
         guard(workspace, request.to, target, plan)?;
     }
     verify_paths(workspace, request.to, &plans, None)?;
-    land(workspace, request.to, &refname, &plans, tip, &base)
+    if let Landing::Remote(remote) = &landing {
+        remote.check_published(workspace, request.to, tip, &plans)?;
+    }
+    land(
+        workspace, request.to, &refname, &plans, tip, &base, &landing,
+    )
+}
+
+/// Where the promotion lands and the tip it builds on: the local ref's, or the
+/// remote's once fetched.
+fn landing(
+    workspace: &Workspace,
+    environment: &str,
+    refname: &str,
+    remote: Option<&str>,
+) -> Result<(Landing, Option<Oid>), PromoteError> {
+    match remote {
+        None => Ok((Landing::Local, workspace.git.ref_target(refname)?)),
+        Some(remote) => {
+            let (remote, tip) = publish::prepare(workspace, environment, remote)?;
+            Ok((Landing::Remote(remote), tip))
+        }
+    }
 }
 
 /// Sets a package back to the object it held before its current one.
@@ -166,6 +214,27 @@ pub fn rollback(
     package: &str,
     environment: &str,
 ) -> Result<PromoteOutcome, PromoteError> {
+    rollback_to(workspace, package, environment, None)
+}
+
+/// Rolls a package back in the environment on `remote`, as
+/// [`promote_and_push`] promotes: built on the remote's tip, pushed, retried
+/// while the package's entry is unchanged.
+pub fn rollback_and_push(
+    workspace: &Workspace,
+    package: &str,
+    environment: &str,
+    remote: &str,
+) -> Result<PromoteOutcome, PromoteError> {
+    rollback_to(workspace, package, environment, Some(remote))
+}
+
+fn rollback_to(
+    workspace: &Workspace,
+    package: &str,
+    environment: &str,
+    remote: Option<&str>,
+) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
     let target = section(&workspace.settings, environment)?;
     names::check(package).map_err(PromoteError::BadPackage)?;
@@ -173,7 +242,7 @@ pub fn rollback(
     workspace.kinds.prepare_promotable();
     git.require_identity()?;
     let refname = workspace.settings.env_ref(environment);
-    let tip = git.ref_target(&refname)?;
+    let (landing, tip) = landing(workspace, environment, &refname, remote)?;
     let base = state_at(git, &refname, tip)?;
     let not_held = || EnvError::NotHeld {
         package: package.to_owned(),
@@ -237,6 +306,9 @@ pub fn rollback(
         std::slice::from_ref(&plan),
         Some((previous.info.id, previous_state)),
     )?;
+    if let Landing::Remote(remote) = &landing {
+        remote.check_published(workspace, environment, tip, std::slice::from_ref(&plan))?;
+    }
     land(
         workspace,
         environment,
@@ -244,6 +316,7 @@ pub fn rollback(
         std::slice::from_ref(&plan),
         tip,
         &base,
+        &landing,
     )
 }
 
