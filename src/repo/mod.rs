@@ -24,6 +24,7 @@ mod lock;
 mod objects;
 mod open;
 mod plumbing;
+mod publish;
 mod refs;
 mod remote;
 mod setup;
@@ -36,6 +37,7 @@ pub use git2::Oid;
 pub use history::ShallowHistory;
 pub use objects::{CommitInfo, Stamp, TreeChange, TreeEntry, TreeEntryKind, trailers};
 pub use plumbing::PlumbingError;
+pub use publish::{Push, Pushed, Standing};
 pub use refs::is_valid_ref_name;
 pub use remote::{
     PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, parse_porcelain,

@@ -43,6 +43,7 @@ mod promote;
 mod put;
 mod readme;
 mod releases;
+mod remote_writers;
 mod reports;
 mod review;
 mod schemas;
