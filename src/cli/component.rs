@@ -29,7 +29,7 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     Show(ShowArgs),
     /// List components: image, default channel, its head and how many versions
     #[command(after_long_help = super::examples(&[

@@ -311,12 +311,15 @@ fn read_inputs(
     Ok((inputs, findings))
 }
 
+/// The objects put, the commit made and where it was pushed.
+type PutDone = (Vec<PutObject>, Option<String>, Option<Pushed>);
+
 fn write_and_commit(
     workspace: &Workspace,
     request: &PutRequest<'_>,
     inputs: &[Input],
     written: &mut Vec<PathBuf>,
-) -> Result<(Vec<PutObject>, Option<String>, Option<Pushed>), PutError> {
+) -> Result<PutDone, PutError> {
     let mut objects = Vec::with_capacity(inputs.len());
     let mut to_commit: Vec<FileToCommit> = Vec::new();
     for input in inputs {

@@ -140,9 +140,9 @@ impl Git {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let ours: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
-        let mut tries = 0;
+        let mut tries: u32 = 0;
         loop {
-            tries += 1;
+            tries = tries.saturating_add(1);
             let tip_tree = self.commit(tip)?.tree;
             self.check_unchanged(base, tip_tree, &blobs, &push.guard, remote, &branch, tip)?;
             let tree = self.update_tree(Some(tip_tree), &blobs)?;
@@ -413,7 +413,7 @@ impl Git {
 fn backoff(attempt: u32) {
     let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
     let base = 10u64 << attempt.min(4);
-    let millis = (base / 2).saturating_add(random % base.max(1));
+    let millis = (base / 2).saturating_add(random.checked_rem(base).unwrap_or(0));
     std::thread::sleep(Duration::from_millis(millis));
 }
 

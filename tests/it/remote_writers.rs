@@ -452,3 +452,163 @@ fn an_unreachable_remote_exits_4_and_nothing_is_written() {
     assert_eq!(snapshot(&repo), before);
     assert_eq!(porcelain(&repo), "");
 }
+
+/// A tag list file outside the repository.
+fn tags(dir: &TempDir, name: &str, lines: &[(&str, u8)]) -> String {
+    let text: String = lines
+        .iter()
+        .map(|(tag, n)| format!("{tag} sha256:{}\n", format!("{n:02x}").repeat(32)))
+        .collect();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn the_registry_release_and_mark_writers_push_too() {
+    let (repo, daemon) = seeded();
+    let inputs = tempfile::tempdir().unwrap();
+    let run_ok = |args: &[&str]| {
+        let output = repo.berth().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "berth {args:?}: {output:?}");
+        let tip = repo.tip("refs/heads/main").unwrap();
+        assert_eq!(daemon.main(&repo), tip, "berth {args:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            stdout.contains(&format!("pushed {} to origin/main\n", &tip[..12])),
+            "berth {args:?}: {stdout}"
+        );
+        assert_eq!(porcelain(&repo), "", "berth {args:?}");
+        tip
+    };
+    run_ok(&[
+        "component",
+        "add",
+        "api",
+        "--image",
+        "registry.example.com/shop/api",
+        "--push",
+    ]);
+    let list = tags(&inputs, "tags.txt", &[("v1.0.0", 0xab)]);
+    run_ok(&["versions", "import", "api", &list, "--push"]);
+    run_ok(&["release", "create", "shop", "--version", "1.0.0", "--push"]);
+    let (_, listed) = repo.json(&["ls", "releases"]);
+    let release = format!(
+        "releases/{}",
+        listed["objects"][0]["hash"].as_str().unwrap()
+    );
+    run_ok(&["mark", &release, "ready", "--push"]);
+    // Each write is one commit on the last.
+    assert_eq!(
+        repo.git_command(&["rev-list", "--count", "origin/main"])
+            .trim(),
+        "5"
+    );
+}
+
+#[test]
+fn a_file_the_remote_changed_since_it_was_read_is_refused_with_exit_3() {
+    let (a, daemon) = seeded();
+    let inputs = tempfile::tempdir().unwrap();
+    ok(
+        &a,
+        "component add api --image registry.example.com/shop/api --push",
+    );
+    let b = clone(&daemon);
+    let theirs = tags(&inputs, "theirs.txt", &[("v1.0.0", 1)]);
+    ok(&b, &format!("versions import api {theirs} --push"));
+    let remote = daemon.main(&a);
+    // A read the version map before B's tags: appending to it on the remote's
+    // tip would drop them.
+    let ours = tags(&inputs, "ours.txt", &[("v1.1.0", 2)]);
+    let report = refused(
+        &a,
+        &format!("versions import api {ours} --push"),
+        3,
+        "berth::remote-changed",
+    );
+    assert!(
+        report["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("git pull --ff-only origin main"),
+        "{report:#}"
+    );
+    assert_eq!(daemon.main(&a), remote);
+}
+
+#[test]
+fn an_uncommitted_change_the_remote_would_overwrite_is_refused() {
+    let (a, daemon) = seeded();
+    a.write("docs/notes.txt", "first\n");
+    a.git_commit_all("Notes");
+    a.git_command(&["push", "-q", "origin", "main"]);
+    let b = clone(&daemon);
+    b.write("docs/notes.txt", "theirs\n");
+    b.git_commit_all("Their notes");
+    b.git_command(&["push", "-q", "origin", "main"]);
+    let remote = daemon.main(&a);
+    a.write("docs/notes.txt", "mine, not committed\n");
+    let inputs = tempfile::tempdir().unwrap();
+    let file = input(&inputs, "vs.json", &version_set("billing", 1));
+    refused(
+        &a,
+        &format!("put version-sets {file} --push"),
+        1,
+        "berth::would-overwrite",
+    );
+    assert_eq!(daemon.main(&a), remote);
+    assert_eq!(a.read("docs/notes.txt"), "mine, not committed\n");
+}
+
+#[test]
+fn a_push_the_local_branch_cannot_follow_says_it_landed() {
+    let (a, daemon) = seeded();
+    a.write("docs/notes.txt", "first\n");
+    a.git_commit_all("Notes");
+    a.git_command(&["push", "-q", "origin", "main"]);
+    let local = a.tip("refs/heads/main").unwrap();
+    let b = clone(&daemon);
+    b.write("docs/notes.txt", "theirs\n");
+    let theirs = b.git_commit_all("Their notes");
+    b.git_command(&["push", "-q", "origin", "main"]);
+    // Someone edits the file while berth pushes.
+    let hook = a.path().join(".git/hooks/pre-push");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\necho 'edited meanwhile' > '{}'\n",
+            a.path().join("docs/notes.txt").display()
+        ),
+    )
+    .unwrap();
+    make_executable(&hook);
+    let inputs = tempfile::tempdir().unwrap();
+    let file = input(&inputs, "vs.json", &version_set("billing", 1));
+    let (code, report) = run(&a, &format!("put version-sets {file} --push"));
+    assert_eq!(code, 4, "{report:#}");
+    assert_eq!(report["error"]["code"], "berth::pushed-not-followed");
+    let pushed = daemon.main(&a);
+    assert_eq!(parents(&a, &pushed), vec![theirs]);
+    let message = report["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("pushed {}", &pushed[..12])),
+        "{report:#}"
+    );
+    // The local branch stayed where it was; the edit was not overwritten.
+    assert_eq!(a.tip("refs/heads/main").unwrap(), local);
+    assert_eq!(a.read("docs/notes.txt"), "edited meanwhile\n");
+}
+
+#[test]
+fn a_remote_that_is_not_configured_is_refused() {
+    let (repo, _daemon) = seeded();
+    let inputs = tempfile::tempdir().unwrap();
+    let file = input(&inputs, "vs.json", &version_set("billing", 1));
+    refused(
+        &repo,
+        &format!("put version-sets {file} --push=upstream"),
+        4,
+        "berth::unknown-remote",
+    );
+}
