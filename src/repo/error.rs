@@ -210,6 +210,25 @@ pub enum CommitError {
         /// The path.
         path: String,
     },
+    /// Following the remote's branch would write something other than a
+    /// regular file (a link, an executable, a submodule), or through a link.
+    #[error(
+        "`{path}` changed on `{remote}`'s `{branch}`, and berth brings only regular files into the working tree"
+    )]
+    #[diagnostic(
+        code("berth::remote-not-plain"),
+        help(
+            "bring the branch up to date with git itself (`git pull --ff-only {remote} {branch}`) and run the command again. Nothing was written or pushed"
+        )
+    )]
+    NotPlain {
+        /// The branch.
+        branch: String,
+        /// The remote.
+        remote: String,
+        /// The path.
+        path: String,
+    },
     /// The remote took the commit, but the local branch could not follow it.
     #[error("pushed {} to {remote}/{branch}, but the local branch could not follow it", super::short_id(*tip))]
     #[diagnostic(

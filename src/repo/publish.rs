@@ -314,7 +314,15 @@ impl Git {
             Some(local) => Some(self.commit(local)?.tree),
             None => None,
         };
+        let tip_tree = self.commit(tip)?.tree;
         for path in self.others(local, tip, ours)? {
+            if !self.plain(tip_tree, &path)? {
+                return Err(CommitError::NotPlain {
+                    branch: branch.to_owned(),
+                    remote: remote.to_owned(),
+                    path,
+                });
+            }
             let committed = match base {
                 Some(tree) => self.entry(tree, &path)?.map(|entry| entry.id),
                 None => None,
@@ -343,6 +351,41 @@ impl Git {
             }
         }
         Ok(())
+    }
+
+    /// Whether berth can write `path` of `tree` into the working tree as git
+    /// would: absent from the tree or a regular, non-executable file, at a path
+    /// of plain names that no link in the working tree leads elsewhere.
+    fn plain(&self, tree: Oid, path: &str) -> Result<bool, GitError> {
+        let names_plain = path.split('/').all(|name| {
+            !name.is_empty() && name != "." && name != ".." && !name.eq_ignore_ascii_case(".git")
+        });
+        if !names_plain {
+            return Ok(false);
+        }
+        let mut dir = self.workdir.clone();
+        let mut names = path.split('/').peekable();
+        while let Some(name) = names.next() {
+            if names.peek().is_none() {
+                break;
+            }
+            dir.push(name);
+            if std::fs::symlink_metadata(&dir).is_ok_and(|meta| !meta.is_dir()) {
+                return Ok(false);
+            }
+        }
+        if std::fs::symlink_metadata(self.workdir.join(path)).is_ok_and(|meta| !meta.is_file()) {
+            return Ok(false);
+        }
+        let tree = self.find_tree(tree)?;
+        match tree.get_path(Path::new(path)) {
+            Ok(entry) => Ok(entry.filemode() == 0o100_644),
+            Err(error) if error.code() == git2::ErrorCode::NotFound => Ok(true),
+            Err(error) => Err(GitError {
+                action: format!("reading `{path}`"),
+                error,
+            }),
+        }
     }
 
     /// Moves the local branch from `local` to `tip`, which the remote holds:

@@ -612,3 +612,23 @@ fn a_remote_that_is_not_configured_is_refused() {
         "berth::unknown-remote",
     );
 }
+
+#[test]
+fn a_link_the_remote_added_is_left_to_git_and_nothing_is_pushed() {
+    let (a, daemon) = seeded();
+    let b = clone(&daemon);
+    std::os::unix::fs::symlink("/etc/passwd", b.path().join("link")).unwrap();
+    b.git_commit_all("A link");
+    b.git_command(&["push", "-q", "origin", "main"]);
+    let remote = daemon.main(&a);
+    let inputs = tempfile::tempdir().unwrap();
+    let file = input(&inputs, "vs.json", &version_set("billing", 1));
+    refused(
+        &a,
+        &format!("put version-sets {file} --push"),
+        1,
+        "berth::remote-not-plain",
+    );
+    assert_eq!(daemon.main(&a), remote);
+    assert!(std::fs::symlink_metadata(a.path().join("link")).is_err());
+}
