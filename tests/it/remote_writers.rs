@@ -632,3 +632,42 @@ fn a_link_the_remote_added_is_left_to_git_and_nothing_is_pushed() {
     assert_eq!(daemon.main(&a), remote);
     assert!(std::fs::symlink_metadata(a.path().join("link")).is_err());
 }
+
+#[test]
+fn a_remote_that_keeps_moving_is_given_up_on_after_five_tries_with_exit_3() {
+    let (a, daemon) = seeded();
+    let b = clone(&daemon);
+    // Every push of A's loses to one of B's.
+    let hook = a.path().join(".git/hooks/pre-push");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nenv -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE sh -c \"git -C '{b}' commit -q --allow-empty -m again && git -C '{b}' push -q origin main\" >&2 || exit 1\n",
+            b = b.path().display()
+        ),
+    )
+    .unwrap();
+    make_executable(&hook);
+    let local = a.tip("refs/heads/main").unwrap();
+    let inputs = tempfile::tempdir().unwrap();
+    let file = input(&inputs, "vs.json", &version_set("billing", 1));
+    refused(
+        &a,
+        &format!("put version-sets {file} --push"),
+        3,
+        "berth::remote-moved",
+    );
+    assert_eq!(a.tip("refs/heads/main").unwrap(), local);
+    let remote = daemon.main(&a);
+    assert_eq!(remote, b.tip("refs/heads/main").unwrap());
+    // Five tries, five of B's commits; none of A's on the remote.
+    assert_eq!(
+        a.git_command(&["rev-list", "--count", &format!("{local}..{remote}")])
+            .trim(),
+        "5"
+    );
+    assert_eq!(
+        a.git_command(&["ls-tree", "-r", "--name-only", &remote, "objects"]),
+        ""
+    );
+}
