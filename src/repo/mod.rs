@@ -8,8 +8,9 @@
 //! `history` answers ancestry and where a shallow clone stops, `identity` says
 //! who commits and when, and `error` why an operation failed. `files` reads a
 //! revision, the index or a change as a `Source`, `plumbing` asks git itself for
-//! the index, `remote` fetches and pushes through the git command, and `lock`
-//! takes git's locks.
+//! the index, `remote` fetches and pushes through the git command, `publish`
+//! commits files onto a remote's branch and pushes them (the writers' `--push`),
+//! and `lock` takes git's locks.
 
 use std::path::PathBuf;
 

@@ -671,3 +671,135 @@ fn a_remote_that_keeps_moving_is_given_up_on_after_five_tries_with_exit_3() {
         ""
     );
 }
+
+/// Runs berth in each repository at once; each one's exit code and JSON.
+fn at_once(runs: Vec<(&Repo, String)>) -> Vec<(i32, Value)> {
+    let children: Vec<_> = runs
+        .iter()
+        .map(|(repo, line)| {
+            repo.berth_process()
+                .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
+                .args(line.split_whitespace())
+                .args(["--format", "json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!stderr.contains("panicked"), "{stderr}");
+            (
+                output.status.code().unwrap(),
+                crate::support::stdout_json(&output),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn four_machines_expecting_the_same_version_at_once_write_it_once() {
+    let (seed, daemon) = seeded();
+    ok(
+        &seed,
+        &format!("config set p --expect-version 0 {FIXED} --set rate=0.02 --push"),
+    );
+    let clones: Vec<Repo> = (0..4).map(|_| clone(&daemon)).collect();
+    let runs = clones
+        .iter()
+        .enumerate()
+        .map(|(n, repo)| {
+            (
+                repo,
+                format!(
+                    "config set p --expect-version 1 --set rate=0.0{} --push",
+                    n + 3
+                ),
+            )
+        })
+        .collect();
+    let results = at_once(runs);
+    seed.git_command(&["fetch", "-q", "origin"]);
+    let winners: Vec<usize> = (0..4).filter(|n| results[*n].0 == 0).collect();
+    assert_eq!(winners.len(), 1, "{results:#?}");
+    let winner = &clones[winners[0]];
+    let remote = daemon.main(&seed);
+    assert_eq!(winner.tip("refs/heads/main").unwrap(), remote);
+    assert_eq!(config_files(&seed, &remote, "p").len(), 2);
+    for (n, (code, report)) in results.iter().enumerate() {
+        if winners.contains(&n) {
+            assert_eq!(report["version"], 2);
+            continue;
+        }
+        assert_eq!(*code, 3, "{report:#}");
+        assert_eq!(
+            report["error"]["code"], "berth::config-conflict",
+            "{report:#}"
+        );
+        assert!(
+            report["error"]["help"]
+                .as_str()
+                .unwrap()
+                .contains("version 2"),
+            "{report:#}"
+        );
+        // The losers wrote nothing: their branch is where they cloned it.
+        assert_eq!(config_files(&clones[n], "HEAD", "p").len(), 1);
+        assert_eq!(clones[n].files("objects/configs/p").len(), 1);
+        assert_eq!(porcelain(&clones[n]), "");
+    }
+}
+
+#[test]
+fn four_machines_putting_different_objects_at_once_all_land_or_exit_3() {
+    let (seed, daemon) = seeded();
+    let clones: Vec<Repo> = (0..4).map(|_| clone(&daemon)).collect();
+    let inputs = tempfile::tempdir().unwrap();
+    let files: Vec<String> = (0..4)
+        .map(|n| {
+            input(
+                &inputs,
+                &format!("vs{n}.json"),
+                &version_set("billing", n + 1),
+            )
+        })
+        .collect();
+    let runs = clones
+        .iter()
+        .zip(&files)
+        .map(|(repo, file)| (repo, format!("put version-sets {file} --push")))
+        .collect();
+    let results = at_once(runs);
+    seed.git_command(&["fetch", "-q", "origin"]);
+    let remote = daemon.main(&seed);
+    let on_remote = seed.git_command(&["ls-tree", "-r", "--name-only", &remote, "objects"]);
+    for (n, (code, report)) in results.iter().enumerate() {
+        let path = report["objects"][0]["path"].as_str().map(str::to_owned);
+        match code {
+            0 => {
+                let path = path.unwrap();
+                assert!(on_remote.lines().any(|line| line == path), "{report:#}");
+                // Its commit is on the remote's first-parent history.
+                let commit = report["commit"].as_str().unwrap();
+                let first_parents = seed.git_command(&["rev-list", "--first-parent", &remote]);
+                assert!(first_parents.lines().any(|line| line == commit));
+                assert_eq!(porcelain(&clones[n]), "");
+            }
+            3 => {
+                assert_eq!(report["error"]["code"], "berth::remote-moved", "{report:#}");
+                assert_eq!(clones[n].files("objects"), Vec::<String>::new());
+            }
+            other => panic!("exit {other}: {report:#}"),
+        }
+    }
+    // The remote's history is a line: nothing was forced or merged.
+    let merges = seed.git_command(&["rev-list", "--merges", &remote]);
+    assert_eq!(merges, "");
+    let landed = results.iter().filter(|(code, _)| *code == 0).count();
+    assert_eq!(on_remote.lines().count(), landed);
+    assert!(landed >= 1, "{results:#?}");
+}
