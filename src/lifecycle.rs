@@ -15,7 +15,7 @@ use crate::env::{self, EnvError};
 use crate::kinds::event::{Derived, Event, Lifecycle, Status, events_of, latest};
 use crate::objects::lookup::ShownObject;
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
-use crate::repo::{GitError, Onto};
+use crate::repo::{GitError, Onto, Push};
 use crate::settings::Settings;
 use crate::source::SourceError;
 use crate::store::{EVENTS, Object};
@@ -121,6 +121,8 @@ pub struct MarkRequest<'a> {
     pub size_bytes: Option<u64>,
     /// Commit the event.
     pub commit: bool,
+    /// With `commit`: the remote to build the commit on and push it to.
+    pub push: Option<String>,
 }
 
 /// What `berth mark` did.
@@ -217,6 +219,10 @@ pub fn mark(workspace: &Workspace, request: &MarkRequest<'_>) -> Result<MarkOutc
             files: &files,
             commit: request.commit.then_some(Onto::Tip),
             message: Some(&message),
+            push: request.push.clone().map(|remote| Push {
+                remote,
+                guard: Vec::new(),
+            }),
         },
     )?;
     let on_catalog = match put.objects.first() {

@@ -17,7 +17,7 @@ use crate::kinds::component::{
     parse_component,
 };
 use crate::kinds::release::is_digest;
-use crate::repo::{CommitError, FileToCommit};
+use crate::repo::{CommitError, FileToCommit, Onto, Push, Pushed};
 use crate::source::{Content, Source, SourceError};
 use crate::workspace::Workspace;
 
@@ -110,6 +110,9 @@ pub struct Written {
     pub files: Vec<String>,
     /// The commit made with `--commit`.
     pub commit: Option<String>,
+    /// Where the commit was pushed, with `--push`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<Pushed>,
 }
 
 /// Registers a component: writes `components/<name>.toml`.
@@ -117,6 +120,7 @@ pub fn add_component(
     workspace: &Workspace,
     component: &Component,
     commit: bool,
+    push: Option<&str>,
 ) -> Result<Written, RegistryError> {
     let path = component::component_path(&component.name);
     if workspace.tree.exists(&path)? {
@@ -137,6 +141,10 @@ pub fn add_component(
         workspace,
         vec![(path, None, text.into_bytes())],
         commit.then(|| format!("Register component {}", component.name)),
+        push.map(|remote| Push {
+            remote: remote.to_owned(),
+            guard: Vec::new(),
+        }),
     )
 }
 
@@ -283,6 +291,7 @@ pub fn import(
     list: &[TagDigest],
     resolved_at: &str,
     commit: bool,
+    push: Option<&str>,
 ) -> Result<ImportOutcome, RegistryError> {
     let (registry, findings) = Registry::load(&workspace.tree)?;
     let path = component::versions_path(name);
@@ -377,6 +386,7 @@ pub fn import(
         Written {
             files: Vec::new(),
             commit: None,
+            pushed: None,
         }
     } else {
         let previous = match workspace.tree.read(&path, MAX_FILE_BYTES)? {
@@ -406,6 +416,11 @@ pub fn import(
             workspace,
             vec![(path, previous, bytes)],
             commit.then_some(message),
+            // The new tags were read against the component's rules.
+            push.map(|remote| Push {
+                remote: remote.to_owned(),
+                guard: vec![component::component_path(name)],
+            }),
         )?
     };
     Ok(ImportOutcome {
@@ -428,6 +443,7 @@ fn write_files(
     workspace: &Workspace,
     files: Vec<FileWrite>,
     message: Option<String>,
+    push: Option<Push>,
 ) -> Result<Written, RegistryError> {
     if message.is_some() {
         workspace.require_committed_settings()?;
@@ -453,6 +469,7 @@ fn write_files(
             });
         }
     }
+    let mut pushed = None;
     let commit = match message {
         Some(message) => {
             let to_commit: Vec<FileToCommit> = files
@@ -462,7 +479,17 @@ fn write_files(
                     bytes: bytes.clone(),
                 })
                 .collect();
-            match workspace.git.commit_files(&to_commit, &message) {
+            let committed = match &push {
+                Some(push) => workspace
+                    .git
+                    .commit_files_pushed(&to_commit, &message, Onto::Tip, push)
+                    .map(|(commit, to)| {
+                        pushed = Some(to);
+                        commit
+                    }),
+                None => workspace.git.commit_files(&to_commit, &message),
+            };
+            match committed {
                 Ok(commit) => commit.map(|id| id.to_string()),
                 Err(error) => {
                     restore(&files);
@@ -475,6 +502,7 @@ fn write_files(
     Ok(Written {
         files: files.into_iter().map(|(path, _, _)| path).collect(),
         commit,
+        pushed,
     })
 }
 

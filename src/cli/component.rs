@@ -29,7 +29,7 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     Show(ShowArgs),
     /// List components: image, default channel, its head and how many versions
     #[command(after_long_help = super::examples(&[
@@ -58,6 +58,10 @@ enum Command {
     (
         "Tags that carry a date",
         "berth component add batch --image registry.example.com/shop/batch --versioning date --commit",
+    ),
+    (
+        "Registered on the shared remote: committed on its tip and pushed there",
+        "berth component add web --image registry.example.com/shop/web --push",
     ),
 ]))]
 struct AddArgs {
@@ -94,6 +98,11 @@ struct AddArgs {
     /// Commit the file on the current branch
     #[arg(long)]
     commit: bool,
+    /// Build the commit on the remote's tip of the branch and push it there,
+    /// without force (implies --commit; REMOTE defaults to berth.toml's [repo]
+    /// remote, else origin)
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    push: Option<String>,
 }
 
 /// A versioning strategy on the command line.
@@ -168,7 +177,13 @@ fn run_add(args: &AddArgs, workspace: &Workspace, out: &mut Output) -> Result<u8
         rules,
         metadata,
     };
-    let written = registry::add_component(workspace, &component, args.commit)?;
+    let push = super::promote::remote(workspace, args.push.as_deref());
+    let written = registry::add_component(
+        workspace,
+        &component,
+        args.commit || push.is_some(),
+        push.as_deref(),
+    )?;
     if out.is_json() {
         out.json(&written);
         return Ok(0);
@@ -178,6 +193,9 @@ fn run_add(args: &AddArgs, workspace: &Workspace, out: &mut Output) -> Result<u8
     }
     if let Some(commit) = &written.commit {
         out.line(format!("committed {}", short_commit(commit)));
+    }
+    if let Some(pushed) = &written.pushed {
+        out.line(super::put::pushed_line(written.commit.as_deref(), pushed));
     }
     Ok(0)
 }

@@ -76,6 +76,10 @@ enum Command {
         "Version 3 with the whole settings table from a file",
         "berth config set pricing-acme --expect-version 2 --file pricing-acme.toml --commit",
     ),
+    (
+        "Version 4 on the shared remote: exits 3 if another machine wrote version 4 first",
+        "berth config set pricing-acme --expect-version 3 --set rate_per_minute=0.04 --push",
+    ),
 ]))]
 struct SetArgs {
     /// The config id, such as pricing-acct-1
@@ -119,6 +123,11 @@ struct SetArgs {
     /// Commit the version on the current branch
     #[arg(long)]
     commit: bool,
+    /// Build the commit on the remote's tip of the branch and push it there,
+    /// without force (implies --commit; REMOTE defaults to berth.toml's [repo]
+    /// remote, else origin)
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    push: Option<String>,
 }
 
 /// A category on the command line.
@@ -287,7 +296,8 @@ fn run_set(args: &SetArgs, workspace: &Workspace, out: &mut Output) -> Result<u8
         },
         effective_at: args.effective_at.as_deref().map(parse_at).transpose()?,
         idempotency_key: args.idempotency_key.clone(),
-        commit: args.commit,
+        commit: args.commit || args.push.is_some(),
+        push: super::promote::remote(workspace, args.push.as_deref()),
     };
     let outcome = config::set(workspace, &request)?;
     for warning in outcome.put.iter().flat_map(|put| &put.warnings) {
@@ -325,6 +335,11 @@ fn run_set(args: &SetArgs, workspace: &Workspace, out: &mut Output) -> Result<u8
     }
     if let Some(commit) = outcome.put.as_ref().and_then(|put| put.commit.as_ref()) {
         out.line(format!("committed {}", short_commit(commit)));
+    }
+    if let Some(put) = &outcome.put
+        && let Some(pushed) = &put.pushed
+    {
+        out.line(super::put::pushed_line(put.commit.as_deref(), pushed));
     }
     Ok(0)
 }

@@ -410,6 +410,14 @@ fn commit_code(error: &CommitError) -> u8 {
         CommitError::SettingsNotCommitted { .. }
         | CommitError::NoIdentity(_)
         | CommitError::Git(_) => CANNOT_RUN,
+        // berth never publishes commits it was not asked to: the user pushes or
+        // drops them first, so trying again alone cannot succeed.
+        CommitError::Unpushed { .. }
+        | CommitError::WouldOverwrite { .. }
+        | CommitError::NotPlain { .. } => INVALID,
+        CommitError::RemoteChanged { .. } => CONFLICT,
+        CommitError::NotFollowed { .. } => CANNOT_RUN,
+        CommitError::Remote(error) => remote_code(error),
     }
 }
 

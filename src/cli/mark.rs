@@ -33,6 +33,10 @@ use super::render::Output;
         "A release is superseded",
         "berth mark e4b9790fe145 deprecated --reason 'superseded by 1.1.0' --commit",
     ),
+    (
+        "Ready, committed on the shared remote's tip and pushed there",
+        "berth mark 682cc9b8 ready --push",
+    ),
 ]))]
 pub struct Args {
     /// The object: <store>/<hash>, a unique prefix of 8+ hex digits, or <package>@<env>
@@ -53,6 +57,11 @@ pub struct Args {
     /// Commit the event on the current branch
     #[arg(long)]
     commit: bool,
+    /// Build the commit on the remote's tip of the branch and push it there,
+    /// without force (implies --commit; REMOTE defaults to berth.toml's [repo]
+    /// remote, else origin)
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    push: Option<String>,
 }
 
 /// A status on the command line.
@@ -83,7 +92,8 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
             reason: args.reason.clone(),
             artifact_location: args.artifact_location.clone(),
             size_bytes: args.size,
-            commit: args.commit,
+            commit: args.commit || args.push.is_some(),
+            push: super::promote::remote(&workspace, args.push.as_deref()),
         },
     )?;
     if out.is_json() {
@@ -105,6 +115,12 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     ));
     if let Some(commit) = &outcome.put.commit {
         out.line(format!("committed {}", short_commit(commit)));
+    }
+    if let Some(pushed) = &outcome.put.pushed {
+        out.line(super::put::pushed_line(
+            outcome.put.commit.as_deref(),
+            pushed,
+        ));
     }
     if outcome.on_catalog {
         return Ok(0);

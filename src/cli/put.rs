@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use berth::diagnostic::finding::plural;
 use berth::objects::put::{self, InputFile, PutRequest};
-use berth::repo::Onto;
+use berth::repo::{Onto, Push, Pushed};
 use berth::workspace::Workspace;
 
 use super::error::CliError;
@@ -27,6 +27,10 @@ use berth::report::short::{short_commit, short_hash};
         "berth put version-sets search-2.json devpad-1.toml -m \"Add search 2 and devpad 1\"",
     ),
     ("A lifecycle event, as any other object", "berth put events search-1-ready.json --commit"),
+    (
+        "Committed on the shared remote's tip and pushed there (retried if it moved)",
+        "berth put version-sets search-3.json --push",
+    ),
 ]))]
 pub struct Args {
     /// The store to put into, such as `version-sets`
@@ -40,6 +44,11 @@ pub struct Args {
     /// The commit message (implies --commit)
     #[arg(short, long, value_name = "MESSAGE")]
     message: Option<String>,
+    /// Build the commit on the remote's tip of the branch and push it there,
+    /// without force (implies --commit; REMOTE defaults to berth.toml's [repo]
+    /// remote, else origin)
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    push: Option<String>,
 }
 
 pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
@@ -56,8 +65,12 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     let request = PutRequest {
         store: &args.store,
         files: &files,
-        commit: (args.commit || args.message.is_some()).then_some(Onto::Tip),
+        commit: (args.commit || args.message.is_some() || args.push.is_some()).then_some(Onto::Tip),
         message: args.message.as_deref(),
+        push: super::promote::remote(&workspace, args.push.as_deref()).map(|remote| Push {
+            remote,
+            guard: Vec::new(),
+        }),
     };
     let putting = spinner(out, format!("putting {}", plural(files.len(), "file")));
     let outcome = put::put(&workspace, &request)?;
@@ -92,6 +105,32 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         if let Some(commit) = &outcome.commit {
             out.line(format!("committed {}", short_commit(commit)));
         }
+        if let Some(pushed) = &outcome.pushed {
+            out.line(pushed_line(outcome.commit.as_deref(), pushed));
+        }
     }
     Ok(0)
+}
+
+/// What a writer's `--push` did: the commit it pushed, or that the remote
+/// already held the files.
+pub fn pushed_line(commit: Option<&str>, pushed: &Pushed) -> String {
+    let tries = match pushed.tries {
+        0 | 1 => String::new(),
+        tries => format!(" ({tries} tries: the remote moved meanwhile)"),
+    };
+    match commit {
+        Some(commit) => format!(
+            "pushed {} to {}/{}{tries}",
+            short_commit(commit),
+            pushed.remote,
+            pushed.branch
+        ),
+        None => format!(
+            "{}/{} already holds it, at {}; the local branch is there too",
+            pushed.remote,
+            pushed.branch,
+            short_commit(&pushed.tip)
+        ),
+    }
 }

@@ -58,6 +58,10 @@ enum Command {
         "Every component pinned to a tag",
         "berth release create shop --version 1.0.1 --pin api=v1.0.1 --pin worker=v1.0.0 --commit",
     ),
+    (
+        "Committed on the shared remote's tip and pushed there",
+        "berth release create shop --version 1.0.2 --push",
+    ),
 ]))]
 struct CreateArgs {
     /// The package
@@ -104,6 +108,11 @@ struct CreateArgs {
     /// Commit the release on the current branch
     #[arg(long)]
     commit: bool,
+    /// Build the commit on the remote's tip of the branch and push it there,
+    /// without force (implies --commit; REMOTE defaults to berth.toml's [repo]
+    /// remote, else origin)
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    push: Option<String>,
 }
 
 /// A status on the command line.
@@ -242,7 +251,8 @@ fn run_create(args: &CreateArgs, workspace: &Workspace, out: &mut Output) -> Res
         },
         name: args.name.clone(),
         configs,
-        commit: args.commit,
+        commit: args.commit || args.push.is_some(),
+        push: super::promote::remote(workspace, args.push.as_deref()),
     };
     let outcome = release::create(workspace, &request)?;
     for warning in &outcome.put.warnings {
@@ -280,6 +290,12 @@ fn run_create(args: &CreateArgs, workspace: &Workspace, out: &mut Output) -> Res
     }
     if let Some(commit) = &outcome.put.commit {
         out.line(format!("committed {}", short_commit(commit)));
+    }
+    if let Some(pushed) = &outcome.put.pushed {
+        out.line(super::put::pushed_line(
+            outcome.put.commit.as_deref(),
+            pushed,
+        ));
     }
     Ok(0)
 }

@@ -51,6 +51,10 @@ enum Command {
         "berth versions import worker worker-tags.json --commit",
     ),
     ("Tags from standard input", "berth versions import api - --commit < api-tags.txt"),
+    (
+        "Committed on the shared remote's tip and pushed to a named remote",
+        "berth versions import api api-tags.txt --push upstream",
+    ),
 ]))]
 struct ImportArgs {
     /// The component
@@ -60,6 +64,11 @@ struct ImportArgs {
     /// Commit the version map on the current branch
     #[arg(long)]
     commit: bool,
+    /// Build the commit on the remote's tip of the branch and push it there,
+    /// without force (implies --commit; REMOTE defaults to berth.toml's [repo]
+    /// remote, else origin)
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    push: Option<String>,
 }
 
 /// List a component's recorded versions, highest first, with channel heads
@@ -131,7 +140,8 @@ fn run_import(
         &args.component,
         &list,
         &workspace.clock.now_to_the_second()?.to_string(),
-        args.commit,
+        args.commit || args.push.is_some(),
+        super::promote::remote(workspace, args.push.as_deref()).as_deref(),
     )?;
     drop(importing);
     if out.is_json() {
@@ -155,6 +165,12 @@ fn run_import(
     }
     if let Some(commit) = &outcome.written.commit {
         out.line(format!("committed {}", short_commit(commit)));
+    }
+    if let Some(pushed) = &outcome.written.pushed {
+        out.line(super::put::pushed_line(
+            outcome.written.commit.as_deref(),
+            pushed,
+        ));
     }
     Ok(0)
 }

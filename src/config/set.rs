@@ -24,7 +24,7 @@ use crate::document::{self, Format, MAX_SAFE_INTEGER};
 use crate::kinds::config_version::{Category, Config, Scope};
 use crate::names;
 use crate::objects::put::{InputFile, PutError, PutOutcome, PutRequest, put};
-use crate::repo::{CommitError, Onto};
+use crate::repo::{CommitError, Oid, Onto, Push};
 use crate::source::Source;
 use crate::store::{CONFIGS, ObjectPath};
 use crate::workspace::Workspace;
@@ -77,6 +77,10 @@ pub struct SetRequest {
     pub idempotency_key: Option<String>,
     /// Commit the version, moving the branch from the tip it was read at.
     pub commit: bool,
+    /// With `commit`: the remote to build the commit on and push it to. The
+    /// versions are read again on the remote's tip, so that the expected version
+    /// holds there too.
+    pub push: Option<String>,
 }
 
 /// What `berth config set` did.
@@ -244,12 +248,31 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
             files: &files,
             commit: onto,
             message: Some(&message),
+            push: request.push.clone().map(|remote| Push {
+                remote,
+                // What the version was decided on: the id's versions, and on
+                // creation every config.
+                guard: vec![if previous.is_none() {
+                    store_dir()
+                } else {
+                    id_dir(id)
+                }],
+            }),
         },
     ) {
         // Another writer committed between the read and the commit: if it wrote
         // this config, say so in versions; otherwise the branch simply moved.
         Err(PutError::Commit(CommitError::Conflict { .. })) if request.commit => {
             let actual = committed_version(workspace, id)?;
+            if actual != request.expect_version {
+                return Err(conflict(id, request.expect_version, actual));
+            }
+            return Err(ConfigError::Moved { id: id.to_owned() });
+        }
+        // Another writer pushed to the remote's branch what this version was
+        // decided on: the versions there say whether it wrote this config.
+        Err(PutError::Commit(CommitError::RemoteChanged { tip, .. })) => {
+            let actual = version_at(workspace, id, Some(tip))?;
             if actual != request.expect_version {
                 return Err(conflict(id, request.expect_version, actual));
             }
@@ -276,6 +299,11 @@ pub fn set(workspace: &Workspace, request: &SetRequest) -> Result<SetOutcome, Co
 /// The highest version of a config at the branch's tip.
 fn committed_version(workspace: &Workspace, id: &str) -> Result<u64, ConfigError> {
     let (_, tip) = workspace.git.head_tip()?;
+    version_at(workspace, id, tip)
+}
+
+/// The highest version of a config at a commit.
+fn version_at(workspace: &Workspace, id: &str, tip: Option<Oid>) -> Result<u64, ConfigError> {
     let Some(tip) = tip else {
         return Ok(0);
     };
@@ -584,6 +612,7 @@ mod tests {
             effective_at: None,
             idempotency_key: None,
             commit: false,
+            push: None,
         }
     }
 

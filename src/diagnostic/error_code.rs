@@ -114,6 +114,11 @@ error_codes! {
     EnvDiverged = "env-diverged": "A local environment ref has promotions the remote's has not; it is left alone, and a push onto the remote's tip would drop them.";
     UntrackedEnvironments = "untracked-environments": "Environments live outside refs/heads/, so a remote keeps no remote-tracking refs for them and they cannot be fetched or pushed.";
     UnpublishedSource = "unpublished-source": "A promotion to push takes its object from a commit the remote does not have (committed locally, never pushed); pushing would publish it unreviewed.";
+    UnpushedCommits = "unpushed-commits": "A write to push (`--commit --push`) onto a branch that has commits the remote lacks; pushing would publish them unasked.";
+    RemoteChanged = "remote-changed": "A file a write to push reads or writes changed on the remote's branch since it was read; nothing was written or pushed.";
+    WouldOverwrite = "would-overwrite": "Bringing the branch to the remote's tip would overwrite an uncommitted change to a file the remote changed.";
+    RemoteNotPlain = "remote-not-plain": "Bringing the branch to the remote's tip would write a link, an executable or a submodule, or write through a link; git itself brings those.";
+    PushedNotFollowed = "pushed-not-followed": "The remote took a pushed commit, but the local branch could not be moved to it; `git pull --ff-only` brings it there.";
     RemoteMoved = "remote-moved": "A ref on the remote moved since it was fetched, so a push without force was rejected; fetching again may succeed.";
 }
 

@@ -17,7 +17,7 @@ use crate::diagnostic::finding::{Finding, plural};
 use crate::document::Format;
 use crate::fs::{self, UnsafePath, WriteError, Written};
 use crate::kinds::StoreDef;
-use crate::repo::{CommitError, FileToCommit, Onto};
+use crate::repo::{CommitError, FileToCommit, Onto, Push, Pushed};
 use crate::source::{Content, Source, SourceError, read_capped};
 use crate::store::{EVENTS, OBJECTS_DIR, ObjectPath};
 use crate::workspace::Workspace;
@@ -45,6 +45,9 @@ pub struct PutRequest<'a> {
     pub commit: Option<Onto>,
     /// The commit message, instead of the default.
     pub message: Option<&'a str>,
+    /// With a commit: build it on the remote's tip of the branch and push it
+    /// there, the local branch following only once the remote took it.
+    pub push: Option<Push>,
 }
 
 /// One object put.
@@ -73,6 +76,9 @@ pub struct PutOutcome {
     pub objects: Vec<PutObject>,
     /// The commit made with `--commit`, if anything needed committing.
     pub commit: Option<String>,
+    /// Where the commit was pushed, with `--push`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<Pushed>,
     /// Warnings (findings whose severity berth.toml lowered).
     pub warnings: Vec<Finding>,
 }
@@ -227,10 +233,11 @@ pub fn put(workspace: &Workspace, request: &PutRequest<'_>) -> Result<PutOutcome
             remove_created(workspace, path);
         }
     }
-    let (objects, commit) = result?;
+    let (objects, commit, pushed) = result?;
     Ok(PutOutcome {
         objects,
         commit,
+        pushed,
         warnings: findings,
     })
 }
@@ -304,12 +311,15 @@ fn read_inputs(
     Ok((inputs, findings))
 }
 
+/// The objects put, the commit made and where it was pushed.
+type PutDone = (Vec<PutObject>, Option<String>, Option<Pushed>);
+
 fn write_and_commit(
     workspace: &Workspace,
     request: &PutRequest<'_>,
     inputs: &[Input],
     written: &mut Vec<PathBuf>,
-) -> Result<(Vec<PutObject>, Option<String>), PutError> {
+) -> Result<PutDone, PutError> {
     let mut objects = Vec::with_capacity(inputs.len());
     let mut to_commit: Vec<FileToCommit> = Vec::new();
     for input in inputs {
@@ -356,20 +366,28 @@ fn write_and_commit(
             created,
         });
     }
-    let commit = match request.commit {
-        Some(onto) => {
-            let message = match request.message {
-                Some(message) => message.to_owned(),
-                None => default_message(request.store, &objects),
-            };
+    let Some(onto) = request.commit else {
+        return Ok((objects, None, None));
+    };
+    let message = match request.message {
+        Some(message) => message.to_owned(),
+        None => default_message(request.store, &objects),
+    };
+    let (commit, pushed) = match &request.push {
+        Some(push) => {
+            let (commit, pushed) = workspace
+                .git
+                .commit_files_pushed(&to_commit, &message, onto, push)?;
+            (commit, Some(pushed))
+        }
+        None => (
             workspace
                 .git
-                .commit_files_onto(&to_commit, &message, onto)?
-                .map(|oid| oid.to_string())
-        }
-        None => None,
+                .commit_files_onto(&to_commit, &message, onto)?,
+            None,
+        ),
     };
-    Ok((objects, commit))
+    Ok((objects, commit.map(|oid| oid.to_string()), pushed))
 }
 
 /// The file already holding this object in its partition, in either format, and

@@ -16,7 +16,7 @@ use crate::kinds::release::{ConfigPin, Release, ReleaseComponent, Role, SourceRe
 use crate::lifecycle::{self};
 use crate::names::{self};
 use crate::objects::put::{InputFile, PutOutcome, PutRequest, put};
-use crate::repo::Onto;
+use crate::repo::{Onto, Push};
 use crate::store::{Object, RELEASES};
 use crate::workspace::Workspace;
 
@@ -60,6 +60,8 @@ pub struct CreateRequest {
     pub configs: Vec<(String, u64)>,
     /// Commit the release.
     pub commit: bool,
+    /// With `commit`: the remote to build the commit on and push it to.
+    pub push: Option<String>,
 }
 
 /// How one component's digest was chosen.
@@ -188,6 +190,10 @@ pub fn create(
             files: &files,
             commit: request.commit.then_some(Onto::Tip),
             message: Some(&message),
+            push: request.push.clone().map(|remote| Push {
+                remote,
+                guard: Vec::new(),
+            }),
         },
     )?;
     let (object, hash) = put

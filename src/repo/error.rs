@@ -153,6 +153,105 @@ pub enum CommitError {
         )
     )]
     NoIdentity(String),
+    /// The branch has commits the remote lacks: a commit pushed onto it would
+    /// publish them too.
+    #[error(
+        "`{branch}` has commits that `{remote}` has not: the local branch is at {local}, the remote's at {remote_tip}"
+    )]
+    #[diagnostic(
+        code("berth::unpushed-commits"),
+        help(
+            "berth pushes only the commit it makes: push yours first (`git push {remote} {branch}`), or drop them, and run the command again. Nothing was written"
+        )
+    )]
+    Unpushed {
+        /// The branch, by its short name.
+        branch: String,
+        /// The remote.
+        remote: String,
+        /// The local tip (12 digits).
+        local: String,
+        /// The remote's tip (12 digits).
+        remote_tip: String,
+    },
+    /// A file to write, or one the command read to decide what to write, is
+    /// not on the remote's tip as it was read here.
+    #[error("`{path}` changed on `{remote}`'s `{branch}` (now at {}) since the state this command read", super::short_id(*tip))]
+    #[diagnostic(
+        code("berth::remote-changed"),
+        help(
+            "someone else wrote it meanwhile: bring the branch up to date (`git pull --ff-only {remote} {branch}`) and run the command again. Nothing was written or pushed"
+        )
+    )]
+    RemoteChanged {
+        /// The remote.
+        remote: String,
+        /// The branch.
+        branch: String,
+        /// The path.
+        path: String,
+        /// The remote's tip where it changed.
+        tip: super::Oid,
+    },
+    /// Following the remote's branch would overwrite a change in the index or
+    /// the working tree.
+    #[error("`{path}` changed on `{remote}`'s `{branch}` and is changed here too, uncommitted")]
+    #[diagnostic(
+        code("berth::would-overwrite"),
+        help(
+            "commit or stash the change (`git stash`), bring the branch up to date (`git pull --ff-only {remote} {branch}`) and run the command again"
+        )
+    )]
+    WouldOverwrite {
+        /// The branch.
+        branch: String,
+        /// The remote.
+        remote: String,
+        /// The path.
+        path: String,
+    },
+    /// Following the remote's branch would write something other than a
+    /// regular file (a link, an executable, a submodule), or through a link.
+    #[error(
+        "`{path}` changed on `{remote}`'s `{branch}`, and berth brings only regular files into the working tree"
+    )]
+    #[diagnostic(
+        code("berth::remote-not-plain"),
+        help(
+            "bring the branch up to date with git itself (`git pull --ff-only {remote} {branch}`) and run the command again. Nothing was written or pushed"
+        )
+    )]
+    NotPlain {
+        /// The branch.
+        branch: String,
+        /// The remote.
+        remote: String,
+        /// The path.
+        path: String,
+    },
+    /// The remote took the commit, but the local branch could not follow it.
+    #[error("pushed {} to {remote}/{branch}, but the local branch could not follow it", super::short_id(*tip))]
+    #[diagnostic(
+        code("berth::pushed-not-followed"),
+        help(
+            "the commit is on the remote; `git pull --ff-only {remote} {branch}` brings the local branch there once the reason below is dealt with"
+        )
+    )]
+    NotFollowed {
+        /// The remote.
+        remote: String,
+        /// The branch.
+        branch: String,
+        /// The commit the remote took.
+        tip: super::Oid,
+        /// Why the branch could not follow.
+        #[source]
+        error: Box<CommitError>,
+    },
+    /// Fetching or pushing failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Remote(#[from] super::remote::RemoteError),
     /// Anything else git reported.
     #[error(transparent)]
     #[diagnostic(transparent)]

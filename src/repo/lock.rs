@@ -156,10 +156,22 @@ fn build_index(
     let mut index = Index::open(scratch).context(|| "reading the index".to_owned())?;
     repo.set_index(&mut index)
         .context(|| "reading the index".to_owned())?;
+    let workdir = repo.workdir().map(Path::to_path_buf);
     for path in paths {
-        index
-            .add_path(Path::new(path))
-            .context(|| format!("adding `{path}` to the index"))?;
+        // A path the working tree no longer has leaves the index (a file a
+        // fetched commit removed).
+        let gone = workdir
+            .as_ref()
+            .is_some_and(|dir| fs::symlink_metadata(dir.join(path)).is_err());
+        if gone {
+            index
+                .remove_path(Path::new(path))
+                .context(|| format!("removing `{path}` from the index"))?;
+        } else {
+            index
+                .add_path(Path::new(path))
+                .context(|| format!("adding `{path}` to the index"))?;
+        }
     }
     index.write().context(|| "writing the index".to_owned())
 }

@@ -8,8 +8,9 @@
 //! `history` answers ancestry and where a shallow clone stops, `identity` says
 //! who commits and when, and `error` why an operation failed. `files` reads a
 //! revision, the index or a change as a `Source`, `plumbing` asks git itself for
-//! the index, `remote` fetches and pushes through the git command, and `lock`
-//! takes git's locks.
+//! the index, `remote` fetches and pushes through the git command, `publish`
+//! commits files onto a remote's branch and pushes them (the writers' `--push`),
+//! and `lock` takes git's locks.
 
 use std::path::PathBuf;
 
@@ -24,6 +25,7 @@ mod lock;
 mod objects;
 mod open;
 mod plumbing;
+mod publish;
 mod refs;
 mod remote;
 mod setup;
@@ -36,6 +38,7 @@ pub use git2::Oid;
 pub use history::ShallowHistory;
 pub use objects::{CommitInfo, Stamp, TreeChange, TreeEntry, TreeEntryKind, trailers};
 pub use plumbing::PlumbingError;
+pub use publish::{Push, Pushed, Standing};
 pub use refs::is_valid_ref_name;
 pub use remote::{
     PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, parse_porcelain,

@@ -829,6 +829,18 @@ pub struct Written {
     locks: Vec<String>,
 }
 
+impl Written {
+    /// The same without remote-tracking refs and their logs, which a fetch
+    /// moves to follow the remote whatever the command then does.
+    pub fn without_remote_tracking(mut self) -> Written {
+        self.refs
+            .retain(|name, _| !name.starts_with("refs/remotes/"));
+        self.logs
+            .retain(|path, _| !path.starts_with("refs/remotes/"));
+        self
+    }
+}
+
 fn walk(root: &Path, skip_git: bool) -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
     if !root.exists() {
