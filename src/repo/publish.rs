@@ -193,38 +193,6 @@ impl Git {
                     self.fetch(remote, std::slice::from_ref(&refspec))?;
                     tip = self.remote_tip(remote, &tracking, &refname)?;
                 }
-                // A push that lost the server's own compare-and-swap (another
-                // push landed after git read the remote's refs) comes back as
-                // the server failing to update the ref: the branch moved if it
-                // is no longer where the commit was built.
-                Err(RemoteError::PushRefused {
-                    remote: name,
-                    refname: pushed_to,
-                    reason,
-                    server,
-                }) => {
-                    self.fetch(remote, std::slice::from_ref(&refspec))?;
-                    let now = self.remote_tip(remote, &tracking, &refname)?;
-                    if now == tip {
-                        return Err(RemoteError::PushRefused {
-                            remote: name,
-                            refname: pushed_to,
-                            reason,
-                            server,
-                        }
-                        .into());
-                    }
-                    if tries >= TRIES {
-                        return Err(RemoteError::RemoteMoved {
-                            remote: name,
-                            refname: pushed_to,
-                            reason,
-                        }
-                        .into());
-                    }
-                    backoff(tries);
-                    tip = now;
-                }
                 Err(error) => return Err(error.into()),
             }
         }

@@ -662,12 +662,12 @@ fn a_remote_that_keeps_moving_is_given_up_on_after_five_tries_with_exit_3() {
     assert_eq!(remote, b.tip("refs/heads/main").unwrap());
     // Five tries, five of B's commits; none of A's on the remote.
     assert_eq!(
-        a.git_command(&["rev-list", "--count", &format!("{local}..{remote}")])
+        b.git_command(&["rev-list", "--count", &format!("{local}..{remote}")])
             .trim(),
         "5"
     );
     assert_eq!(
-        a.git_command(&["ls-tree", "-r", "--name-only", &remote, "objects"]),
+        b.git_command(&["ls-tree", "-r", "--name-only", &remote, "objects"]),
         ""
     );
 }
