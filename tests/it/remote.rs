@@ -507,7 +507,7 @@ fn remote_log(repo: &Repo, env: &str) -> Vec<(String, Option<String>)> {
 /// exited 0 is on the remote's first-parent history and each that exited 3
 /// pushed nothing; the remote's environment passes the audit. Two rounds by
 /// default, to keep the suite quick on two cores; `BERTH_REMOTE_ROUNDS=20` runs
-/// the twenty.
+/// the twenty, as `.ci/run` does in a step of its own.
 #[test]
 fn sixteen_promoters_in_four_clones_lose_nothing() {
     let rounds: u32 = std::env::var("BERTH_REMOTE_ROUNDS")
