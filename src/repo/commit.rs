@@ -29,6 +29,22 @@ pub struct FileToCommit {
 }
 
 impl Git {
+    /// Writes each file's bytes as a blob: the tree changes that put them in place.
+    pub(super) fn write_blobs(
+        &self,
+        files: &[FileToCommit],
+    ) -> Result<Vec<TreeChange>, CommitError> {
+        files
+            .iter()
+            .map(|file| {
+                Ok(TreeChange::Upsert {
+                    path: file.path.clone(),
+                    blob: self.write_blob(&file.bytes)?,
+                })
+            })
+            .collect()
+    }
+
     /// Commits files onto the branch HEAD points at, moving the branch by
     /// compare-and-swap, and records the files in the index.
     ///
@@ -60,15 +76,7 @@ impl Git {
         let (refname, _) = self.head_tip()?;
         let author = self.identity(Role::Author)?;
         let committer = self.identity(Role::Committer)?;
-        let blobs = files
-            .iter()
-            .map(|file| {
-                self.write_blob(&file.bytes).map(|blob| TreeChange::Upsert {
-                    path: file.path.clone(),
-                    blob,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let blobs = self.write_blobs(files)?;
         let git_dir = self.repo.path().to_owned();
         let index = IndexLock::acquire(&git_dir)?;
         let mut transaction = self.lock_ref(&refname)?;

@@ -130,15 +130,7 @@ impl Git {
             Some(local) => Some(self.commit(local)?.tree),
             None => None,
         };
-        let blobs = files
-            .iter()
-            .map(|file| {
-                self.write_blob(&file.bytes).map(|blob| TreeChange::Upsert {
-                    path: file.path.clone(),
-                    blob,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let blobs = self.write_blobs(files)?;
         let ours: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
         let mut tries: u32 = 0;
         loop {
