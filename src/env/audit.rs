@@ -13,6 +13,7 @@ use super::log::{Action, EnvCommit, first_parents};
 use super::objects::Finder;
 use super::provenance::{Anchors, Provenance, changed, state_of};
 use super::state::{STATE_FILE, State};
+use super::tip::Tip;
 use super::{EnvError, read_state};
 use crate::canonical::ObjectHash;
 use crate::diagnostic::code::Code;
@@ -23,7 +24,8 @@ use crate::repo::{CommitInfo, Git, Oid, short_id};
 use crate::settings::{EnvironmentSection, Settings};
 use crate::store::ObjectRef;
 
-/// What is wrong with every environment berth.toml names, severities as berth.toml
+/// What is wrong with every environment berth.toml names, read as readers read it
+/// (its own ref, or in a clone without one the remote's copy), severities as berth.toml
 /// sets them. Environments never opened hold nothing and have nothing wrong.
 ///
 /// `checked` is the commit `berth check` checks: a promotion from the catalog may
@@ -34,20 +36,20 @@ pub fn audit(
     kinds: &Kinds,
     checked: Option<Oid>,
 ) -> Result<Vec<Finding>, EnvError> {
-    let mut anchors = Anchors::refs(git, settings)?;
+    let tips = Tip::locate_all(git, settings)?;
+    let mut anchors = Anchors::tips(git, settings, &tips)?;
     if let Some(commit) = checked {
         anchors.add_catalog(git, commit)?;
     }
     let mut provenance = Provenance::new(git, settings, anchors);
     let mut findings = Vec::new();
-    for name in settings.environment_order() {
-        let refname = settings.env_ref(name);
-        let Some(tip) = git.ref_target(&refname)? else {
+    for environment in &tips {
+        let (refname, Some(tip)) = environment.read() else {
             continue;
         };
         let at = EnvAt {
-            name,
-            refname: &refname,
+            name: &environment.name,
+            refname,
             tip,
         };
         findings.extend(audit_at(git, settings, kinds, &mut provenance, &at, None)?);

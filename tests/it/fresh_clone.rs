@@ -648,3 +648,45 @@ fn the_remote_berth_toml_names_is_the_one_read() {
         )
     );
 }
+
+/// `berth check` in a fresh clone audits the environments where the readers read
+/// them, the remote's copies, rather than finding no environment to audit: a
+/// clean estate passes, and a commit made by hand on the remote's staging is
+/// reported at the remote-tracking ref.
+#[test]
+fn check_in_a_fresh_clone_audits_the_remote_copies() {
+    let estate = estate();
+    let (code, stdout, stderr) = run(&estate.clone, &["check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // Staging given dev's tree (search included) by hand, upstream.
+    let upstream = &estate.upstream;
+    let dev_tree = upstream
+        .git()
+        .find_commit(git2::Oid::from_str(&estate.dev).unwrap())
+        .unwrap()
+        .tree_id();
+    let main = upstream.tip("refs/heads/main").unwrap();
+    crate::support::commit_on_env_by_hand(upstream, "staging", &main, dev_tree, "by hand");
+    let clone = Repo::empty();
+    clone.git_command(&["clone", "-q", upstream.path().to_str().unwrap(), "."]);
+    let (code, report) = clone.json(&["check"]);
+    assert_eq!(code, 1, "{report}");
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|finding| finding["code"] == "promotion-path"
+                && finding["file"]
+                    .as_str()
+                    .is_some_and(|file| file.starts_with("refs/remotes/origin/env/staging:"))),
+        "{report:#}"
+    );
+    assert!(
+        findings.iter().all(|finding| !finding["file"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("refs/heads/env/")),
+        "{report:#}"
+    );
+}
