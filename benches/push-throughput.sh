@@ -67,15 +67,15 @@ for c in $(seq "$CLONES"); do git clone -q "$URL" "$W/clone-$c"; done
 # that did not exit 0 is tried again (it may have landed: the retry then finds
 # it there and exits 0 with nothing to do).
 promoter() {
-  local dir=$1 package=$2 n=0 code
+  local dir=$1 package=$2 n=0 code started
   local -a objects
   mapfile -t objects <"$W/runs/$package.objects"
   cd "$dir"
   while ((SECONDS < END)) && ((n < ${#objects[@]})); do
-    code=0
+    code=0 started=$EPOCHREALTIME
     "$BERTH" promote "${objects[n]}" --to dev --push --format json \
       >"$W/runs/$package.$SECONDS.$RANDOM.json" 2>/dev/null || code=$?
-    echo "$code ${objects[n]}" >>"$W/runs/$package.codes"
+    echo "$code ${objects[n]} $started $EPOCHREALTIME" >>"$W/runs/$package.codes"
     ((code == 0)) && n=$((n + 1))
   done
   ((n < ${#objects[@]})) || echo "$package ran out of versions" >&2
@@ -105,11 +105,14 @@ python3 - "$W" "$PROMOTERS" "$ELAPSED_NS" "$DURATION" <<'EOF'
 import collections, glob, json, os, sys
 w, packages, elapsed_ns, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 codes = collections.Counter()
+errors = collections.Counter()
 succeeded, retries, landed_here, unchanged = [], [], 0, 0
+seconds = collections.defaultdict(list)
 for path in glob.glob(f"{w}/runs/*.codes"):
     for line in open(path):
-        code, obj = line.split()
+        code, obj, started, ended = line.split()
         codes[int(code)] += 1
+        seconds[int(code)].append(float(ended) - float(started))
         if code == "0":
             succeeded.append(obj)
 for path in glob.glob(f"{w}/runs/*.json"):
@@ -117,6 +120,8 @@ for path in glob.glob(f"{w}/runs/*.json"):
     if not text.strip():
         continue
     doc = json.loads(text)
+    if "error" in doc:
+        errors[doc["error"]["code"]] += 1
     if "retries" in doc:
         retries.append(doc["retries"])
         if doc.get("promotions"):
@@ -129,6 +134,12 @@ minutes = elapsed_ns / 6e10
 attempts = sum(codes.values())
 print(f"promoters: {packages}; ran {elapsed_ns / 1e9:.1f} s (DURATION={duration})")
 print(f"attempts: {attempts}; exit codes: " + ", ".join(f"{c}: {n}" for c, n in sorted(codes.items())))
+if errors:
+    print("errors: " + ", ".join(f"{c}: {n}" for c, n in sorted(errors.items())))
+for code, spans in sorted(seconds.items()):
+    spans.sort()
+    print(f"seconds per attempt exiting {code}: median {spans[len(spans) // 2]:.2f}, "
+          f"90th percentile {spans[len(spans) * 9 // 10]:.2f}, max {spans[-1]:.2f}")
 print(f"landed: {len(remote)} on the remote's env/dev, {len(remote) / minutes:.0f} a minute")
 print(f"exit 0: {len(succeeded)} ({landed_here} pushed their promotion, {unchanged} found it already there)")
 if retries:
