@@ -167,7 +167,7 @@ pub enum RemoteError {
     #[diagnostic(
         code("berth::remote-unreachable"),
         help(
-            "check that `git ls-remote {remote}` works from this repository (the network, the remote's URL, your credentials); nothing was changed on the remote"
+            "check that `git ls-remote {remote}` works from this repository (the network, the remote's URL, your credentials); a fetch changes nothing there, and a push cut off midway landed whole or not at all: the same command run again finishes it"
         )
     )]
     Unreachable {
@@ -342,7 +342,9 @@ impl Git {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let refs = parse_porcelain(&stdout);
         if refs.is_empty() && !updates.is_empty() {
-            // No ref got as far as being reported: git never reached the remote.
+            // No ref got as far as being reported: git never reached the remote,
+            // or the connection was lost before the server answered (the server
+            // may have taken the push whole; a retry finds it there).
             return Err(RemoteError::Unreachable {
                 doing: "push to".to_owned(),
                 remote: remote.to_owned(),

@@ -45,6 +45,7 @@ mod put;
 mod readme;
 mod releases;
 mod remote;
+mod remote_faults;
 mod remote_writers;
 mod reports;
 mod review;

@@ -1025,23 +1025,7 @@ impl Daemon {
                 .local_addr()
                 .unwrap()
                 .port();
-            let mut child = hermetic_command("git", home.path())
-                .arg("daemon")
-                .arg("--reuseaddr")
-                .arg(format!("--base-path={}", base.path().display()))
-                .args([
-                    "--export-all",
-                    "--enable=receive-pack",
-                    "--informative-errors",
-                ])
-                .arg("--listen=127.0.0.1")
-                .arg(format!("--port={port}"))
-                .arg(base.path())
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
+            let mut child = Daemon::spawn(base.path(), home.path(), port);
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
             while std::time::Instant::now() < deadline {
                 if child.try_wait().unwrap().is_some() {
@@ -1061,6 +1045,64 @@ impl Daemon {
             let _ = child.wait();
         }
         panic!("git daemon did not start");
+    }
+
+    /// `git daemon` serving `base` on `port`, in a process group of its own so
+    /// that `kill_all` reaches the processes it starts.
+    fn spawn(base: &Path, home: &Path, port: u16) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        hermetic_command("git", home)
+            .arg("daemon")
+            .arg("--reuseaddr")
+            .arg(format!("--base-path={}", base.display()))
+            .args([
+                "--export-all",
+                "--enable=receive-pack",
+                "--informative-errors",
+            ])
+            .arg("--listen=127.0.0.1")
+            .arg(format!("--port={port}"))
+            .arg(base)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    }
+
+    /// Kills the daemon and every process it started (a `receive-pack` in the
+    /// middle of a push, its hooks) at once, as a server that dies would.
+    pub fn kill_all(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {group}: {status}");
+        let _ = self.child.wait();
+    }
+
+    /// Serves the same repository again, on the same port, after `kill_all`.
+    pub fn restart(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let mut child = Daemon::spawn(self.base.path(), self.home.path(), self.port);
+            while std::time::Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    self.child = child;
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("git daemon did not start again on port {}", self.port);
     }
 
     /// The repository's URL.
