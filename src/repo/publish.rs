@@ -11,9 +11,7 @@
 //! tip, after checking again that nothing the caller read changed.
 
 use std::collections::BTreeSet;
-use std::hash::BuildHasher;
 use std::path::Path;
-use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -24,7 +22,7 @@ use super::identity::Role;
 use super::lock::IndexLock;
 use super::objects::TreeChange;
 use super::refs::{conflict, reflog_message};
-use super::remote::{RefUpdate, RemoteError};
+use super::remote::{RefUpdate, RemoteError, lost_race_wait};
 use super::{Git, Oid, short_id};
 
 /// How many times a push is built and sent before giving up on a remote that
@@ -181,7 +179,7 @@ impl Git {
                     return Ok((Some(commit), pushed(commit)));
                 }
                 Err(RemoteError::RemoteMoved { .. }) if tries < TRIES => {
-                    backoff(tries);
+                    std::thread::sleep(lost_race_wait(tries));
                     self.fetch(remote, std::slice::from_ref(&refspec))?;
                     tip = self.remote_tip(remote, &tracking, &refname)?;
                 }
@@ -428,15 +426,6 @@ impl Git {
         }
         Ok(())
     }
-}
-
-/// Waits after a push the remote rejected, with jitter (half to one and a half
-/// times the delay) so that writers on many machines spread apart.
-fn backoff(attempt: u32) {
-    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
-    let base = 10u64 << attempt.min(4);
-    let millis = (base / 2).saturating_add(random.checked_rem(base).unwrap_or(0));
-    std::thread::sleep(Duration::from_millis(millis));
 }
 
 #[cfg(test)]

@@ -431,10 +431,27 @@ pub fn parse_porcelain(stdout: &str) -> Vec<PushedRef> {
 /// A wait that grows with each attempt (10 ms to 320 ms), plus up to as much
 /// again at random, so that fetches waiting on one another spread out.
 fn jittered(attempt: u32) -> std::time::Duration {
-    use std::hash::BuildHasher;
-    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
     let base = 10u64 << attempt.min(5);
-    std::time::Duration::from_millis(base.saturating_add(random.checked_rem(base).unwrap_or(0)))
+    std::time::Duration::from_millis(
+        base.saturating_add(random(attempt).checked_rem(base).unwrap_or(0)),
+    )
+}
+
+/// How long to wait after push attempt `attempt` lost a race on the remote, by
+/// a promotion or a write to the catalog: growing from 10 ms to 160 ms, with
+/// jitter (half to one and a half times it) so that writers on many machines
+/// spread apart.
+pub fn lost_race_wait(attempt: u32) -> std::time::Duration {
+    let base = 10u64 << attempt.min(4);
+    std::time::Duration::from_millis(
+        (base / 2).saturating_add(random(attempt).checked_rem(base).unwrap_or(0)),
+    )
+}
+
+/// A number that differs from one call to the next.
+fn random(attempt: u32) -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(attempt)
 }
 
 /// Whether git failed because another process held a ref's lock.

@@ -4,124 +4,31 @@
 //! where the server says no, and nothing written locally unless the remote took
 //! it.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::{Repo, run_at, snapshot, version_set};
+use crate::support::{Daemon, Repo, make_executable, run_at, snapshot, version_set};
 
 const EPOCH: i64 = 1_746_000_000;
 
 /// The fixed fields of a config's version 1.
 const FIXED: &str = "--type pricing --category logic --applies-to acct_1 --scope account";
 
-/// A `git daemon` on a free port of 127.0.0.1 serving one bare repository,
-/// `catalog.git`, that takes pushes; stopped when dropped.
-struct Daemon {
-    dir: TempDir,
-    child: Child,
-    port: u16,
-}
-
-impl Daemon {
-    fn start(repo: &Repo) -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
-        let bare = dir.path().join("catalog.git");
-        let status = repo
-            .hermetic("git")
-            .args(["init", "-q", "--bare", "-b", "main"])
-            .arg(&bare)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = repo
-            .hermetic("git")
-            .arg("daemon")
-            .arg("--reuseaddr")
-            .arg("--listen=127.0.0.1")
-            .arg(format!("--port={port}"))
-            .arg(format!("--base-path={}", dir.path().display()))
-            .arg("--export-all")
-            .arg("--enable=receive-pack")
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "git daemon did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Daemon { dir, child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("git://127.0.0.1:{}/catalog.git", self.port)
-    }
-
-    fn bare(&self) -> PathBuf {
-        self.dir.path().join("catalog.git")
-    }
-
-    /// What the remote's `main` points at, as `git ls-remote` says.
-    fn main(&self, repo: &Repo) -> String {
-        let listed = repo.git_command(&["ls-remote", &self.url(), "refs/heads/main"]);
-        listed
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    /// Installs a pre-receive hook on the server.
-    fn hook(&self, script: &str) {
-        let hook = self.bare().join("hooks/pre-receive");
-        std::fs::write(&hook, script).unwrap();
-        make_executable(&hook);
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+/// What the remote's `main` points at, as `git ls-remote` says.
+fn remote_main(daemon: &Daemon) -> String {
+    daemon.tip("refs/heads/main").unwrap_or_default()
 }
 
 /// A berth repository whose `main` is on the daemon as `origin`.
 fn seeded() -> (Repo, Daemon) {
     let repo = Repo::init();
-    let daemon = Daemon::start(&repo);
+    let daemon = Daemon::start();
     repo.git_command(&["remote", "add", "origin", &daemon.url()]);
     repo.git_command(&["push", "-q", "origin", "main"]);
     repo.git_command(&["fetch", "-q", "origin"]);
     (repo, daemon)
-}
-
-/// Another machine: a clone of the daemon's repository.
-fn clone(daemon: &Daemon) -> Repo {
-    let repo = Repo::empty();
-    repo.git_command(&["clone", "-q", &daemon.url(), "."]);
-    repo
 }
 
 /// A file outside the repository, for `put` to read.
@@ -223,7 +130,7 @@ fn put_commit_push_lands_on_the_remote_and_the_local_branch_follows() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let tip = repo.tip("refs/heads/main").unwrap();
     assert_ne!(tip, before);
-    assert_eq!(daemon.main(&repo), tip);
+    assert_eq!(remote_main(&daemon), tip);
     assert_eq!(parents(&repo, &tip), vec![before]);
     assert_eq!(repo.tip("refs/remotes/origin/main").unwrap(), tip);
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -244,23 +151,23 @@ fn put_commit_push_lands_on_the_remote_and_the_local_branch_follows() {
     assert_eq!(outcome["pushed"]["branch"], "main");
     assert_eq!(outcome["pushed"]["tip"], tip.as_str());
     assert_eq!(outcome["pushed"]["tries"], 1);
-    assert_eq!(daemon.main(&repo), tip);
+    assert_eq!(remote_main(&daemon), tip);
     assert_eq!(porcelain(&repo), "");
 }
 
 #[test]
 fn a_branch_behind_the_remote_is_built_on_its_tip_and_brought_there() {
     let (repo, daemon) = seeded();
-    let other = clone(&daemon);
+    let other = daemon.clone_repo();
     let inputs = tempfile::tempdir().unwrap();
     let first = input(&inputs, "a.json", &version_set("billing", 1));
     ok(&other, &format!("put version-sets {first} --push"));
-    let theirs = daemon.main(&repo);
+    let theirs = remote_main(&daemon);
 
     let second = input(&inputs, "b.json", &version_set("search", 1));
     let outcome = ok(&repo, &format!("put version-sets {second} --push"));
     let tip = repo.tip("refs/heads/main").unwrap();
-    assert_eq!(daemon.main(&repo), tip);
+    assert_eq!(remote_main(&daemon), tip);
     assert_eq!(outcome["commit"], tip.as_str());
     assert_eq!(parents(&repo, &tip), vec![theirs]);
     // The other machine's object came along, committed and staged.
@@ -275,7 +182,7 @@ fn two_machines_expecting_version_1_one_writes_2_the_other_exits_3_naming_it() {
         &a,
         &format!("config set p --expect-version 0 {FIXED} --set rate=0.02 --push"),
     );
-    let b = clone(&daemon);
+    let b = daemon.clone_repo();
     let b_before = snapshot(&b);
     let b_tip = b.tip("refs/heads/main").unwrap();
 
@@ -294,7 +201,7 @@ fn two_machines_expecting_version_1_one_writes_2_the_other_exits_3_naming_it() {
         "{report:#}"
     );
     // The remote has exactly one version 2: A's.
-    let remote = daemon.main(&a);
+    let remote = remote_main(&daemon);
     assert_eq!(remote, a.tip("refs/heads/main").unwrap());
     assert_eq!(config_files(&a, &remote, "p").len(), 2);
     // B wrote nothing, and its branch did not move.
@@ -310,7 +217,7 @@ fn a_version_pushed_while_berth_pushes_is_found_on_the_rebuild_and_refused() {
         &a,
         &format!("config set p --expect-version 0 {FIXED} --set rate=0.02 --push"),
     );
-    let b = clone(&daemon);
+    let b = daemon.clone_repo();
     // B writes version 2 and commits it, but pushes it only while A pushes.
     ok(
         &b,
@@ -331,7 +238,7 @@ fn a_version_pushed_while_berth_pushes_is_found_on_the_rebuild_and_refused() {
             .contains("version 2"),
         "{report:#}"
     );
-    let remote = daemon.main(&a);
+    let remote = remote_main(&daemon);
     assert_eq!(remote, b.tip("refs/heads/main").unwrap());
     assert_eq!(config_files(&a, &remote, "p").len(), 2);
     assert_eq!(snapshot(&a), a_before);
@@ -340,7 +247,7 @@ fn a_version_pushed_while_berth_pushes_is_found_on_the_rebuild_and_refused() {
 #[test]
 fn a_remote_moved_by_an_unrelated_commit_is_rebuilt_on_and_followed() {
     let (a, daemon) = seeded();
-    let b = clone(&daemon);
+    let b = daemon.clone_repo();
     b.write("docs/notes.txt", "unrelated\n");
     let theirs = b.git_commit_all("Notes");
     race_with(&a, &b);
@@ -353,7 +260,7 @@ fn a_remote_moved_by_an_unrelated_commit_is_rebuilt_on_and_followed() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let tip = a.tip("refs/heads/main").unwrap();
-    assert_eq!(daemon.main(&a), tip);
+    assert_eq!(remote_main(&daemon), tip);
     assert_eq!(parents(&a, &tip), vec![theirs]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
@@ -370,7 +277,7 @@ fn local_commits_the_remote_lacks_are_refused_before_anything_is_written() {
     let (repo, daemon) = seeded();
     repo.write("docs/local.txt", "mine\n");
     let local = repo.git_commit_all("Local only");
-    let remote = daemon.main(&repo);
+    let remote = remote_main(&daemon);
     let before = snapshot(&repo);
     let inputs = tempfile::tempdir().unwrap();
     let file = input(&inputs, "vs.json", &version_set("billing", 1));
@@ -388,7 +295,7 @@ fn local_commits_the_remote_lacks_are_refused_before_anything_is_written() {
         "{report:#}"
     );
     assert_eq!(repo.tip("refs/heads/main").unwrap(), local);
-    assert_eq!(daemon.main(&repo), remote);
+    assert_eq!(remote_main(&daemon), remote);
     assert_eq!(snapshot(&repo), before);
 }
 
@@ -396,9 +303,10 @@ fn local_commits_the_remote_lacks_are_refused_before_anything_is_written() {
 fn a_server_that_refuses_exits_4_with_its_words_and_nothing_is_written() {
     let (repo, daemon) = seeded();
     daemon.hook(
-        "#!/bin/sh\necho 'main is protected: changes go through a pull request' >&2\nexit 1\n",
+        "pre-receive",
+        "echo 'main is protected: changes go through a pull request' >&2\nexit 1",
     );
-    let remote = daemon.main(&repo);
+    let remote = remote_main(&daemon);
     let before = snapshot(&repo);
     let inputs = tempfile::tempdir().unwrap();
     let file = input(&inputs, "vs.json", &version_set("billing", 1));
@@ -422,7 +330,7 @@ fn a_server_that_refuses_exits_4_with_its_words_and_nothing_is_written() {
             .contains("pull request"),
         "{report:#}"
     );
-    assert_eq!(daemon.main(&repo), remote);
+    assert_eq!(remote_main(&daemon), remote);
     assert_eq!(repo.tip("refs/heads/main").unwrap(), remote);
     assert_eq!(snapshot(&repo), before);
     assert_eq!(porcelain(&repo), "");
@@ -472,7 +380,7 @@ fn the_registry_release_and_mark_writers_push_too() {
         let output = repo.berth().args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(0), "berth {args:?}: {output:?}");
         let tip = repo.tip("refs/heads/main").unwrap();
-        assert_eq!(daemon.main(&repo), tip, "berth {args:?}");
+        assert_eq!(remote_main(&daemon), tip, "berth {args:?}");
         let stdout = String::from_utf8(output.stdout).unwrap();
         assert!(
             stdout.contains(&format!("pushed {} to origin/main\n", &tip[..12])),
@@ -514,10 +422,10 @@ fn a_file_the_remote_changed_since_it_was_read_is_refused_with_exit_3() {
         &a,
         "component add api --image registry.example.com/shop/api --push",
     );
-    let b = clone(&daemon);
+    let b = daemon.clone_repo();
     let theirs = tags(&inputs, "theirs.txt", &[("v1.0.0", 1)]);
     ok(&b, &format!("versions import api {theirs} --push"));
-    let remote = daemon.main(&a);
+    let remote = remote_main(&daemon);
     // A read the version map before B's tags: appending to it on the remote's
     // tip would drop them.
     let ours = tags(&inputs, "ours.txt", &[("v1.1.0", 2)]);
@@ -534,7 +442,7 @@ fn a_file_the_remote_changed_since_it_was_read_is_refused_with_exit_3() {
             .contains("git pull --ff-only origin main"),
         "{report:#}"
     );
-    assert_eq!(daemon.main(&a), remote);
+    assert_eq!(remote_main(&daemon), remote);
 }
 
 #[test]
@@ -543,11 +451,11 @@ fn an_uncommitted_change_the_remote_would_overwrite_is_refused() {
     a.write("docs/notes.txt", "first\n");
     a.git_commit_all("Notes");
     a.git_command(&["push", "-q", "origin", "main"]);
-    let b = clone(&daemon);
+    let b = daemon.clone_repo();
     b.write("docs/notes.txt", "theirs\n");
     b.git_commit_all("Their notes");
     b.git_command(&["push", "-q", "origin", "main"]);
-    let remote = daemon.main(&a);
+    let remote = remote_main(&daemon);
     a.write("docs/notes.txt", "mine, not committed\n");
     let inputs = tempfile::tempdir().unwrap();
     let file = input(&inputs, "vs.json", &version_set("billing", 1));
@@ -557,7 +465,7 @@ fn an_uncommitted_change_the_remote_would_overwrite_is_refused() {
         1,
         "berth::would-overwrite",
     );
-    assert_eq!(daemon.main(&a), remote);
+    assert_eq!(remote_main(&daemon), remote);
     assert_eq!(a.read("docs/notes.txt"), "mine, not committed\n");
 }
 
@@ -568,7 +476,7 @@ fn a_push_the_local_branch_cannot_follow_says_it_landed() {
     a.git_commit_all("Notes");
     a.git_command(&["push", "-q", "origin", "main"]);
     let local = a.tip("refs/heads/main").unwrap();
-    let b = clone(&daemon);
+    let b = daemon.clone_repo();
     b.write("docs/notes.txt", "theirs\n");
     let theirs = b.git_commit_all("Their notes");
     b.git_command(&["push", "-q", "origin", "main"]);
@@ -588,7 +496,7 @@ fn a_push_the_local_branch_cannot_follow_says_it_landed() {
     let (code, report) = run(&a, &format!("put version-sets {file} --push"));
     assert_eq!(code, 4, "{report:#}");
     assert_eq!(report["error"]["code"], "berth::pushed-not-followed");
-    let pushed = daemon.main(&a);
+    let pushed = remote_main(&daemon);
     assert_eq!(parents(&a, &pushed), vec![theirs]);
     let message = report["error"]["message"].as_str().unwrap();
     assert!(
@@ -616,11 +524,11 @@ fn a_remote_that_is_not_configured_is_refused() {
 #[test]
 fn a_link_the_remote_added_is_left_to_git_and_nothing_is_pushed() {
     let (a, daemon) = seeded();
-    let b = clone(&daemon);
+    let b = daemon.clone_repo();
     std::os::unix::fs::symlink("/etc/passwd", b.path().join("link")).unwrap();
     b.git_commit_all("A link");
     b.git_command(&["push", "-q", "origin", "main"]);
-    let remote = daemon.main(&a);
+    let remote = remote_main(&daemon);
     let inputs = tempfile::tempdir().unwrap();
     let file = input(&inputs, "vs.json", &version_set("billing", 1));
     refused(
@@ -629,14 +537,14 @@ fn a_link_the_remote_added_is_left_to_git_and_nothing_is_pushed() {
         1,
         "berth::remote-not-plain",
     );
-    assert_eq!(daemon.main(&a), remote);
+    assert_eq!(remote_main(&daemon), remote);
     assert!(std::fs::symlink_metadata(a.path().join("link")).is_err());
 }
 
 #[test]
 fn a_remote_that_keeps_moving_is_given_up_on_after_five_tries_with_exit_3() {
     let (a, daemon) = seeded();
-    let b = clone(&daemon);
+    let b = daemon.clone_repo();
     // Every push of A's loses to one of B's.
     let hook = a.path().join(".git/hooks/pre-push");
     std::fs::write(
@@ -658,7 +566,7 @@ fn a_remote_that_keeps_moving_is_given_up_on_after_five_tries_with_exit_3() {
         "berth::remote-moved",
     );
     assert_eq!(a.tip("refs/heads/main").unwrap(), local);
-    let remote = daemon.main(&a);
+    let remote = remote_main(&daemon);
     assert_eq!(remote, b.tip("refs/heads/main").unwrap());
     // Five tries, five of B's commits; none of A's on the remote.
     assert_eq!(
@@ -708,7 +616,7 @@ fn four_machines_expecting_the_same_version_at_once_write_it_once() {
         &seed,
         &format!("config set p --expect-version 0 {FIXED} --set rate=0.02 --push"),
     );
-    let clones: Vec<Repo> = (0..4).map(|_| clone(&daemon)).collect();
+    let clones: Vec<Repo> = (0..4).map(|_| daemon.clone_repo()).collect();
     let runs = clones
         .iter()
         .enumerate()
@@ -727,7 +635,7 @@ fn four_machines_expecting_the_same_version_at_once_write_it_once() {
     let winners: Vec<usize> = (0..4).filter(|n| results[*n].0 == 0).collect();
     assert_eq!(winners.len(), 1, "{results:#?}");
     let winner = &clones[winners[0]];
-    let remote = daemon.main(&seed);
+    let remote = remote_main(&daemon);
     assert_eq!(winner.tip("refs/heads/main").unwrap(), remote);
     assert_eq!(config_files(&seed, &remote, "p").len(), 2);
     for (n, (code, report)) in results.iter().enumerate() {
@@ -757,7 +665,7 @@ fn four_machines_expecting_the_same_version_at_once_write_it_once() {
 #[test]
 fn four_machines_putting_different_objects_at_once_all_land_or_exit_3() {
     let (seed, daemon) = seeded();
-    let clones: Vec<Repo> = (0..4).map(|_| clone(&daemon)).collect();
+    let clones: Vec<Repo> = (0..4).map(|_| daemon.clone_repo()).collect();
     let inputs = tempfile::tempdir().unwrap();
     let files: Vec<String> = (0..4)
         .map(|n| {
@@ -775,7 +683,7 @@ fn four_machines_putting_different_objects_at_once_all_land_or_exit_3() {
         .collect();
     let results = at_once(runs);
     seed.git_command(&["fetch", "-q", "origin"]);
-    let remote = daemon.main(&seed);
+    let remote = remote_main(&daemon);
     let on_remote = seed.git_command(&["ls-tree", "-r", "--name-only", &remote, "objects"]);
     for (n, (code, report)) in results.iter().enumerate() {
         let path = report["objects"][0]["path"].as_str().map(str::to_owned);

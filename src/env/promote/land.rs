@@ -114,7 +114,7 @@ pub(super) fn land(
                 )?;
                 match landing {
                     Landing::Local => backoff(attempt),
-                    Landing::Remote(_) => remote_backoff(attempt),
+                    Landing::Remote(_) => std::thread::sleep(crate::repo::lost_race_wait(attempt)),
                 }
                 tip = moved;
                 current = now;
@@ -160,17 +160,6 @@ fn backoff(attempt: u32) {
     use std::hash::BuildHasher;
     let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
     let millis = (1u64 << attempt.min(5)).saturating_add(random % 8);
-    std::thread::sleep(Duration::from_millis(millis));
-}
-
-/// Waits after a push the remote rejected, longer than after a local race: each
-/// attempt costs a fetch and a push, and the jitter (half to one and a half
-/// times the delay) spreads promoters on many machines apart.
-fn remote_backoff(attempt: u32) {
-    use std::hash::BuildHasher;
-    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
-    let base = 10u64 << attempt.min(4);
-    let millis = (base / 2).saturating_add(random.checked_rem(base).unwrap_or(0));
     std::thread::sleep(Duration::from_millis(millis));
 }
 
