@@ -25,7 +25,7 @@ BEFORE=$(git rev-parse refs/heads/env/dev)
 RESET="git update-ref refs/heads/env/dev $BEFORE && git update-ref refs/remotes/origin/env/dev $BEFORE && git --git-dir=$W/srv/shared.git update-ref refs/heads/env/dev $BEFORE"
 $BERTH promote 682cc9b82324 --to dev --push >/dev/null
 AFTER=$(git rev-parse refs/heads/env/dev)
-hyperfine -N --style basic --warmup 3 --runs 30 --export-markdown $W/push.md \
+hyperfine -N --style basic --warmup 3 --runs 60 --export-markdown $W/push.md \
   --prepare "sh -c '$RESET'" \
   -n "berth promote --to dev --push" "$BERTH promote 682cc9b82324 --to dev --push" \
   -n "git push of the same commit" "git push -q origin $AFTER:refs/heads/env/dev" \

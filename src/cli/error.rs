@@ -454,7 +454,9 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::Failed { .. }
         | PromoteError::Deprecated { .. }
         | PromoteError::NoPrevious { .. } => INVALID,
-        PromoteError::Conflict { .. } | PromoteError::Contended { .. } => CONFLICT,
+        PromoteError::Conflict { .. }
+        | PromoteError::Contended { .. }
+        | PromoteError::SourceMoved { .. } => CONFLICT,
         PromoteError::Commit(error) => commit_code(error),
         PromoteError::Git(_) => CANNOT_RUN,
         PromoteError::Unpublished(_) => INVALID,

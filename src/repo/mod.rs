@@ -41,7 +41,7 @@ pub use plumbing::PlumbingError;
 pub use publish::{Push, Pushed, Standing};
 pub use refs::is_valid_ref_name;
 pub use remote::{
-    PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, lost_race_wait,
+    Lease, PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, lost_race_wait,
     parse_porcelain,
 };
 

@@ -156,6 +156,7 @@ impl Git {
                     refname: refname.clone(),
                     new: commit,
                 }],
+                &[],
             )?;
             match report.into_result(remote) {
                 Ok(_) => {

@@ -10,8 +10,10 @@
 //!
 //! A push is never forced: every update is `<commit>:<ref>` without `+`, so the
 //! server takes it only as a fast-forward (or a creation), and a remote that
-//! moved rejects it. `git push --porcelain` reports each ref on a line of its
-//! own, which [`parse_porcelain`] reads.
+//! moved rejects it. A push may also hold refs it does not change to the
+//! commits they were read at ([`Lease`]): the push is then atomic, and git sends
+//! nothing when one of them moved. `git push --porcelain` reports each ref on a
+//! line of its own, which [`parse_porcelain`] reads.
 
 use std::io;
 use std::process::{Command, Output, Stdio};
@@ -25,6 +27,21 @@ pub struct RefUpdate {
     pub refname: String,
     /// The commit to set it to; it must be in the local repository.
     pub new: Oid,
+}
+
+/// A ref of the remote that a push does not change but depends on: the push
+/// lands only while the remote's ref is still at `expect`.
+///
+/// git checks it against the refs the remote advertises as the push connects
+/// (`--force-with-lease=<ref>:<expect>` with the refspec `<expect>:<ref>`: the
+/// ref is pushed to the commit it already has, which changes nothing and forces
+/// nothing), and with `--atomic` sends no update at all when it moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The full name of the remote's ref (`refs/heads/env/staging`).
+    pub refname: String,
+    /// The commit it must still point at.
+    pub expect: Oid,
 }
 
 /// What a push did, ref by ref, and what the server said.
@@ -321,21 +338,36 @@ impl Git {
     }
 
     /// Pushes `updates` to `remote` without force: each ref is created or
-    /// fast-forwarded, or rejected. More than one update is pushed atomically
-    /// (all or none). Returns what became of each ref, whether or not it
-    /// landed (see [`PushReport::into_result`]); an error means git could not
-    /// push at all.
-    pub fn push(&self, remote: &str, updates: &[RefUpdate]) -> Result<PushReport, RemoteError> {
+    /// fast-forwarded, or rejected, and only while every lease's ref is still
+    /// where it was read. More than one ref is pushed atomically (all or none).
+    /// Returns what became of each ref, whether or not it landed (see
+    /// [`PushReport::into_result`]); an error means git could not push at all.
+    pub fn push(
+        &self,
+        remote: &str,
+        updates: &[RefUpdate],
+        leases: &[Lease],
+    ) -> Result<PushReport, RemoteError> {
         self.check_remote(remote)?;
         let mut args = vec!["push".to_owned(), "--porcelain".to_owned()];
-        if updates.len() > 1 {
+        if updates.len().saturating_add(leases.len()) > 1 {
             args.push("--atomic".to_owned());
         }
+        args.extend(
+            leases
+                .iter()
+                .map(|lease| format!("--force-with-lease={}:{}", lease.refname, lease.expect)),
+        );
         args.push(remote.to_owned());
         args.extend(
             updates
                 .iter()
                 .map(|update| format!("{}:{}", update.new, update.refname)),
+        );
+        args.extend(
+            leases
+                .iter()
+                .map(|lease| format!("{}:{}", lease.expect, lease.refname)),
         );
         let output = self.git(&args)?;
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -351,16 +383,20 @@ impl Git {
                 git_says: git_says(&stderr),
             });
         }
-        let reported = |update: &RefUpdate| refs.iter().any(|r| r.refname == update.refname);
-        if let Some(missing) = updates.iter().find(|update| !reported(update)) {
-            return Err(RemoteError::Command {
-                command: args.join(" "),
-                message: format!(
-                    "git did not report what became of `{}` ({})",
-                    missing.refname,
-                    short_id(missing.new)
-                ),
-            });
+        let asked = updates
+            .iter()
+            .map(|update| (&update.refname, update.new))
+            .chain(leases.iter().map(|lease| (&lease.refname, lease.expect)));
+        for (refname, new) in asked {
+            if !refs.iter().any(|pushed| &pushed.refname == refname) {
+                return Err(RemoteError::Command {
+                    command: args.join(" "),
+                    message: format!(
+                        "git did not report what became of `{refname}` ({})",
+                        short_id(new)
+                    ),
+                });
+            }
         }
         Ok(PushReport {
             refs,

@@ -61,28 +61,65 @@ fn assert_matches_schema(name: &str, value: &Value) {
 }
 
 /// A pre-push hook in `repo` that, the first time it runs, runs `berth` with
-/// `args` in `other` (a second machine pushing between this one's fetch and
-/// push), then lets the push go on.
+/// `args` in `other` (a second machine pushing just before this one), then lets
+/// the push go on.
 fn race_once(repo: &Repo, other: &Repo, args: &str) {
+    race(repo, other, &[args]);
+}
+
+/// A pre-push hook in `repo` whose n-th run runs `berth` with the n-th of
+/// `each_push` in `other`, then lets the push go on; later pushes go on alone.
+fn race(repo: &Repo, other: &Repo, each_push: &[&str]) {
     let berth = assert_cmd::cargo::cargo_bin("berth");
-    let mark = repo.path().join(".git/raced");
+    let count = repo.path().join(".git/raced");
+    let mut script = format!(
+        "#!/bin/sh
+         n=$(cat '{count}' 2>/dev/null || echo 0)
+         echo $((n + 1)) >'{count}'
+         unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX
+         cd '{other}' || exit 1
+         case $n in
+",
+        count = count.display(),
+        other = other.path().display(),
+    );
+    for (n, args) in each_push.iter().enumerate() {
+        script.push_str(&format!(
+            "{n}) '{berth}' {args} >/dev/null 2>&1 ;;
+",
+            berth = berth.display()
+        ));
+    }
+    script.push_str(
+        "esac
+exit 0
+",
+    );
     let hook = repo.path().join(".git/hooks/pre-push");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\n\
-             [ -e '{mark}' ] && exit 0\n\
-             touch '{mark}'\n\
-             unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_PREFIX\n\
-             cd '{other}' && '{berth}' {args} >'{mark}' 2>&1\n\
-             exit 0\n",
-            mark = mark.display(),
-            other = other.path().display(),
-            berth = berth.display(),
-        ),
-    )
-    .unwrap();
+    std::fs::write(&hook, script).unwrap();
     make_executable(&hook);
+}
+
+/// How many times berth ran `git fetch` and `git push` for `args` in `repo`,
+/// read from git's own trace.
+fn transfers(repo: &Repo, args: &[&str]) -> (usize, usize) {
+    let trace = repo.path().join(".git/trace");
+    let output = repo
+        .berth()
+        .args(args)
+        .env("GIT_TRACE", &trace)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let trace = std::fs::read_to_string(&trace).unwrap_or_default();
+    std::fs::remove_file(repo.path().join(".git/trace")).ok();
+    let count = |command: &str| {
+        trace
+            .lines()
+            .filter(|line| line.contains(&format!("built-in: git {command} ")))
+            .count()
+    };
+    (count("fetch"), count("push"))
 }
 
 #[test]
@@ -306,22 +343,111 @@ fn a_changed_entry_on_the_remote_is_a_conflict_and_nothing_is_pushed() {
     let b = daemon.clone_repo();
     b.ok(&["fetch"]);
     let local = b.env_tip("dev");
-    race_once(&b, &a, &format!("promote {} --to dev --push", api2.object));
+    // B builds on dev as its fetch left it; A moves `api` before B's push, and
+    // again after B fetched anew and built on that, before its second push.
+    race(
+        &b,
+        &a,
+        &[
+            &format!("promote {} --to dev --push", api2.object),
+            &format!("promote {} --to dev --push", puts[0].object),
+        ],
+    );
     let (code, report) = b.json(&["promote", &api3.object, "--to", "dev", "--push"]);
     assert_eq!(code, 3, "{report:#}");
     assert_eq!(error_code(&report), "berth::conflict");
     let message = report["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains(&puts[0].object) && message.contains(&api2.object),
+        message.contains(&format!("expected to hold {}", api2.object))
+            && message.contains(&format!("now holds {}", puts[0].object)),
         "{message}"
     );
     let remote = daemon.env_tip("dev").unwrap();
+    let ours = a.commit(&remote);
     assert_eq!(
-        a.commit(&remote).trailers["Berth-Object"],
-        api2.object,
-        "the remote holds A's promotion only"
+        (
+            ours.trailers["Berth-Action"].as_str(),
+            &ours.trailers["Berth-Object"]
+        ),
+        ("promote", &puts[0].object),
+        "the remote holds A's promotions only"
+    );
+    assert_eq!(
+        a.commit(&ours.parents[0]).trailers["Berth-Object"],
+        api2.object
     );
     assert_eq!(b.env_tip("dev"), local, "B's local ref is where it was");
+}
+
+#[test]
+fn a_push_on_refs_as_last_fetched_runs_no_fetch() {
+    let daemon = Daemon::start();
+    let (a, puts) = shared(&daemon, &["api"]);
+    let api2 = a.put_version_set("api", 2);
+    a.git_command(&["push", "-q", "origin", "main"]);
+    // The first promotion has no remote-tracking ref of dev to build on: it
+    // fetches. The second builds on what the first pushed, and only pushes.
+    let first = ["promote", &puts[0].object, "--to", "dev", "--push"];
+    assert_eq!(transfers(&a, &first), (1, 1));
+    let second = ["promote", &api2.object, "--to", "dev", "--push"];
+    assert_eq!(transfers(&a, &second), (0, 1));
+    let tip = daemon.env_tip("dev").unwrap();
+    assert_eq!(a.commit(&tip).trailers["Berth-Object"], api2.object);
+    assert_eq!(a.env_tip("dev").as_deref(), Some(tip.as_str()));
+}
+
+#[test]
+fn what_a_stale_clone_already_holds_is_promoted_again_on_the_remote_tip() {
+    let daemon = Daemon::start();
+    let (a, puts) = shared(&daemon, &["api"]);
+    let api2 = a.put_version_set("api", 2);
+    a.git_command(&["push", "-q", "origin", "main"]);
+    a.ok(&["promote", &puts[0].object, "--to", "dev", "--push"]);
+    let b = daemon.clone_repo();
+    b.ok(&["fetch"]);
+    // A moves dev on; B, not having fetched since, still sees version 1 there.
+    a.ok(&["promote", &api2.object, "--to", "dev", "--push"]);
+    let outcome = b.ok(&["promote", &puts[0].object, "--to", "dev", "--push"]);
+    assert_eq!(outcome["promotions"].as_array().map(Vec::len), Some(1));
+    let tip = daemon.env_tip("dev").unwrap();
+    assert_eq!(outcome["tip"].as_str(), Some(tip.as_str()));
+    let ours = b.commit(&tip);
+    assert_eq!(ours.trailers["Berth-Object"], puts[0].object);
+    assert_eq!(
+        b.commit(&ours.parents[0]).trailers["Berth-Object"],
+        api2.object
+    );
+}
+
+#[test]
+fn a_promotion_from_an_upstream_that_moved_on_the_remote_takes_its_new_state() {
+    let daemon = Daemon::start();
+    let (a, puts) = shared(&daemon, &["api", "web"]);
+    let api2 = a.put_version_set("api", 2);
+    a.git_command(&["push", "-q", "origin", "main"]);
+    a.ok(&[
+        "promote",
+        &puts[0].object,
+        &puts[1].object,
+        "--to",
+        "dev",
+        "--push",
+    ]);
+    a.ok(&["promote", "web@dev", "--to", "staging", "--push"]);
+    let b = daemon.clone_repo();
+    b.ok(&["fetch"]);
+    a.ok(&["promote", &api2.object, "--to", "dev", "--push"]);
+    let dev = daemon.env_tip("dev").unwrap();
+    // B's dev is as its fetch left it, version 1. Its push holds dev to that
+    // tip, which the remote no longer has: berth fetches and plans again.
+    let (fetches, pushes) = transfers(&b, &["promote", "api@dev", "--to", "staging", "--push"]);
+    assert_eq!((fetches, pushes), (1, 2));
+    let tip = daemon.env_tip("staging").unwrap();
+    let ours = b.commit(&tip);
+    assert_eq!(ours.trailers["Berth-Object"], api2.object);
+    assert_eq!(ours.trailers["Berth-From"], "dev");
+    assert_eq!(ours.parents[1], dev);
+    assert_eq!(b.env_tip("dev").as_deref(), Some(dev.as_str()));
 }
 
 #[test]
@@ -466,7 +592,7 @@ fn a_push_that_is_no_fast_forward_is_remote_moved() {
         refname: "refs/heads/main".to_owned(),
         new: parent,
     };
-    let report = git.push("origin", &[update]).unwrap();
+    let report = git.push("origin", &[update], &[]).unwrap();
     assert_eq!(
         report.refs[0].status,
         berth::repo::PushStatus::Rejected(berth::repo::Rejection::NonFastForward)

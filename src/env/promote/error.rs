@@ -234,6 +234,25 @@ pub enum PromoteError {
         /// How many times berth tried.
         attempts: u32,
     },
+    /// An upstream environment the promotion read moved on the remote, every
+    /// time it was planned anew.
+    #[error(
+        "{from} kept moving on `{remote}` while a promotion from it to {environment} was pushed"
+    )]
+    #[diagnostic(
+        code("berth::conflict"),
+        help(
+            "other promotions keep changing {from}; check `berth status` and run the command again if it still applies. Nothing changed on the remote"
+        )
+    )]
+    SourceMoved {
+        /// The environment promoted to.
+        environment: String,
+        /// The upstream environment that moved.
+        from: String,
+        /// The remote.
+        remote: String,
+    },
     /// The same package twice in one promotion.
     #[error("`{package}` is named twice; one promotion sets each package once")]
     #[diagnostic(
@@ -303,6 +322,25 @@ pub enum PromoteError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Unpublished(Box<Unpublished>),
+}
+
+impl PromoteError {
+    /// Whether the answer may differ on refs fetched now: the error came from
+    /// what a remote-tracking ref held (an environment, the catalog), which
+    /// another promoter may have moved since the last fetch.
+    pub(super) fn may_be_stale(&self) -> bool {
+        matches!(
+            self,
+            PromoteError::Env(_)
+                | PromoteError::NotFound { .. }
+                | PromoteError::PromotionPath { .. }
+                | PromoteError::NoPrevious { .. }
+                | PromoteError::Conflict { .. }
+                | PromoteError::SourceMoved { .. }
+                | PromoteError::Diverged(_)
+                | PromoteError::Unpublished(_)
+        )
+    }
 }
 
 /// A promotion to push whose source commit the remote does not have.

@@ -97,12 +97,19 @@ pub(super) fn land(
                 Err(CommitError::Conflict { .. }) => Attempt::Moved(git.ref_target(refname)?),
                 Err(error) => return Err(error.into()),
             },
-            Landing::Remote(remote) => remote.push(workspace, refname, built.head)?,
+            Landing::Remote(remote) => remote.push(workspace, refname, built.head, attempt)?,
         };
         match attempted {
             Attempt::Landed => {
                 let head = built.head;
                 return Ok(outcome(built, Some(head)));
+            }
+            Attempt::SourceMoved(from) => {
+                return Err(PromoteError::SourceMoved {
+                    environment: environment.to_owned(),
+                    from,
+                    remote: pushed_to.clone().unwrap_or_default(),
+                });
             }
             Attempt::Moved(moved) => {
                 let now = state_at(git, refname, moved)?;
@@ -112,9 +119,8 @@ pub(super) fn land(
                     base,
                     &now,
                 )?;
-                match landing {
-                    Landing::Local => backoff(attempt),
-                    Landing::Remote(_) => std::thread::sleep(crate::repo::lost_race_wait(attempt)),
+                if let Landing::Local = landing {
+                    backoff(attempt);
                 }
                 tip = moved;
                 current = now;

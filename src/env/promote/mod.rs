@@ -25,6 +25,7 @@ use crate::env::state::State;
 use crate::env::{EnvError, read_state, section};
 use crate::names;
 use crate::repo::{Git, Oid, short_id};
+use crate::settings::EnvironmentSection;
 use crate::store::ObjectRef;
 use crate::workspace::Workspace;
 
@@ -138,10 +139,11 @@ pub fn promote(
     promote_to(workspace, request, None)
 }
 
-/// Promotes objects to an environment on `remote`: fetches it, builds on the
-/// remote's tip, pushes without force and, when the remote moved meanwhile,
-/// rebuilds on its new tip while the promoted packages' entries are unchanged.
-/// The local environment ref moves to what the remote took, and only then.
+/// Promotes objects to an environment on `remote`: builds on the remote's tip
+/// (as the last fetch left it, fetched again whenever that could change the
+/// answer), pushes without force and, when the remote moved meanwhile, rebuilds
+/// on its new tip while the promoted packages' entries are unchanged. The local
+/// environment ref moves to what the remote took, and only then.
 pub fn promote_and_push(
     workspace: &Workspace,
     request: &PromoteRequest<'_>,
@@ -168,44 +170,41 @@ fn promote_to(
     }
     git.require_identity()?;
     let refname = workspace.settings.env_ref(request.to);
-    let (landing, tip) = landing(workspace, request.to, &refname, remote)?;
-    let base = state_at(git, &refname, tip)?;
+    publish::land_on(workspace, request.to, &refname, remote, |landing, tip| {
+        promote_on(workspace, request, target, &tags, &refname, landing, tip)
+    })
+}
+
+/// Plans, guards and lands a promotion on `tip`, the environment's tip where it
+/// lands.
+fn promote_on(
+    workspace: &Workspace,
+    request: &PromoteRequest<'_>,
+    target: &EnvironmentSection,
+    tags: &[String],
+    refname: &str,
+    mut landing: Landing,
+    tip: Option<Oid>,
+) -> Result<PromoteOutcome, PromoteError> {
+    let git = &workspace.git;
+    let base = state_at(git, refname, tip)?;
     let sources = sources(request.to, target, request.from)?;
     let mut plans = Vec::new();
     if request.all {
-        plans.extend(plan_all(workspace, request, &sources, &base, &tags)?);
+        plans.extend(plan_all(workspace, request, &sources, &base, tags)?);
     }
     for text in request.targets {
-        plans.push(plan_target(workspace, request, &sources, text, &tags)?);
+        plans.push(plan_target(workspace, request, &sources, text, tags)?);
     }
     one_plan_per_package(plans.iter().map(|plan| plan.package.as_str()))?;
     for plan in &plans {
         guard(workspace, request.to, target, plan)?;
     }
     verify_paths(workspace, request.to, &plans, None)?;
-    if let Landing::Remote(remote) = &landing {
+    if let Landing::Remote(remote) = &mut landing {
         remote.check_published(workspace, request.to, tip, &plans)?;
     }
-    land(
-        workspace, request.to, &refname, &plans, tip, &base, &landing,
-    )
-}
-
-/// Where the promotion lands and the tip it builds on: the local ref's, or the
-/// remote's once fetched.
-fn landing(
-    workspace: &Workspace,
-    environment: &str,
-    refname: &str,
-    remote: Option<&str>,
-) -> Result<(Landing, Option<Oid>), PromoteError> {
-    match remote {
-        None => Ok((Landing::Local, workspace.git.ref_target(refname)?)),
-        Some(remote) => {
-            let (remote, tip) = publish::prepare(workspace, environment, remote)?;
-            Ok((Landing::Remote(remote), tip))
-        }
-    }
+    land(workspace, request.to, refname, &plans, tip, &base, &landing)
 }
 
 /// Sets a package back to the object it held before its current one.
@@ -242,8 +241,32 @@ fn rollback_to(
     workspace.kinds.prepare_promotable();
     git.require_identity()?;
     let refname = workspace.settings.env_ref(environment);
-    let (landing, tip) = landing(workspace, environment, &refname, remote)?;
-    let base = state_at(git, &refname, tip)?;
+    publish::land_on(workspace, environment, &refname, remote, |landing, tip| {
+        rollback_on(
+            workspace,
+            package,
+            environment,
+            target,
+            &refname,
+            landing,
+            tip,
+        )
+    })
+}
+
+/// Plans, guards and lands a rollback on `tip`, the environment's tip where it
+/// lands.
+fn rollback_on(
+    workspace: &Workspace,
+    package: &str,
+    environment: &str,
+    target: &EnvironmentSection,
+    refname: &str,
+    mut landing: Landing,
+    tip: Option<Oid>,
+) -> Result<PromoteOutcome, PromoteError> {
+    let git = &workspace.git;
+    let base = state_at(git, refname, tip)?;
     let not_held = || EnvError::NotHeld {
         package: package.to_owned(),
         environment: environment.to_owned(),
@@ -266,7 +289,7 @@ fn rollback_to(
         .object
         .as_deref()
         .and_then(|text| text.parse::<ObjectRef>().ok())
-        .ok_or_else(|| not_an_env_commit(&refname, &previous))?;
+        .ok_or_else(|| not_an_env_commit(refname, &previous))?;
     // The restored object's source is the commit that first brought it: a
     // rollback's own second parent already is.
     let source_commit = match (previous.action, previous.source().map_err(EnvError::from)?) {
@@ -283,7 +306,7 @@ fn rollback_to(
                 "the environment's history was not written by berth; `git log --first-parent {refname}` shows it"
             ),
         })?;
-    let previous_state = read_state(git, &refname, &previous.info)?;
+    let previous_state = read_state(git, refname, &previous.info)?;
     let tags = previous_state
         .packages
         .get(package)
@@ -306,13 +329,13 @@ fn rollback_to(
         std::slice::from_ref(&plan),
         Some((previous.info.id, previous_state)),
     )?;
-    if let Landing::Remote(remote) = &landing {
+    if let Landing::Remote(remote) = &mut landing {
         remote.check_published(workspace, environment, tip, std::slice::from_ref(&plan))?;
     }
     land(
         workspace,
         environment,
-        &refname,
+        refname,
         std::slice::from_ref(&plan),
         tip,
         &base,

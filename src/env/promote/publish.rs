@@ -1,15 +1,25 @@
-//! Promoting through a remote (`--push`): the environment fetched, the
-//! promotion built on the remote's tip, pushed without force, and the local ref
-//! moved to what the remote took only once it took it.
+//! Promoting through a remote (`--push`): the promotion built on the remote's
+//! tip, pushed without force, and the local ref moved to what the remote took
+//! only once it took it.
+//!
+//! The push itself tells whether the remote moved, so berth first builds on the
+//! remote's refs as the last fetch left them, without fetching: the remote takes
+//! the push only if the environment is still at that tip (a fast-forward) and
+//! every upstream environment the promotion reads is still where it was read (a
+//! lease). When it is not, or when the answer could depend on what moved since
+//! (nothing to promote, a refusal), berth fetches and plans again, exactly as
+//! if it had fetched first.
 //!
 //! A promotion may only publish what the team has published: the commit an
 //! object is promoted from must already be on the remote, or pushing the
 //! environment would carry an unreviewed commit along as its parent.
 
 use super::error::Unpublished;
-use super::{Plan, PromoteError};
+use super::{Plan, PromoteError, PromoteOutcome};
 use crate::env::fetch::{self, Diverged, EnvSync, FetchError};
-use crate::repo::{CommitError, Oid, RefUpdate, RemoteError};
+use crate::repo::{
+    CommitError, Lease, Oid, PushStatus, RefUpdate, Rejection, RemoteError, lost_race_wait,
+};
 use crate::settings::tracking_ref;
 use crate::workspace::Workspace;
 
@@ -29,6 +39,9 @@ pub(super) struct Remote {
     pub tracking: String,
     /// The remote's catalog tip, as fetched.
     catalog: Option<Oid>,
+    /// The upstream environments the promotion reads, each held to the tip it
+    /// was read at: the environment's name and the lease.
+    leases: Vec<(String, Lease)>,
 }
 
 /// What became of one attempt to land.
@@ -37,22 +50,98 @@ pub(super) enum Attempt {
     Landed,
     /// Another writer moved it first: its tip now.
     Moved(Option<Oid>),
+    /// An upstream environment the promotion read moved on the remote: its name.
+    SourceMoved(String),
 }
 
-/// Fetches the catalog and the environments from `remote`, fast-forwards the
-/// local environments that are behind except `environment` (whose local ref
-/// moves only once the push lands), and refuses when the local `environment`
-/// has promotions the remote lacks. Returns the remote and its tip of
-/// `environment`.
-pub(super) fn prepare(
+/// How many times a promotion is planned anew because an upstream environment
+/// it reads moved on the remote before the push landed.
+const PASSES: u32 = 4;
+
+/// Runs `promote` on the local environment ref's tip, or against `remote`
+/// when there is one.
+pub(super) fn land_on(
+    workspace: &Workspace,
+    environment: &str,
+    refname: &str,
+    remote: Option<&str>,
+    mut promote: impl FnMut(Landing, Option<Oid>) -> Result<PromoteOutcome, PromoteError>,
+) -> Result<PromoteOutcome, PromoteError> {
+    match remote {
+        None => promote(Landing::Local, workspace.git.ref_target(refname)?),
+        Some(remote) => with_remote(workspace, environment, remote, promote),
+    }
+}
+
+/// Runs `promote` against `remote`: first on the refs as the last fetch left
+/// them, when there are such refs, then on a fresh fetch whenever the answer may
+/// depend on what moved since.
+fn with_remote(
     workspace: &Workspace,
     environment: &str,
     remote: &str,
+    mut promote: impl FnMut(Landing, Option<Oid>) -> Result<PromoteOutcome, PromoteError>,
+) -> Result<PromoteOutcome, PromoteError> {
+    let mut fetch = !fetched_before(workspace, environment, remote)?;
+    let mut pass: u32 = 1;
+    loop {
+        let result = prepare(workspace, environment, remote, fetch)
+            .and_then(|(remote, tip)| promote(Landing::Remote(remote), tip));
+        match result {
+            // Nothing to push, or a refusal, on refs fetched a while ago: the
+            // remote may have moved to where the answer differs.
+            Ok(outcome) if !fetch && outcome.promotions.is_empty() => fetch = true,
+            Err(error) if !fetch && error.may_be_stale() => fetch = true,
+            Err(PromoteError::SourceMoved { .. }) if pass < PASSES => {
+                std::thread::sleep(lost_race_wait(pass));
+                fetch = true;
+            }
+            result => return result,
+        }
+        pass = pass.saturating_add(1);
+    }
+}
+
+/// Whether an earlier fetch left remote-tracking refs of the environment and
+/// the catalog to build on.
+fn fetched_before(
+    workspace: &Workspace,
+    environment: &str,
+    remote: &str,
+) -> Result<bool, PromoteError> {
+    let git = &workspace.git;
+    let settings = &workspace.settings;
+    let catalog = format!("refs/heads/{}", settings.catalog());
+    let (Some(tracking), Some(catalog)) = (
+        settings.tracking_env_ref(remote, environment),
+        tracking_ref(&catalog, remote),
+    ) else {
+        return Ok(false);
+    };
+    Ok(git.ref_target(&tracking)?.is_some() && git.ref_target(&catalog)?.is_some())
+}
+
+/// Fetches the catalog and the environments from `remote` (when `fetch`; else
+/// takes them as the last fetch left them), fast-forwards the local
+/// environments that are behind except `environment` (whose local ref moves
+/// only once the push lands), and refuses when the local `environment` has
+/// promotions the remote lacks. Returns the remote and its tip of
+/// `environment`.
+fn prepare(
+    workspace: &Workspace,
+    environment: &str,
+    remote: &str,
+    fetch: bool,
 ) -> Result<(Remote, Option<Oid>), PromoteError> {
     let git = &workspace.git;
     let settings = &workspace.settings;
     let tracking = fetch::tracking(settings, remote, environment)?;
-    let catalog = fetch::fetch_refs(git, settings, remote)?;
+    let catalog = if fetch {
+        fetch::fetch_refs(git, settings, remote)?.tracking_ref
+    } else {
+        let branch = format!("refs/heads/{}", settings.catalog());
+        tracking_ref(&branch, remote).unwrap_or(branch)
+    };
     for other in settings.environment_order() {
         if other == environment {
             continue;
@@ -85,11 +174,12 @@ pub(super) fn prepare(
             })));
         }
     }
-    let catalog = git.ref_target(&catalog.tracking_ref)?;
+    let catalog = git.ref_target(&catalog)?;
     let remote = Remote {
         name: remote.to_owned(),
         tracking,
         catalog,
+        leases: Vec::new(),
     };
     Ok((remote, remote_tip))
 }
@@ -98,8 +188,9 @@ impl Remote {
     /// Refuses a plan whose source commit the remote does not have: the catalog
     /// commit that added the object must be on the remote's catalog branch, an
     /// upstream environment's commit on the remote's copy of that environment.
+    /// Holds each upstream environment read to its tip for the push.
     pub(super) fn check_published(
-        &self,
+        &mut self,
         workspace: &Workspace,
         environment: &str,
         remote_tip: Option<Oid>,
@@ -113,6 +204,15 @@ impl Remote {
             } else if settings.environment(&plan.from).is_some() {
                 let tracking = fetch::tracking(settings, &self.name, &plan.from)?;
                 let tip = git.ref_target(&tracking)?;
+                if let Some(expect) = tip
+                    && !self.leases.iter().any(|(from, _)| *from == plan.from)
+                {
+                    let lease = Lease {
+                        refname: settings.env_ref(&plan.from),
+                        expect,
+                    };
+                    self.leases.push((plan.from.clone(), lease));
+                }
                 (tracking, tip)
             } else {
                 let catalog = format!("refs/heads/{}", settings.catalog());
@@ -137,27 +237,42 @@ impl Remote {
         Ok(())
     }
 
-    /// Pushes `head` to the remote's environment ref. When the remote moved,
-    /// fetches it again and returns its new tip; when it took the commits, moves
-    /// the remote-tracking ref and the local ref there.
+    /// Pushes `head` to the remote's environment ref, while the upstream
+    /// environments read are where they were. When the environment moved, waits
+    /// (longer after each of the `lost` races before), fetches it again and
+    /// returns its new tip, so that the rebuild is pushed right after the fetch;
+    /// when it took the commits, moves the remote-tracking ref and the local ref
+    /// there.
     pub(super) fn push(
         &self,
         workspace: &Workspace,
         refname: &str,
         head: Oid,
+        lost: u32,
     ) -> Result<Attempt, PromoteError> {
         let git = &workspace.git;
         let update = RefUpdate {
             refname: refname.to_owned(),
             new: head,
         };
-        let report = git.push(&self.name, &[update])?;
+        let leases: Vec<Lease> = self.leases.iter().map(|(_, lease)| lease.clone()).collect();
+        let report = git.push(&self.name, &[update], &leases)?;
+        let stale = |lease: &Lease| {
+            report.refs.iter().any(|pushed| {
+                pushed.refname == lease.refname
+                    && pushed.status == PushStatus::Rejected(Rejection::Stale)
+            })
+        };
+        if let Some((from, _)) = self.leases.iter().find(|(_, lease)| stale(lease)) {
+            return Ok(Attempt::SourceMoved(from.clone()));
+        }
         match report.into_result(&self.name) {
             Ok(_) => {
                 self.follow(workspace, refname, head)?;
                 Ok(Attempt::Landed)
             }
             Err(RemoteError::RemoteMoved { .. }) => {
+                std::thread::sleep(lost_race_wait(lost));
                 fetch::fetch_environments(git, &workspace.settings, &self.name)?;
                 Ok(Attempt::Moved(git.ref_target(&self.tracking)?))
             }
