@@ -51,5 +51,16 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         ]);
     }
     out.text(&table(&rows));
+    for entry in &history.entries {
+        if let Some(merged) = &entry.merged {
+            out.text(&format!(
+                "{} arrived by merge {}, merged by {} at {}",
+                short_commit(&entry.commit),
+                short_commit(&merged.commit),
+                merged.by,
+                merged.time
+            ));
+        }
+    }
     Ok(0)
 }

@@ -117,6 +117,12 @@ pub fn audit_at(
 }
 
 /// How findings name an environment's state: as git names a file at a revision.
+/// What to do about an environment commit that a squash or rebase merge made.
+const MERGE_METHODS: &str = "a squash or rebase merge drops the parent that shows where the object came from: merge environment pull requests with a merge commit (GitHub: \"Create a merge commit\"; GitLab: \"Merge commit\") or a fast-forward (GitLab: \"Fast-forward merge\"); `berth repair <env>` restores what this commit set, without rewriting history";
+
+/// What to do about an environment commit berth did not make.
+const HAND_MADE: &str = "environments move by `berth promote` and `berth rollback`, or by merging pull requests of their commits with a merge commit (GitHub: \"Create a merge commit\"; GitLab: \"Merge commit\") or a fast-forward (GitLab: \"Fast-forward merge\"), never squashed or rebased; `berth repair <env>` restores what such a commit set, without rewriting history";
+
 fn state_file(refname: &str) -> String {
     format!("{refname}:{STATE_FILE}")
 }
@@ -280,16 +286,19 @@ impl Audit<'_> {
                         .filter(|package| pending.remove(package.as_str()))
                         .collect();
                     for package in &set {
-                        findings.push(self.at_entry(
-                            Code::PromotionPath,
-                            package,
-                            format!(
-                                "{package} was set by commit {} (\"{}\"), which berth did not make: it has no Berth-Action trailer, so nothing shows the object came through {}",
-                                short_id(commit.info.id),
-                                commit.subject(),
-                                self.allowed()
-                            ),
-                        ));
+                        findings.push(
+                            self.at_entry(
+                                Code::PromotionPath,
+                                package,
+                                format!(
+                                    "{package} was set by commit {} (\"{}\"), which berth did not make: it has no Berth-Action trailer, so nothing shows the object came through {}",
+                                    short_id(commit.info.id),
+                                    commit.subject(),
+                                    self.allowed()
+                                ),
+                            )
+                            .with_help(HAND_MADE),
+                        );
                     }
                     set
                 }
@@ -366,7 +375,15 @@ impl Audit<'_> {
                 self.name, broken.environment, broken.reason
             )
         };
-        Ok(Some(self.at_entry(Code::PromotionPath, package, message)))
+        let finding = self.at_entry(Code::PromotionPath, package, message);
+        // A berth commit that lost its source parent came through a squash or
+        // rebase merge of its pull request.
+        let squashed = broken.commit == commit.info.id && commit.info.parents.len() < 2;
+        Ok(Some(if squashed {
+            finding.with_help(MERGE_METHODS)
+        } else {
+            finding
+        }))
     }
 
     /// For each of `packages`, the newest commit from `tip` whose state changed

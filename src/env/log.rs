@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::EnvError;
-use crate::repo::{self, CommitInfo, Git, GitError, Oid, ShallowHistory};
+use crate::repo::{self, CommitInfo, Git, GitError, Oid, ShallowHistory, Stamp};
 
 /// The trailer naming what a commit did.
 pub const ACTION: &str = "Berth-Action";
@@ -48,6 +48,20 @@ impl Action {
     }
 }
 
+/// How a hosting service's merge button brought a berth commit onto an
+/// environment: a merge commit whose first parent is the environment's tip and
+/// whose second parent is the pull request's berth commit, built on that tip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge {
+    /// The merge commit, on the environment's first-parent log.
+    pub id: Oid,
+    /// Who merged it, and when: the merge commit's committer.
+    pub by: Stamp,
+}
+
+/// How many berth commits one merged pull request may bring.
+const MERGED_COMMITS: usize = 256;
+
 /// A commit with its trailers read.
 #[derive(Debug, Clone)]
 pub struct EnvCommit {
@@ -64,11 +78,36 @@ pub struct EnvCommit {
     /// Whether a shallow clone cut the history here: git shows the commit without
     /// its parents, which it has.
     pub cut: bool,
+    /// When the commit came by a merge button: the merge commit that stands for
+    /// it on the environment's first-parent log.
+    pub merged: Option<Merge>,
 }
 
 impl EnvCommit {
-    /// Reads a commit and its trailers.
+    /// Reads a commit and its trailers. A merge commit that brought berth
+    /// commits onto the environment unchanged (see [`merged_commits`]) reads as
+    /// the newest of them, with [`EnvCommit::merged`] saying so: the same change
+    /// as fast-forwarding to it.
     pub fn read(git: &Git, id: Oid) -> Result<EnvCommit, GitError> {
+        let commit = EnvCommit::read_one(git, id)?;
+        if commit.action.is_some() || commit.cut || commit.info.parents.len() != 2 {
+            return Ok(commit);
+        }
+        match merged_commits(git, &commit.info)?.first() {
+            Some(&newest) => {
+                let mut merged = EnvCommit::read_one(git, newest)?;
+                merged.merged = Some(Merge {
+                    id,
+                    by: commit.info.committed,
+                });
+                Ok(merged)
+            }
+            None => Ok(commit),
+        }
+    }
+
+    /// Reads one commit and its trailers, as it is.
+    fn read_one(git: &Git, id: Oid) -> Result<EnvCommit, GitError> {
         let info = git.commit(id)?;
         let cut = info.parents.is_empty() && git.shallow_boundary()?.contains(&id);
         let mut commit = EnvCommit {
@@ -77,6 +116,7 @@ impl EnvCommit {
             object: None,
             from: None,
             cut,
+            merged: None,
             info,
         };
         for (key, value) in repo::trailers(&commit.info.message) {
@@ -120,6 +160,49 @@ impl EnvCommit {
     pub fn subject(&self) -> &str {
         self.info.message.lines().next().unwrap_or_default()
     }
+
+    /// The commit that stands for this one on the environment's first-parent
+    /// log: the merge commit that brought it, or itself.
+    pub fn on_log(&self) -> Oid {
+        self.merged.as_ref().map_or(self.info.id, |merge| merge.id)
+    }
+}
+
+/// The berth commits a merge commit brought onto an environment, newest first,
+/// when it is the same change as fast-forwarding to them: its parents are the
+/// environment's tip P and a berth commit Q; Q's first-parent chain reaches P
+/// through berth commits only (the pull request was up to date); and the merge
+/// commit's tree is Q's. Empty for any other commit: a merge that resolved
+/// anything, or one of commits berth did not make, is a commit of its own.
+pub fn merged_commits(git: &Git, merge: &CommitInfo) -> Result<Vec<Oid>, GitError> {
+    let [tip, newest] = merge.parents.as_slice() else {
+        return Ok(Vec::new());
+    };
+    // A promotion's second parent is its source, not a merged pull request.
+    if repo::trailers(&merge.message)
+        .iter()
+        .any(|(key, _)| key == ACTION)
+    {
+        return Ok(Vec::new());
+    }
+    if git.commit(*newest)?.tree != merge.tree {
+        return Ok(Vec::new());
+    }
+    let mut chain = Vec::new();
+    let mut next = *newest;
+    while chain.len() < MERGED_COMMITS {
+        let commit = EnvCommit::read_one(git, next)?;
+        if commit.action.is_none() || commit.cut {
+            return Ok(Vec::new());
+        }
+        chain.push(next);
+        match commit.info.parents.first() {
+            Some(parent) if parent == tip => return Ok(chain),
+            Some(&parent) => next = parent,
+            None => return Ok(Vec::new()),
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// The message of an environment commit: a subject, a blank line, the trailers.

@@ -228,6 +228,31 @@ pub struct HistoryEntry {
     pub time: String,
     /// Who: `Name <email>`.
     pub author: String,
+    /// When the commit came by a hosting service's merge button: the merge
+    /// commit on the environment's log, and who merged it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergedBy>,
+}
+
+/// The merge commit that brought a berth commit onto an environment.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MergedBy {
+    /// The merge commit.
+    pub commit: String,
+    /// Who merged: the merge commit's committer, `Name <email>`.
+    pub by: String,
+    /// When (RFC 3339).
+    pub time: String,
+}
+
+impl MergedBy {
+    fn of(commit: &EnvCommit) -> Option<MergedBy> {
+        commit.merged.as_ref().map(|merge| MergedBy {
+            commit: merge.id.to_string(),
+            by: person(&merge.by),
+            time: time_of(&merge.by),
+        })
+    }
 }
 
 /// A package's promotions and rollbacks in an environment.
@@ -262,6 +287,7 @@ pub fn history(workspace: &Workspace, target: &PackageAt) -> Result<History, Env
             from: commit.from.clone().unwrap_or_default(),
             time: time_of(&commit.info.committed),
             author: person(&commit.info.author),
+            merged: MergedBy::of(&commit),
         });
     }
     if entries.is_empty() {

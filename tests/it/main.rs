@@ -21,6 +21,7 @@ mod configs;
 mod consistency;
 mod demo;
 mod docs;
+mod env_merges;
 mod environments;
 mod faults;
 mod fixtures;

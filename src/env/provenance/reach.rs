@@ -110,12 +110,16 @@ impl Log {
         while let Some(id) = self.next.take() {
             let info = provenance.git.commit(id)?;
             self.seen.insert(id);
+            // The commits a merge button brought are the environment's own.
+            let merged = crate::env::log::merged_commits(provenance.git, &info)?;
+            let found_merged = merged.contains(&target);
+            self.seen.extend(merged);
             match info.parents.first() {
                 Some(&parent) => self.next = Some(parent),
                 None if provenance.shallow()?.contains(&id) => self.cut = Some(id),
                 None => {}
             }
-            if id == target {
+            if id == target || found_merged {
                 return Ok(true);
             }
         }
