@@ -442,6 +442,7 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::BadTag { .. }
         | PromoteError::DuplicatePackage { .. }
         | PromoteError::NoSource { .. }
+        | PromoteError::BadReason { .. }
         | PromoteError::NothingNamed => USAGE,
         PromoteError::NotFound { .. }
         | PromoteError::NotPromotable { .. }

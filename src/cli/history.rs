@@ -43,7 +43,10 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     for entry in &history.entries {
         rows.push(vec![
             entry.time.clone(),
-            entry.action.as_str().to_owned(),
+            entry
+                .action
+                .map_or("by hand", |action| action.as_str())
+                .to_owned(),
             short_object(&entry.object),
             entry.from.clone(),
             short_commit(&entry.commit).to_owned(),

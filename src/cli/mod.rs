@@ -21,6 +21,7 @@ mod promote;
 mod put;
 mod release;
 mod render;
+mod repair;
 mod report;
 mod review;
 mod rollback;
@@ -117,6 +118,7 @@ enum Command {
     Ls(ls::Args),
     Promote(promote::Args),
     Rollback(rollback::Args),
+    Repair(repair::Args),
     Fetch(fetch::Args),
     Status(status::Args),
     History(history::Args),
@@ -300,6 +302,7 @@ fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u
         Command::Ls(args) => ls::run(args, &dir, out),
         Command::Promote(args) => promote::run(args, &dir, out),
         Command::Rollback(args) => rollback::run(args, &dir, out),
+        Command::Repair(args) => repair::run(args, &dir, out),
         Command::Fetch(args) => fetch::run(args, &dir, out),
         Command::Status(args) => status::run(args, &dir, out),
         Command::History(args) => history::run(args, &dir, out),

@@ -221,6 +221,23 @@ fn human(review: &Review) -> String {
         }
     }
     section("ENVIRONMENT MOVES", moves);
+    let mut repairs = vec![
+        ["REPAIRED", "BY", "REASON", "RESTORES WHAT THESE CHANGED"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for environment in &review.environments {
+        for repair in &environment.repairs {
+            let repaired: Vec<&str> = repair.repairs.iter().map(|id| short_commit(id)).collect();
+            repairs.push(vec![
+                environment.environment.clone(),
+                short_commit(&repair.commit).to_owned(),
+                repair.reason.clone(),
+                repaired.join(", "),
+            ]);
+        }
+    }
+    section("REPAIRS", repairs);
     let mut configs = vec![
         ["CONFIG", "VERSION", "EFFECTIVE", "SUPERSEDES", "SETTINGS"]
             .map(str::to_owned)

@@ -174,9 +174,23 @@ codes! {
     EnvRewritten = "env-rewritten", configurable: true,
         description: "A reviewed change moves an environment to a commit whose history lacks the environment's commit before the change (a reset or a force-push), dropping promotions from the log that lineage and audits read.",
         help: "move environments forward only: to undo a promotion, `berth rollback` records it as a new commit";
+    /// An environment's history holds a commit that a repair restored.
+    EnvRepaired = "env-repaired", configurable: true,
+        description: "An environment's history holds a commit berth cannot verify (made by hand, forged, squash-merged) whose changes a later `berth repair` commit restored; a warning by default, naming the repair's reason.",
+        help: "nothing to do: the repair restored every entry the commit changed, and the history keeps what happened";
 }
 
 impl Code {
+    /// The severity a finding of this code has unless berth.toml's `[checks]`
+    /// says otherwise: an error, but for what only informs.
+    pub fn default_severity(self) -> crate::diagnostic::finding::Severity {
+        use crate::diagnostic::finding::Severity;
+        match self {
+            Code::EnvRepaired => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
     /// The code as miette prints it: `berth::<name>`.
     pub fn qualified(self) -> String {
         format!("berth::{}", self.name())

@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use super::log::{Action, EnvCommit, first_parents};
+use super::log::{Action, EnvCommit, Repair, Repaired, first_parents};
 use super::objects::Finder;
 use super::provenance::{Anchors, Provenance, changed, state_of};
 use super::state::{STATE_FILE, State};
@@ -253,12 +253,23 @@ impl Audit<'_> {
         // that commit: the commit that did change them is looked for afterwards,
         // in one walk for all.
         let mut unexplained: Vec<(&str, Option<EnvCommit>)> = Vec::new();
+        let mut repaired = Repaired::default();
         for commit in first_parents(self.git, Some(tip)) {
             if pending.is_empty() {
                 break;
             }
             let commit = commit?;
+            // A repair's entries are what verified commits below it set: the walk
+            // goes on to them, past the commits it repaired.
+            if repaired.note(&commit) {
+                continue;
+            }
+            if let Some(repair) = repaired.of(&commit) {
+                findings.push(self.repaired(&commit, repair));
+                continue;
+            }
             let set = match commit.action {
+                Some(Action::Repair) => Vec::new(),
                 Some(Action::Promote | Action::Rollback) => {
                     let named = commit.package.as_deref().unwrap_or_default();
                     let Some(package) = pending.take(named) else {
@@ -440,6 +451,23 @@ impl Audit<'_> {
                 self.allowed()
             ),
         }
+    }
+
+    /// A commit a repair restored: reported, as a warning unless berth.toml
+    /// says otherwise, with the repair's reason.
+    fn repaired(&self, commit: &EnvCommit, repair: &Repair) -> Finding {
+        Finding::new(
+            Code::EnvRepaired,
+            state_file(self.refname),
+            format!(
+                "{}'s commit {} (\"{}\") is not one berth can verify; repair {} restored what it changed: {}",
+                self.name,
+                short_id(commit.on_log()),
+                commit.subject(),
+                short_id(repair.commit),
+                repair.reason
+            ),
+        )
     }
 
     /// Where this environment may receive from, for messages.

@@ -15,6 +15,10 @@ pub const PACKAGE: &str = "Berth-Package";
 pub const OBJECT: &str = "Berth-Object";
 /// The trailer naming where the object came from: an environment or the catalog.
 pub const FROM: &str = "Berth-From";
+/// The trailer of a repair naming the commits it repairs, by full id.
+pub const REPAIRS: &str = "Berth-Repairs";
+/// The trailer giving why a commit was made: a repair's reason.
+pub const REASON: &str = "Berth-Reason";
 
 /// What an environment commit did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -26,6 +30,8 @@ pub enum Action {
     Promote,
     /// Set a package back to the object it held before.
     Rollback,
+    /// Restored the entries that commits berth cannot verify changed.
+    Repair,
 }
 
 impl Action {
@@ -35,6 +41,7 @@ impl Action {
             Action::Open => "open",
             Action::Promote => "promote",
             Action::Rollback => "rollback",
+            Action::Repair => "repair",
         }
     }
 
@@ -43,6 +50,7 @@ impl Action {
             "open" => Some(Action::Open),
             "promote" => Some(Action::Promote),
             "rollback" => Some(Action::Rollback),
+            "repair" => Some(Action::Repair),
             _ => None,
         }
     }
@@ -75,6 +83,10 @@ pub struct EnvCommit {
     pub object: Option<String>,
     /// `Berth-From`.
     pub from: Option<String>,
+    /// `Berth-Repairs`: the commits a repair repairs.
+    pub repairs: Vec<Oid>,
+    /// `Berth-Reason`.
+    pub reason: Option<String>,
     /// Whether a shallow clone cut the history here: git shows the commit without
     /// its parents, which it has.
     pub cut: bool,
@@ -115,6 +127,8 @@ impl EnvCommit {
             package: None,
             object: None,
             from: None,
+            repairs: Vec::new(),
+            reason: None,
             cut,
             merged: None,
             info,
@@ -125,6 +139,13 @@ impl EnvCommit {
                 PACKAGE => commit.package = Some(value),
                 OBJECT => commit.object = Some(value),
                 FROM => commit.from = Some(value),
+                REPAIRS => {
+                    commit.repairs = value
+                        .split_whitespace()
+                        .filter_map(|id| Oid::from_str(id).ok())
+                        .collect()
+                }
+                REASON => commit.reason = Some(value),
                 _ => {}
             }
         }
@@ -205,6 +226,46 @@ pub fn merged_commits(git: &Git, merge: &CommitInfo) -> Result<Vec<Oid>, GitErro
     Ok(Vec::new())
 }
 
+/// The commits that the repairs met on a walk from an environment's tip back
+/// say they repaired. A walk notes each repair it meets and passes over the
+/// commits it lists: their changes were restored, so they set nothing.
+#[derive(Debug, Default)]
+pub struct Repaired {
+    by: std::collections::HashMap<Oid, Repair>,
+}
+
+/// The repair that restored a commit's changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// The repair commit.
+    pub commit: Oid,
+    /// Its reason.
+    pub reason: String,
+}
+
+impl Repaired {
+    /// Notes what `commit` repairs, if it is a repair. Whether it is one.
+    pub fn note(&mut self, commit: &EnvCommit) -> bool {
+        if commit.action != Some(Action::Repair) {
+            return false;
+        }
+        for id in &commit.repairs {
+            self.by.entry(*id).or_insert_with(|| Repair {
+                commit: commit.info.id,
+                reason: commit.reason.clone().unwrap_or_default(),
+            });
+        }
+        true
+    }
+
+    /// The repair newer on the walk that repaired `commit`, if one did.
+    pub fn of(&self, commit: &EnvCommit) -> Option<&Repair> {
+        self.by
+            .get(&commit.on_log())
+            .or_else(|| self.by.get(&commit.info.id))
+    }
+}
+
 /// The message of an environment commit: a subject, a blank line, the trailers.
 pub fn message(subject: &str, trailers: &[(&str, &str)]) -> String {
     let mut text = format!("{subject}\n\n");
@@ -257,6 +318,19 @@ impl Iterator for FirstParents<'_> {
         }
         Some(commit.map_err(EnvError::from))
     }
+}
+
+/// The first-parent chain from `tip` without the repairs and the commits they
+/// repaired: the commits whose changes stand.
+pub fn standing_commits(
+    git: &Git,
+    tip: Option<Oid>,
+) -> impl Iterator<Item = Result<EnvCommit, EnvError>> {
+    let mut repaired = Repaired::default();
+    first_parents(git, tip).filter(move |commit| match commit {
+        Ok(commit) => !repaired.note(commit) && repaired.of(commit).is_none(),
+        Err(_) => true,
+    })
 }
 
 #[cfg(test)]

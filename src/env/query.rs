@@ -8,9 +8,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::log::{Action, EnvCommit, first_parents};
+use super::log::{Action, EnvCommit, first_parents, standing_commits};
 use super::objects::{Finder, Located};
-use super::provenance::{Anchors, Break, Provenance, Source};
+use super::provenance::{Anchors, Break, Provenance, Source, state_of};
 use super::state::STATE_FILE;
 use super::tip::{RemoteRead, Standing, Tip, log_ahead_behind, standing};
 use super::{EnvError, EnvView, PackageAt, Unverified, person, section, time_of, view, view_of};
@@ -202,7 +202,7 @@ fn step(environment: &str, commit: &EnvCommit, action: Option<Action>) -> Lineag
 }
 
 fn newest_setting(git: &Git, view: &EnvView, package: &str) -> Result<Option<EnvCommit>, EnvError> {
-    for commit in first_parents(git, view.commit.as_ref().map(|c| c.id)) {
+    for commit in standing_commits(git, view.commit.as_ref().map(|c| c.id)) {
         let commit = commit?;
         if commit.sets(package) {
             return Ok(Some(commit));
@@ -216,10 +216,16 @@ fn newest_setting(git: &Git, view: &EnvView, package: &str) -> Result<Option<Env
 pub struct HistoryEntry {
     /// The commit.
     pub commit: String,
-    /// `promote` or `rollback`.
-    pub action: Action,
-    /// The object the package got.
+    /// `promote`, `rollback` or `repair`; null for a commit berth did not make
+    /// that changed the entry (by hand, or squash-merged), which `berth check`
+    /// reports.
+    pub action: Option<Action>,
+    /// The object the package got; when `removed`, the object it had.
     pub object: String,
+    /// Whether the commit removed the package (a repair of a package no
+    /// verified commit set, or a commit made by hand).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
     /// The object it had before, if any.
     pub previous: Option<String>,
     /// Where the object came from: an environment or the catalog branch.
@@ -276,13 +282,22 @@ pub fn history(workspace: &Workspace, target: &PackageAt) -> Result<History, Env
     let mut entries: Vec<HistoryEntry> = Vec::new();
     for commit in first_parents(git, view.commit.as_ref().map(|c| c.id)) {
         let commit = commit?;
-        if !commit.sets(&target.package) {
+        let (object, removed) = if commit.sets(&target.package) {
+            (commit.object.clone().unwrap_or_default(), false)
+        } else if matches!(commit.action, None | Some(Action::Repair)) {
+            // Read through what berth did not make, and what a repair restored.
+            match set_by(git, &view.refname, &commit, &target.package)? {
+                Some(change) => change,
+                None => continue,
+            }
+        } else {
             continue;
-        }
+        };
         entries.push(HistoryEntry {
             commit: commit.info.id.to_string(),
-            action: commit.action.unwrap_or(Action::Promote),
-            object: commit.object.clone().unwrap_or_default(),
+            action: commit.action,
+            object,
+            removed,
             previous: None,
             from: commit.from.clone().unwrap_or_default(),
             time: time_of(&commit.info.committed),
@@ -306,6 +321,30 @@ pub fn history(workspace: &Workspace, target: &PackageAt) -> Result<History, Env
         environment: target.environment.clone(),
         entries,
         read_from_remote: view.remote_read.into_iter().collect(),
+    })
+}
+
+/// How a commit changed `package`'s entry from its first parent's, if it did:
+/// the object it set, or the one it removed (then `true`).
+fn set_by(
+    git: &Git,
+    refname: &str,
+    commit: &EnvCommit,
+    package: &str,
+) -> Result<Option<(String, bool)>, EnvError> {
+    let after = state_of(git, refname, &commit.info)?
+        .packages
+        .remove(package);
+    let before = match commit.first_parent()? {
+        Some(parent) => state_of(git, refname, &git.commit(parent)?)?
+            .packages
+            .remove(package),
+        None => None,
+    };
+    Ok(match (before, after) {
+        (before, Some(after)) if before.as_ref() != Some(&after) => Some((after.object, false)),
+        (Some(before), None) => Some((before.object, true)),
+        _ => None,
     })
 }
 

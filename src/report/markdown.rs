@@ -428,6 +428,20 @@ fn environments(environments: &[EnvironmentReview]) -> String {
         for entry in &environment.moves {
             rows.push(move_row(&environment.environment, entry));
         }
+        for repair in &environment.repairs {
+            notes.push_str(&format!(
+                "- 🛠 {} was repaired by {}: {} (restores what {} changed, commits berth cannot verify).\n",
+                code(&environment.environment),
+                short_commit(&repair.commit),
+                repair.reason,
+                repair
+                    .repairs
+                    .iter()
+                    .map(|id| short_commit(id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if environment.rewritten {
             notes.push_str(&format!(
                 "- ⛔ {}'s history at {} does not contain its base {}: it was rewritten, not added to.\n",

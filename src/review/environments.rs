@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::model::{EnvironmentReview, Held, Move, Previous, Review, Revision};
+use super::model::{EnvironmentReview, Held, Move, Previous, RepairMade, Review, Revision};
 use super::{ReviewError, Reviewer};
 use crate::check;
 use crate::diagnostic::code::Code;
@@ -322,6 +322,20 @@ impl Reviewer<'_> {
                 problems: Vec::new(),
             });
         }
+        let mut repairs = Vec::new();
+        for commit in first_parents(git, Some(head.1)) {
+            let commit = commit?;
+            if Some(commit.on_log()) == base.map(|(_, id)| *id) {
+                break;
+            }
+            if commit.action == Some(Action::Repair) {
+                repairs.push(RepairMade {
+                    commit: commit.info.id.to_string(),
+                    reason: commit.reason.clone().unwrap_or_default(),
+                    repairs: commit.repairs.iter().map(ToString::to_string).collect(),
+                });
+            }
+        }
         Ok(EnvironmentReview {
             environment: name.to_owned(),
             base: base.map(|(revision, id)| Revision {
@@ -334,6 +348,7 @@ impl Reviewer<'_> {
             },
             rewritten,
             moves,
+            repairs,
         })
     }
 

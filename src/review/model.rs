@@ -158,6 +158,21 @@ pub struct EnvironmentReview {
     pub rewritten: bool,
     /// The entries that change, by package.
     pub moves: Vec<Move>,
+    /// The repairs among the change's commits, newest first: each restored
+    /// what commits berth cannot verify changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<RepairMade>,
+}
+
+/// A `berth repair` commit in a reviewed change.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RepairMade {
+    /// The repair commit.
+    pub commit: String,
+    /// Its reason.
+    pub reason: String,
+    /// The commits it repaired.
+    pub repairs: Vec<String>,
 }
 
 /// One package's entry in an environment, before and after.

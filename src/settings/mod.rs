@@ -274,7 +274,8 @@ impl Settings {
     pub fn severity(&self, code: Code) -> Option<crate::diagnostic::finding::Severity> {
         use crate::diagnostic::finding::Severity;
         match self.checks.get(&code) {
-            None | Some(CheckLevel::Error) => Some(Severity::Error),
+            None => Some(code.default_severity()),
+            Some(CheckLevel::Error) => Some(Severity::Error),
             Some(CheckLevel::Warning) => Some(Severity::Warning),
             Some(CheckLevel::Off) => None,
         }

@@ -176,6 +176,7 @@ fn the_command_walk_finds_every_command() {
     for expected in [
         "init",
         "promote",
+        "repair",
         "config",
         "config set",
         "config resolve",
@@ -191,7 +192,7 @@ fn the_command_walk_finds_every_command() {
             "{expected} in {commands:?}"
         );
     }
-    assert_eq!(commands.len(), 38, "{commands:?}");
+    assert_eq!(commands.len(), 39, "{commands:?}");
 }
 
 /// Each example of a long help's Examples section: the line saying what it does

@@ -48,6 +48,7 @@ mod releases;
 mod remote;
 mod remote_faults;
 mod remote_writers;
+mod repair;
 mod reports;
 mod review;
 mod schemas;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::{Daemon, Put, Repo, describe, make_executable};
+use crate::support::{Daemon, Put, Repo, assert_matches_schema, describe, make_executable};
 
 /// A remote whose catalog holds version sets of `packages` (version 1 of
 /// each), pushed from the first clone; the first clone and its puts.
@@ -32,32 +32,6 @@ fn refs_under(repo: &Repo, prefix: &str) -> BTreeMap<String, String> {
         .filter_map(|line| line.split_once(' '))
         .map(|(name, id)| (name.to_owned(), id.to_owned()))
         .collect()
-}
-
-/// Checks a command's JSON against its published output schema, every object
-/// closed to properties the schema does not describe.
-fn assert_matches_schema(name: &str, value: &Value) {
-    fn closed(schema: &mut Value) {
-        match schema {
-            Value::Object(map) => {
-                if map.contains_key("properties") && !map.contains_key("additionalProperties") {
-                    map.insert("additionalProperties".to_owned(), false.into());
-                }
-                map.values_mut().for_each(closed);
-            }
-            Value::Array(items) => items.iter_mut().for_each(closed),
-            _ => {}
-        }
-    }
-    let path = format!("{}/schemas/output/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    closed(&mut schema);
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{name}: {errors:?}\n{value:#}");
 }
 
 /// A pre-push hook in `repo` that, the first time it runs, runs `berth` with

@@ -107,6 +107,10 @@ fn published() -> Vec<(&'static str, serde_json::Value)> {
             output_schema_of::<env::promote::PromoteOutcome>(),
         ),
         (
+            "output/repair.schema.json",
+            output_schema_of::<env::promote::RepairOutcome>(),
+        ),
+        (
             "output/put.schema.json",
             output_schema_of::<objects::put::PutOutcome>(),
         ),

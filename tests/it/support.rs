@@ -1190,3 +1190,29 @@ pub fn make_executable(path: &Path) {
     permissions.set_mode(0o755);
     fs::set_permissions(path, permissions).unwrap();
 }
+
+/// Checks a command's JSON against its published output schema, every object
+/// closed to properties the schema does not describe.
+pub fn assert_matches_schema(name: &str, value: &Value) {
+    fn closed(schema: &mut Value) {
+        match schema {
+            Value::Object(map) => {
+                if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                    map.insert("additionalProperties".to_owned(), false.into());
+                }
+                map.values_mut().for_each(closed);
+            }
+            Value::Array(items) => items.iter_mut().for_each(closed),
+            _ => {}
+        }
+    }
+    let path = format!("{}/schemas/output/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    closed(&mut schema);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:?}\n{value:#}");
+}

@@ -253,6 +253,18 @@ pub enum PromoteError {
         /// The remote.
         remote: String,
     },
+    /// A reason that is empty or more than one line.
+    #[error("the reason must be one line of text, not `{reason}`")]
+    #[diagnostic(
+        code("berth::bad-reason"),
+        help(
+            "say in one line why, such as a ticket and what went wrong; it goes into the commit's message and trailers"
+        )
+    )]
+    BadReason {
+        /// What was given.
+        reason: String,
+    },
     /// The same package twice in one promotion.
     #[error("`{package}` is named twice; one promotion sets each package once")]
     #[diagnostic(

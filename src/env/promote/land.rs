@@ -14,7 +14,7 @@ use crate::store::ObjectRef;
 use crate::workspace::Workspace;
 
 /// How many times a promotion is rebuilt on a tip that moved before giving up.
-const ATTEMPTS: u32 = 8;
+pub(super) const ATTEMPTS: u32 = 8;
 
 /// How many times a pushed promotion is rebuilt on a remote tip that moved: more
 /// than locally, since many machines may push to one environment at once.
@@ -162,7 +162,7 @@ fn still_as_read<'p>(
 
 /// Waits a little longer after each lost race, with jitter so that racing
 /// promoters spread out.
-fn backoff(attempt: u32) {
+pub(super) fn backoff(attempt: u32) {
     use std::hash::BuildHasher;
     let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
     let millis = (1u64 << attempt.min(5)).saturating_add(random % 8);

@@ -13,13 +13,14 @@ mod guard;
 mod land;
 mod plan;
 mod publish;
+mod repair;
 
 use std::collections::HashSet;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::env::log::{Action, EnvCommit, OBJECT, PACKAGE, first_parents};
+use crate::env::log::{Action, EnvCommit, OBJECT, PACKAGE, standing_commits};
 use crate::env::objects::{Finder, Located};
 use crate::env::state::State;
 use crate::env::{EnvError, read_state, section};
@@ -30,6 +31,7 @@ use crate::store::ObjectRef;
 use crate::workspace::Workspace;
 
 pub use error::{PromoteError, Unpublished};
+pub use repair::{RepairOutcome, RepairedCommit, Restored, repair};
 
 use guard::{guard, refuse_unsigned, verify_paths};
 use land::land;
@@ -274,7 +276,7 @@ fn rollback_on(
     };
     let current = base.packages.get(package).ok_or_else(not_held)?;
     let mut previous = None;
-    for commit in first_parents(git, tip) {
+    for commit in standing_commits(git, tip) {
         let commit = commit?;
         if commit.sets(package) && commit.object.as_deref() != Some(current.object.as_str()) {
             previous = Some(commit);

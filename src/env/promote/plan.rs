@@ -8,7 +8,7 @@
 //! (`names_object`), and an entry's tags (`entry_tags`).
 
 use super::{Plan, PromoteError, PromoteRequest, Sources, not_an_env_commit};
-use crate::env::log::{Action, EnvCommit, first_parents};
+use crate::env::log::{Action, EnvCommit, first_parents, standing_commits};
 use crate::env::objects::{Finder, Located};
 use crate::env::state::{STATE_FILE, State};
 use crate::env::{EnvError, PackageAt, section};
@@ -256,7 +256,7 @@ fn plan_held(
         .into());
     };
     let tip = view.commit.as_ref().map(|c| c.id);
-    for commit in first_parents(git, tip) {
+    for commit in standing_commits(git, tip) {
         let commit = commit?;
         if commit.sets(&at.package) && commit.object.as_deref() == Some(object.to_string().as_str())
         {

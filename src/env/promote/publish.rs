@@ -58,15 +58,27 @@ pub(super) enum Attempt {
 /// it reads moved on the remote before the push landed.
 const PASSES: u32 = 4;
 
+/// What a write to an environment reports.
+pub(super) trait Outcome {
+    /// Whether it moved nothing: nothing was pushed.
+    fn moved_nothing(&self) -> bool;
+}
+
+impl Outcome for PromoteOutcome {
+    fn moved_nothing(&self) -> bool {
+        self.promotions.is_empty()
+    }
+}
+
 /// Runs `promote` on the local environment ref's tip, or against `remote`
 /// when there is one.
-pub(super) fn land_on(
+pub(super) fn land_on<T: Outcome>(
     workspace: &Workspace,
     environment: &str,
     refname: &str,
     remote: Option<&str>,
-    mut promote: impl FnMut(Landing, Option<Oid>) -> Result<PromoteOutcome, PromoteError>,
-) -> Result<PromoteOutcome, PromoteError> {
+    mut promote: impl FnMut(Landing, Option<Oid>) -> Result<T, PromoteError>,
+) -> Result<T, PromoteError> {
     match remote {
         None => promote(Landing::Local, workspace.git.ref_target(refname)?),
         Some(remote) => with_remote(workspace, environment, remote, promote),
@@ -76,12 +88,12 @@ pub(super) fn land_on(
 /// Runs `promote` against `remote`: first on the refs as the last fetch left
 /// them, when there are such refs, then on a fresh fetch whenever the answer may
 /// depend on what moved since.
-fn with_remote(
+fn with_remote<T: Outcome>(
     workspace: &Workspace,
     environment: &str,
     remote: &str,
-    mut promote: impl FnMut(Landing, Option<Oid>) -> Result<PromoteOutcome, PromoteError>,
-) -> Result<PromoteOutcome, PromoteError> {
+    mut promote: impl FnMut(Landing, Option<Oid>) -> Result<T, PromoteError>,
+) -> Result<T, PromoteError> {
     let mut fetch = !fetched_before(workspace, environment, remote)?;
     let mut pass: u32 = 1;
     loop {
@@ -90,7 +102,7 @@ fn with_remote(
         match result {
             // Nothing to push, or a refusal, on refs fetched a while ago: the
             // remote may have moved to where the answer differs.
-            Ok(outcome) if !fetch && outcome.promotions.is_empty() => fetch = true,
+            Ok(outcome) if !fetch && outcome.moved_nothing() => fetch = true,
             Err(error) if !fetch && error.may_be_stale() => fetch = true,
             Err(PromoteError::SourceMoved { .. }) if pass < PASSES => {
                 std::thread::sleep(lost_race_wait(pass));

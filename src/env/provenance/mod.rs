@@ -36,7 +36,7 @@ use std::collections::{HashMap, HashSet};
 use crate::canonical::ObjectHash;
 use crate::document::Format;
 use crate::env::EnvError;
-use crate::env::log::{Action, EnvCommit, first_parents};
+use crate::env::log::{Action, EnvCommit, standing_commits};
 use crate::env::state::{Entry, State};
 use crate::repo::{CommitInfo, Git, Oid, TreeEntry, short_id};
 use crate::settings::Settings;
@@ -443,9 +443,10 @@ impl<'a> Provenance<'a> {
         at: Oid,
         package: &str,
     ) -> Result<Option<EnvCommit>, EnvError> {
-        for commit in first_parents(self.git, Some(at)) {
+        for commit in standing_commits(self.git, Some(at)) {
             let commit = commit?;
             match commit.action {
+                Some(Action::Repair) => {}
                 Some(Action::Promote | Action::Rollback) => {
                     if commit.package.as_deref() == Some(package) {
                         return Ok(Some(commit));
