@@ -18,6 +18,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::PromoteError;
+use super::guard::refuse_unsigned;
 use super::land::{ATTEMPTS, backoff};
 use super::publish::{Attempt, Landing, Outcome, land_on};
 use crate::env::log::{self, ACTION, Action, EnvCommit, REASON, REPAIRS, Repaired, first_parents};
@@ -91,7 +92,8 @@ pub fn repair(
     reason: &str,
     remote: Option<&str>,
 ) -> Result<RepairOutcome, PromoteError> {
-    section(&workspace.settings, environment)?;
+    let target = section(&workspace.settings, environment)?;
+    refuse_unsigned(environment, target)?;
     let reason = reason.trim();
     if reason.is_empty() || reason.contains(['\n', '\r']) {
         return Err(PromoteError::BadReason {
