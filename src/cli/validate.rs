@@ -155,7 +155,11 @@ pub fn check(
     };
     let env_base = pairs(&args.env_base, "--env-base")?;
     let env_head = pairs(&args.env_head, "--env-head")?;
-    let target = match &base {
+    // With no commit yet, the hook's `--base HEAD` names nothing (see `validate`).
+    let target = match base
+        .as_deref()
+        .filter(|base| *base != "HEAD" || git.has_head_commit())
+    {
         Some(base) => pull_request::target(&git, base, &head, None)?,
         None => Target::Catalog,
     };

@@ -298,7 +298,10 @@ fn catalog_for(
         Ok(TreeKind::read(git, tree)? == TreeKind::Catalog)
     })?;
     let hint = match behind {
-        Some(commit) => Settings::load(&git.files_at(&commit.to_string())?).ok(),
+        Some(commit) => git
+            .read_file(git.commit(commit)?.tree, settings::FILE)?
+            .and_then(|(_, bytes)| String::from_utf8(bytes).ok())
+            .and_then(|text| Settings::parse(&text).ok()),
         None => None,
     };
     let defaults = Settings::parse("").ok();

@@ -511,6 +511,25 @@ fn an_environment_base_is_told_by_its_ref_or_its_log_and_refused_when_unclear() 
     assert_eq!(review["not_compared"], serde_json::json!([]));
     let (code, check) = json(&ci, &["check", "--base", &origin.staging]);
     assert_eq!(code, 0, "{check:#}");
+    // For a person, the first line says what the pull request is into.
+    let output = ci
+        .berth()
+        .args(["review", "--base", "origin/env/staging"])
+        .output()
+        .unwrap();
+    let main = ci.tip("refs/remotes/origin/main").unwrap();
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().lines().next(),
+        Some(
+            format!(
+                "ready: origin/env/staging ({}) -> HEAD ({}) into staging, catalog at refs/remotes/origin/main ({}): 0 new objects, 1 environment move, 0 config versions, 0 registry changes; 0 errors, 0 warnings",
+                &origin.staging[..12],
+                &origin.promotion[..12],
+                &main[..12]
+            )
+            .as_str()
+        )
+    );
 
     // A commit of no environment's log, and one of two environments' logs.
     let dev = ci.tip("refs/remotes/origin/env/dev").unwrap();
