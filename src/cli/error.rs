@@ -12,6 +12,7 @@ use berth::config::ConfigError;
 use berth::diagnostic::finding::Finding;
 use berth::env::fetch::FetchError;
 use berth::env::promote::PromoteError;
+use berth::env::pull_request::PullRequestError;
 use berth::env::{BadPackageAt, BadTime, EnvError};
 use berth::lifecycle::MarkError;
 use berth::objects::lookup::{BadSpec, LookupError};
@@ -222,6 +223,11 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Review(#[from] ReviewError),
+    /// What `berth check`'s pull request is into could not be told, or an
+    /// environment's commit named is not one.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    PullRequest(#[from] PullRequestError),
 }
 
 impl CliError {
@@ -262,6 +268,7 @@ impl CliError {
             CliError::DemoStep { .. } => INVALID,
             CliError::Files(error) => files_code(error),
             CliError::Review(error) => review_code(error),
+            CliError::PullRequest(error) => pull_request_code(error),
             CliError::Io { .. }
             | CliError::Output { .. }
             | CliError::Git(_)
@@ -301,15 +308,27 @@ fn files_code(error: &repo::FilesError) -> u8 {
 
 fn review_code(error: &ReviewError) -> u8 {
     match error {
-        ReviewError::Revision(_)
-        | ReviewError::UnknownEnvironment { .. }
-        | ReviewError::NotEnvironment { .. }
-        | ReviewError::Epoch(_) => USAGE,
+        ReviewError::Revision(_) | ReviewError::Epoch(_) => USAGE,
+        ReviewError::PullRequest(error) => pull_request_code(error),
         ReviewError::Files(error) => files_code(error),
         ReviewError::Env(error) => env_code(error),
         ReviewError::Validate(error) => validate_code(error),
         ReviewError::Source(error) => source_code(error),
         ReviewError::Git(_) => CANNOT_RUN,
+    }
+}
+
+fn pull_request_code(error: &PullRequestError) -> u8 {
+    match error {
+        PullRequestError::Revision(_)
+        | PullRequestError::UnknownEnvironment { .. }
+        | PullRequestError::NotEnvironment { .. }
+        | PullRequestError::WhichEnvironment { .. }
+        | PullRequestError::NamedBesides { .. } => USAGE,
+        PullRequestError::Files(error) => files_code(error),
+        PullRequestError::Env(error) => env_code(error),
+        PullRequestError::Settings(error) => settings_code(error),
+        PullRequestError::Git(_) | PullRequestError::NoCatalog { .. } => CANNOT_RUN,
     }
 }
 
@@ -392,12 +411,16 @@ fn config_code(error: &ConfigError) -> u8 {
 
 fn open_code(error: &OpenError) -> u8 {
     match error {
-        OpenError::Settings(LoadError::Invalid(_)) => INVALID,
-        OpenError::Settings(LoadError::Source(error)) => source_code(error),
-        OpenError::Repo(_)
-        | OpenError::Settings(
-            LoadError::Missing | LoadError::NotCommitted { .. } | LoadError::NotStaged,
-        ) => CANNOT_RUN,
+        OpenError::Settings(error) => settings_code(error),
+        OpenError::Repo(_) => CANNOT_RUN,
+    }
+}
+
+fn settings_code(error: &LoadError) -> u8 {
+    match error {
+        LoadError::Invalid(_) => INVALID,
+        LoadError::Source(error) => source_code(error),
+        LoadError::Missing | LoadError::NotCommitted { .. } | LoadError::NotStaged => CANNOT_RUN,
     }
 }
 

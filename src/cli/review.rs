@@ -26,13 +26,23 @@ use berth::report::short::{short_commit, short_object};
 /// whether berth.toml allows that path. Exits 1 if any error is found, so the same
 /// command gates CI. `--format markdown` is a pull-request comment of at most
 /// 65,536 characters.
+///
+/// A base that is a commit of an environment (origin/env/staging: a state.toml and
+/// no berth.toml) makes it a pull request into that environment: its move from the
+/// base to the head is reviewed, by the catalog branch the remote shares
+/// (refs/remotes/origin/main, else the local one). The review says which
+/// environments it could not compare, and why.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = super::examples(&[
     ("What a pull request into main ships", "berth review --base origin/main"),
     ("As a pull-request comment", "berth review --base origin/main --format markdown > review.md"),
     (
-        "A pull request into an environment branch",
-        "berth review --base origin/main --env-head production=HEAD",
+        "A pull request into an environment branch, its head checked out",
+        "berth review --base origin/env/production",
+    ),
+    (
+        "An environment's commits named, with the catalog at main",
+        "berth review --base main --env-head production=HEAD",
     ),
 ]))]
 pub struct Args {
@@ -127,13 +137,21 @@ fn human(review: &Review) -> String {
         || "environments only".to_owned(),
         |head| format!("{} ({})", head.revision, short_commit(&head.commit)),
     );
-    let base = if review.head.is_some() {
+    let base = if review.head.is_some() && review.into.is_none() {
         format!("merge base {}", short_commit(&review.base.commit))
     } else {
         short_commit(&review.base.commit).to_owned()
     };
+    let into = match (&review.into, &review.catalog) {
+        (Some(environment), Some(catalog)) => format!(
+            " into {environment}, catalog at {} ({})",
+            catalog.revision,
+            short_commit(&catalog.commit)
+        ),
+        _ => String::new(),
+    };
     let mut text = format!(
-        "{verdict}: {} ({base}) -> {head}: {}, {}, {}, {}; {}, {}\n",
+        "{verdict}: {} ({base}) -> {head}{into}: {}, {}, {}, {}; {}, {}\n",
         review.base.revision,
         plural(
             counts.new_objects.saturating_sub(counts.config_versions),

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use berth::check::{self, Validation};
-use berth::env::audit::audit;
+use berth::env::audit::{Given, audit_given};
+use berth::env::pull_request::{self, PullRequestError, Target, resolve_given};
 use berth::kinds::Kinds;
 use berth::repo::{Git, Head};
 use berth::settings::Settings;
@@ -66,22 +67,42 @@ pub struct Args {
 /// promotion along the path berth.toml allows (a commit made by hand that skips an
 /// environment fails here), signed where the environment requires it. Exits 1 if
 /// any error is found.
+///
+/// A base that is a commit of an environment (origin/env/staging: a state.toml and
+/// no berth.toml) makes it a pull request into that environment: the environment
+/// is checked as of the head, which must build on the base, by the catalog branch
+/// the remote shares (refs/remotes/origin/main, else the local one), and the
+/// catalog itself is not validated again. --env-head checks an environment as of
+/// another commit than its ref, and --env-base a commit its history must contain.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = super::examples(&[
     ("The CI gate for a pull request into main", "berth check --base origin/main"),
+    (
+        "The same command for a pull request into env/staging",
+        "berth check --base origin/env/staging",
+    ),
     (
         "With a JUnit report for the CI system",
         "berth check --base origin/main --format human --format junit --output berth.xml",
     ),
 ]))]
 pub struct CheckArgs {
-    /// The revision the change is compared with, such as origin/main (default:
-    /// PRE_COMMIT_FROM_REF; without either, everything is checked)
+    /// The revision the change is compared with, such as origin/main or
+    /// origin/env/staging (default: PRE_COMMIT_FROM_REF; without either,
+    /// everything is checked)
     #[arg(long, value_name = "REV")]
     base: Option<String>,
     /// The revision to check (default: PRE_COMMIT_TO_REF, else HEAD)
     #[arg(long, value_name = "REV")]
     head: Option<String>,
+    /// A commit an environment's history must contain (repeatable), such as
+    /// staging=origin/env/staging: its log only grows
+    #[arg(long, value_name = "ENV=REV")]
+    env_base: Vec<String>,
+    /// Check an environment as of this commit instead of its ref (repeatable),
+    /// such as staging=HEAD
+    #[arg(long, value_name = "ENV=REV")]
+    env_head: Vec<String>,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -129,14 +150,55 @@ pub fn check(
         .base
         .clone()
         .or_else(|| range.and_then(|(from, _)| from));
+    let pairs = |values: &[String], flag: &str| -> Result<Vec<(String, String)>, CliError> {
+        values.iter().map(|text| super::pair(text, flag)).collect()
+    };
+    let env_base = pairs(&args.env_base, "--env-base")?;
+    let env_head = pairs(&args.env_head, "--env-head")?;
+    // With no commit yet, the hook's `--base HEAD` names nothing (see `validate`).
+    let target = match base
+        .as_deref()
+        .filter(|base| *base != "HEAD" || git.has_head_commit())
+    {
+        Some(base) => pull_request::target(&git, base, &head, None)?,
+        None => Target::Catalog,
+    };
+    if let Target::Environment(into) = target {
+        if !env_base.is_empty() || !env_head.is_empty() {
+            return Err(PullRequestError::NamedBesides {
+                base: into.base.revision.clone(),
+                environment: into.environment().to_owned(),
+            }
+            .into());
+        }
+        // The catalog is not what changes: the environment is checked by it.
+        let given = Given {
+            heads: vec![into.head.clone()],
+            bases: vec![into.base.clone()],
+        };
+        let found = audit_given(
+            &git,
+            &into.settings,
+            &into.kinds,
+            Some(into.catalog),
+            &given,
+        )?;
+        let mut validation = Validation::default();
+        validation.add(found);
+        return emit(reports, validation, args.report.deny_warnings, out);
+    }
     let (mut validation, files) = validate(&git, Head::Revision(&head), base.as_deref(), out)?;
     // Environments are checked by the head's berth.toml; one the validation found
     // unreadable has already been reported.
     if let Ok(settings) = Settings::load(files.as_ref())
         && let Ok(kinds) = Kinds::load(&settings, files.as_ref())
     {
+        let given = Given {
+            heads: resolve_given(&git, &settings, &env_head)?,
+            bases: resolve_given(&git, &settings, &env_base)?,
+        };
         let checked = git.resolve_commit(&head).ok();
-        let found = audit(&git, &settings, &kinds, checked)?;
+        let found = audit_given(&git, &settings, &kinds, checked, &given)?;
         validation.add(found);
     }
     emit(reports, validation, args.report.deny_warnings, out)

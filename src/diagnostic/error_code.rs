@@ -55,6 +55,8 @@ error_codes! {
     ExternalStore = "external-store": "A store named is external: its objects live outside the repository, so there is nothing to put or read.";
     UnknownEnvironment = "unknown-environment": "An environment named is not in berth.toml.";
     NotEnvironment = "not-environment": "A revision given as an environment's is not a commit of an environment (it has no state.toml).";
+    AmbiguousEnvironment = "ambiguous-environment": "A pull request's base is an environment's commit, but which environment's cannot be told: its ref names none, and not exactly one environment's log holds it.";
+    EnvPullRequestFlags = "env-pull-request-flags": "Environments' commits were named besides a base that makes the pull request one into an environment, whose commits are the base and the head.";
     UnreadableInput = "unreadable-input": "A file given on the command line is missing, unreadable, a directory, or not a regular file.";
     ObjectNotFound = "object-not-found": "No object matches the reference, on the catalog branch's tip or in the source environment's history.";
     AmbiguousRef = "ambiguous-ref": "A hash prefix matches more than one object.";

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::log::{Action, EnvCommit, Repair, Repaired, first_parents};
 use super::objects::Finder;
 use super::provenance::{Anchors, Provenance, changed, state_of};
+use super::pull_request::EnvRevision;
 use super::state::{STATE_FILE, State};
 use super::tip::Tip;
 use super::{EnvError, read_state};
@@ -20,7 +21,7 @@ use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::{self, Format};
 use crate::kinds::Kinds;
-use crate::repo::{CommitInfo, Git, Oid, short_id};
+use crate::repo::{CommitInfo, Git, Oid, ShallowHistory, short_id};
 use crate::settings::{EnvironmentSection, Settings};
 use crate::store::ObjectRef;
 
@@ -36,15 +37,52 @@ pub fn audit(
     kinds: &Kinds,
     checked: Option<Oid>,
 ) -> Result<Vec<Finding>, EnvError> {
+    audit_given(git, settings, kinds, checked, &Given::default())
+}
+
+/// Environments' commits named for an audit instead of their refs.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// The commit to audit an environment at, instead of the one its ref reads
+    /// (`berth check --env-head`).
+    pub heads: Vec<EnvRevision>,
+    /// A commit the audited one must have in its history
+    /// (`berth check --env-base`): an environment's log only grows.
+    pub bases: Vec<EnvRevision>,
+}
+
+impl Given {
+    fn find<'a>(list: &'a [EnvRevision], name: &str) -> Option<&'a EnvRevision> {
+        list.iter().rev().find(|given| given.environment == name)
+    }
+}
+
+/// What is wrong with every environment, as [`audit`] finds it, with those
+/// named in `given.heads` audited at the commit named, and each one named in
+/// `given.bases` checked to have that commit in its history (`env-rewritten`).
+pub fn audit_given(
+    git: &Git,
+    settings: &Settings,
+    kinds: &Kinds,
+    checked: Option<Oid>,
+    given: &Given,
+) -> Result<Vec<Finding>, EnvError> {
     let tips = Tip::locate_all(git, settings)?;
     let mut anchors = Anchors::tips(git, settings, &tips)?;
     if let Some(commit) = checked {
         anchors.add_catalog(git, commit)?;
     }
+    for head in &given.heads {
+        anchors.add_environment(&head.environment, head.commit);
+    }
     let mut provenance = Provenance::new(git, settings, anchors);
     let mut findings = Vec::new();
     for environment in &tips {
-        let (refname, Some(tip)) = environment.read() else {
+        let (refname, tip) = match Given::find(&given.heads, &environment.name) {
+            Some(head) => (head.revision.as_str(), Some(head.commit)),
+            None => environment.read(),
+        };
+        let Some(tip) = tip else {
             continue;
         };
         let at = EnvAt {
@@ -53,8 +91,48 @@ pub fn audit(
             tip,
         };
         findings.extend(audit_at(git, settings, kinds, &mut provenance, &at, None)?);
+        if let Some(base) = Given::find(&given.bases, &environment.name)
+            && !grown(git, &at, base)?
+        {
+            findings.extend(rewritten(settings, &at, base));
+        }
     }
     Ok(findings)
+}
+
+/// Whether the environment at `at` has its commit `base` in its history; a
+/// shallow clone that may only lack the history joining them is refused.
+pub fn grown(git: &Git, at: &EnvAt<'_>, base: &EnvRevision) -> Result<bool, EnvError> {
+    if git.descends_from(at.tip, base.commit)? {
+        return Ok(true);
+    }
+    if !git.shallow_boundary()?.is_empty() {
+        return Err(ShallowHistory {
+            needs: format!(
+                "whether {} at `{}` contains its commit before the change",
+                at.name, at.refname
+            ),
+        }
+        .into());
+    }
+    Ok(false)
+}
+
+/// The finding of an environment at `at` whose history lacks its commit
+/// before the change, `base`: the log was rewritten, not added to.
+pub fn rewritten(settings: &Settings, at: &EnvAt<'_>, base: &EnvRevision) -> Vec<Finding> {
+    let finding = Finding::new(
+        Code::EnvRewritten,
+        state_file(at.refname),
+        format!(
+            "{} at `{}` does not contain its commit before the change, `{}` ({}): the promotions since the two parted drop out of its log",
+            at.name,
+            at.refname,
+            base.revision,
+            short_id(base.commit)
+        ),
+    );
+    crate::check::apply_severities(settings, vec![finding])
 }
 
 /// An environment as of one of its commits, named in findings by `refname`: its

@@ -9,6 +9,7 @@ pub mod log;
 mod objects;
 pub mod promote;
 pub mod provenance;
+pub mod pull_request;
 pub mod query;
 pub mod state;
 pub mod tip;

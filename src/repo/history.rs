@@ -16,6 +16,33 @@ impl Git {
     }
 }
 
+impl Git {
+    /// The newest commit, by commit time, among `tips` and their ancestors that
+    /// `wanted` accepts (given its id and tree), looking at no more than `limit`
+    /// commits.
+    pub fn newest_ancestor(
+        &self,
+        tips: &[Oid],
+        limit: usize,
+        mut wanted: impl FnMut(Oid, Oid) -> Result<bool, GitError>,
+    ) -> Result<Option<Oid>, GitError> {
+        let context = || "walking the history".to_owned();
+        let mut walk = self.repo.revwalk().context(context)?;
+        walk.set_sorting(git2::Sort::TIME).context(context)?;
+        for tip in tips {
+            walk.push(*tip).context(context)?;
+        }
+        for id in walk.take(limit) {
+            let id = id.context(context)?;
+            let tree = self.repo.find_commit(id).context(context)?.tree_id();
+            if wanted(id, tree)? {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// Shallow clones (`git clone --depth N`): git shows the commits where the history
 /// was cut as having no parents, so a walk that reaches one would answer from part
 /// of the history as if it were all of it.

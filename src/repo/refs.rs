@@ -64,6 +64,22 @@ impl Git {
         }
     }
 
+    /// The ref a revision names by its full name, when it is one as written, by
+    /// git's rules (`origin/env/dev` is `refs/remotes/origin/env/dev`, `env/dev`
+    /// is `refs/heads/env/dev`); `None` for a commit id, `HEAD~1` or a tag.
+    pub fn ref_named(&self, revision: &str) -> Result<Option<String>, super::BadRevision> {
+        let (_, reference) =
+            self.repo
+                .revparse_ext(revision)
+                .map_err(|error| super::BadRevision {
+                    revision: revision.to_owned(),
+                    error,
+                })?;
+        Ok(reference
+            .filter(|reference| reference.is_branch() || reference.is_remote())
+            .and_then(|reference| reference.name().ok().map(str::to_owned)))
+    }
+
     /// The branch HEAD points at, and its tip (`None` before its first commit).
     pub fn head_tip(&self) -> Result<(String, Option<Oid>), CommitError> {
         let refname = self.head_branch()?.ok_or(CommitError::DetachedHead)?;

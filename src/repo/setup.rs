@@ -32,6 +32,23 @@ impl Git {
         self.repo.find_remote(name).is_ok()
     }
 
+    /// The remote whose remote-tracking refs `refname` is among
+    /// (`refs/remotes/<remote>/...`), the longest name when several fit.
+    pub fn remote_of(&self, refname: &str) -> Option<String> {
+        let rest = refname.strip_prefix("refs/remotes/")?;
+        let names = self.repo.remotes().ok()?;
+        let mut best: Option<&str> = None;
+        for name in names.iter().flatten().flatten() {
+            let fits = rest
+                .strip_prefix(name)
+                .is_some_and(|after| after.starts_with('/'));
+            if fits && best.is_none_or(|best| best.len() < name.len()) {
+                best = Some(name);
+            }
+        }
+        best.map(str::to_owned)
+    }
+
     /// Restores a path in the working tree to its state at HEAD.
     pub fn restore(&self, path: &str) -> Result<(), GitError> {
         let mut checkout = git2::build::CheckoutBuilder::new();

@@ -252,15 +252,25 @@ fn header(review: &Review) -> String {
     if parts.is_empty() {
         parts.push("no berth content changes".to_owned());
     }
-    let range = match &review.head {
-        Some(head) => format!(
+    let range = match (&review.head, &review.into, &review.catalog) {
+        (Some(head), Some(environment), Some(catalog)) => format!(
+            "Pull request into {}: {} ({}) → {} ({}), judged by the catalog at {} ({})",
+            code(environment),
+            code(&review.base.revision),
+            short_commit(&review.base.commit),
+            code(&head.revision),
+            short_commit(&head.commit),
+            code(&catalog.revision),
+            short_commit(&catalog.commit)
+        ),
+        (Some(head), _, _) => format!(
             "{} (merge base {}) → {} ({})",
             code(&review.base.revision),
             short_commit(&review.base.commit),
             code(&head.revision),
             short_commit(&head.commit)
         ),
-        None => format!(
+        (None, _, _) => format!(
             "environments only, catalog at {} ({})",
             code(&review.base.revision),
             short_commit(&review.base.commit)

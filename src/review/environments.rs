@@ -5,57 +5,56 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::model::{EnvironmentReview, Held, Move, Previous, RepairMade, Review, Revision};
+use super::model::{
+    EnvironmentReview, Held, Move, NotCompared, NotComparedReason, Previous, RepairMade, Review,
+    Revision,
+};
 use super::{ReviewError, Reviewer};
-use crate::check;
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::Finding;
 use crate::document;
-use crate::env::audit::{EnvAt, audit_at};
+use crate::env::audit::{EnvAt, audit_at, grown, rewritten};
 use crate::env::log::{Action, EnvCommit, first_parents};
 use crate::env::provenance::{Anchors, Provenance};
+use crate::env::pull_request::{EnvRevision, resolve_given};
 use crate::env::query::{held_data, held_version, path_from};
-use crate::env::state::{STATE_FILE, State};
+use crate::env::state::State;
 use crate::env::tip::{RemoteRead, Tip};
 use crate::env::{EnvError, read_state};
 use crate::kinds::Kinds;
-use crate::repo::{GitError, Oid, ShallowHistory, short_id};
+use crate::repo::{GitError, Oid};
 use crate::settings::{Settings, tracking_ref};
 use crate::store::ObjectRef;
 
 impl Reviewer<'_> {
     /// Each environment's commits before and after the change, in promotion order:
-    /// named on the command line, else the remote-tracking ref and the local ref.
-    pub(super) fn env_pairs(&self, settings: &Settings) -> Result<Vec<EnvPair>, ReviewError> {
-        let known: Vec<String> = settings
-            .environment_order()
-            .iter()
-            .map(|name| (*name).to_owned())
-            .collect();
-        for (name, _) in self.request.env_base.iter().chain(self.request.env_head) {
-            if settings.environment(name).is_none() {
-                return Err(ReviewError::UnknownEnvironment {
-                    name: name.clone(),
-                    known,
-                });
-            }
-        }
-        let given = |list: &[(String, String)], name: &str| {
+    /// named on the command line, else the remote-tracking ref and the local ref;
+    /// and the environments that cannot be compared, with why.
+    pub(super) fn env_pairs(
+        &self,
+        settings: &Settings,
+    ) -> Result<(Vec<EnvPair>, Vec<NotCompared>), ReviewError> {
+        let env_base = resolve_given(self.git, settings, self.request.env_base)?;
+        let env_head = resolve_given(self.git, settings, self.request.env_head)?;
+        let given = |list: &[EnvRevision], name: &str| {
             list.iter()
-                .rev()
-                .find(|(env, _)| env == name)
-                .map(|(_, revision)| revision.clone())
+                .find(|given| given.environment == name)
+                .map(|given| (given.revision.clone(), given.commit))
         };
         let has_remote = self.git.has_remote(self.request.remote);
         let mut pairs = Vec::new();
+        let mut not_compared = Vec::new();
         for name in settings.environment_order() {
+            if self.only.is_some_and(|only| only != name) {
+                continue;
+            }
             let refname = settings.env_ref(name);
             // After: the local ref, or in a clone without one the remote's copy,
             // as every reader decides (the same commit as before, then).
             let tip = Tip::locate_on(self.git, settings, self.request.remote, name)?;
             let mut remote_read = None;
-            let after = match given(self.request.env_head, name) {
-                Some(revision) => Some(self.resolve(name, &revision)?),
+            let after = match given(&env_head, name) {
+                Some(after) => Some(after),
                 None => {
                     remote_read = tip.remote_read();
                     let (read, commit) = tip.read();
@@ -63,8 +62,8 @@ impl Reviewer<'_> {
                 }
             };
             let tracking = tracking_ref(&refname, self.request.remote);
-            let before = match given(self.request.env_base, name) {
-                Some(revision) => Some(self.resolve(name, &revision)?),
+            let before = match given(&env_base, name) {
+                Some(before) => Some(before),
                 None => match &tracking {
                     Some(tracking) => self
                         .git
@@ -75,12 +74,26 @@ impl Reviewer<'_> {
             };
             // Named commits are compared whatever the remote holds; a local ref
             // alone is compared only with a remote that could hold it.
-            let named = given(self.request.env_base, name).is_some()
-                || given(self.request.env_head, name).is_some();
+            let named = given(&env_base, name).is_some() || given(&env_head, name).is_some();
             let Some(after) = after.or_else(|| before.clone()) else {
+                // Nothing of it here: with a remote, it may be there unfetched.
+                if has_remote && tracking.is_some() {
+                    not_compared.push(NotCompared {
+                        environment: name.to_owned(),
+                        reason: NotComparedReason::NoRef,
+                        tracking_ref: tracking,
+                    });
+                }
                 continue;
             };
             let compared = before.is_some() || named || (has_remote && tracking.is_some());
+            if !compared {
+                not_compared.push(NotCompared {
+                    environment: name.to_owned(),
+                    reason: NotComparedReason::NoRemoteTrackingRef,
+                    tracking_ref: tracking,
+                });
+            }
             pairs.push(EnvPair {
                 name: name.to_owned(),
                 before,
@@ -89,7 +102,7 @@ impl Reviewer<'_> {
                 remote_read,
             });
         }
-        Ok(pairs)
+        Ok((pairs, not_compared))
     }
 
     /// Adds every environment whose entries differ between its two commits, the
@@ -104,11 +117,18 @@ impl Reviewer<'_> {
     ) -> Result<(), ReviewError> {
         let mut anchors = Anchors::refs(self.git, settings)?;
         anchors.add_catalog(self.git, self.catalog)?;
+        // Every environment as readers read it: the upstream ones of a pull
+        // request into one are where its sources are found.
+        for name in settings.environment_order() {
+            let tip = Tip::locate_on(self.git, settings, self.request.remote, name)?;
+            if let (_, Some(commit)) = tip.read() {
+                anchors.add_environment(name, commit);
+            }
+        }
         for pair in pairs {
             anchors.add_environment(&pair.name, pair.after.1);
         }
         let mut provenance = Provenance::new(self.git, settings, anchors);
-        let mut uncompared = Vec::new();
         review.notes.extend(
             pairs
                 .iter()
@@ -118,7 +138,6 @@ impl Reviewer<'_> {
         for pair in pairs {
             let (name, base, head) = (pair.name.as_str(), pair.before.as_ref(), &pair.after);
             if !pair.compared {
-                uncompared.push(name);
                 continue;
             }
             if base.is_some_and(|(_, id)| *id == head.1) {
@@ -145,16 +164,12 @@ impl Reviewer<'_> {
                 Some(&moved),
             )?;
             if let (true, Some((revision, id))) = (environment.rewritten, base) {
-                let finding = Finding::new(
-                    Code::EnvRewritten,
-                    format!("{}:{STATE_FILE}", head.0),
-                    format!(
-                        "{name} at `{}` does not contain its commit before the change, `{revision}` ({}): the promotions since the two parted drop out of its log",
-                        head.0,
-                        short_id(*id)
-                    ),
-                );
-                found.extend(check::apply_severities(settings, vec![finding]));
+                let base = EnvRevision {
+                    environment: name.to_owned(),
+                    revision: revision.clone(),
+                    commit: *id,
+                };
+                found.extend(rewritten(settings, &at, &base));
             }
             let environment = with_problems(environment, &found);
             review.findings.extend(found);
@@ -162,13 +177,11 @@ impl Reviewer<'_> {
                 review.environments.push(environment);
             }
         }
-        if !uncompared.is_empty() {
-            review.notes.push(format!(
-                "not compared: {} (no `{}` remote-tracking ref to compare the local ref with; name the commits with --env-base and --env-head)",
-                uncompared.join(", "),
-                self.request.remote
-            ));
-        }
+        review.notes.extend(not_compared_notes(
+            settings,
+            self.request.remote,
+            &review.not_compared,
+        ));
         Ok(())
     }
 
@@ -224,23 +237,6 @@ impl Reviewer<'_> {
         Ok(Some((previous, data)))
     }
 
-    /// A revision given for an environment: how findings name it, and its commit.
-    pub(super) fn resolve(
-        &self,
-        environment: &str,
-        revision: &str,
-    ) -> Result<(String, Oid), ReviewError> {
-        let id = self.git.resolve_commit(revision)?;
-        let tree = self.git.commit(id)?.tree;
-        if self.git.entry(tree, STATE_FILE)?.is_none() {
-            return Err(ReviewError::NotEnvironment {
-                environment: environment.to_owned(),
-                revision: revision.to_owned(),
-            });
-        }
-        Ok((revision.to_owned(), id))
-    }
-
     /// One environment's moves from `base` to `head`.
     pub(super) fn environment(
         &self,
@@ -260,20 +256,22 @@ impl Reviewer<'_> {
             }
             None => (State::default(), None),
         };
+        let at = EnvAt {
+            name,
+            refname: &head.0,
+            tip: head.1,
+        };
         let rewritten = match base {
-            Some((_, id)) => !git.descends_from(head.1, *id)?,
+            Some((revision, id)) => {
+                let base = EnvRevision {
+                    environment: name.to_owned(),
+                    revision: revision.clone(),
+                    commit: *id,
+                };
+                !grown(git, &at, &base)?
+            }
             None => false,
         };
-        // A shallow clone may only lack the history that joins the two.
-        if rewritten && !git.shallow_boundary()?.is_empty() {
-            return Err(EnvError::from(ShallowHistory {
-                needs: format!(
-                    "whether {} at `{}` contains its commit before the change",
-                    name, head.0
-                ),
-            })
-            .into());
-        }
         let packages: BTreeSet<&String> = before
             .packages
             .keys()
@@ -400,6 +398,37 @@ pub(super) struct EnvPair {
     /// The remote-tracking ref read as the commit after, since this clone has
     /// no ref of its own for the environment.
     pub(super) remote_read: Option<RemoteRead>,
+}
+
+/// The sentences that say which environments were not compared and why, one per
+/// reason.
+fn not_compared_notes(settings: &Settings, remote: &str, list: &[NotCompared]) -> Vec<String> {
+    let names = |reason: NotComparedReason| -> Vec<&str> {
+        list.iter()
+            .filter(|entry| entry.reason == reason)
+            .map(|entry| entry.environment.as_str())
+            .collect()
+    };
+    let mut notes = Vec::new();
+    let local_only = names(NotComparedReason::NoRemoteTrackingRef);
+    if !local_only.is_empty() {
+        notes.push(format!(
+            "not compared: {} (no `{remote}` remote-tracking ref to compare the local ref with; name the commits with --env-base and --env-head)",
+            local_only.join(", ")
+        ));
+    }
+    let absent = names(NotComparedReason::NoRef);
+    if !absent.is_empty() {
+        let own = settings.env_ref("*");
+        let fetch = tracking_ref(&own, remote)
+            .map(|tracking| format!("; fetch them with `git fetch {remote} '+{own}:{tracking}'`"))
+            .unwrap_or_default();
+        notes.push(format!(
+            "not compared: {} (no local or `{remote}` remote-tracking ref here: not fetched, or never opened{fetch})",
+            absent.join(", ")
+        ));
+    }
+    notes
 }
 
 /// Marks each move with the environment findings about its entry.

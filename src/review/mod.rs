@@ -7,7 +7,12 @@
 //! The environment side compares each environment's commit before the change with
 //! its commit after: named on the command line, or else the remote-tracking ref
 //! (what is shared) and the local ref (what the author has promoted). Only the two
-//! states, the commits between them and the moved entries' objects are read.
+//! states, the commits between them and the moved entries' objects are read. An
+//! environment that cannot be compared is listed with why.
+//!
+//! A base that is an environment's commit makes the change a pull request into
+//! that environment (`crate::env::pull_request`): its move from the base to the
+//! head is reviewed alone, by the catalog branch the remote shares.
 
 mod configs;
 mod environments;
@@ -17,6 +22,7 @@ mod registry;
 
 use crate::check::{self, ValidateError, Validation};
 use crate::env::EnvError;
+use crate::env::pull_request::{self, IntoEnvironment, PullRequestError, Target};
 use crate::kinds::Kinds;
 use crate::repo::{BadRevision, FilesError, Git, GitError, Head, Oid};
 use crate::settings::Settings;
@@ -26,8 +32,8 @@ use crate::time::{BadEpoch, Clock};
 
 pub use model::{
     ConfigReview, Counts, EnvironmentReview, EventSummary, FileChange, Held, Move, MovedTag,
-    NewObject, PackageReview, Previous, RegistryKind, RegistryReview, RepairMade, Review, Revision,
-    Superseded, TagEntry, Verdict,
+    NewObject, NotCompared, NotComparedReason, PackageReview, Previous, RegistryKind,
+    RegistryReview, RepairMade, Review, Revision, Superseded, TagEntry, Verdict,
 };
 
 /// What to review.
@@ -70,32 +76,11 @@ pub enum ReviewError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Git(#[from] GitError),
-    /// `--env-base` or `--env-head` names an environment berth.toml does not have.
-    #[error("`{name}` is not an environment in berth.toml")]
-    #[diagnostic(
-        code("berth::unknown-environment"),
-        help("the environments are: {}", known.join(", "))
-    )]
-    UnknownEnvironment {
-        /// The name given.
-        name: String,
-        /// The environments berth.toml names.
-        known: Vec<String>,
-    },
-    /// `--env-base` or `--env-head` names a commit that is not an environment's.
-    #[error("`{revision}` is not a commit of an environment: it has no state.toml")]
-    #[diagnostic(
-        code("berth::not-environment"),
-        help(
-            "name a commit of {environment}'s branch, such as env/{environment} or origin/env/{environment}"
-        )
-    )]
-    NotEnvironment {
-        /// The environment it was given for.
-        environment: String,
-        /// The revision given.
-        revision: String,
-    },
+    /// What the pull request is into could not be told, or an environment's
+    /// commit named is not one.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    PullRequest(#[from] PullRequestError),
     /// An environment's commit is not one (it has no readable state.toml).
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -107,8 +92,23 @@ pub enum ReviewError {
 }
 
 /// Reviews a change: the catalog from `base` to `head`, and every environment from
-/// its commit before to its commit after.
+/// its commit before to its commit after. A base that is an environment's commit
+/// makes it a pull request into that environment (see [`pull_request`]): its move
+/// from the base to the head is reviewed, by the catalog the remote shares.
 pub fn review(git: &Git, request: &Request<'_>) -> Result<Review, ReviewError> {
+    let head = request.head.unwrap_or("HEAD");
+    if let Target::Environment(into) =
+        pull_request::target(git, request.base, head, Some(request.remote))?
+    {
+        if !request.env_base.is_empty() || !request.env_head.is_empty() {
+            return Err(PullRequestError::NamedBesides {
+                base: request.base.to_owned(),
+                environment: into.environment().to_owned(),
+            }
+            .into());
+        }
+        return review_environment(git, request, &into);
+    }
     match request.head {
         Some(head) => {
             let changeset = git.changes_since(request.base, Head::Revision(head))?;
@@ -125,6 +125,7 @@ pub fn review(git: &Git, request: &Request<'_>) -> Result<Review, ReviewError> {
                 base_files: Some(&changeset.base_files()),
                 changes: &changeset.changes,
                 catalog: head_commit,
+                only: None,
             }
             .review(base, validation)?;
             review.head = Some(Revision {
@@ -147,10 +148,54 @@ pub fn review(git: &Git, request: &Request<'_>) -> Result<Review, ReviewError> {
                 base_files: None,
                 changes: &[],
                 catalog: base_commit,
+                only: None,
             }
             .review(base, Validation::default())
         }
     }
+}
+
+/// Reviews a pull request into an environment: its move from the base to the
+/// head, judged by the catalog `into` was read from.
+fn review_environment(
+    git: &Git,
+    request: &Request<'_>,
+    into: &IntoEnvironment,
+) -> Result<Review, ReviewError> {
+    let name = into.environment();
+    let env_base = [(name.to_owned(), into.base.revision.clone())];
+    let env_head = [(name.to_owned(), into.head.revision.clone())];
+    let request = Request {
+        env_base: &env_base,
+        env_head: &env_head,
+        ..request.clone()
+    };
+    let mut review = Reviewer {
+        git,
+        request: &request,
+        source: &into.files,
+        base_files: None,
+        changes: &[],
+        catalog: into.catalog,
+        only: Some(name),
+    }
+    .review(
+        Revision {
+            revision: into.base.revision.clone(),
+            commit: into.base.commit.to_string(),
+        },
+        Validation::default(),
+    )?;
+    review.head = Some(Revision {
+        revision: into.head.revision.clone(),
+        commit: into.head.commit.to_string(),
+    });
+    review.into = Some(name.to_owned());
+    review.catalog = Some(Revision {
+        revision: into.catalog_ref.clone(),
+        commit: into.catalog.to_string(),
+    });
+    Ok(review)
 }
 
 /// One review in the making: the head's files and the change that made them.
@@ -164,6 +209,8 @@ struct Reviewer<'a> {
     /// The catalog commit reviewed: a promotion from the catalog may take its
     /// object from it as well as from the catalog branch.
     catalog: Oid,
+    /// The one environment a pull request into it moves; `None` compares all.
+    only: Option<&'a str>,
 }
 
 impl Reviewer<'_> {
@@ -171,6 +218,8 @@ impl Reviewer<'_> {
         let mut review = Review {
             base,
             head: None,
+            into: None,
+            catalog: None,
             verdict: Verdict::Ready,
             counts: Counts::default(),
             packages: Vec::new(),
@@ -178,6 +227,7 @@ impl Reviewer<'_> {
             configs: Vec::new(),
             registry: Vec::new(),
             findings: validation.findings,
+            not_compared: Vec::new(),
             notes: Vec::new(),
         };
         // A berth.toml or schema the head cannot load is already a finding; with
@@ -188,7 +238,8 @@ impl Reviewer<'_> {
         match loaded {
             Some((kinds, settings)) => {
                 let added = self.added_objects();
-                let pairs = self.env_pairs(&settings)?;
+                let (pairs, not_compared) = self.env_pairs(&settings)?;
+                review.not_compared = not_compared;
                 review.packages = self.packages(&settings, &kinds, &pairs, &added)?;
                 review.configs = self.configs(&settings, &added)?;
                 review.registry = self.registry()?;

@@ -56,10 +56,18 @@ pub struct Counts {
 /// has none of it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Review {
-    /// The commit compared with: the merge base of the base and the head.
+    /// The commit compared with: the merge base of the base and the head; for a
+    /// pull request into an environment, the environment's commit before.
     pub base: Revision,
     /// The revision reviewed; absent when only environments were reviewed.
     pub head: Option<Revision>,
+    /// For a pull request into an environment branch (the base is one of its
+    /// commits): the environment, moved from the base to the head. Absent for a
+    /// change to the catalog.
+    pub into: Option<String>,
+    /// For a pull request into an environment: the catalog branch it is judged
+    /// by, the remote's (`refs/remotes/origin/main`) or else the local one.
+    pub catalog: Option<Revision>,
     /// Ready, has warnings, or blocked.
     pub verdict: Verdict,
     /// What the summary line counts.
@@ -74,8 +82,36 @@ pub struct Review {
     pub registry: Vec<RegistryReview>,
     /// Every finding of the validator and of the environment checks.
     pub findings: Vec<Finding>,
-    /// What the review could not look at, and why.
+    /// The environments whose commits before and after the change could not be
+    /// compared, so that no move of theirs was reviewed, and why.
+    pub not_compared: Vec<NotCompared>,
+    /// What the review could not look at, and why, in sentences.
     pub notes: Vec<String>,
+}
+
+/// An environment the review did not compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct NotCompared {
+    /// The environment.
+    pub environment: String,
+    /// Why.
+    pub reason: NotComparedReason,
+    /// The remote-tracking ref that would have held its commit before the
+    /// change, such as `refs/remotes/origin/env/dev`; absent for an environment
+    /// outside `refs/heads/`, which no remote tracks.
+    pub tracking_ref: Option<String>,
+}
+
+/// Why an environment was not compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotComparedReason {
+    /// Its own ref is here, but no remote-tracking ref holds its commit before
+    /// the change, and no `--env-base` names one.
+    NoRemoteTrackingRef,
+    /// Neither its own ref nor its remote-tracking ref is here, and no
+    /// `--env-head` names a commit of it: not fetched, or never opened.
+    NoRef,
 }
 
 /// The new objects of one package.

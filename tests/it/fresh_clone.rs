@@ -437,9 +437,24 @@ fn review_in_a_fresh_clone_reads_each_environment_after_from_the_remote_copy() {
     // says where it read each environment.
     assert_eq!(review["environments"], json!([]));
     assert_eq!(review["counts"]["environment_moves"], json!(0));
+    // production was never opened: the clone has no ref of it, which the
+    // review cannot tell from one not fetched, and says so.
+    let production = "not compared: production (no local or `origin` remote-tracking ref here: not fetched, or never opened; fetch them with `git fetch origin '+refs/heads/env/*:refs/remotes/origin/env/*'`)";
     assert_eq!(
         review["notes"],
-        json!([note("dev").trim_end(), note("staging").trim_end()])
+        json!([
+            note("dev").trim_end(),
+            note("staging").trim_end(),
+            production
+        ])
+    );
+    assert_eq!(
+        review["not_compared"],
+        json!([{
+            "environment": "production",
+            "reason": "no-ref",
+            "tracking_ref": "refs/remotes/origin/env/production",
+        }])
     );
     // Once dev has a local ref ahead of the remote's, the review compares the two
     // and still reads staging from the remote.
@@ -451,7 +466,10 @@ fn review_in_a_fresh_clone_reads_each_environment_after_from_the_remote_copy() {
     let dev = e.clone.env_tip("dev").unwrap();
     let (code, review, stderr) = run_json(&e.clone, &["review", "--base", "origin/main"]);
     assert!(code == 0 || code == 1, "{stderr}");
-    assert_eq!(review["notes"], json!([note("staging").trim_end()]));
+    assert_eq!(
+        review["notes"],
+        json!([note("staging").trim_end(), production])
+    );
     let environments = review["environments"].as_array().unwrap();
     assert_eq!(environments.len(), 1, "{review:#}");
     assert_eq!(environments[0]["environment"], json!("dev"));

@@ -605,10 +605,11 @@ impl PullRequest {
 }
 
 /// The fetch step's inputs in a pull request into main.
-const FETCH_MAIN: [(&str, &str); 3] = [
+const FETCH_MAIN: [(&str, &str); 4] = [
     ("inputs.base", ""),
     ("github.base_ref", "main"),
     ("inputs.environments", "refs/heads/env/"),
+    ("inputs.catalog", "main"),
 ];
 
 #[test]
@@ -645,6 +646,7 @@ fn the_action_fetches_the_base_the_environments_and_the_history() {
             ("inputs.base", ""),
             ("github.base_ref", ""),
             ("inputs.environments", "refs/heads/env/"),
+            ("inputs.catalog", "main"),
         ],
     );
     assert_eq!(refused.output.status.code(), Some(1));
@@ -659,6 +661,7 @@ fn the_action_fetches_the_base_the_environments_and_the_history() {
             ("inputs.base", "origin/main~1"),
             ("github.base_ref", ""),
             ("inputs.environments", "refs/heads/env/"),
+            ("inputs.catalog", "main"),
         ],
     );
     assert!(given.output.status.success(), "{}", describe(&given.output));

@@ -27,6 +27,14 @@ fn not_compared(environments: &str) -> String {
     )
 }
 
+/// What berth says of the environments a review found no ref of, with a remote
+/// that could hold them.
+fn no_ref(environments: &str) -> String {
+    format!(
+        "not compared: {environments} (no local or `origin` remote-tracking ref here: not fetched, or never opened; fetch them with `git fetch origin '+refs/heads/env/*:refs/remotes/origin/env/*'`)"
+    )
+}
+
 /// A digest whose hex digits are `n` repeated.
 fn digest(n: u8) -> String {
     format!("sha256:{}", format!("{n:02x}").repeat(32))
@@ -913,7 +921,20 @@ fn environments_are_compared_with_their_remote_tracking_refs() {
     let (code, json) = review(&repo, "--base HEAD");
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(json["verdict"], "ready");
-    assert_eq!(json["notes"], json!([]));
+    // staging and production, never opened, have no ref here or on the remote as
+    // fetched: the review cannot tell them from environments not fetched.
+    assert_eq!(json["notes"], json!([no_ref("staging, production")]));
+    let absent = |name: &str| {
+        json!({
+            "environment": name,
+            "reason": "no-ref",
+            "tracking_ref": format!("refs/remotes/origin/env/{name}"),
+        })
+    };
+    assert_eq!(
+        json["not_compared"],
+        json!([absent("staging"), absent("production")])
+    );
     assert_eq!(json["counts"], counts(0, 0, 1, 0, 0, 0, 0));
     assert_eq!(
         json["environments"],
@@ -942,15 +963,24 @@ fn environments_are_compared_with_their_remote_tracking_refs() {
     let (code, json) = review(&repo, &format!("--base HEAD --env-base dev={local}"));
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(json["environments"], json!([]));
-    assert_eq!(json["notes"], json!([]));
+    assert_eq!(json["notes"], json!([no_ref("staging, production")]));
 
-    // Another remote has no tracking ref: dev is not compared.
+    // Another remote has no tracking ref: dev is not compared. It is no remote
+    // of this repository, so nothing is missing of the environments with no ref.
     let (code, json) = review(&repo, "--base HEAD --remote upstream");
     assert_eq!(code, 0);
     assert_eq!(json["environments"], json!([]));
     assert_eq!(
         json["notes"],
         json!([not_compared("dev").replace("`origin`", "`upstream`")])
+    );
+    assert_eq!(
+        json["not_compared"],
+        json!([{
+            "environment": "dev",
+            "reason": "no-remote-tracking-ref",
+            "tracking_ref": "refs/remotes/upstream/env/dev",
+        }])
     );
 
     // Without the remote (and so its tracking refs), the local ref has nothing to
