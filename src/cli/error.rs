@@ -440,6 +440,7 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::BadPackageAt(_)
         | PromoteError::BadPackage(_)
         | PromoteError::BadTag { .. }
+        | PromoteError::BadReason { .. }
         | PromoteError::DuplicatePackage { .. }
         | PromoteError::NoSource { .. }
         | PromoteError::NothingNamed => USAGE,
@@ -453,7 +454,8 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::ArtifactDeleted { .. }
         | PromoteError::Failed { .. }
         | PromoteError::Deprecated { .. }
-        | PromoteError::NoPrevious { .. } => INVALID,
+        | PromoteError::NoPrevious { .. }
+        | PromoteError::OverrideNotAllowed { .. } => INVALID,
         PromoteError::Conflict { .. }
         | PromoteError::Contended { .. }
         | PromoteError::SourceMoved { .. } => CONFLICT,

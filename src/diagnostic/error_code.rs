@@ -68,6 +68,8 @@ error_codes! {
     Failed = "failed": "The environment requires ready objects and the object's latest event is `failed`.";
     Deprecated = "deprecated": "The environment requires ready objects and the object's latest event is `deprecated` or `archived`.";
     ArtifactDeleted = "artifact-deleted": "The environment requires ready objects and the object's artifact was deleted.";
+    OverrideNotAllowed = "override-not-allowed": "A promotion asked to skip the promotion path into an environment whose berth.toml section does not set `allow_override = true`.";
+    BadReason = "bad-reason": "The reason given for skipping the promotion path is empty or more than one line.";
     CannotSign = "cannot-sign": "The environment requires signed commits and berth cannot sign the commit it would write, so it writes none.";
     NoPrevious = "no-previous": "A rollback, but the environment has held only one object for the package.";
     NoCatalog = "no-catalog": "The catalog branch that environments are verified against is missing.";

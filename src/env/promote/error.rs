@@ -91,6 +91,29 @@ pub enum PromoteError {
         /// The environment to promote the object to first, when that is the way.
         first: Option<String>,
     },
+    /// A promotion that skips the path, into an environment whose berth.toml
+    /// section does not allow that.
+    #[error("{environment} does not allow promotions that skip the promotion path")]
+    #[diagnostic(
+        code("berth::override-not-allowed"),
+        help(
+            "promote through the environments berth.toml names for {environment}; to allow hotfixes that skip them, set `allow_override = true` in [environments.{environment}] and commit berth.toml"
+        )
+    )]
+    OverrideNotAllowed {
+        /// The target environment.
+        environment: String,
+    },
+    /// The reason for skipping the path is not one line of text.
+    #[error("the reason for skipping the promotion path {problem}")]
+    #[diagnostic(
+        code("berth::bad-reason"),
+        help("give one line saying why the path is skipped, such as the incident it fixes")
+    )]
+    BadReason {
+        /// What is wrong with it.
+        problem: String,
+    },
     /// `require_signed`: berth does not sign the commits it writes.
     #[error("{environment} requires signed promotion commits, and berth does not sign commits yet")]
     #[diagnostic(
