@@ -26,8 +26,8 @@ use crate::time::{BadEpoch, Clock};
 
 pub use model::{
     ConfigReview, Counts, EnvironmentReview, EventSummary, FileChange, Held, Move, MovedTag,
-    NewObject, PackageReview, Previous, RegistryKind, RegistryReview, Review, Revision, Superseded,
-    TagEntry, Verdict,
+    NewObject, PackageReview, PathOverride, Previous, RegistryKind, RegistryReview, Review,
+    Revision, Superseded, TagEntry, Verdict,
 };
 
 /// What to review.
