@@ -38,6 +38,7 @@ mod lifecycle;
 mod ls;
 mod man;
 mod matrix;
+mod r#override;
 mod precommit;
 mod progress;
 mod promote;
