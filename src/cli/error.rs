@@ -463,9 +463,9 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::BadPackageAt(_)
         | PromoteError::BadPackage(_)
         | PromoteError::BadTag { .. }
+        | PromoteError::BadReason { .. }
         | PromoteError::DuplicatePackage { .. }
         | PromoteError::NoSource { .. }
-        | PromoteError::BadReason { .. }
         | PromoteError::NothingNamed => USAGE,
         PromoteError::NotFound { .. }
         | PromoteError::NotPromotable { .. }
@@ -477,7 +477,8 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::ArtifactDeleted { .. }
         | PromoteError::Failed { .. }
         | PromoteError::Deprecated { .. }
-        | PromoteError::NoPrevious { .. } => INVALID,
+        | PromoteError::NoPrevious { .. }
+        | PromoteError::OverrideNotAllowed { .. } => INVALID,
         PromoteError::Conflict { .. }
         | PromoteError::Contended { .. }
         | PromoteError::SourceMoved { .. } => CONFLICT,

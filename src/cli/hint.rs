@@ -81,6 +81,9 @@ fn promote_hint(error: &PromoteError) -> Option<String> {
             ..
         } => format!("berth promote {object} --to {first}"),
         PromoteError::NoSource { .. } => "name it with --from <env>".to_owned(),
+        PromoteError::BadReason { .. } => {
+            "on the command line: --reason 'INC-142: checkout down'".to_owned()
+        }
         PromoteError::NothingNamed => {
             "berth promote <store>/<hash>... --to <env>, or berth promote --all --to <env>"
                 .to_owned()

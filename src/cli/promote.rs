@@ -13,7 +13,9 @@ use berth::report::short::{short_commit, short_object};
 ///
 /// From the catalog into an environment without `from`, or from the environment
 /// it receives from. The ref moves once, by compare-and-swap: all packages land or
-/// none. Promoting what the environment already holds is a no-op.
+/// none. Promoting what the environment already holds is a no-op. A hotfix may
+/// skip the path (--skip-path --reason) where berth.toml allows it for the
+/// environment (`allow_override = true`).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = super::examples(&[
     ("An object from the catalog into dev", "berth promote 682cc9b82324 --to dev"),
@@ -46,6 +48,15 @@ pub struct Args {
     /// Promote every package whose object in the source environment differs
     #[arg(long)]
     all: bool,
+    /// Skip the promotion path (a hotfix): take objects from the catalog, or from
+    /// --from whichever environment; only where berth.toml sets
+    /// `allow_override = true` for the target
+    #[arg(long, requires = "reason")]
+    skip_path: bool,
+    /// Why the path is skipped, one line: recorded in the commit's message and
+    /// its Berth-Override trailer
+    #[arg(long, value_name = "TEXT", requires = "skip_path")]
+    reason: Option<String>,
     /// Build on the remote's tip and push the environment there, without force
     /// (REMOTE defaults to berth.toml's [repo] remote, else origin)
     #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
@@ -60,6 +71,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         from: args.from.as_deref(),
         tags: &args.tags,
         all: args.all,
+        skip_path: args.reason.as_deref().filter(|_| args.skip_path),
     };
     let outcome = match remote(&workspace, args.push.as_deref()) {
         Some(remote) => promote::promote_and_push(&workspace, &request, &remote)?,
@@ -98,8 +110,14 @@ pub fn render(outcome: &PromoteOutcome, out: &mut Output) {
             berth::env::log::Action::Rollback => "rolled back",
             _ => "promoted",
         };
+        let skipped = promotion
+            .override_reason
+            .as_deref()
+            .map_or_else(String::new, |reason| {
+                format!("; skipped the promotion path: {reason}")
+            });
         out.line(format!(
-            "{verb} {} in {}: {previous} -> {} (from {}, commit {})",
+            "{verb} {} in {}: {previous} -> {} (from {}, commit {}{skipped})",
             promotion.package,
             outcome.environment,
             short_object(&promotion.object),

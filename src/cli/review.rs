@@ -210,8 +210,30 @@ fn human(review: &Review) -> String {
             .map(str::to_owned)
             .to_vec(),
     ];
+    let mut overrides = vec![
+        [
+            "ENVIRONMENT",
+            "PACKAGE",
+            "SKIPPED IN",
+            "COMMIT",
+            "FROM",
+            "REASON",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
     for environment in &review.environments {
         for entry in &environment.moves {
+            if let Some(overridden) = &entry.overridden {
+                overrides.push(vec![
+                    environment.environment.clone(),
+                    entry.package.clone(),
+                    overridden.environment.clone(),
+                    short_commit(&overridden.commit).to_owned(),
+                    overridden.from.clone(),
+                    overridden.reason.clone(),
+                ]);
+            }
             let held = |held: Option<&review::Held>| {
                 dash(held.map(|held| match &held.version {
                     Some(version) => format!("{version} {}", short_object(&held.object)),
@@ -234,11 +256,17 @@ fn human(review: &Review) -> String {
                 } else {
                     path.join(" -> ")
                 },
-                if entry.allowed { "yes" } else { "no" }.to_owned(),
+                match (entry.allowed, &entry.overridden) {
+                    (false, _) => "no",
+                    (true, Some(_)) => "override",
+                    (true, None) => "yes",
+                }
+                .to_owned(),
             ]);
         }
     }
     section("ENVIRONMENT MOVES", moves);
+    section("PROMOTION PATH SKIPPED BY OVERRIDE", overrides);
     let mut repairs = vec![
         ["REPAIRED", "BY", "REASON", "RESTORES WHAT THESE CHANGED"]
             .map(str::to_owned)

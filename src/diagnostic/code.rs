@@ -3,10 +3,15 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::finding::Severity;
+
 macro_rules! codes {
+    (@severity) => { Severity::Error };
+    (@severity $severity:ident) => { Severity::$severity };
     ($(
         $(#[$doc:meta])*
         $variant:ident = $name:literal, configurable: $configurable:literal,
+            $(severity: $severity:ident,)?
             description: $description:literal,
             help: $help:literal;
     )*) => {
@@ -39,6 +44,13 @@ macro_rules! codes {
             /// checks may not: every other guarantee rests on them.
             pub fn configurable(self) -> bool {
                 match self { $(Code::$variant => $configurable,)* }
+            }
+
+            /// The severity a finding has unless berth.toml's `[checks]` sets
+            /// another: an error, but for what only informs (`severity:
+            /// Warning` below).
+            pub fn default_severity(self) -> Severity {
+                match self { $(Code::$variant => codes!(@severity $($severity)?),)* }
             }
         }
     };
@@ -170,27 +182,22 @@ codes! {
     UnsignedPromotion = "unsigned-promotion", configurable: true,
         description: "An environment with `require_signed = true` holds an entry set by a commit that carries no signature.",
         help: "revert the commit and promote again with a signing key configured, or drop `require_signed` for the environment";
+    /// An entry came by a hotfix that skipped the promotion path, where berth.toml
+    /// allows that.
+    EnvOverride = "env-override", configurable: true, severity: Warning,
+        description: "An environment entry came by a promotion that skipped the promotion path berth.toml sets (a hotfix, `Berth-Override` with its reason), into an environment with `allow_override = true`; everything else about it verifies.",
+        help: "the warning stays while the entry is the hotfix: promote the next version along the environments berth.toml names to replace it, or set `env-override` in [checks]";
     /// A change moves an environment to a commit outside its own history.
     EnvRewritten = "env-rewritten", configurable: true,
         description: "A reviewed change moves an environment to a commit whose history lacks the environment's commit before the change (a reset or a force-push), dropping promotions from the log that lineage and audits read.",
         help: "move environments forward only: to undo a promotion, `berth rollback` records it as a new commit";
     /// An environment's history holds a commit that a repair restored.
-    EnvRepaired = "env-repaired", configurable: true,
+    EnvRepaired = "env-repaired", configurable: true, severity: Warning,
         description: "An environment's history holds a commit berth cannot verify (made by hand, forged, squash-merged) whose changes a later `berth repair` commit restored; a warning by default, naming the repair's reason.",
         help: "nothing to do: the repair restored every entry the commit changed, and the history keeps what happened";
 }
 
 impl Code {
-    /// The severity a finding of this code has unless berth.toml's `[checks]`
-    /// says otherwise: an error, but for what only informs.
-    pub fn default_severity(self) -> crate::diagnostic::finding::Severity {
-        use crate::diagnostic::finding::Severity;
-        match self {
-            Code::EnvRepaired => Severity::Warning,
-            _ => Severity::Error,
-        }
-    }
-
     /// The code as miette prints it: `berth::<name>`.
     pub fn qualified(self) -> String {
         format!("berth::{}", self.name())

@@ -70,8 +70,9 @@ error_codes! {
     Failed = "failed": "The environment requires ready objects and the object's latest event is `failed`.";
     Deprecated = "deprecated": "The environment requires ready objects and the object's latest event is `deprecated` or `archived`.";
     ArtifactDeleted = "artifact-deleted": "The environment requires ready objects and the object's artifact was deleted.";
+    OverrideNotAllowed = "override-not-allowed": "A promotion asked to skip the promotion path into an environment whose berth.toml section does not set `allow_override = true`.";
+    BadReason = "bad-reason": "The reason given for a commit (skipping the promotion path, a repair) is empty, more than one line, or has control characters.";
     CannotSign = "cannot-sign": "The environment requires signed commits and berth cannot sign the commit it would write, so it writes none.";
-    BadReason = "bad-reason": "A reason (for a repair) is empty or more than one line.";
     NoPrevious = "no-previous": "A rollback, but the environment has held only one object for the package.";
     NoCatalog = "no-catalog": "The catalog branch that environments are verified against is missing.";
     BadState = "bad-state": "An environment commit's state.toml or trailers cannot be read.";

@@ -378,7 +378,7 @@ impl Finding {
     pub fn new(code: Code, file: impl Into<String>, message: impl Into<String>) -> Finding {
         Finding {
             code,
-            severity: Severity::Error,
+            severity: code.default_severity(),
             message: clipped(message.into()),
             file: file.into(),
             pointer: None,

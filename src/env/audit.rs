@@ -1,17 +1,18 @@
 //! The validator's environment checks: every environment's tip holds the objects
 //! its state names, unaltered, with the references its entries list; and every
-//! entry was set by a commit berth made, by the promotion path berth.toml allows,
-//! signed where the environment requires it. What a commit claims in its trailers
-//! is verified against its parents and their trees (see [`super::provenance`]), so
-//! a commit made by hand with git, whether it skips an environment or forges the
-//! trailers of a promotion, is found here.
+//! entry was set by a commit berth made, by the promotion path berth.toml allows
+//! (or by a hotfix that skipped it where berth.toml allows that, reported as a
+//! warning), signed where the environment requires it. What a commit claims in
+//! its trailers is verified against its parents and their trees (see
+//! [`super::provenance`]), so a commit made by hand with git, whether it skips an
+//! environment or forges the trailers of a promotion, is found here.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::log::{Action, EnvCommit, Repair, Repaired, first_parents};
 use super::objects::Finder;
-use super::provenance::{Anchors, Provenance, changed, state_of};
+use super::provenance::{Anchors, Override, Provenance, changed, state_of};
 use super::pull_request::EnvRevision;
 use super::state::{STATE_FILE, State};
 use super::tip::Tip;
@@ -454,7 +455,9 @@ impl Audit<'_> {
     ) -> Result<Option<Finding>, EnvError> {
         let verdict = provenance.verify(self.name, commit, package, object)?;
         let Some(broken) = verdict.broken else {
-            return Ok(None);
+            return Ok(verdict
+                .overridden
+                .map(|overridden| self.overridden(package, object, &overridden)));
         };
         let message = if broken.environment == self.name {
             broken.reason
@@ -473,6 +476,26 @@ impl Audit<'_> {
         } else {
             finding
         }))
+    }
+
+    /// The warning for an entry whose verified path skipped the promotion path
+    /// by an override, here or in an environment it came through.
+    fn overridden(&self, package: &str, object: &str, overridden: &Override) -> Finding {
+        let (id, from) = (short_id(overridden.commit), &overridden.from);
+        let message = if overridden.environment == self.name {
+            format!(
+                "{package} is `{object}`, set by commit {id} from `{from}` by an override of the promotion path ({} receives only from {}): {}",
+                self.name,
+                self.allowed(),
+                overridden.reason
+            )
+        } else {
+            format!(
+                "{package} is `{object}`, which came to {} through {}'s commit {id}, which took it from `{from}` by an override of the promotion path: {}",
+                self.name, overridden.environment, overridden.reason
+            )
+        };
+        self.at_entry(Code::EnvOverride, package, message)
     }
 
     /// For each of `packages`, the newest commit from `tip` whose state changed

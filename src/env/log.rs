@@ -19,6 +19,8 @@ pub const FROM: &str = "Berth-From";
 pub const REPAIRS: &str = "Berth-Repairs";
 /// The trailer giving why a commit was made: a repair's reason.
 pub const REASON: &str = "Berth-Reason";
+/// The trailer of a promotion that skipped the promotion path, with its reason.
+pub const OVERRIDE: &str = "Berth-Override";
 
 /// What an environment commit did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -156,6 +158,17 @@ impl EnvCommit {
     pub fn sets(&self, package: &str) -> bool {
         matches!(self.action, Some(Action::Promote | Action::Rollback))
             && self.package.as_deref() == Some(package)
+    }
+
+    /// The reason a `Berth-Override` trailer gives, when the commit has one: it
+    /// says the promotion skipped the promotion path (a claim, verified by
+    /// `env::provenance` like the others).
+    pub fn override_reason(&self) -> Option<String> {
+        repo::trailers(&self.info.message)
+            .into_iter()
+            .rev()
+            .find(|(key, _)| key == OVERRIDE)
+            .map(|(_, reason)| reason)
     }
 
     /// The commit's first parent: the environment's tip before it (`None` for the

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::log::{Action, EnvCommit, first_parents, standing_commits};
 use super::objects::{Finder, Located};
-use super::provenance::{Anchors, Break, Provenance, Source, state_of};
+use super::provenance::{Anchors, Break, Override, Provenance, Source, state_of};
 use super::state::STATE_FILE;
 use super::tip::{RemoteRead, Standing, Tip, log_ahead_behind, standing};
 use super::{EnvError, EnvView, PackageAt, Unverified, person, section, time_of, view, view_of};
@@ -134,6 +134,9 @@ pub struct Path {
     /// The first step that breaks a rule, if any: a claim that does not hold
     /// (then the path is not complete) or a step berth.toml does not allow.
     pub broken: Option<Break>,
+    /// The first step that skipped the promotion path by an override berth.toml
+    /// allows, on a path that verifies.
+    pub overridden: Option<Override>,
 }
 
 /// The path a package's object took to `environment`, from the commit of that
@@ -152,6 +155,7 @@ pub fn path_from(
     let catalog = provenance.catalog().to_owned();
     let verdict = provenance.verify(environment, &commit, package, object)?;
     let broken = verdict.broken.clone();
+    let overridden = verdict.overridden.clone();
     let mut steps = vec![step(environment, &commit, commit.action)];
     let mut source = verdict.source;
     let mut complete = false;
@@ -187,6 +191,7 @@ pub fn path_from(
         steps,
         complete,
         broken,
+        overridden,
     })
 }
 

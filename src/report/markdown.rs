@@ -437,6 +437,17 @@ fn environments(environments: &[EnvironmentReview]) -> String {
     for environment in environments {
         for entry in &environment.moves {
             rows.push(move_row(&environment.environment, entry));
+            if let (true, Some(overridden)) = (entry.allowed, &entry.overridden) {
+                notes.push_str(&format!(
+                    "- ⚠️ {} in {} skipped the promotion path: commit {} of {} took it from {} by an override. Reason: {}\n",
+                    code(&entry.package),
+                    code(&environment.environment),
+                    short_commit(&overridden.commit),
+                    code(&overridden.environment),
+                    code(&overridden.from),
+                    cell(&overridden.reason)
+                ));
+            }
         }
         for repair in &environment.repairs {
             notes.push_str(&format!(
@@ -495,10 +506,10 @@ fn move_row(environment: &str, entry: &Move) -> Vec<String> {
         };
         format!("{}{action}", steps.join(" → "))
     };
-    let allowed = if entry.allowed {
-        "✅".to_owned()
-    } else {
-        format!("⛔ {}", cell(&entry.problems.join("; ")))
+    let allowed = match (entry.allowed, &entry.overridden) {
+        (false, _) => format!("⛔ {}", cell(&entry.problems.join("; "))),
+        (true, Some(_)) => "⚠️ override".to_owned(),
+        (true, None) => "✅".to_owned(),
     };
     vec![
         code(environment),

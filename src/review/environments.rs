@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::model::{
-    EnvironmentReview, Held, Move, NotCompared, NotComparedReason, Previous, RepairMade, Review,
-    Revision,
+    EnvironmentReview, Held, Move, NotCompared, NotComparedReason, PathOverride, Previous,
+    RepairMade, Review, Revision,
 };
 use super::{ReviewError, Reviewer};
 use crate::diagnostic::code::Code;
@@ -15,7 +15,7 @@ use crate::diagnostic::finding::Finding;
 use crate::document;
 use crate::env::audit::{EnvAt, audit_at, grown, rewritten};
 use crate::env::log::{Action, EnvCommit, first_parents};
-use crate::env::provenance::{Anchors, Provenance};
+use crate::env::provenance::{Anchors, Override, Provenance};
 use crate::env::pull_request::{EnvRevision, resolve_given};
 use crate::env::query::{held_data, held_version, path_from};
 use crate::env::state::State;
@@ -304,11 +304,12 @@ impl Reviewer<'_> {
             let action = setter.as_ref().and_then(|commit| commit.action);
             // The path as far as it verifies: a step that does not is the last
             // shown, and the audit's finding says why.
-            let path = match (setter, &to) {
+            let (path, overridden) = match (setter, &to) {
                 (Some(commit), Some(to)) => {
-                    path_from(provenance, name, package, commit, &to.object)?.steps
+                    let path = path_from(provenance, name, package, commit, &to.object)?;
+                    (path.steps, path.overridden.map(PathOverride::from))
                 }
-                _ => Vec::new(),
+                _ => (Vec::new(), None),
             };
             moves.push(Move {
                 package: package.clone(),
@@ -317,6 +318,7 @@ impl Reviewer<'_> {
                 action,
                 path,
                 allowed: true,
+                overridden,
                 problems: Vec::new(),
             });
         }
@@ -449,4 +451,15 @@ fn with_problems(mut review: EnvironmentReview, findings: &[Finding]) -> Environ
         }
     }
     review
+}
+
+impl From<Override> for PathOverride {
+    fn from(overridden: Override) -> PathOverride {
+        PathOverride {
+            environment: overridden.environment,
+            commit: overridden.commit.to_string(),
+            from: overridden.from,
+            reason: overridden.reason,
+        }
+    }
 }

@@ -32,7 +32,7 @@ use crate::time::{BadEpoch, Clock};
 
 pub use model::{
     ConfigReview, Counts, EnvironmentReview, EventSummary, FileChange, Held, Move, MovedTag,
-    NewObject, NotCompared, NotComparedReason, PackageReview, Previous, RegistryKind,
+    NewObject, NotCompared, NotComparedReason, PackageReview, PathOverride, Previous, RegistryKind,
     RegistryReview, RepairMade, Review, Revision, Superseded, TagEntry, Verdict,
 };
 

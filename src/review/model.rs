@@ -227,8 +227,27 @@ pub struct Move {
     pub path: Vec<LineageStep>,
     /// Whether the path is one berth.toml allows (and signed where required).
     pub allowed: bool,
+    /// The step of the path that skipped the promotion path, by an override
+    /// berth.toml allows (a hotfix); absent when none did.
+    #[serde(rename = "override", skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<PathOverride>,
     /// The environment findings about this entry.
     pub problems: Vec<String>,
+}
+
+/// A step that skipped the promotion path, by an override: the commit's
+/// `Berth-Override` trailer, in an environment with `allow_override = true`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PathOverride {
+    /// The environment whose commit skipped the path: this one, or one the
+    /// object came through.
+    pub environment: String,
+    /// That commit.
+    pub commit: String,
+    /// Where it took the object from: the catalog branch or an environment.
+    pub from: String,
+    /// The reason it gives.
+    pub reason: String,
 }
 
 /// An object an environment holds.

@@ -106,6 +106,13 @@ pub struct EnvironmentSection {
     /// Promotion commits must be signed with a key from the allowed-signers file.
     #[serde(default)]
     pub require_signed: bool,
+    /// A promotion may skip the promotion path when it gives a reason (a hotfix
+    /// while production is down): its commit carries a `Berth-Override` trailer
+    /// with the reason, and the audit reports the entry as `env-override`, a
+    /// warning, instead of `promotion-path`. Only environments with `from` have a
+    /// path to skip.
+    #[serde(default)]
+    pub allow_override: bool,
 }
 
 /// `[stores.<name>]`: a user-defined store.
@@ -194,6 +201,7 @@ from = ["dev"]                      # may only receive what dev has held
 from = ["staging"]
 require_ready = true                # objects need a `ready` event (berth mark)
 require_signed = false              # promotion commits must be signed
+allow_override = false              # hotfixes may skip the path, with a reason
 
 # Stores that version sets refer to but whose objects live outside this
 # repository: references into them are checked for form only.
@@ -254,6 +262,7 @@ from = ["dev"]                      # may only receive what dev has held
 from = ["staging"]
 require_ready = true                # releases need a `ready` event (berth mark)
 require_signed = false              # promotion commits must be signed
+allow_override = false              # hotfixes may skip the path, with a reason
 
 # Config types that must resolve: with no config in force for an asset, its
 # campaign or its account, `berth config resolve` is an error rather than "none".

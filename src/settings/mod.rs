@@ -447,6 +447,10 @@ mod tests {
                 &[(Code::Schema, Some("/environments/a/from/0"))],
             ),
             (
+                "[environments.a]\nallow_override = true\n",
+                &[(Code::Schema, Some("/environments/a/allow_override"))],
+            ),
+            (
                 "[environments.a]\nfrom = [\"b\"]\n[environments.b]\nfrom = [\"a\"]\n",
                 &[(Code::Schema, Some("/environments/a/from"))],
             ),
@@ -530,6 +534,19 @@ mod tests {
         );
         let settings = Settings::parse("[checks]\ndangling-ref = \"off\"\n").unwrap();
         assert_eq!(settings.severity(Code::DanglingRef), None);
+        // A code that informs is a warning unless [checks] says otherwise.
+        let warning = Some(crate::diagnostic::finding::Severity::Warning);
+        let error = Some(crate::diagnostic::finding::Severity::Error);
+        let cases = [
+            ("", warning),
+            ("[checks]\nenv-override = \"error\"\n", error),
+            ("[checks]\nenv-override = \"warning\"\n", warning),
+            ("[checks]\nenv-override = \"off\"\n", None),
+        ];
+        for (text, expected) in cases {
+            let settings = Settings::parse(text).unwrap();
+            assert_eq!(settings.severity(Code::EnvOverride), expected, "{text:?}");
+        }
     }
 
     /// The fast path skips the schema only when the schema would pass too: for

@@ -136,6 +136,14 @@ impl Rules<'_> {
                     ));
                 }
             }
+            if environment.allow_override && environment.from.is_empty() {
+                findings.push(self.finding(
+                    Code::Schema,
+                    &format!("{pointer}/allow_override"),
+                    format!("environment `{name}` receives from the catalog, where every promotion path starts: `allow_override` has no path to skip"),
+                    "remove `allow_override`, or set it on an environment that receives from others (`from`)".to_owned(),
+                ));
+            }
         }
         if let Some(cycle) = find_cycle(environments) {
             let mut pointer = "/environments".to_owned();

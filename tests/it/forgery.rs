@@ -12,7 +12,7 @@ use crate::support::{Put, Repo, commit_on_env_by_hand, independent_hash, version
 
 /// An object file as an environment tree holds it.
 #[derive(Debug, Clone)]
-struct Held {
+pub(crate) struct Held {
     /// `<store>/<hash>`.
     object: String,
     /// Its path in the tree.
@@ -54,7 +54,13 @@ fn trailers(action: &str, package: &str, object: &str, from: &str) -> String {
 /// A commit made by hand, as an adversary with git would, and `env`'s ref moved to
 /// it: parents `env`'s tip and `source`; the tip's tree with each `(package,
 /// object file)` set in state.toml and its file added; `message`. Its id.
-fn forge(repo: &Repo, env: &str, source: &str, sets: &[(&str, &Held)], message: &str) -> String {
+pub(crate) fn forge(
+    repo: &Repo,
+    env: &str,
+    source: &str,
+    sets: &[(&str, &Held)],
+    message: &str,
+) -> String {
     let git = repo.git();
     let tip = repo.env_tip(env).unwrap();
     let mut state = State::parse(&repo.commit(&tip).state.unwrap()).unwrap();
@@ -86,7 +92,7 @@ fn short(id: &str) -> &str {
 }
 
 /// `berth check`'s exit code and its findings: code, file, pointer, message.
-fn check(repo: &Repo, args: &[&str]) -> (i32, Vec<(String, String, String, String)>) {
+pub(crate) fn check(repo: &Repo, args: &[&str]) -> (i32, Vec<(String, String, String, String)>) {
     let mut all = vec!["check"];
     all.extend(args);
     let (code, report) = repo.json(&all);
@@ -119,7 +125,7 @@ fn path_finding(env: &str, package: &str, message: String) -> (String, String, S
 
 /// `berth check` fails with exactly one finding: `promotion-path` for `package` in
 /// `env`, saying `message`.
-fn fails_check(repo: &Repo, env: &str, package: &str, message: String) {
+pub(crate) fn fails_check(repo: &Repo, env: &str, package: &str, message: String) {
     assert_eq!(
         check(repo, &[]),
         (1, vec![path_finding(env, package, message)])

@@ -39,6 +39,7 @@ mod lifecycle;
 mod ls;
 mod man;
 mod matrix;
+mod r#override;
 mod pr_workflow;
 mod precommit;
 mod progress;

@@ -1261,6 +1261,7 @@ fn a_library_promotion_that_names_nothing_is_refused() {
         from: None,
         tags: &[],
         all: false,
+        skip_path: None,
     };
     let error = berth::env::promote::promote(&workspace, &request).unwrap_err();
     assert_eq!(

@@ -675,7 +675,8 @@ fn run_ok(mut command: Command, args: &[&str]) -> Value {
 }
 
 /// The trailers of a commit message, checking that it is a subject line, a blank
-/// line, then only `Key: value` lines.
+/// line, then only `Key: value` lines, or before them one line of body (the
+/// reason of an override) and a blank line.
 pub fn message_trailers(message: &str) -> BTreeMap<String, String> {
     let mut lines = message.lines();
     let subject = lines.next().unwrap_or_default();
@@ -688,7 +689,17 @@ pub fn message_trailers(message: &str) -> BTreeMap<String, String> {
         Some(""),
         "no blank line after the subject: {message:?}"
     );
-    lines
+    let rest: Vec<&str> = lines.collect();
+    let last = rest
+        .iter()
+        .rposition(|line| line.is_empty())
+        .map_or(0, |blank| blank + 1);
+    assert!(
+        last == 0 || (last == 2 && !rest[0].is_empty()),
+        "more than one line of body: {message:?}"
+    );
+    rest[last..]
+        .iter()
         .map(|line| {
             let (key, value) = line
                 .split_once(": ")

@@ -91,6 +91,30 @@ pub enum PromoteError {
         /// The environment to promote the object to first, when that is the way.
         first: Option<String>,
     },
+    /// A promotion that skips the path, into an environment whose berth.toml
+    /// section does not allow that.
+    #[error("{environment} does not allow promotions that skip the promotion path")]
+    #[diagnostic(
+        code("berth::override-not-allowed"),
+        help(
+            "promote through the environments berth.toml names for {environment}; to allow hotfixes that skip them, set `allow_override = true` in [environments.{environment}] and commit berth.toml"
+        )
+    )]
+    OverrideNotAllowed {
+        /// The target environment.
+        environment: String,
+    },
+    /// The reason for a commit (skipping the path, a repair) is not one line
+    /// of text.
+    #[error("the reason {problem}")]
+    #[diagnostic(
+        code("berth::bad-reason"),
+        help("give one line saying why, such as the incident it is about")
+    )]
+    BadReason {
+        /// What is wrong with it.
+        problem: String,
+    },
     /// `require_signed`: berth does not sign the commits it writes.
     #[error("{environment} requires signed promotion commits, and berth does not sign commits yet")]
     #[diagnostic(
@@ -252,18 +276,6 @@ pub enum PromoteError {
         from: String,
         /// The remote.
         remote: String,
-    },
-    /// A reason that is empty or more than one line.
-    #[error("the reason must be one line of text, not `{reason}`")]
-    #[diagnostic(
-        code("berth::bad-reason"),
-        help(
-            "say in one line why, such as a ticket and what went wrong; it goes into the commit's message and trailers"
-        )
-    )]
-    BadReason {
-        /// What was given.
-        reason: String,
     },
     /// The same package twice in one promotion.
     #[error("`{package}` is named twice; one promotion sets each package once")]

@@ -1,10 +1,11 @@
 //! The guards every planned entry passes before anything is built: signed
-//! promotions where required, a path back to the catalog that verifies, and the
-//! lifecycle (`require_ready`: the object's latest event is `ready`).
+//! promotions where required, an override of the path only where allowed, a
+//! path back to the catalog that verifies, and the lifecycle (`require_ready`:
+//! the object's latest event is `ready`).
 //!
 //! Each guard reads its inputs (the object's findings, its latest event) and
-//! hands them to a pure verdict: `refuse_unsigned`, `refuse_invalid`,
-//! `require_ready`.
+//! hands them to a pure verdict: `refuse_unsigned`, `override_reason`,
+//! `refuse_invalid`, `require_ready`.
 
 use crate::diagnostic::finding::Finding;
 use crate::env::EnvError;
@@ -33,6 +34,43 @@ pub(super) fn refuse_unsigned(
         });
     }
     Ok(())
+}
+
+/// The reason a promotion gives for skipping the promotion path, checked (see
+/// [`one_line_reason`]), into an environment that allows overrides.
+pub(super) fn override_reason(
+    environment: &str,
+    target: &EnvironmentSection,
+    reason: &str,
+) -> Result<String, PromoteError> {
+    let reason = one_line_reason(reason)?;
+    if !target.allow_override {
+        return Err(PromoteError::OverrideNotAllowed {
+            environment: environment.to_owned(),
+        });
+    }
+    Ok(reason)
+}
+
+/// A reason for a commit (an override, a repair): one line of text, trimmed,
+/// as git reads a trailer.
+pub(super) fn one_line_reason(reason: &str) -> Result<String, PromoteError> {
+    let reason = reason.trim();
+    let problem = if reason.is_empty() {
+        Some("is empty")
+    } else if reason.contains(['\n', '\r']) {
+        Some("is more than one line")
+    } else if reason.chars().any(char::is_control) {
+        Some("has control characters")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(PromoteError::BadReason {
+            problem: problem.to_owned(),
+        }),
+        None => Ok(reason.to_owned()),
+    }
 }
 
 /// Refuses a promotion from an environment, or a rollback, whose source cannot be
@@ -266,6 +304,68 @@ mod tests {
             };
             let got = refuse_unsigned("prod", &target).map_err(|e| refusal(&e));
             assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_reason_to_skip_the_path_is_one_line_into_an_environment_that_allows_it() {
+        let allows = EnvironmentSection {
+            from: vec!["staging".to_owned()],
+            allow_override: true,
+            ..EnvironmentSection::default()
+        };
+        let refuses = EnvironmentSection {
+            allow_override: false,
+            ..allows.clone()
+        };
+        let cases = [
+            (
+                "a reason",
+                &allows,
+                "INC-42: checkout down",
+                Ok("INC-42: checkout down"),
+            ),
+            ("trimmed", &allows, "  INC-42 \n", Ok("INC-42")),
+            ("empty", &allows, "", Err("bad reason: is empty")),
+            ("blank", &allows, " \t ", Err("bad reason: is empty")),
+            (
+                "two lines",
+                &allows,
+                "a\nb",
+                Err("bad reason: is more than one line"),
+            ),
+            (
+                "a carriage return",
+                &allows,
+                "a\rb",
+                Err("bad reason: is more than one line"),
+            ),
+            (
+                "a control character",
+                &allows,
+                "a\u{7}b",
+                Err("bad reason: has control characters"),
+            ),
+            (
+                "not allowed",
+                &refuses,
+                "INC-42",
+                Err("no override into prod"),
+            ),
+            (
+                "a bad reason first",
+                &refuses,
+                "",
+                Err("bad reason: is empty"),
+            ),
+        ];
+        for (name, target, reason, expected) in cases {
+            let got = override_reason("prod", target, reason).map_err(|e| refusal(&e));
+            assert_eq!(
+                got,
+                expected.map(str::to_owned).map_err(str::to_owned),
+                "{name}"
+            );
         }
     }
 

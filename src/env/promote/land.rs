@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::publish::{Attempt, Landing};
 use super::{Plan, PromoteError, PromoteOutcome, Promotion, Unchanged, state_at};
-use crate::env::log::{self, ACTION, Action, FROM, OBJECT, PACKAGE};
+use crate::env::log::{self, ACTION, Action, FROM, OBJECT, OVERRIDE, PACKAGE};
 use crate::env::objects::Finder;
 use crate::env::state::{Entry, STATE_FILE, State};
 use crate::repo::{CommitError, GitError, Oid, TreeChange};
@@ -260,20 +260,24 @@ fn build(
             Action::Rollback => ("rollback", "in"),
             _ => ("promote", "to"),
         };
-        let message = log::message(
-            &format!(
-                "{verb} {} {preposition} {environment}: {}/{}",
-                plan.package,
-                plan.object.store,
-                plan.object.hash.short(12)
-            ),
-            &[
-                (ACTION, plan.action.as_str()),
-                (PACKAGE, &plan.package),
-                (OBJECT, &object),
-                (FROM, &plan.from),
-            ],
+        let mut headline = format!(
+            "{verb} {} {preposition} {environment}: {}/{}",
+            plan.package,
+            plan.object.store,
+            plan.object.hash.short(12)
         );
+        let mut trailers = vec![
+            (ACTION, plan.action.as_str()),
+            (PACKAGE, &plan.package),
+            (OBJECT, &object),
+            (FROM, &plan.from),
+        ];
+        if let Some(reason) = &plan.override_reason {
+            // The reason is also the message's body, where `git log` shows it.
+            headline.push_str(&format!("\n\n{reason}"));
+            trailers.push((OVERRIDE, reason));
+        }
+        let message = log::message(&headline, &trailers);
         let parents = [head, plan.source_commit];
         let commit = git.write_commit(tree, &parents, &message)?;
         promotions.push(Promotion {
@@ -286,6 +290,7 @@ fn build(
             source_commit: plan.source_commit.to_string(),
             parents: parents.iter().map(ToString::to_string).collect(),
             tags: plan.tags.clone(),
+            override_reason: plan.override_reason.clone(),
         });
         head = commit;
     }

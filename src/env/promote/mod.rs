@@ -3,7 +3,9 @@
 //!
 //! Everything is planned and guarded first: what each package gets, from which
 //! source commit, and whether the object exists, validates, came along an allowed
-//! path and is ready. Then the commits are built on the tip that was read, touching
+//! path and is ready. A hotfix may skip the path where berth.toml allows it for
+//! the environment (`allow_override`): the commit then says so, with the reason,
+//! and every other guard applies as ever. Then the commits are built on the tip that was read, touching
 //! only the paths that change. If the ref moved meanwhile and no promoted
 //! package's entry changed, the commits are rebuilt on the new tip and the move is
 //! retried; otherwise nothing moves and the conflict names both objects.
@@ -33,9 +35,9 @@ use crate::workspace::Workspace;
 pub use error::{PromoteError, Unpublished};
 pub use repair::{RepairOutcome, RepairedCommit, Restored, repair};
 
-use guard::{guard, refuse_unsigned, verify_paths};
+use guard::{guard, override_reason, refuse_unsigned, verify_paths};
 use land::land;
-use plan::{check_tags, plan_all, plan_target, sources};
+use plan::{check_tags, plan_all, plan_target, sources, step_allowed};
 use publish::Landing;
 
 /// What to promote.
@@ -51,6 +53,13 @@ pub struct PromoteRequest<'a> {
     pub tags: &'a [String],
     /// Promote every package whose object in the source differs from the target's.
     pub all: bool,
+    /// Skip the promotion path, for this reason (a hotfix while production is
+    /// down): the target's `from` no longer decides where an object may come
+    /// from, which is the catalog branch unless `from` names an environment.
+    /// Each commit that takes a step `from` does not allow records the reason in
+    /// a `Berth-Override` trailer. Only where berth.toml allows it for the target
+    /// (`allow_override = true`); every other guard still applies.
+    pub skip_path: Option<&'a str>,
 }
 
 /// One commit made.
@@ -74,6 +83,10 @@ pub struct Promotion {
     pub parents: Vec<String>,
     /// The entry's tags.
     pub tags: Vec<String>,
+    /// Why the promotion skipped the promotion path, when it took a step
+    /// berth.toml's `from` does not allow: its `Berth-Override` trailer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
 }
 
 /// A package the environment already held as asked.
@@ -123,6 +136,9 @@ struct Plan {
     from: String,
     action: Action,
     tags: Vec<String>,
+    /// The reason, when the step is one `from` does not allow and the promotion
+    /// skips the path: the commit's `Berth-Override` trailer.
+    override_reason: Option<String>,
 }
 
 /// Where an environment may take objects from.
@@ -164,6 +180,10 @@ fn promote_to(
     if let Some(from) = request.from {
         section(&workspace.settings, from)?;
     }
+    let skip_path = request
+        .skip_path
+        .map(|reason| override_reason(request.to, target, reason))
+        .transpose()?;
     refuse_unsigned(request.to, target)?;
     workspace.kinds.prepare_promotable();
     let tags = check_tags(request.tags)?;
@@ -172,6 +192,11 @@ fn promote_to(
     }
     git.require_identity()?;
     let refname = workspace.settings.env_ref(request.to);
+    // From here on, the reason is the one checked: trimmed to its one line.
+    let request = &PromoteRequest {
+        skip_path: skip_path.as_deref(),
+        ..request.clone()
+    };
     publish::land_on(workspace, request.to, &refname, remote, |landing, tip| {
         promote_on(workspace, request, target, &tags, &refname, landing, tip)
     })
@@ -190,7 +215,8 @@ fn promote_on(
 ) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
     let base = state_at(git, refname, tip)?;
-    let sources = sources(request.to, target, request.from)?;
+    let skipping = request.skip_path.is_some();
+    let sources = sources(request.to, target, request.from, skipping)?;
     let mut plans = Vec::new();
     if request.all {
         plans.extend(plan_all(workspace, request, &sources, &base, tags)?);
@@ -199,6 +225,14 @@ fn promote_on(
         plans.push(plan_target(workspace, request, &sources, text, tags)?);
     }
     one_plan_per_package(plans.iter().map(|plan| plan.package.as_str()))?;
+    if let Some(reason) = request.skip_path {
+        let catalog = workspace.settings.catalog();
+        for plan in &mut plans {
+            if !step_allowed(target, catalog, &plan.from) {
+                plan.override_reason = Some(reason.to_owned());
+            }
+        }
+    }
     for plan in &plans {
         guard(workspace, request.to, target, plan)?;
     }
@@ -323,6 +357,7 @@ fn rollback_on(
         from: environment.to_owned(),
         action: Action::Rollback,
         tags,
+        override_reason: None,
     };
     guard(workspace, environment, target, &plan)?;
     verify_paths(
@@ -426,6 +461,10 @@ mod tests {
                 format!("{} at {}", event.status.as_str(), event.at)
             }
             PromoteError::ArtifactDeleted { at, .. } => format!("artifact deleted at {at}"),
+            PromoteError::OverrideNotAllowed { environment } => {
+                format!("no override into {environment}")
+            }
+            PromoteError::BadReason { problem } => format!("bad reason: {problem}"),
             other => format!("other: {other}"),
         }
     }

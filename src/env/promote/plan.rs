@@ -20,11 +20,20 @@ use crate::workspace::Workspace;
 
 /// Where `environment` may take objects from: the catalog when it names no
 /// `from`, else the environments it names, or the one `--from` picks among them.
+/// A promotion that skips the path takes from the catalog, or from whichever
+/// environment `--from` names.
 pub(super) fn sources(
     environment: &str,
     target: &EnvironmentSection,
     from: Option<&str>,
+    skip_path: bool,
 ) -> Result<Sources, PromoteError> {
+    if skip_path {
+        return Ok(match from {
+            Some(from) => Sources::Environments(vec![from.to_owned()]),
+            None => Sources::Catalog,
+        });
+    }
     match (target.from.is_empty(), from) {
         (true, None) => Ok(Sources::Catalog),
         (true, Some(from)) => Err(PromoteError::PromotionPath {
@@ -50,6 +59,18 @@ pub(super) fn sources(
         }
         (false, Some(from)) => Ok(Sources::Environments(vec![from.to_owned()])),
         (false, None) => Ok(Sources::Environments(target.from.clone())),
+    }
+}
+
+/// Whether berth.toml's path lets an environment take an object from `from`
+/// (the catalog branch `catalog`, or an environment): from the catalog when it
+/// names no `from`, else from an environment it names. A promotion that skips
+/// the path records an override only for a step that this refuses.
+pub(super) fn step_allowed(target: &EnvironmentSection, catalog: &str, from: &str) -> bool {
+    if target.from.is_empty() {
+        from == catalog
+    } else {
+        target.from.iter().any(|source| source == from)
     }
 }
 
@@ -197,7 +218,9 @@ pub(super) fn plan_target(
     if text.contains('@') {
         let at: PackageAt = text.parse()?;
         section(&workspace.settings, &at.environment)?;
-        may_take_held(sources, request.to, text, &at.environment)?;
+        if request.skip_path.is_none() {
+            may_take_held(sources, request.to, text, &at.environment)?;
+        }
         return plan_held(workspace, request, &at, tags);
     }
     let spec: ObjectSpec = text.parse()?;
@@ -208,6 +231,13 @@ pub(super) fn plan_target(
                 if let Some(commit) = find_in_history(workspace, source, &spec)? {
                     return plan_from_commit(workspace, request, source, commit, tags);
                 }
+            }
+            if request.skip_path.is_some() {
+                return Err(PromoteError::NotFound {
+                    spec: spec.to_string(),
+                    place: format!("in the history of {}", list.join(" or ")),
+                    help: "`berth history <package>@<env>` lists what an environment held; skipping the path, an object is taken from the catalog unless an environment to take it from is named".to_owned(),
+                });
             }
             // Never held upstream: either it exists and skipped a step, or it
             // does not exist at all.
@@ -359,6 +389,7 @@ fn plan_from_commit(
         source_commit: commit.info.id,
         from: source.to_owned(),
         action: Action::Promote,
+        override_reason: None,
     })
 }
 
@@ -470,6 +501,7 @@ fn plan_from_catalog(
         source_commit,
         from: workspace.settings.catalog().to_owned(),
         action: Action::Promote,
+        override_reason: None,
     })
 }
 
@@ -551,10 +583,46 @@ mod tests {
         ];
         for (name, target, from, expected) in cases {
             assert_eq!(
-                described(&sources("staging", &target, from)),
+                described(&sources("staging", &target, from, false)),
                 expected,
                 "{name}"
             );
+        }
+    }
+
+    #[test]
+    fn skipping_the_path_takes_from_the_catalog_or_the_environment_named() {
+        let cases = [
+            ("no from, nothing named", section(&[]), None, "catalog"),
+            ("from, nothing named", section(&["dev"]), None, "catalog"),
+            (
+                "an environment not in from",
+                section(&["dev"]),
+                Some("qa"),
+                "qa",
+            ),
+            ("one in from", section(&["dev", "qa"]), Some("dev"), "dev"),
+        ];
+        for (name, target, from, expected) in cases {
+            assert_eq!(
+                described(&sources("staging", &target, from, true)),
+                expected,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_step_is_allowed_from_the_catalog_or_from_an_environment_named() {
+        let cases = [
+            ("no from: the catalog", section(&[]), "main", true),
+            ("no from: an environment", section(&[]), "dev", false),
+            ("from: one named", section(&["dev", "qa"]), "qa", true),
+            ("from: another", section(&["dev"]), "qa", false),
+            ("from: the catalog", section(&["dev"]), "main", false),
+        ];
+        for (name, target, from, expected) in cases {
+            assert_eq!(step_allowed(&target, "main", from), expected, "{name}");
         }
     }
 

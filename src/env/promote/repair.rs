@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::PromoteError;
-use super::guard::refuse_unsigned;
+use super::guard::{one_line_reason, refuse_unsigned};
 use super::land::{ATTEMPTS, backoff};
 use super::publish::{Attempt, Landing, Outcome, land_on};
 use crate::env::log::{self, ACTION, Action, EnvCommit, REASON, REPAIRS, Repaired, first_parents};
@@ -94,12 +94,8 @@ pub fn repair(
 ) -> Result<RepairOutcome, PromoteError> {
     let target = section(&workspace.settings, environment)?;
     refuse_unsigned(environment, target)?;
-    let reason = reason.trim();
-    if reason.is_empty() || reason.contains(['\n', '\r']) {
-        return Err(PromoteError::BadReason {
-            reason: reason.to_owned(),
-        });
-    }
+    let reason = one_line_reason(reason)?;
+    let reason = reason.as_str();
     workspace.git.require_identity()?;
     workspace.kinds.prepare_promotable();
     let refname = workspace.settings.env_ref(environment);

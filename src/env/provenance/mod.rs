@@ -11,12 +11,21 @@
 //! and the commit there that set the entry must verify in turn, down to the
 //! catalog. Each (environment, commit, package) is verified once per run.
 //!
+//! Where berth.toml allows it for an environment (`allow_override = true`), a
+//! commit with a `Berth-Override` trailer giving a reason may take a step that
+//! `from` does not allow (a hotfix): the step is reported, as an [`Override`],
+//! not refused. Only that rule is waived: the second parent must still hold the
+//! object, and the path below it must still verify. An object that came by an
+//! override may go on downstream; every entry whose path passes through the
+//! override carries it in its verdict, so the audit keeps reporting it while
+//! anything holds it.
+//!
 //! This file holds the verifier, [`Provenance`], and the walk down a path link by
 //! link; the rest is one concept per file:
 //! - `anchors`: [`Anchors`], the commits that stand for the catalog branch and
 //!   each environment;
-//! - `verdict`: what a verification found ([`Verdict`], [`Source`], [`Break`])
-//!   and how a second parent relates to its commit ([`Hop`]);
+//! - `verdict`: what a verification found ([`Verdict`], [`Source`], [`Break`],
+//!   [`Override`]) and how a second parent relates to its commit ([`Hop`]);
 //! - `reach`: whether a commit is on the catalog branch or on an environment's
 //!   first-parent log, refusing to guess in a shallow clone;
 //! - `lookup`: an object's file in a tree and the hash of its bytes, through
@@ -45,13 +54,14 @@ use reach::Log;
 
 pub use anchors::Anchors;
 pub use changes::{changed, state_of};
-pub use verdict::{Break, Hop, Source, Verdict};
+pub use verdict::{Break, Hop, Override, Source, Verdict};
 
 /// One link of a path: what a commit's second parent shows, and whether the step
-/// is one berth.toml allows.
+/// is one berth.toml allows (or skips the path where berth.toml allows that).
 struct Link {
     next: Option<Next>,
     problem: Option<String>,
+    overridden: Option<Override>,
 }
 
 /// The next step of a path.
@@ -65,6 +75,7 @@ impl Link {
         Link {
             next: None,
             problem: Some(reason),
+            overridden: None,
         }
     }
 
@@ -72,6 +83,7 @@ impl Link {
         Link {
             next: Some(next),
             problem: None,
+            overridden: None,
         }
     }
 }
@@ -146,10 +158,13 @@ impl<'a> Provenance<'a> {
         // A path is walked link by link rather than by recursion: a history made
         // by hand can chain any number of commits. Each link's own problem is
         // known as it is read; what breaks below it, only at the end.
-        let mut links: Vec<(Key, Option<Source>, Option<Break>)> = Vec::new();
+        // Each link with what it shows on its own: its source, its own problem,
+        // its own override.
+        let mut links: Vec<(Key, Verdict)> = Vec::new();
         let mut environment = environment.to_owned();
         let mut current = commit.clone();
         let mut below: Option<Break> = None;
+        let mut below_overridden: Option<Override> = None;
         loop {
             let id = current.info.id;
             let key = (environment.clone(), id, package.to_owned());
@@ -171,6 +186,7 @@ impl<'a> Provenance<'a> {
                     return Ok(Verdict {
                         source: None,
                         broken: below,
+                        overridden: None,
                     });
                 }
                 break;
@@ -180,6 +196,7 @@ impl<'a> Provenance<'a> {
                     return Ok(known.clone());
                 }
                 below = known.broken.clone();
+                below_overridden = known.overridden.clone();
                 break;
             }
             let link = self.link(&environment, &current, package, object)?;
@@ -188,37 +205,54 @@ impl<'a> Provenance<'a> {
                 commit: id,
                 reason,
             });
+            let own = |source| Verdict {
+                source,
+                broken: problem,
+                overridden: link.overridden,
+            };
             match link.next {
                 Some(Next::Environment(name, setter)) => {
                     let source = Source::Environment {
                         name: name.clone(),
                         commit: setter.info.id,
                     };
-                    links.push((key, Some(source), problem));
+                    links.push((key, own(Some(source))));
                     environment = name;
                     current = *setter;
                 }
                 Some(Next::Catalog(source)) => {
-                    links.push((key, Some(Source::Catalog(source)), problem));
+                    links.push((key, own(Some(Source::Catalog(source)))));
                     break;
                 }
                 None => {
-                    links.push((key, None, problem));
+                    links.push((key, own(None)));
                     break;
                 }
             }
         }
         let mut verdict = None;
-        for (key, source, problem) in links.into_iter().rev() {
-            let broken = problem.or(below);
+        for (key, own) in links.into_iter().rev() {
+            let (source, broken) = (own.source, own.broken.or(below));
+            // An override counts only on a path that verifies; the nearest one
+            // is the one shown.
+            let overridden = match broken {
+                Some(_) => None,
+                None => own.overridden.or(below_overridden),
+            };
             below = broken.clone();
-            let found = Verdict { source, broken };
+            below_overridden = overridden.clone();
+            let found = Verdict {
+                source,
+                broken,
+                overridden,
+            };
             self.verdicts.insert(key, found.clone());
             verdict = Some(found);
         }
         Ok(verdict.unwrap_or(Verdict {
             source: None,
             broken: below,
+            overridden: None,
         }))
     }
 
@@ -254,14 +288,17 @@ impl<'a> Provenance<'a> {
                     commit: setter.info.id,
                 }),
                 broken: problem,
+                overridden: None,
             }),
             Some(Next::Catalog(commit)) => Ok(Verdict {
                 source: Some(Source::Catalog(commit)),
                 broken: problem,
+                overridden: None,
             }),
             None => Ok(Verdict {
                 source: None,
                 broken: problem,
+                overridden: None,
             }),
         }
     }
@@ -318,7 +355,7 @@ impl<'a> Provenance<'a> {
                 )));
             }
         };
-        let problem = (!allowed).then(|| {
+        let not_allowed = || {
             let receives = if section.from.is_empty() {
                 format!("the catalog branch `{catalog}`")
             } else {
@@ -327,7 +364,38 @@ impl<'a> Provenance<'a> {
             format!(
                 "{package} was promoted by commit {id} from `{from}`, but {environment} receives only from {receives}"
             )
-        });
+        };
+        // A `Berth-Override` trailer waives the rule of where the object may come
+        // from, and only where berth.toml allows that; on an allowed step it
+        // waives nothing and changes nothing. The second parent is checked all
+        // the same.
+        let (problem, overridden) = match (allowed, commit.override_reason()) {
+            (true, _) => (None, None),
+            (false, None) => (Some(not_allowed()), None),
+            (false, Some(reason)) if section.allow_override && !reason.trim().is_empty() => {
+                let overridden = Override {
+                    environment: environment.to_owned(),
+                    commit: commit.info.id,
+                    from: from.to_owned(),
+                    reason,
+                };
+                (None, Some(overridden))
+            }
+            (false, Some(_)) if section.allow_override => (
+                Some(format!(
+                    "{}; its Berth-Override trailer gives no reason",
+                    not_allowed()
+                )),
+                None,
+            ),
+            (false, Some(_)) => (
+                Some(format!(
+                    "{}; its Berth-Override trailer does not excuse that, since {environment} does not allow overrides (berth.toml has no `allow_override = true` for it)",
+                    not_allowed()
+                )),
+                None,
+            ),
+        };
         let Some(source) = commit.source()? else {
             return Ok(Link::broken(format!(
                 "{package} was set by commit {id}, which names {from} as its source but has no second parent to show what {from} held"
@@ -345,6 +413,7 @@ impl<'a> Provenance<'a> {
         };
         if link.problem.is_none() {
             link.problem = problem;
+            link.overridden = overridden;
         }
         Ok(link)
     }

@@ -1,5 +1,6 @@
 //! What verifying an entry found: its verified source, the first broken link
-//! of its path, and how a second parent relates to its commit.
+//! of its path, the step that skipped the path by an allowed override, and how
+//! a second parent relates to its commit.
 
 use crate::repo::Oid;
 
@@ -13,6 +14,10 @@ pub struct Verdict {
     /// claim that does not hold, or a real step that berth.toml does not allow.
     /// `None` when the whole path verifies.
     pub broken: Option<Break>,
+    /// The first step of the path, from this commit down, that skipped the
+    /// promotion path where berth.toml allows that: a hotfix. Only on a path that
+    /// verifies (`broken` is `None`).
+    pub overridden: Option<Override>,
 }
 
 impl Verdict {
@@ -45,6 +50,22 @@ pub struct Break {
     /// That commit.
     pub commit: Oid,
     /// What is wrong, as a sentence about the package.
+    pub reason: String,
+}
+
+/// A step that berth.toml's `from` does not allow, taken by a commit that gives
+/// its reason in a `Berth-Override` trailer, in an environment with
+/// `allow_override = true`. Its second parent holds the object as any step's
+/// must: only the rule of where it may come from is waived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// The environment whose commit skipped the path.
+    pub environment: String,
+    /// That commit.
+    pub commit: Oid,
+    /// Where it took the object from: the catalog branch or an environment.
+    pub from: String,
+    /// The reason its trailer gives.
     pub reason: String,
 }
 
