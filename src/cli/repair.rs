@@ -62,7 +62,7 @@ fn render(outcome: &RepairOutcome, out: &mut Output) {
     }
     let Some(commit) = &outcome.commit else {
         out.line(format!(
-            "nothing to repair: every commit of {} that changed an entry verifies, or an earlier repair restored it",
+            "nothing to repair: every entry of {} is what a commit berth verifies set",
             outcome.environment
         ));
         return;

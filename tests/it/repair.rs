@@ -358,3 +358,35 @@ fn a_repair_pushed_lands_on_the_remote_without_force() {
     c.ok(&["fetch"]);
     assert_eq!(check(&c).0, 0);
 }
+
+#[test]
+fn a_commit_made_by_hand_that_a_promotion_since_replaced_needs_no_repair() {
+    let (repo, _, api2) = promoted();
+    let web = repo.put_version_set("web", 1);
+    edit_by_hand(&repo, "staging", "api", Some(&web), "api by hand");
+    // A promotion of api along the path replaces what the hand-made commit set.
+    repo.ok(&["promote", &api2.object, "--to", "dev"]);
+    repo.ok(&["promote", "api@dev", "--to", "staging"]);
+    let tip = repo.env_tip("staging");
+    assert_eq!(check(&repo), (0, Vec::new()));
+    let outcome = repo.ok(&["repair", "staging", "--reason", "just in case"]);
+    assert_eq!(outcome["commit"], Value::Null);
+    assert_eq!(outcome["repairs"], Value::Array(Vec::new()));
+    assert_eq!(repo.env_tip("staging"), tip);
+    let human = repo
+        .berth()
+        .args([
+            "repair",
+            "staging",
+            "--reason",
+            "just in case",
+            "--format",
+            "human",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(human.stdout).unwrap(),
+        "nothing to repair: every entry of staging is what a commit berth verifies set\n"
+    );
+}

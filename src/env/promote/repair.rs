@@ -228,7 +228,9 @@ fn build(
         earlier.note(commit);
     }
     let mut verified: BTreeMap<String, Verified> = BTreeMap::new();
-    let mut repairs = Vec::new();
+    // Each commit that does not verify, with the packages it changed that no
+    // verified commit has set since: it needs repairing while any is left.
+    let mut unverified: Vec<(&EnvCommit, Vec<String>)> = Vec::new();
     for commit in log.iter().rev() {
         if commit.action == Some(Action::Repair) {
             continue;
@@ -258,16 +260,24 @@ fn build(
         };
         match set {
             Some(package) => {
+                for (_, packages) in &mut unverified {
+                    packages.retain(|changed| changed != package);
+                }
                 if let Some(entry) = state.packages.get(package) {
                     let tree = commit.info.tree;
                     let entry = entry.clone();
                     verified.insert(package.to_owned(), Verified { entry, tree });
                 }
             }
-            None if earlier.of(commit).is_none() => repairs.push(commit.clone()),
+            None if earlier.of(commit).is_none() => unverified.push((commit, changes)),
             None => {}
         }
     }
+    let mut repairs: Vec<EnvCommit> = unverified
+        .into_iter()
+        .filter(|(_, packages)| !packages.is_empty())
+        .map(|(commit, _)| commit.clone())
+        .collect();
     let tip_state = state_of(git, refname, &git.commit(tip)?)?;
     let state = State {
         packages: verified
