@@ -29,6 +29,7 @@ mod publish;
 mod refs;
 mod remote;
 mod setup;
+mod wait;
 
 pub use commit::{FileToCommit, Onto};
 pub use error::{CommitError, GitError, OpenError};
@@ -41,9 +42,9 @@ pub use plumbing::PlumbingError;
 pub use publish::{Push, Pushed, Standing};
 pub use refs::is_valid_ref_name;
 pub use remote::{
-    Lease, PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, lost_race_wait,
-    parse_porcelain,
+    Lease, PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, parse_porcelain,
 };
+pub use wait::{local_race_wait, lost_race_wait};
 
 /// A git repository with a working tree.
 pub struct Git {

@@ -22,7 +22,8 @@ use super::identity::Role;
 use super::lock::IndexLock;
 use super::objects::TreeChange;
 use super::refs::{conflict, reflog_message};
-use super::remote::{RefUpdate, RemoteError, lost_race_wait};
+use super::remote::{RefUpdate, RemoteError};
+use super::wait::lost_race_wait;
 use super::{Git, Oid, short_id};
 
 /// How many times a push is built and sent before giving up on a remote that

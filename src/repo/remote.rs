@@ -313,7 +313,7 @@ impl Git {
             if output.status.success() || !lock_held(&output.stderr) {
                 break;
             }
-            std::thread::sleep(jittered(attempt));
+            std::thread::sleep(super::wait::lock_wait(attempt));
             output = self.git(&args)?;
         }
         if output.status.success() {
@@ -462,32 +462,6 @@ pub fn parse_porcelain(stdout: &str) -> Vec<PushedRef> {
             })
         })
         .collect()
-}
-
-/// A wait that grows with each attempt (10 ms to 320 ms), plus up to as much
-/// again at random, so that fetches waiting on one another spread out.
-fn jittered(attempt: u32) -> std::time::Duration {
-    let base = 10u64 << attempt.min(5);
-    std::time::Duration::from_millis(
-        base.saturating_add(random(attempt).checked_rem(base).unwrap_or(0)),
-    )
-}
-
-/// How long to wait after push attempt `attempt` lost a race on the remote, by
-/// a promotion or a write to the catalog: growing from 10 ms to 160 ms, with
-/// jitter (half to one and a half times it) so that writers on many machines
-/// spread apart.
-pub fn lost_race_wait(attempt: u32) -> std::time::Duration {
-    let base = 10u64 << attempt.min(4);
-    std::time::Duration::from_millis(
-        (base / 2).saturating_add(random(attempt).checked_rem(base).unwrap_or(0)),
-    )
-}
-
-/// A number that differs from one call to the next.
-fn random(attempt: u32) -> u64 {
-    use std::hash::BuildHasher;
-    std::collections::hash_map::RandomState::new().hash_one(attempt)
 }
 
 /// Whether git failed because another process held a ref's lock.

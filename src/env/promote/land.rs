@@ -2,7 +2,6 @@
 //! compare-and-swap, rebuilt and retried when another writer moved it first.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use super::publish::{Attempt, Landing};
 use super::{Plan, PromoteError, PromoteOutcome, Promotion, Unchanged, state_at};
@@ -163,10 +162,7 @@ fn still_as_read<'p>(
 /// Waits a little longer after each lost race, with jitter so that racing
 /// promoters spread out.
 pub(super) fn backoff(attempt: u32) {
-    use std::hash::BuildHasher;
-    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
-    let millis = (1u64 << attempt.min(5)).saturating_add(random % 8);
-    std::thread::sleep(Duration::from_millis(millis));
+    std::thread::sleep(crate::repo::local_race_wait(attempt));
 }
 
 /// Writes one commit per plan on top of `tip`, whose state is `state`.
