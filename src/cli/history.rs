@@ -55,6 +55,12 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     }
     out.text(&table(&rows));
     for entry in &history.entries {
+        if let Some(signer) = &entry.signer {
+            out.text(&format!(
+                "{} signed by {signer}",
+                short_commit(&entry.commit)
+            ));
+        }
         if let Some(merged) = &entry.merged {
             out.text(&format!(
                 "{} arrived by merge {}, merged by {} at {}",

@@ -10,7 +10,8 @@
 //! revision, the index or a change as a `Source`, `plumbing` asks git itself for
 //! the index, `remote` fetches and pushes through the git command, `publish`
 //! commits files onto a remote's branch and pushes them (the writers' `--push`),
-//! and `lock` takes git's locks.
+//! `lock` takes git's locks, and `signature` reads a commit's
+//! signature and the bytes it signs.
 
 use std::path::PathBuf;
 
@@ -29,6 +30,7 @@ mod publish;
 mod refs;
 mod remote;
 mod setup;
+mod signature;
 
 pub use commit::{FileToCommit, Onto};
 pub use error::{CommitError, GitError, OpenError};
@@ -44,6 +46,7 @@ pub use remote::{
     Lease, PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, lost_race_wait,
     parse_porcelain,
 };
+pub use signature::CommitSignature;
 
 /// A git repository with a working tree.
 pub struct Git {
