@@ -286,6 +286,17 @@ fn fingerprint(key: &Path) -> String {
     text.split_whitespace().nth(1).unwrap().to_owned()
 }
 
+/// `berth review` of dev's moves since `base`.
+fn review_since(repo: &Repo, base: &str) -> (i32, serde_json::Value) {
+    repo.json(&[
+        "review",
+        "--base",
+        "main",
+        "--env-base",
+        &format!("dev={base}"),
+    ])
+}
+
 #[test]
 fn verify_history_lineage_and_review_name_who_signed() {
     let keys = tempfile::tempdir().unwrap();
@@ -337,13 +348,7 @@ fn verify_history_lineage_and_review_name_who_signed() {
     assert_eq!(lineage["steps"][0]["signer"], signer);
     assert!(lineage["steps"][1].get("signer").is_none());
 
-    let (code, review) = repo.json(&[
-        "review",
-        "--base",
-        "main",
-        "--env-base",
-        &format!("dev={opened}"),
-    ]);
+    let (code, review) = review_since(&repo, opened);
     assert_eq!(code, 0, "{review:#}");
     let entry = &review["environments"][0]["moves"][0];
     assert_eq!(entry["allowed"], true, "{review:#}");
@@ -351,8 +356,6 @@ fn verify_history_lineage_and_review_name_who_signed() {
 
     // Signed by a key the file does not list: refused by verify and review.
     let mallory = keygen(keys.path(), "mallory", "ed25519");
-    repo.git_command(&["update-ref", "refs/heads/env/dev", opened, &signed]);
-    repo.git_command(&["update-ref", "refs/heads/env/dev", &signed, opened]);
     let forged = sign_tip(&repo, &mallory);
     let (code, verified) = repo.json(&["verify", "dev"]);
     assert_eq!(code, 1, "{verified:#}");
@@ -363,13 +366,7 @@ fn verify_history_lineage_and_review_name_who_signed() {
         verified["commits"][0]["signature"]["fingerprint"],
         fingerprint(&mallory)
     );
-    let (code, review) = repo.json(&[
-        "review",
-        "--base",
-        "main",
-        "--env-base",
-        &format!("dev={opened}"),
-    ]);
+    let (code, review) = review_since(&repo, opened);
     assert_eq!(code, 1, "{review:#}");
     let entry = &review["environments"][0]["moves"][0];
     assert_eq!(entry["allowed"], false, "{review:#}");
