@@ -2,11 +2,12 @@
 //! the environment's allowed-signers file at the commit's committer time, in
 //! process (see [`crate::signers`]).
 
+use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::log::EnvCommit;
-use crate::repo::{Git, GitError};
+use crate::repo::{CommitSignature, Git, GitError};
 use crate::signers::{AllowedSigners, Signer, Verdict};
 
 /// What a commit's signature proves.
@@ -64,26 +65,30 @@ impl std::fmt::Display for Signed {
 /// merge, the berth commit it brought, whose signature is its author's) against
 /// `signers`, at its committer time.
 pub fn verify(git: &Git, signers: &AllowedSigners, commit: &EnvCommit) -> Result<Signed, GitError> {
-    let Some(signature) = git.signature(commit.info.id)? else {
-        return Ok(Signed::Unsigned);
+    let signature = git.signature(commit.info.id)?;
+    Ok(judge(
+        signers,
+        signature.as_ref(),
+        commit.info.committed.seconds,
+    ))
+}
+
+/// What a commit's signature, read, proves at its committer time `at`.
+fn judge(signers: &AllowedSigners, signature: Option<&CommitSignature>, at: i64) -> Signed {
+    let Some(signature) = signature else {
+        return Signed::Unsigned;
     };
-    Ok(
-        match signers.verify(
-            &signature.signature,
-            &signature.payload,
-            commit.info.committed.seconds,
-        ) {
-            Verdict::Good(signer) => Signed::Good { signer },
-            Verdict::Bad(reason) => Signed::Bad { reason },
-            Verdict::NotAllowed {
-                fingerprint,
-                reason,
-            } => Signed::NotAllowed {
-                fingerprint,
-                reason,
-            },
+    match signers.verify(&signature.signature, &signature.payload, at) {
+        Verdict::Good(signer) => Signed::Good { signer },
+        Verdict::Bad(reason) => Signed::Bad { reason },
+        Verdict::NotAllowed {
+            fingerprint,
+            reason,
+        } => Signed::NotAllowed {
+            fingerprint,
+            reason,
         },
-    )
+    }
 }
 
 /// `berth verify`: every commit of an environment's first-parent log, newest
@@ -144,28 +149,33 @@ pub fn verify_log(
     let signers = settings
         .allowed_signers(name)
         .map_or(&none, |signers| signers.as_ref());
-    let mut commits = Vec::new();
-    let mut failed = 0usize;
+    // Reading is git's, one commit after another; verifying is arithmetic,
+    // spread over the cores.
+    let mut read = Vec::new();
     for commit in super::log::first_parents(git, view.commit.as_ref().map(|c| c.id)) {
         let commit = commit?;
         if Some(commit.on_log()) == since {
             break;
         }
-        let signature = verify(git, signers, &commit)?;
-        let required = require_signed && commit.action != Some(super::log::Action::Open);
-        if required && !signature.is_good() {
-            failed = failed.saturating_add(1);
-        }
-        commits.push(VerifiedCommit {
+        let signature = git.signature(commit.info.id)?;
+        read.push((commit, signature));
+    }
+    let commits: Vec<VerifiedCommit> = read
+        .par_iter()
+        .map(|(commit, signature)| VerifiedCommit {
             commit: commit.info.id.to_string(),
             merged_by: commit.merged.as_ref().map(|merge| merge.id.to_string()),
             action: commit.action,
             package: commit.package.clone(),
             subject: commit.subject().to_owned(),
-            required,
-            signature,
-        });
-    }
+            required: require_signed && commit.action != Some(super::log::Action::Open),
+            signature: judge(signers, signature.as_ref(), commit.info.committed.seconds),
+        })
+        .collect();
+    let failed = commits
+        .iter()
+        .filter(|commit| commit.required && !commit.signature.is_good())
+        .count();
     Ok(Verification {
         environment: name.to_owned(),
         refname: view.refname,
