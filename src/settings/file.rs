@@ -64,6 +64,7 @@ pub struct RepoSection {
     /// `gpg.ssh.allowedSignersFile` format) for environments that name none of
     /// their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub allowed_signers: Option<String>,
 }
 
@@ -118,6 +119,7 @@ pub struct EnvironmentSection {
     /// `gpg.ssh.allowedSignersFile` format) that says who may sign this
     /// environment's commits; read from the same catalog commit as berth.toml.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub allowed_signers: Option<String>,
     /// A promotion may skip the promotion path when it gives a reason (a hotfix
     /// while production is down): its commit carries a `Berth-Override` trailer
