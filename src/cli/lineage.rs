@@ -67,7 +67,7 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     for step in &lineage.steps {
         if let Some(signer) = &step.signer {
             out.text(&format!(
-                "{} signed by {signer}",
+                "{} signed by {signer}\n",
                 short_commit(&step.commit)
             ));
         }

@@ -111,6 +111,6 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
             verification.environment
         ),
     };
-    out.text(&summary);
+    out.text(&format!("{summary}\n"));
     Ok(code)
 }

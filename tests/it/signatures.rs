@@ -344,6 +344,20 @@ fn verify_history_lineage_and_review_name_who_signed() {
 
     let history = repo.ok(&["history", "billing@dev"]);
     assert_eq!(history["entries"][0]["signer"], signer);
+    let text = repo
+        .berth()
+        .args(["history", "billing@dev"])
+        .assert()
+        .code(0);
+    let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.ends_with(&format!(
+            "{} signed by alice@example.com ({})\n",
+            &signed[..12],
+            fingerprint(&alice)
+        )),
+        "{text}"
+    );
     let lineage = repo.ok(&["lineage", "billing@dev"]);
     assert_eq!(lineage["steps"][0]["signer"], signer);
     assert!(lineage["steps"][1].get("signer").is_none());
