@@ -458,3 +458,41 @@ fn a_key_held_only_by_an_agent_signs_as_the_file_would() {
         serde_json::json!(["agent@example.com"])
     );
 }
+
+#[test]
+fn a_merged_pull_request_is_judged_by_the_signature_of_the_commit_it_brought() {
+    let keys = tempfile::tempdir().unwrap();
+    let alice = keygen(keys.path(), "alice", "ed25519");
+    let mallory = keygen(keys.path(), "mallory", "ed25519");
+    let repo = signed_dev(&format!("alice@example.com {}\n", public(&alice)));
+    let opened = repo.git_command(&["rev-parse", "refs/heads/env/dev^1"]);
+    let opened = opened.trim();
+    for (key, expected) in [
+        (&mallory, (1, vec!["signer-not-allowed".to_owned()])),
+        (&alice, (0, vec![])),
+    ] {
+        // The pull request's commit, signed by its author; merged by the
+        // hosting service with an unsigned merge commit.
+        let brought = sign_tip(&repo, key);
+        let tree = format!("{brought}^{{tree}}");
+        let merge = repo
+            .git_command(&[
+                "commit-tree",
+                &tree,
+                "-p",
+                opened,
+                "-p",
+                &brought,
+                "-m",
+                "Merge pull request #7 from promote-billing",
+            ])
+            .trim()
+            .to_owned();
+        repo.git_command(&["update-ref", "refs/heads/env/dev", &merge, &brought]);
+        assert_eq!(check(&repo), expected);
+        let (_, verified) = repo.json(&["verify", "dev"]);
+        assert_eq!(verified["commits"][0]["commit"], brought.as_str());
+        assert_eq!(verified["commits"][0]["merged_by"], merge.as_str());
+        repo.git_command(&["update-ref", "refs/heads/env/dev", &brought, &merge]);
+    }
+}
