@@ -46,6 +46,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("versions", versions),
     ("set-value", set_value),
     ("time", time),
+    ("signers", signers),
 ];
 
 // ---------------------------------------------------------------------------
@@ -1092,4 +1093,34 @@ impl Source for Files<'_> {
             .collect();
         Ok(dirs.into_iter().collect())
     }
+}
+
+// ---------------------------------------------------------------------------
+// signers: git's allowed-signers file, and verifying an SSH signature against it.
+
+/// The allowed-signers reader takes any text without a panic: every line it
+/// refuses is located inside the text, on character boundaries, at the line it
+/// names, and every signer it reads names at least one principal. Before the
+/// first NUL byte is the file; after it, a signature and, after a second NUL,
+/// the payload it claims to sign, which verifying must judge without a panic.
+pub fn signers(data: &[u8]) {
+    use berth::signers::AllowedSigners;
+    let mut parts = data.splitn(3, |&b| b == 0);
+    let text = String::from_utf8_lossy(parts.next().unwrap_or_default());
+    let (signers, errors) = AllowedSigners::parse(&text);
+    let lines = text.split_inclusive('\n').count();
+    for error in &errors {
+        assert!(error.span.start <= error.span.end, "{error:?}");
+        assert!(error.span.end <= text.len(), "{error:?}");
+        assert!(text.is_char_boundary(error.span.start), "{error:?}");
+        assert!(text.is_char_boundary(error.span.end), "{error:?}");
+        assert!(error.line >= 1 && error.line <= lines, "{error:?}");
+    }
+    for entry in &signers.entries {
+        assert!(!entry.principals.is_empty(), "{entry:?}");
+        assert!(entry.line >= 1 && entry.line <= lines, "{entry:?}");
+    }
+    let signature = parts.next().unwrap_or_default();
+    let payload = parts.next().unwrap_or_default();
+    let _ = signers.verify(signature, payload, 1_700_000_000);
 }

@@ -20,6 +20,7 @@ pub mod report;
 pub mod review;
 pub mod schema;
 pub mod settings;
+pub mod signers;
 pub mod source;
 pub mod store;
 pub mod time;

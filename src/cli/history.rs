@@ -55,9 +55,15 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
     }
     out.text(&table(&rows));
     for entry in &history.entries {
+        if let Some(signer) = &entry.signer {
+            out.text(&format!(
+                "{} signed by {signer}\n",
+                short_commit(&entry.commit)
+            ));
+        }
         if let Some(merged) = &entry.merged {
             out.text(&format!(
-                "{} arrived by merge {}, merged by {} at {}",
+                "{} arrived by merge {}, merged by {} at {}\n",
                 short_commit(&entry.commit),
                 short_commit(&merged.commit),
                 merged.by,

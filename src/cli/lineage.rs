@@ -64,5 +64,13 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
         ]);
     }
     out.text(&table(&rows));
+    for step in &lineage.steps {
+        if let Some(signer) = &step.signer {
+            out.text(&format!(
+                "{} signed by {signer}\n",
+                short_commit(&step.commit)
+            ));
+        }
+    }
     Ok(0)
 }

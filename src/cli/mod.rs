@@ -28,6 +28,7 @@ mod rollback;
 mod show;
 mod status;
 mod validate;
+mod verify;
 mod versions;
 
 use std::ffi::OsString;
@@ -123,6 +124,7 @@ enum Command {
     Status(status::Args),
     History(history::Args),
     Lineage(lineage::Args),
+    Verify(verify::Args),
     Diff(diff::Args),
     Component(component::Args),
     Versions(versions::Args),
@@ -307,6 +309,7 @@ fn dispatch(cli: &Cli, reports: &[report::Report], out: &mut Output) -> Result<u
         Command::Status(args) => status::run(args, &dir, out),
         Command::History(args) => history::run(args, &dir, out),
         Command::Lineage(args) => lineage::run(args, &dir, out),
+        Command::Verify(args) => verify::run(args, &dir, out),
         Command::Diff(args) => diff::run(args, &dir, out),
         Command::Component(args) => component::run(args, &dir, out),
         Command::Versions(args) => versions::run(args, &dir, out),

@@ -256,12 +256,17 @@ fn human(review: &Review) -> String {
                 } else {
                     path.join(" -> ")
                 },
-                match (entry.allowed, &entry.overridden) {
-                    (false, _) => "no",
-                    (true, Some(_)) => "override",
-                    (true, None) => "yes",
-                }
-                .to_owned(),
+                {
+                    let allowed = match (entry.allowed, &entry.overridden) {
+                        (false, _) => "no",
+                        (true, Some(_)) => "override",
+                        (true, None) => "yes",
+                    };
+                    match entry.path.first().and_then(|step| step.signer.as_ref()) {
+                        Some(signer) => format!("{allowed}, signed by {signer}"),
+                        None => allowed.to_owned(),
+                    }
+                },
             ]);
         }
     }

@@ -182,6 +182,16 @@ codes! {
     UnsignedPromotion = "unsigned-promotion", configurable: true,
         description: "An environment with `require_signed = true` holds an entry set by a commit that carries no signature.",
         help: "revert the commit and promote again with a signing key configured, or drop `require_signed` for the environment";
+    /// An environment that requires signed commits holds one whose signature
+    /// does not verify.
+    BadSignature = "bad-signature", configurable: true,
+        description: "An environment with `require_signed = true` holds an entry set by a commit whose signature does not verify: the commit was changed after it was signed, the signature was copied from another commit or forged, or it is no SSH signature made for git.",
+        help: "revert the commit (`berth repair <env>` restores what it set) and promote again, signed with an allowed key; `berth verify <env>` lists every commit's signature";
+    /// An environment that requires signed commits holds one signed by a key
+    /// its allowed-signers file does not allow.
+    SignerNotAllowed = "signer-not-allowed", configurable: true,
+        description: "An environment with `require_signed = true` holds an entry set by a commit whose signature verifies, but with a key its allowed-signers file does not list for git at the commit's time (not listed, or outside its `valid-after`/`valid-before`).",
+        help: "revert the commit and promote again signed with an allowed key, or add the signer's key to the environment's allowed-signers file in a reviewed change to the catalog";
     /// An entry came by a hotfix that skipped the promotion path, where berth.toml
     /// allows that.
     EnvOverride = "env-override", configurable: true, severity: Warning,

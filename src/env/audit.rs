@@ -14,6 +14,7 @@ use super::log::{Action, EnvCommit, Repair, Repaired, first_parents};
 use super::objects::Finder;
 use super::provenance::{Anchors, Override, Provenance, changed, state_of};
 use super::pull_request::EnvRevision;
+use super::signature::{self, Signed};
 use super::state::{STATE_FILE, State};
 use super::tip::Tip;
 use super::{EnvError, read_state};
@@ -24,6 +25,7 @@ use crate::document::{self, Format};
 use crate::kinds::Kinds;
 use crate::repo::{CommitInfo, Git, Oid, ShallowHistory, short_id};
 use crate::settings::{EnvironmentSection, Settings};
+use crate::signers::AllowedSigners;
 use crate::store::ObjectRef;
 
 /// What is wrong with every environment berth.toml names, read as readers read it
@@ -341,6 +343,15 @@ impl Audit<'_> {
             // A repair's entries are what verified commits below it set: the walk
             // goes on to them, past the commits it repaired.
             if repaired.note(&commit) {
+                // The repair set what it restored: in an environment that
+                // requires signatures, it too must be signed.
+                if self.section.require_signed {
+                    let set: Vec<String> = changed(self.git, self.refname, &commit)?
+                        .into_iter()
+                        .filter(|package| pending.contains(package.as_str()))
+                        .collect();
+                    findings.extend(self.signature(&commit, &set)?);
+                }
                 continue;
             }
             if let Some(repair) = repaired.of(&commit) {
@@ -393,21 +404,8 @@ impl Audit<'_> {
                     set
                 }
             };
-            if self.section.require_signed
-                && !set.is_empty()
-                && !self.git.is_signed(commit.info.id)?
-            {
-                for package in &set {
-                    findings.push(self.at_entry(
-                        Code::UnsignedPromotion,
-                        package,
-                        format!(
-                            "{package} was set by commit {}, which is not signed; {} requires signed commits",
-                            short_id(commit.info.id),
-                            self.name
-                        ),
-                    ));
-                }
+            if self.section.require_signed {
+                findings.extend(self.signature(&commit, &set)?);
             }
         }
         // Entries no promotion or rollback claims: a commit that names another
@@ -442,6 +440,56 @@ impl Audit<'_> {
             findings.push(self.at_entry(Code::PromotionPath, package, message));
         }
         Ok(findings)
+    }
+
+    /// What is wrong with the signature of `commit`, which set the entries of
+    /// `set`, in an environment that requires signatures: one finding an entry.
+    fn signature(&self, commit: &EnvCommit, set: &[String]) -> Result<Vec<Finding>, EnvError> {
+        if set.is_empty() {
+            return Ok(Vec::new());
+        }
+        let none = AllowedSigners::default();
+        let signers = self
+            .settings
+            .allowed_signers(self.name)
+            .map_or(&none, |signers| signers.as_ref());
+        let id = short_id(commit.info.id);
+        let (code, why) = match signature::verify(self.git, signers, commit)? {
+            Signed::Good { .. } => return Ok(Vec::new()),
+            Signed::Unsigned => (
+                Code::UnsignedPromotion,
+                format!("which is not signed; {} requires signed commits", self.name),
+            ),
+            Signed::Bad { reason } => (
+                Code::BadSignature,
+                format!("whose signature is bad: {reason}"),
+            ),
+            Signed::NotAllowed { reason, .. } => (
+                Code::SignerNotAllowed,
+                format!(
+                    "whose signature verifies, but not with a key {} allows: {reason}",
+                    self.signers_file()
+                ),
+            ),
+        };
+        Ok(set
+            .iter()
+            .map(|package| {
+                self.at_entry(
+                    code,
+                    package,
+                    format!("{package} was set by commit {id}, {why}"),
+                )
+            })
+            .collect())
+    }
+
+    /// The allowed-signers file, for messages.
+    fn signers_file(&self) -> String {
+        match self.settings.allowed_signers_path(self.name) {
+            Some(path) => format!("`{path}`"),
+            None => "no allowed-signers file".to_owned(),
+        }
     }
 
     /// What is wrong with the path of the commit that set `package` to the

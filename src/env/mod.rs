@@ -11,6 +11,7 @@ pub mod promote;
 pub mod provenance;
 pub mod pull_request;
 pub mod query;
+pub mod signature;
 pub mod state;
 pub mod tip;
 

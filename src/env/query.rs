@@ -18,6 +18,8 @@ use crate::kinds::event::Event;
 use crate::kinds::{Kinds, version_of};
 use crate::objects::lookup::ShownObject;
 use crate::repo::{Git, GitError, Oid};
+use crate::settings::Settings;
+use crate::signers::Signer;
 use crate::store::{Object, ObjectRef};
 use crate::workspace::Workspace;
 
@@ -36,6 +38,10 @@ pub struct LineageStep {
     pub time: String,
     /// Who made it: `Name <email>`.
     pub author: String,
+    /// Who signed it, when its signature verifies with a key the environment's
+    /// allowed-signers file allows; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
 }
 
 /// The path a package's object took to an environment.
@@ -156,7 +162,8 @@ pub fn path_from(
     let verdict = provenance.verify(environment, &commit, package, object)?;
     let broken = verdict.broken.clone();
     let overridden = verdict.overridden.clone();
-    let mut steps = vec![step(environment, &commit, commit.action)];
+    let settings = provenance.settings();
+    let mut steps = vec![step(git, settings, environment, &commit, commit.action)?];
     let mut source = verdict.source;
     let mut complete = false;
     // Each step shown is a real one: its commit verifiably holds the object
@@ -173,13 +180,14 @@ pub fn path_from(
                     object: object.to_owned(),
                     time: time_of(&info.committed),
                     author: person(&info.author),
+                    signer: None,
                 });
                 complete = true;
                 break;
             }
             Source::Environment { name, commit } => {
                 let setter = EnvCommit::read(git, commit)?;
-                steps.push(step(&name, &setter, setter.action));
+                steps.push(step(git, settings, &name, &setter, setter.action)?);
                 source = match provenance.verdict(&name, commit, package) {
                     Some(verdict) => verdict.source.clone(),
                     None => provenance.verify(&name, &setter, package, object)?.source,
@@ -195,15 +203,39 @@ pub fn path_from(
     })
 }
 
-fn step(environment: &str, commit: &EnvCommit, action: Option<Action>) -> LineageStep {
-    LineageStep {
+fn step(
+    git: &Git,
+    settings: &Settings,
+    environment: &str,
+    commit: &EnvCommit,
+    action: Option<Action>,
+) -> Result<LineageStep, GitError> {
+    Ok(LineageStep {
         environment: environment.to_owned(),
         commit: commit.info.id.to_string(),
         action,
         object: commit.object.clone().unwrap_or_default(),
         time: time_of(&commit.info.committed),
         author: person(&commit.info.author),
-    }
+        signer: signer(git, settings, environment, commit)?,
+    })
+}
+
+/// Who signed an environment's commit, when its environment names an
+/// allowed-signers file and the signature verifies with a key it allows.
+fn signer(
+    git: &Git,
+    settings: &Settings,
+    environment: &str,
+    commit: &EnvCommit,
+) -> Result<Option<Signer>, GitError> {
+    let Some(signers) = settings.allowed_signers(environment) else {
+        return Ok(None);
+    };
+    Ok(match super::signature::verify(git, signers, commit)? {
+        super::signature::Signed::Good { signer } => Some(signer),
+        _ => None,
+    })
 }
 
 fn newest_setting(git: &Git, view: &EnvView, package: &str) -> Result<Option<EnvCommit>, EnvError> {
@@ -243,6 +275,10 @@ pub struct HistoryEntry {
     /// commit on the environment's log, and who merged it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergedBy>,
+    /// Who signed the commit, when its signature verifies with a key the
+    /// environment's allowed-signers file allows; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
 }
 
 /// The merge commit that brought a berth commit onto an environment.
@@ -308,6 +344,7 @@ pub fn history(workspace: &Workspace, target: &PackageAt) -> Result<History, Env
             time: time_of(&commit.info.committed),
             author: person(&commit.info.author),
             merged: MergedBy::of(&commit),
+            signer: signer(git, &workspace.settings, &target.environment, &commit)?,
         });
     }
     if entries.is_empty() {

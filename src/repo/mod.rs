@@ -10,7 +10,8 @@
 //! revision, the index or a change as a `Source`, `plumbing` asks git itself for
 //! the index, `remote` fetches and pushes through the git command, `publish`
 //! commits files onto a remote's branch and pushes them (the writers' `--push`),
-//! and `lock` takes git's locks.
+//! `lock` takes git's locks, and `signature` reads a commit's
+//! signature and the bytes it signs.
 
 use std::path::PathBuf;
 
@@ -29,6 +30,7 @@ mod publish;
 mod refs;
 mod remote;
 mod setup;
+mod signature;
 mod wait;
 
 pub use commit::{FileToCommit, Onto};
@@ -44,6 +46,7 @@ pub use refs::is_valid_ref_name;
 pub use remote::{
     Lease, PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, parse_porcelain,
 };
+pub use signature::CommitSignature;
 pub use wait::{local_race_wait, lost_race_wait};
 
 /// A git repository with a working tree.

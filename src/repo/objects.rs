@@ -121,19 +121,6 @@ impl Git {
         })
     }
 
-    /// Whether a commit carries a signature (GPG, SSH or X.509); this does not
-    /// verify it.
-    pub fn is_signed(&self, id: Oid) -> Result<bool, GitError> {
-        match self.repo.extract_signature(&id, None) {
-            Ok(_) => Ok(true),
-            Err(error) if error.code() == ErrorCode::NotFound => Ok(false),
-            Err(error) => Err(GitError {
-                action: format!("reading the signature of commit {id}"),
-                error,
-            }),
-        }
-    }
-
     /// The entry at `path` below `tree`, if there is one.
     pub fn entry(&self, tree: Oid, path: &str) -> Result<Option<TreeEntry>, GitError> {
         let tree = self.find_tree(tree)?;

@@ -511,6 +511,16 @@ fn move_row(environment: &str, entry: &Move) -> Vec<String> {
         (true, Some(_)) => "⚠️ override".to_owned(),
         (true, None) => "✅".to_owned(),
     };
+    // Who signed the commit that moved the environment, where its
+    // allowed-signers file allows the key.
+    let allowed = match entry.path.first().and_then(|step| step.signer.as_ref()) {
+        Some(signer) => format!(
+            "{allowed} signed by {} ({})",
+            cell(&signer.principals.join(", ")),
+            code(&signer.fingerprint)
+        ),
+        None => allowed,
+    };
     vec![
         code(environment),
         code(&entry.package),

@@ -442,8 +442,13 @@ fn with_problems(mut review: EnvironmentReview, findings: &[Finding]) -> Environ
             if finding.pointer.as_deref() != Some(pointer.as_str()) {
                 continue;
             }
-            if matches!(finding.code, Code::PromotionPath | Code::UnsignedPromotion)
-                && finding.is_error()
+            if matches!(
+                finding.code,
+                Code::PromotionPath
+                    | Code::UnsignedPromotion
+                    | Code::BadSignature
+                    | Code::SignerNotAllowed
+            ) && finding.is_error()
             {
                 entry.allowed = false;
             }

@@ -60,6 +60,12 @@ pub struct RepoSection {
     /// what `berth fetch` and `--push` use when no remote is named.
     #[serde(default = "default_remote")]
     pub remote: String,
+    /// Path, from the repository root, of the allowed-signers file (git's
+    /// `gpg.ssh.allowedSignersFile` format) for environments that name none of
+    /// their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub allowed_signers: Option<String>,
 }
 
 impl Default for RepoSection {
@@ -70,6 +76,7 @@ impl Default for RepoSection {
             preview_domain: None,
             max_object_bytes: default_max_object_bytes(),
             remote: default_remote(),
+            allowed_signers: None,
         }
     }
 }
@@ -103,9 +110,17 @@ pub struct EnvironmentSection {
     /// deprecation, archival or artifact deletion.
     #[serde(default)]
     pub require_ready: bool,
-    /// Promotion commits must be signed with a key from the allowed-signers file.
+    /// Every commit that sets an entry must carry an SSH signature that
+    /// verifies, by a key the allowed-signers file (`allowed_signers`, else
+    /// `[repo] allowed_signers`) lists at the commit's time.
     #[serde(default)]
     pub require_signed: bool,
+    /// Path, from the repository root, of the allowed-signers file (git's
+    /// `gpg.ssh.allowedSignersFile` format) that says who may sign this
+    /// environment's commits; read from the same catalog commit as berth.toml.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub allowed_signers: Option<String>,
     /// A promotion may skip the promotion path when it gives a reason (a hotfix
     /// while production is down): its commit carries a `Berth-Override` trailer
     /// with the reason, and the audit reports the entry as `env-override`, a

@@ -8,6 +8,7 @@
 mod file;
 mod load;
 mod rules;
+mod signers;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::diagnostic::finding::{Finding, plural, shown_text};
 use crate::document::{self, Format};
 use crate::repo::{Git, GitError, Head};
 use crate::schema;
+use crate::signers::AllowedSigners;
 use crate::source::{Content, Source, SourceError, WorkTree};
 
 pub use file::{
@@ -42,6 +44,9 @@ pub struct Settings {
     pub text: Arc<str>,
     /// Severity overrides by code.
     pub checks: BTreeMap<Code, CheckLevel>,
+    /// The allowed-signers files berth.toml names, by path, as read when the
+    /// settings were loaded (none when they were only parsed).
+    pub signers: BTreeMap<String, Arc<AllowedSigners>>,
 }
 
 /// Why settings could not be loaded.
@@ -146,7 +151,15 @@ impl Settings {
             }
         };
         match document::text(&bytes) {
-            Ok(text) => Settings::parse(text).map_err(LoadError::Invalid),
+            Ok(text) => {
+                let mut settings = Settings::parse(text).map_err(LoadError::Invalid)?;
+                let findings = signers::load(&mut settings, source)?;
+                if findings.is_empty() {
+                    Ok(settings)
+                } else {
+                    Err(LoadError::Invalid(findings))
+                }
+            }
             Err(problem) => Err(LoadError::Invalid(vec![Finding::parse_problem(
                 FILE,
                 &shown_text(&bytes),
@@ -170,7 +183,12 @@ impl Settings {
             let mut findings = Vec::new();
             let checks = Rules { text: &text }.check(&file, &mut findings);
             return if findings.is_empty() {
-                Ok(Settings { file, text, checks })
+                Ok(Settings {
+                    file,
+                    text,
+                    checks,
+                    signers: BTreeMap::new(),
+                })
             } else {
                 Err(findings)
             };
@@ -200,7 +218,12 @@ impl Settings {
         let rules = Rules { text: &text };
         let checks = rules.check(&file, &mut findings);
         if findings.is_empty() {
-            Ok(Settings { file, text, checks })
+            Ok(Settings {
+                file,
+                text,
+                checks,
+                signers: BTreeMap::new(),
+            })
         } else {
             Err(findings)
         }
@@ -214,6 +237,21 @@ impl Settings {
     /// The object size limit in bytes.
     pub fn max_object_bytes(&self) -> u64 {
         self.file.repo.max_object_bytes
+    }
+
+    /// The path of the allowed-signers file for environment `name`: its own, or
+    /// the repository's.
+    pub fn allowed_signers_path(&self, name: &str) -> Option<&str> {
+        self.environment(name)
+            .and_then(|section| section.allowed_signers.as_deref())
+            .or(self.file.repo.allowed_signers.as_deref())
+    }
+
+    /// Who may sign environment `name`'s commits, as read when the settings
+    /// were loaded; `None` when berth.toml names no file for it.
+    pub fn allowed_signers(&self, name: &str) -> Option<&Arc<AllowedSigners>> {
+        self.allowed_signers_path(name)
+            .and_then(|path| self.signers.get(path))
     }
 
     /// An environment by name.

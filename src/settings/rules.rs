@@ -59,6 +59,7 @@ impl Rules<'_> {
         }
         self.check_environment_refs(file, findings);
         self.check_environments(&file.environments, findings);
+        self.check_signers(file, findings);
         self.check_stores(&file.stores, findings);
         self.check_levels(&file.checks, findings)
     }
@@ -98,6 +99,46 @@ impl Rules<'_> {
                     "a ref cannot be both a branch and a folder of branches: choose an env_ref_prefix outside the catalog branch's name, such as `refs/heads/env/`".to_owned(),
                 ));
             }
+        }
+    }
+
+    /// Every environment that requires signatures has an allowed-signers file,
+    /// and every allowed-signers path stays inside the repository.
+    fn check_signers(&self, file: &SettingsFile, findings: &mut Vec<Finding>) {
+        if let Some(path) = &file.repo.allowed_signers {
+            self.check_signers_path(path, "/repo/allowed_signers", findings);
+        }
+        for (name, environment) in &file.environments {
+            let mut pointer = "/environments".to_owned();
+            document::push_segment(&mut pointer, name);
+            if let Some(path) = &environment.allowed_signers {
+                self.check_signers_path(path, &format!("{pointer}/allowed_signers"), findings);
+            } else if environment.require_signed && file.repo.allowed_signers.is_none() {
+                findings.push(self.finding(
+                    Code::Schema,
+                    &format!("{pointer}/require_signed"),
+                    format!("environment `{name}` requires signed commits, but no allowed-signers file says whose signatures it accepts"),
+                    format!("add `allowed_signers = \"<path>\"` to `[environments.{name}]` (or to `[repo]`), naming a file of the catalog in git's allowed-signers format (`ssh-keygen -Y verify`'s ALLOWED SIGNERS)"),
+                ));
+            }
+        }
+    }
+
+    fn check_signers_path(&self, path: &str, pointer: &str, findings: &mut Vec<Finding>) {
+        if path.starts_with('/')
+            || path.contains('\\')
+            || path
+                .split('/')
+                .any(|segment| segment.is_empty() || segment == "." || segment == "..")
+        {
+            findings.push(self.finding(
+                Code::Schema,
+                pointer,
+                format!(
+                    "allowed-signers path `{path}` leaves the repository or has empty segments"
+                ),
+                "give a path inside the repository, such as `signers/production`".to_owned(),
+            ));
         }
     }
 

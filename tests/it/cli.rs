@@ -177,6 +177,7 @@ fn the_command_walk_finds_every_command() {
         "init",
         "promote",
         "repair",
+        "verify",
         "config",
         "config set",
         "config resolve",
@@ -192,7 +193,7 @@ fn the_command_walk_finds_every_command() {
             "{expected} in {commands:?}"
         );
     }
-    assert_eq!(commands.len(), 39, "{commands:?}");
+    assert_eq!(commands.len(), 40, "{commands:?}");
 }
 
 /// Each example of a long help's Examples section: the line saying what it does

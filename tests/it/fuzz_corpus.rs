@@ -125,6 +125,11 @@ fn time_corpus_and_regressions_replay() {
     replay("time");
 }
 
+#[test]
+fn signers_corpus_and_regressions_replay() {
+    replay("signers");
+}
+
 /// Every target has a corpus and a fuzz binary, and nothing else is in `fuzz/corpus/`.
 #[test]
 fn every_fuzz_target_is_replayed() {

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "diagnostic",
             "schema",
             "source",
+            "signers",
         ],
     ),
     ("repo", &["repo"]),

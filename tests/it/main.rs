@@ -55,6 +55,7 @@ mod reports;
 mod review;
 mod schemas;
 mod show;
+mod signatures;
 mod sources;
 mod starter;
 mod succession;

@@ -1190,10 +1190,14 @@ fn an_environment_that_requires_signatures_gets_no_unsigned_commit() {
     repo.ok(&["promote", &two.object, "--to", "dev"]);
     let settings = repo.read("berth.toml").replace(
         "[environments.dev]\n",
-        "[environments.dev]\nrequire_signed = true\n",
+        "[environments.dev]\nrequire_signed = true\nallowed_signers = \"signers/dev\"\n",
     );
     assert_ne!(settings, repo.read("berth.toml"));
     repo.write("berth.toml", &settings);
+    repo.write(
+        "signers/dev",
+        "alice@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti\n",
+    );
     repo.git_commit_all("dev accepts only signed commits");
     let three = repo.put_version_set("billing", 3);
     let report = refused(

@@ -127,6 +127,10 @@ fn published() -> Vec<(&'static str, serde_json::Value)> {
             output_schema_of::<env::query::Status>(),
         ),
         (
+            "output/verify.schema.json",
+            output_schema_of::<env::signature::Verification>(),
+        ),
+        (
             "output/validate.schema.json",
             output_schema_of::<check::ValidationReport<'static>>(),
         ),
@@ -378,6 +382,7 @@ fn environment_command_output_matches_the_output_schemas() {
     let rollback = repo.ok(&["rollback", "billing", "--env", "dev"]);
     let lineage = repo.ok(&["lineage", "billing@production"]);
     let history = repo.ok(&["history", "billing@dev"]);
+    let verify = repo.ok(&["verify", "dev"]);
     let status = repo.ok(&["status"]);
     let status_at = repo.ok(&["status", "--at", "2030-01-01T00:00:00Z"]);
     let diff = repo.ok(&["diff", "dev", "staging"]);
@@ -404,6 +409,7 @@ fn environment_command_output_matches_the_output_schemas() {
         ("output/promote.schema.json", rollback),
         ("output/lineage.schema.json", lineage),
         ("output/history.schema.json", history),
+        ("output/verify.schema.json", verify),
         ("output/status.schema.json", status),
         ("output/status.schema.json", status_at),
         ("output/diff.schema.json", diff),

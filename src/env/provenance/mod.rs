@@ -129,6 +129,11 @@ impl<'a> Provenance<'a> {
         self.git
     }
 
+    /// The settings the sources are judged by.
+    pub fn settings(&self) -> &'a Settings {
+        self.settings
+    }
+
     /// The catalog branch's name.
     pub fn catalog(&self) -> &'a str {
         self.settings.catalog()

@@ -1,0 +1,8 @@
+//! Fuzz target `signers`: see `checks::signers` in fuzz/checks.rs for what it checks.
+
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::signers(data));
