@@ -97,7 +97,6 @@ pub fn repair(
     let reason = one_line_reason(reason)?;
     let reason = reason.as_str();
     workspace.git.require_identity()?;
-    workspace.kinds.prepare_promotable();
     let refname = workspace.settings.env_ref(environment);
     land_on(workspace, environment, &refname, remote, |landing, tip| {
         repair_on(workspace, environment, &refname, reason, &landing, tip)
