@@ -40,8 +40,8 @@ use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::{self, Format};
 use crate::schema;
-use crate::settings::{self, LoadError, Settings};
-use crate::source::{Content, Source, SourceError};
+use crate::settings::{LoadError, NamedFile, Settings};
+use crate::source::{Source, SourceError};
 use crate::store::{CONFIGS, EVENTS, RELEASES, VERSION_SETS};
 
 /// A field that refers to another object.
@@ -265,53 +265,22 @@ fn load_schema(
     let mut pointer = "/stores".to_owned();
     document::push_segment(&mut pointer, store);
     pointer.push_str("/schema");
-    let in_settings = |message: String, help: &str| {
-        Finding::new(Code::Schema, settings::FILE, message)
-            .with_help(help)
-            .at_pointer(&settings.text, Format::Toml, &pointer)
+    let named = NamedFile {
+        path,
+        pointer: &pointer,
+        noun: "schema",
+        file: "schema",
+        missing: (
+            format!(
+                "store `{store}`'s schema `{path}` does not exist in the {}",
+                source.name()
+            ),
+            "create the schema file, or correct the path",
+        ),
+        example: "schemas/tool-manifest.schema.json",
     };
-    if path
-        .split('/')
-        .any(|segment| segment == ".." || segment.is_empty())
-    {
-        findings.push(in_settings(
-            format!("schema path `{path}` leaves the repository or has empty segments"),
-            "give a path inside the repository, such as `schemas/tool-manifest.schema.json`",
-        ));
+    let Some(bytes) = named.read(settings, source, findings)? else {
         return Ok(None);
-    }
-    let read = match source.read(path, settings.max_object_bytes()) {
-        Ok(read) => read,
-        // A linked schema is not read: its target may be anything on the machine,
-        // and its lines would be echoed in diagnostics.
-        Err(error) => match error.finding() {
-            Some(finding) => {
-                findings.push(finding);
-                return Ok(None);
-            }
-            None => return Err(error),
-        },
-    };
-    let bytes = match read {
-        Some(Content::Bytes(bytes)) => bytes,
-        Some(Content::TooLarge { size }) => {
-            findings.push(Finding::new(
-                Code::TooLarge,
-                path,
-                format!("the schema is {size} bytes, over the limit"),
-            ));
-            return Ok(None);
-        }
-        None => {
-            findings.push(in_settings(
-                format!(
-                    "store `{store}`'s schema `{path}` does not exist in the {}",
-                    source.name()
-                ),
-                "create the schema file, or correct the path",
-            ));
-            return Ok(None);
-        }
     };
     let text = shown_text(&bytes);
     let data = match document::parse(&bytes, Format::Json) {

@@ -7,6 +7,7 @@
 
 mod file;
 mod load;
+mod named;
 mod rules;
 mod signers;
 
@@ -25,6 +26,7 @@ pub use file::{
     CheckLevel, ConfigsSection, DEFAULT_FAIL_CLOSED, EnvironmentSection, RepoSection, SettingsFile,
     StoreSection, containers_file, default_file,
 };
+pub(crate) use named::NamedFile;
 
 use load::{conforms, remove_pointer, settings_schema, validator};
 use rules::Rules;

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{FILE, Settings};
+use super::{NamedFile, Settings};
 use crate::diagnostic::code::Code;
 use crate::diagnostic::finding::{Finding, shown_text};
-use crate::document::{self, Format};
+use crate::document;
 use crate::signers::AllowedSigners;
-use crate::source::{Content, Source, SourceError};
+use crate::source::{Source, SourceError};
 
 /// Reads every allowed-signers file berth.toml names into `settings`; what is
 /// missing, unreadable or malformed is a finding.
@@ -32,42 +32,22 @@ pub(super) fn load(
     let mut findings = Vec::new();
     let mut loaded = BTreeMap::new();
     for (path, pointer) in named {
-        let in_settings = |message: String, help: &str| {
-            Finding::new(Code::Schema, FILE, message)
-                .with_help(help)
-                .at_pointer(&settings.text, Format::Toml, &pointer)
+        let named = NamedFile {
+            path: &path,
+            pointer: &pointer,
+            noun: "allowed-signers",
+            file: "allowed-signers file",
+            missing: (
+                format!(
+                    "the allowed-signers file `{path}` does not exist in the {}",
+                    source.name()
+                ),
+                "commit the file (git's allowed-signers format: `<principal> <key type> <base64 key>` a line), or correct the path",
+            ),
+            example: "allowed_signers",
         };
-        let read = match source.read(&path, settings.max_object_bytes()) {
-            Ok(read) => read,
-            // A linked file is not read: its target may be anything on the machine.
-            Err(error) => match error.finding() {
-                Some(finding) => {
-                    findings.push(finding);
-                    continue;
-                }
-                None => return Err(error),
-            },
-        };
-        let bytes = match read {
-            Some(Content::Bytes(bytes)) => bytes,
-            Some(Content::TooLarge { size }) => {
-                findings.push(Finding::new(
-                    Code::TooLarge,
-                    path.as_str(),
-                    format!("the allowed-signers file is {size} bytes, over the limit"),
-                ));
-                continue;
-            }
-            None => {
-                findings.push(in_settings(
-                    format!(
-                        "the allowed-signers file `{path}` does not exist in the {}",
-                        source.name()
-                    ),
-                    "commit the file (git's allowed-signers format: `<principal> <key type> <base64 key>` a line), or correct the path",
-                ));
-                continue;
-            }
+        let Some(bytes) = named.read(settings, source, &mut findings)? else {
+            continue;
         };
         let text = shown_text(&bytes);
         let Ok(utf8) = std::str::from_utf8(&bytes) else {

@@ -255,6 +255,30 @@ fn a_signed_environment_needs_a_readable_allowed_signers_file() {
         "/environments/dev/allowed_signers"
     );
 
+    // A path that leaves the repository is refused as the schema paths are.
+    repo.write(
+        "berth.toml",
+        &settings.replace(
+            "require_signed = true\n",
+            "require_signed = true\nallowed_signers = \"../signers/dev\"\n",
+        ),
+    );
+    repo.git_commit_all("names a file outside");
+    let (code, report) = repo.json(&["validate"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["findings"][0]["code"], "schema", "{report:#}");
+    assert_eq!(
+        report["findings"][0]["message"],
+        "allowed-signers path `../signers/dev` leaves the repository or has empty segments"
+    );
+    repo.write(
+        "berth.toml",
+        &settings.replace(
+            "require_signed = true\n",
+            "require_signed = true\nallowed_signers = \"signers/dev\"\n",
+        ),
+    );
+
     repo.write(
         "signers/dev",
         "# the team\nalice@example.com frobnicate ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti\n",
