@@ -432,6 +432,7 @@ fn commit_code(error: &CommitError) -> u8 {
         | CommitError::RefClash { .. } => INVALID,
         CommitError::SettingsNotCommitted { .. }
         | CommitError::NoIdentity(_)
+        | CommitError::Sign(_)
         | CommitError::Git(_) => CANNOT_RUN,
         // berth never publishes commits it was not asked to: the user pushes or
         // drops them first, so trying again alone cannot succeed.
@@ -473,7 +474,7 @@ fn promote_code(error: &PromoteError) -> u8 {
         | PromoteError::PromotionPath { .. }
         | PromoteError::NotReady { .. }
         | PromoteError::ReadyNotCommitted { .. }
-        | PromoteError::UnsignedPromotion { .. }
+        | PromoteError::KeyNotAllowed { .. }
         | PromoteError::ArtifactDeleted { .. }
         | PromoteError::Failed { .. }
         | PromoteError::Deprecated { .. }

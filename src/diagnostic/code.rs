@@ -181,7 +181,7 @@ codes! {
     /// An environment that requires signed commits holds an unsigned one.
     UnsignedPromotion = "unsigned-promotion", configurable: true,
         description: "An environment with `require_signed = true` holds an entry set by a commit that carries no signature.",
-        help: "revert the commit and promote again with a signing key configured, or drop `require_signed` for the environment";
+        help: "restore what the commit set with `berth repair <env>` and promote again: berth signs its commits with git's signing key (`gpg.format = ssh`, `user.signingKey`); or drop `require_signed` for the environment";
     /// An environment that requires signed commits holds one whose signature
     /// does not verify.
     BadSignature = "bad-signature", configurable: true,

@@ -72,7 +72,9 @@ error_codes! {
     ArtifactDeleted = "artifact-deleted": "The environment requires ready objects and the object's artifact was deleted.";
     OverrideNotAllowed = "override-not-allowed": "A promotion asked to skip the promotion path into an environment whose berth.toml section does not set `allow_override = true`.";
     BadReason = "bad-reason": "The reason given for a commit (skipping the promotion path, a repair) is empty, more than one line, or has control characters.";
-    CannotSign = "cannot-sign": "The environment requires signed commits and berth cannot sign the commit it would write, so it writes none.";
+    CannotSign = "cannot-sign": "A commit is to be signed (the environment requires it, or git's `commit.gpgSign` with `gpg.format = ssh`) and git has no signing key berth can read: no `user.signingKey`, or one that does not read. Nothing is written.";
+    SigningFailed = "signing-failed": "`ssh-keygen -Y sign` (or `gpg.ssh.program`) failed, or made a signature the environment's allowed signers do not accept. Nothing is written.";
+    KeyNotAllowed = "key-not-allowed": "The environment requires signed commits and the signing key is not one its allowed-signers file accepts now, so the audit would reject the commit: berth writes none.";
     NoPrevious = "no-previous": "A rollback, but the environment has held only one object for the package.";
     NoCatalog = "no-catalog": "The catalog branch that environments are verified against is missing.";
     BadState = "bad-state": "An environment commit's state.toml or trailers cannot be read.";

@@ -76,6 +76,7 @@ impl Git {
         let (refname, _) = self.head_tip()?;
         let author = self.identity(Role::Author)?;
         let committer = self.identity(Role::Committer)?;
+        let signing = self.commit_signing()?;
         let blobs = self.write_blobs(files)?;
         let git_dir = self.repo.path().to_owned();
         let index = IndexLock::acquire(&git_dir)?;
@@ -104,10 +105,14 @@ impl Git {
             None => None,
         };
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        let commit = self
-            .repo
-            .commit(None, &author, &committer, message, &tree, &parents)
-            .context(|| "writing the commit".to_owned())?;
+        let commit = self.create_commit(
+            &author,
+            &committer,
+            message,
+            &tree,
+            &parents,
+            signing.as_ref(),
+        )?;
         let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
         let previous_index = index.stage(&git_dir, &paths)?;
         index.commit()?;

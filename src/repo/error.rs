@@ -144,6 +144,10 @@ pub enum CommitError {
         help("check out a branch (`git switch <branch>`) and run the command again")
     )]
     DetachedHead,
+    /// A commit to be signed could not be.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Sign(#[from] super::sign::SignError),
     /// No author identity configured.
     #[error("git does not know who you are: {0}")]
     #[diagnostic(

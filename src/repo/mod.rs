@@ -10,8 +10,9 @@
 //! revision, the index or a change as a `Source`, `plumbing` asks git itself for
 //! the index, `remote` fetches and pushes through the git command, `publish`
 //! commits files onto a remote's branch and pushes them (the writers' `--push`),
-//! `lock` takes git's locks, and `signature` reads a commit's
-//! signature and the bytes it signs.
+//! `lock` takes git's locks, `signature` reads a commit's
+//! signature and the bytes it signs, and `sign` signs a commit as
+//! `git commit -S` does with an SSH key.
 
 use std::path::PathBuf;
 
@@ -30,6 +31,7 @@ mod publish;
 mod refs;
 mod remote;
 mod setup;
+mod sign;
 mod signature;
 mod wait;
 
@@ -46,6 +48,7 @@ pub use refs::is_valid_ref_name;
 pub use remote::{
     Lease, PushReport, PushStatus, PushedRef, RefUpdate, Rejection, RemoteError, parse_porcelain,
 };
+pub use sign::{SignError, Signing, SigningKey};
 pub use signature::CommitSignature;
 pub use wait::{local_race_wait, lost_race_wait};
 

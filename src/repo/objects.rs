@@ -7,6 +7,7 @@ use git2::{ErrorCode, FileMode, ObjectType, Signature};
 
 use super::error::{CommitError, Context, GitError};
 use super::identity::Role;
+use super::sign::Signing;
 use super::{Git, Oid, files};
 use crate::source::EntryKind;
 
@@ -222,13 +223,14 @@ impl Git {
             .context(|| "building the new tree".to_owned())
     }
 
-    /// Writes a commit of `tree` with these parents, signed by the configured
-    /// author and committer. No ref moves.
+    /// Writes a commit of `tree` with these parents, by the configured author
+    /// and committer, signed with `signing` when given. No ref moves.
     pub fn write_commit(
         &self,
         tree: Oid,
         parents: &[Oid],
         message: &str,
+        signing: Option<&Signing>,
     ) -> Result<Oid, CommitError> {
         let tree = self.find_tree(tree)?;
         let parents = parents
@@ -242,10 +244,42 @@ impl Git {
         let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
         let author = self.identity(Role::Author)?;
         let committer = self.identity(Role::Committer)?;
+        self.create_commit(&author, &committer, message, &tree, &parents, signing)
+    }
+
+    /// Writes a commit, signed with `signing` when given, as git writes it.
+    pub(super) fn create_commit(
+        &self,
+        author: &Signature<'_>,
+        committer: &Signature<'_>,
+        message: &str,
+        tree: &git2::Tree<'_>,
+        parents: &[&git2::Commit<'_>],
+        signing: Option<&Signing>,
+    ) -> Result<Oid, CommitError> {
+        let Some(signing) = signing else {
+            return Ok(self
+                .repo
+                .commit(None, author, committer, message, tree, parents)
+                .context(|| "writing the commit".to_owned())?);
+        };
+        let payload = self
+            .repo
+            .commit_create_buffer(author, committer, message, tree, parents)
+            .context(|| "building the commit".to_owned())?;
+        // Made of a message, names and ids that are all text: always UTF-8.
+        let payload = String::from_utf8_lossy(&payload);
+        let signature = self.sign(signing, payload.as_bytes(), committer.when().seconds())?;
         Ok(self
             .repo
-            .commit(None, &author, &committer, message, &tree, &parents)
-            .context(|| "writing the commit".to_owned())?)
+            .commit_signed(&payload, &signature, Some("gpgsig"))
+            .context(|| "writing the signed commit".to_owned())?)
+    }
+
+    /// When a commit written now would say it was committed, in seconds since
+    /// the Unix epoch (`GIT_COMMITTER_DATE`, or the clock).
+    pub fn committer_time(&self) -> Result<i64, CommitError> {
+        Ok(self.identity(Role::Committer)?.when().seconds())
     }
 
     pub(super) fn find_tree(&self, id: Oid) -> Result<git2::Tree<'_>, GitError> {

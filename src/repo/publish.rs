@@ -129,6 +129,7 @@ impl Git {
             Some(local) => Some(self.commit(local)?.tree),
             None => None,
         };
+        let signing = self.commit_signing()?;
         let blobs = self.write_blobs(files)?;
         let ours: BTreeSet<&str> = files.iter().map(|file| file.path.as_str()).collect();
         let mut tries: u32 = 0;
@@ -150,7 +151,7 @@ impl Git {
             }
             // Refuse before publishing anything the working tree could not follow.
             self.check_clean(local, tip, &ours, &branch, remote)?;
-            let commit = self.write_commit(tree, &[tip], message)?;
+            let commit = self.write_commit(tree, &[tip], message, signing.as_ref())?;
             let report = self.push(
                 remote,
                 &[RefUpdate {

@@ -74,12 +74,13 @@ impl AllowedSigners {
                 "the signature does not verify: the commit was changed after it was signed, or the signature was made for another commit".to_owned(),
             );
         }
-        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-        self.allowed(&key, at, fingerprint)
+        self.allows(&key, at)
     }
 
-    /// Whether `key` is allowed to sign in git's namespace at `at`.
-    fn allowed(&self, key: &KeyData, at: i64, fingerprint: String) -> Verdict {
+    /// Whether `key` is allowed to sign in git's namespace at `at`: `Good` or
+    /// `NotAllowed`.
+    pub fn allows(&self, key: &KeyData, at: i64) -> Verdict {
+        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
         let listed: Vec<&Entry> = self
             .entries
             .iter()

@@ -56,6 +56,7 @@ mod review;
 mod schemas;
 mod show;
 mod signatures;
+mod signing;
 mod sources;
 mod starter;
 mod succession;

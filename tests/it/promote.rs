@@ -1200,23 +1200,24 @@ fn an_environment_that_requires_signatures_gets_no_unsigned_commit() {
     );
     repo.git_commit_all("dev accepts only signed commits");
     let three = repo.put_version_set("billing", 3);
+    // No signing key is configured: berth cannot sign, so it writes nothing.
     let report = refused(
         &repo,
         &["promote", &three.object, "--to", "dev"],
-        1,
+        4,
         "berth::cannot-sign",
     );
     assert!(
         report["error"]["help"]
             .as_str()
             .unwrap()
-            .contains("require_signed = false"),
+            .contains("git config user.signingKey"),
         "{report:#}"
     );
     refused(
         &repo,
         &["rollback", "billing", "--env", "dev"],
-        1,
+        4,
         "berth::cannot-sign",
     );
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::support::Repo;
 
 /// Makes a key pair with ssh-keygen in `dir`; the private key's path.
-fn keygen(dir: &Path, name: &str, kind: &str) -> PathBuf {
+pub(crate) fn keygen(dir: &Path, name: &str, kind: &str) -> PathBuf {
     let path = dir.join(name);
     let status = std::process::Command::new("ssh-keygen")
         .args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
@@ -18,7 +18,7 @@ fn keygen(dir: &Path, name: &str, kind: &str) -> PathBuf {
     path
 }
 
-fn public(key: &Path) -> String {
+pub(crate) fn public(key: &Path) -> String {
     std::fs::read_to_string(key.with_extension("pub"))
         .unwrap()
         .trim()
@@ -27,7 +27,7 @@ fn public(key: &Path) -> String {
 
 /// A repository whose dev environment holds billing, promoted by berth, and
 /// requires commits signed by a key of `signers/dev` (whose lines are `lines`).
-fn signed_dev(lines: &str) -> Repo {
+pub(crate) fn signed_dev(lines: &str) -> Repo {
     let repo = Repo::init();
     let one = repo.put_version_set("billing", 1);
     repo.ok(&["promote", &one.object, "--to", "dev"]);
@@ -83,7 +83,7 @@ fn replace_tip(repo: &Repo, text: &str) -> String {
 }
 
 /// Whether `git verify-commit` accepts the commit, with dev's allowed signers.
-fn git_verifies(repo: &Repo, commit: &str) -> bool {
+pub(crate) fn git_verifies(repo: &Repo, commit: &str) -> bool {
     let signers = repo.path().join("signers/dev");
     repo.hermetic("git")
         .args(["-c", "gpg.format=ssh", "-c"])
@@ -96,7 +96,7 @@ fn git_verifies(repo: &Repo, commit: &str) -> bool {
 }
 
 /// `berth check`'s exit code and the codes of its findings.
-fn check(repo: &Repo) -> (i32, Vec<String>) {
+pub(crate) fn check(repo: &Repo) -> (i32, Vec<String>) {
     let (code, report) = repo.json(&["check"]);
     let codes = report["findings"]
         .as_array()
@@ -300,7 +300,7 @@ fn a_signed_environment_needs_a_readable_allowed_signers_file() {
 }
 
 /// The key's SHA-256 fingerprint as ssh-keygen prints it.
-fn fingerprint(key: &Path) -> String {
+pub(crate) fn fingerprint(key: &Path) -> String {
     let output = std::process::Command::new("ssh-keygen")
         .arg("-lf")
         .arg(key.with_extension("pub"))
@@ -418,29 +418,51 @@ fn verify_history_lineage_and_review_name_who_signed() {
     assert_eq!(codes, ["signer-not-allowed"], "{review:#}");
 }
 
+/// An ssh-agent of the test's own, on a socket in `dir`, holding `key`; killed
+/// when dropped.
+pub(crate) struct Agent {
+    pub socket: PathBuf,
+    pid: String,
+}
+
+impl Agent {
+    pub fn start(dir: &Path, key: &Path) -> Agent {
+        let socket = dir.join("agent.sock");
+        let started = std::process::Command::new("ssh-agent")
+            .arg("-a")
+            .arg(&socket)
+            .output()
+            .unwrap();
+        assert!(started.status.success(), "{started:?}");
+        let text = String::from_utf8(started.stdout).unwrap();
+        let pid = text
+            .split("SSH_AGENT_PID=")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap()
+            .to_owned();
+        let agent = Agent { socket, pid };
+        let added = std::process::Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &agent.socket)
+            .output()
+            .unwrap();
+        assert!(added.status.success(), "{added:?}");
+        agent
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").arg(&self.pid).status();
+    }
+}
+
 #[test]
 fn a_key_held_only_by_an_agent_signs_as_the_file_would() {
     let keys = tempfile::tempdir().unwrap();
     let key = keygen(keys.path(), "agent", "ed25519");
-    let socket = keys.path().join("agent.sock");
-    let agent = std::process::Command::new("ssh-agent")
-        .arg("-a")
-        .arg(&socket)
-        .output()
-        .unwrap();
-    assert!(agent.status.success());
-    let text = String::from_utf8(agent.stdout).unwrap();
-    let pid = text
-        .split("SSH_AGENT_PID=")
-        .nth(1)
-        .and_then(|rest| rest.split(';').next())
-        .unwrap()
-        .to_owned();
-    let added = std::process::Command::new("ssh-add")
-        .arg(&key)
-        .env("SSH_AUTH_SOCK", &socket)
-        .output()
-        .unwrap();
+    let agent = Agent::start(keys.path(), &key);
     // The private half is only in the agent from here on.
     std::fs::remove_file(&key).unwrap();
     let repo = signed_dev(&format!("agent@example.com {}\n", public(&key)));
@@ -448,7 +470,7 @@ fn a_key_held_only_by_an_agent_signs_as_the_file_would() {
     let parents = repo.git_command(&["log", "-1", "--format=%P", &tip]);
     let message = repo.git_command(&["log", "-1", "--format=%B", &tip]);
     let mut git = repo.hermetic("git");
-    git.env("SSH_AUTH_SOCK", &socket)
+    git.env("SSH_AUTH_SOCK", &agent.socket)
         .args(["-c", "gpg.format=ssh", "-c"])
         .arg(format!(
             "user.signingkey={}",
@@ -465,8 +487,7 @@ fn a_key_held_only_by_an_agent_signs_as_the_file_would() {
         git.args(["-p", parent]);
     }
     let output = git.output().unwrap();
-    let _ = std::process::Command::new("kill").arg(&pid).status();
-    assert!(added.status.success(), "{added:?}");
+    drop(agent);
     assert!(
         output.status.success(),
         "{}",

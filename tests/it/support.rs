@@ -243,7 +243,7 @@ impl Repo {
 
 /// Runs `command` with `args` and `--format json`: its exit code and stdout
 /// parsed as JSON.
-fn run_json(mut command: Command, args: &[&str]) -> (i32, Value) {
+pub fn run_json(mut command: Command, args: &[&str]) -> (i32, Value) {
     let output = command
         .args(args)
         .args(["--format", "json"])
@@ -658,7 +658,7 @@ impl Repo {
 
 /// Runs `command` with `args` and `--format json`, asserting it exits 0; its
 /// stdout parsed as JSON.
-fn run_ok(mut command: Command, args: &[&str]) -> Value {
+pub fn run_ok(mut command: Command, args: &[&str]) -> Value {
     let output = command
         .args(args)
         .args(["--format", "json"])

@@ -115,17 +115,23 @@ pub enum PromoteError {
         /// What is wrong with it.
         problem: String,
     },
-    /// `require_signed`: berth does not sign the commits it writes.
-    #[error("{environment} requires signed promotion commits, and berth does not sign commits yet")]
+    /// `require_signed`: the key berth would sign with is not one the
+    /// environment's allowed signers accept now, so the audit would reject the
+    /// commit.
+    #[error("{environment} does not accept commits signed by the key {fingerprint}: {reason}")]
     #[diagnostic(
-        code("berth::cannot-sign"),
+        code("berth::key-not-allowed"),
         help(
-            "set `require_signed = false` for {environment} in berth.toml, or make and sign the commit with git (`git commit-tree -S`); berth writes nothing it cannot sign into such an environment"
+            "sign with a key the environment's allowed-signers file lists (user.signingKey), or have the key added to that file on the catalog branch; nothing was written"
         )
     )]
-    UnsignedPromotion {
+    KeyNotAllowed {
         /// The environment.
         environment: String,
+        /// The signing key's fingerprint.
+        fingerprint: String,
+        /// Why the allowed signers refuse it.
+        reason: String,
     },
     /// `require_ready`: the object is not ready.
     #[error("`{object}` is {status}, not ready: {environment} requires a `ready` event")]

@@ -1,11 +1,13 @@
-//! The guards every planned entry passes before anything is built: signed
-//! promotions where required, an override of the path only where allowed, a
+//! The guards every planned entry passes before anything is built: a signing
+//! key the environment accepts where it requires signed commits, an override of the path only where allowed, a
 //! path back to the catalog that verifies, and the lifecycle (`require_ready`:
 //! the object's latest event is `ready`).
 //!
 //! Each guard reads its inputs (the object's findings, its latest event) and
-//! hands them to a pure verdict: `refuse_unsigned`, `override_reason`,
+//! hands them to a pure verdict: `override_reason`,
 //! `refuse_invalid`, `require_ready`.
+
+use std::sync::Arc;
 
 use crate::diagnostic::finding::Finding;
 use crate::env::EnvError;
@@ -14,7 +16,8 @@ use crate::env::objects::Finder;
 use crate::env::provenance::{Anchors, Hop, Provenance};
 use crate::env::state::State;
 use crate::kinds::event::{self, Latest, Status};
-use crate::repo::{Git, GitError, Oid};
+use crate::repo::{CommitError, Git, GitError, Oid, Signing};
+use crate::signers::Verdict;
 use crate::settings::EnvironmentSection;
 use crate::store::{EVENTS, OBJECTS_DIR, ObjectRef};
 use crate::workspace::Workspace;
@@ -22,18 +25,45 @@ use crate::workspace::Workspace;
 use super::plan::catalog_ref;
 use super::{Plan, PromoteError};
 
-/// An environment that accepts only signed commits gets none from berth, which
-/// cannot sign them (DESIGN.md section 8 is not built).
-pub(super) fn refuse_unsigned(
+/// How berth signs the commits it writes onto `environment`. Where the
+/// environment requires signed commits: with the key git would use, which must
+/// be one the environment's allowed signers accept at the commit's time, or the
+/// audit would reject the commit and berth writes none. Where git signs every
+/// commit with SSH (`commit.gpgSign` with `gpg.format = ssh`): with that key.
+/// Otherwise not at all.
+pub(super) fn signing(
+    workspace: &Workspace,
     environment: &str,
     target: &EnvironmentSection,
-) -> Result<(), PromoteError> {
-    if target.require_signed {
-        return Err(PromoteError::UnsignedPromotion {
-            environment: environment.to_owned(),
-        });
+) -> Result<Option<Signing>, PromoteError> {
+    let git = &workspace.git;
+    if !target.require_signed {
+        return Ok(git.commit_signing()?);
     }
-    Ok(())
+    let key = git.signing_key().map_err(CommitError::from)?;
+    let public = key.public_key().map_err(CommitError::from)?;
+    let refused = |fingerprint: String, reason: String| PromoteError::KeyNotAllowed {
+        environment: environment.to_owned(),
+        fingerprint,
+        reason,
+    };
+    let Some(allowed) = workspace.settings.allowed_signers(environment) else {
+        return Err(refused(
+            key.fingerprint().map_err(CommitError::from)?,
+            "berth.toml names no allowed-signers file for it".to_owned(),
+        ));
+    };
+    match allowed.allows(&public, git.committer_time()?) {
+        Verdict::Good(_) => Ok(Some(Signing {
+            key,
+            allowed: Some(Arc::clone(allowed)),
+        })),
+        Verdict::NotAllowed {
+            fingerprint,
+            reason,
+        } => Err(refused(fingerprint, reason)),
+        Verdict::Bad(reason) => Err(refused(key.fingerprint().map_err(CommitError::from)?, reason)),
+    }
 }
 
 /// The reason a promotion gives for skipping the promotion path, checked (see
@@ -289,22 +319,6 @@ mod tests {
         "version-sets/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             .parse()
             .unwrap()
-    }
-
-    #[test]
-    fn an_environment_that_requires_signatures_gets_nothing_unsigned() {
-        let cases = [
-            ("no requirement", false, Ok(())),
-            ("require_signed", true, Err("unsigned: prod".to_owned())),
-        ];
-        for (name, require_signed, expected) in cases {
-            let target = EnvironmentSection {
-                require_signed,
-                ..EnvironmentSection::default()
-            };
-            let got = refuse_unsigned("prod", &target).map_err(|e| refusal(&e));
-            assert_eq!(got, expected, "{name}");
-        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::publish::{Attempt, Landing};
-use super::{Plan, PromoteError, PromoteOutcome, Promotion, Unchanged, state_at};
+use super::{Plan, PromoteError, PromoteOutcome, Promotion, Target, Unchanged, state_at};
 use crate::env::log::{self, ACTION, Action, FROM, OBJECT, OVERRIDE, PACKAGE};
 use crate::env::objects::Finder;
 use crate::env::state::{Entry, STATE_FILE, State};
@@ -32,14 +32,14 @@ struct Built {
 /// entries are as they were read.
 pub(super) fn land(
     workspace: &Workspace,
-    environment: &str,
-    refname: &str,
+    target: &Target<'_>,
     plans: &[Plan],
     tip: Option<Oid>,
     base: &State,
     landing: &Landing,
 ) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
+    let (environment, refname) = (target.name, target.refname.as_str());
     let pushed_to = match landing {
         Landing::Local => None,
         Landing::Remote(remote) => Some(remote.name.clone()),
@@ -68,7 +68,7 @@ pub(super) fn land(
     let mut tip = tip;
     let mut current = base.clone();
     for attempt in 0..attempts {
-        let built = build(workspace, environment, plans, tip, &current)?;
+        let built = build(workspace, target, plans, tip, &current)?;
         let outcome = |built: Built, new_tip: Option<Oid>| PromoteOutcome {
             environment: environment.to_owned(),
             refname: refname.to_owned(),
@@ -168,12 +168,14 @@ pub(super) fn backoff(attempt: u32) {
 /// Writes one commit per plan on top of `tip`, whose state is `state`.
 fn build(
     workspace: &Workspace,
-    environment: &str,
+    target: &Target<'_>,
     plans: &[Plan],
     tip: Option<Oid>,
     state: &State,
 ) -> Result<Built, PromoteError> {
     let git = &workspace.git;
+    let environment = target.name;
+    let signing = target.signing.as_ref();
     let kinds = &workspace.kinds;
     let (mut head, mut tree, mut state, opened) = match tip {
         Some(id) => {
@@ -193,7 +195,7 @@ fn build(
                 &format!("open environment {environment}"),
                 &[(ACTION, Action::Open.as_str())],
             );
-            let id = git.write_commit(tree, &[], &message)?;
+            let id = git.write_commit(tree, &[], &message, signing)?;
             (id, tree, State::default(), true)
         }
     };
@@ -275,7 +277,7 @@ fn build(
         }
         let message = log::message(&headline, &trailers);
         let parents = [head, plan.source_commit];
-        let commit = git.write_commit(tree, &parents, &message)?;
+        let commit = git.write_commit(tree, &parents, &message, signing)?;
         promotions.push(Promotion {
             commit: commit.to_string(),
             action: plan.action,

@@ -27,7 +27,7 @@ use crate::env::objects::{Finder, Located};
 use crate::env::state::State;
 use crate::env::{EnvError, read_state, section};
 use crate::names;
-use crate::repo::{Git, Oid, short_id};
+use crate::repo::{Git, Oid, Signing, short_id};
 use crate::settings::EnvironmentSection;
 use crate::store::ObjectRef;
 use crate::workspace::Workspace;
@@ -35,7 +35,7 @@ use crate::workspace::Workspace;
 pub use error::{PromoteError, Unpublished};
 pub use repair::{RepairOutcome, RepairedCommit, Restored, repair};
 
-use guard::{guard, override_reason, refuse_unsigned, verify_paths};
+use guard::{guard, override_reason, signing, verify_paths};
 use land::land;
 use plan::{check_tags, plan_all, plan_target, sources, step_allowed};
 use publish::Landing;
@@ -149,6 +149,29 @@ enum Sources {
     Environments(Vec<String>),
 }
 
+/// The environment a command writes commits onto: its settings, its ref, and
+/// how its commits are signed.
+struct Target<'w> {
+    name: &'w str,
+    section: &'w EnvironmentSection,
+    refname: String,
+    signing: Option<Signing>,
+}
+
+impl<'w> Target<'w> {
+    /// Reads the environment's settings and how its commits are signed,
+    /// refusing a signing key it would not accept before anything is written.
+    fn new(workspace: &'w Workspace, name: &'w str) -> Result<Target<'w>, PromoteError> {
+        let section = section(&workspace.settings, name)?;
+        Ok(Target {
+            name,
+            section,
+            refname: workspace.settings.env_ref(name),
+            signing: signing(workspace, name, section)?,
+        })
+    }
+}
+
 /// Promotes objects to an environment.
 pub fn promote(
     workspace: &Workspace,
@@ -184,21 +207,20 @@ fn promote_to(
         .skip_path
         .map(|reason| override_reason(request.to, target, reason))
         .transpose()?;
-    refuse_unsigned(request.to, target)?;
     workspace.kinds.prepare_promotable();
     let tags = check_tags(request.tags)?;
     if request.targets.is_empty() && !request.all {
         return Err(PromoteError::NothingNamed);
     }
     git.require_identity()?;
-    let refname = workspace.settings.env_ref(request.to);
+    let target = Target::new(workspace, request.to)?;
     // From here on, the reason is the one checked: trimmed to its one line.
     let request = &PromoteRequest {
         skip_path: skip_path.as_deref(),
         ..request.clone()
     };
-    publish::land_on(workspace, request.to, &refname, remote, |landing, tip| {
-        promote_on(workspace, request, target, &tags, &refname, landing, tip)
+    publish::land_on(workspace, request.to, &target.refname, remote, |landing, tip| {
+        promote_on(workspace, request, &target, &tags, landing, tip)
     })
 }
 
@@ -207,16 +229,17 @@ fn promote_to(
 fn promote_on(
     workspace: &Workspace,
     request: &PromoteRequest<'_>,
-    target: &EnvironmentSection,
+    target: &Target<'_>,
     tags: &[String],
-    refname: &str,
     mut landing: Landing,
     tip: Option<Oid>,
 ) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
+    let refname = target.refname.as_str();
+    let section = target.section;
     let base = state_at(git, refname, tip)?;
     let skipping = request.skip_path.is_some();
-    let sources = sources(request.to, target, request.from, skipping)?;
+    let sources = sources(request.to, section, request.from, skipping)?;
     let mut plans = Vec::new();
     if request.all {
         plans.extend(plan_all(workspace, request, &sources, &base, tags)?);
@@ -228,19 +251,19 @@ fn promote_on(
     if let Some(reason) = request.skip_path {
         let catalog = workspace.settings.catalog();
         for plan in &mut plans {
-            if !step_allowed(target, catalog, &plan.from) {
+            if !step_allowed(section, catalog, &plan.from) {
                 plan.override_reason = Some(reason.to_owned());
             }
         }
     }
     for plan in &plans {
-        guard(workspace, request.to, target, plan)?;
+        guard(workspace, request.to, section, plan)?;
     }
     verify_paths(workspace, request.to, &plans, None)?;
     if let Landing::Remote(remote) = &mut landing {
         remote.check_published(workspace, request.to, tip, &plans)?;
     }
-    land(workspace, request.to, refname, &plans, tip, &base, &landing)
+    land(workspace, target, &plans, tip, &base, &landing)
 }
 
 /// Sets a package back to the object it held before its current one.
@@ -271,22 +294,13 @@ fn rollback_to(
     remote: Option<&str>,
 ) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
-    let target = section(&workspace.settings, environment)?;
+    section(&workspace.settings, environment)?;
     names::check(package).map_err(PromoteError::BadPackage)?;
-    refuse_unsigned(environment, target)?;
     workspace.kinds.prepare_promotable();
     git.require_identity()?;
-    let refname = workspace.settings.env_ref(environment);
-    publish::land_on(workspace, environment, &refname, remote, |landing, tip| {
-        rollback_on(
-            workspace,
-            package,
-            environment,
-            target,
-            &refname,
-            landing,
-            tip,
-        )
+    let target = Target::new(workspace, environment)?;
+    publish::land_on(workspace, environment, &target.refname, remote, |landing, tip| {
+        rollback_on(workspace, package, &target, landing, tip)
     })
 }
 
@@ -295,13 +309,12 @@ fn rollback_to(
 fn rollback_on(
     workspace: &Workspace,
     package: &str,
-    environment: &str,
-    target: &EnvironmentSection,
-    refname: &str,
+    target: &Target<'_>,
     mut landing: Landing,
     tip: Option<Oid>,
 ) -> Result<PromoteOutcome, PromoteError> {
     let git = &workspace.git;
+    let (environment, refname) = (target.name, target.refname.as_str());
     let base = state_at(git, refname, tip)?;
     let not_held = || EnvError::NotHeld {
         package: package.to_owned(),
@@ -359,7 +372,7 @@ fn rollback_on(
         tags,
         override_reason: None,
     };
-    guard(workspace, environment, target, &plan)?;
+    guard(workspace, environment, target.section, &plan)?;
     verify_paths(
         workspace,
         environment,
@@ -371,8 +384,7 @@ fn rollback_on(
     }
     land(
         workspace,
-        environment,
-        refname,
+        target,
         std::slice::from_ref(&plan),
         tip,
         &base,
@@ -451,7 +463,9 @@ mod tests {
             PromoteError::InvalidObject { findings, .. } => {
                 format!("invalid: {} errors", findings.len())
             }
-            PromoteError::UnsignedPromotion { environment } => format!("unsigned: {environment}"),
+            PromoteError::KeyNotAllowed { environment, .. } => {
+                format!("key not allowed in {environment}")
+            }
             PromoteError::NotReady { status, .. } => format!("not ready: {status}"),
             PromoteError::ReadyNotCommitted { file, catalog, .. } => {
                 format!("not ready: {file} is not committed on {catalog}")

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::PromoteError;
-use super::guard::{one_line_reason, refuse_unsigned};
+use super::guard::one_line_reason;
+use super::{PromoteError, Target};
 use super::land::{ATTEMPTS, backoff};
 use super::publish::{Attempt, Landing, Outcome, land_on};
 use crate::env::log::{self, ACTION, Action, EnvCommit, REASON, REPAIRS, Repaired, first_parents};
@@ -92,14 +92,13 @@ pub fn repair(
     reason: &str,
     remote: Option<&str>,
 ) -> Result<RepairOutcome, PromoteError> {
-    let target = section(&workspace.settings, environment)?;
-    refuse_unsigned(environment, target)?;
+    section(&workspace.settings, environment)?;
     let reason = one_line_reason(reason)?;
     let reason = reason.as_str();
     workspace.git.require_identity()?;
-    let refname = workspace.settings.env_ref(environment);
-    land_on(workspace, environment, &refname, remote, |landing, tip| {
-        repair_on(workspace, environment, &refname, reason, &landing, tip)
+    let target = Target::new(workspace, environment)?;
+    land_on(workspace, environment, &target.refname, remote, |landing, tip| {
+        repair_on(workspace, &target, reason, &landing, tip)
     })
 }
 
@@ -107,13 +106,13 @@ pub fn repair(
 /// another writer moved the ref first.
 fn repair_on(
     workspace: &Workspace,
-    environment: &str,
-    refname: &str,
+    target: &Target<'_>,
     reason: &str,
     landing: &Landing,
     tip: Option<Oid>,
 ) -> Result<RepairOutcome, PromoteError> {
     let git = &workspace.git;
+    let (environment, refname) = (target.name, target.refname.as_str());
     let pushed_to = match landing {
         Landing::Local => None,
         Landing::Remote(remote) => Some(remote.name.clone()),
@@ -123,7 +122,7 @@ fn repair_on(
         let Some(at) = tip else {
             return Ok(unmoved(environment, refname, reason, None, pushed_to));
         };
-        let built = build(workspace, environment, refname, reason, at)?;
+        let built = build(workspace, target, reason, at)?;
         let Some(head) = built.head else {
             if let Landing::Remote(remote) = landing {
                 remote.follow(workspace, refname, at)?;
@@ -212,12 +211,12 @@ struct Verified {
 
 fn build(
     workspace: &Workspace,
-    environment: &str,
-    refname: &str,
+    target: &Target<'_>,
     reason: &str,
     tip: Oid,
 ) -> Result<Built, PromoteError> {
     let git = &workspace.git;
+    let (environment, refname) = (target.name, target.refname.as_str());
     let settings = &workspace.settings;
     let tips = Tip::locate_all(git, settings)?;
     let mut provenance = Provenance::new(git, settings, Anchors::tips(git, settings, &tips)?);
@@ -330,7 +329,7 @@ fn build(
             (REASON, reason),
         ],
     );
-    let head = git.write_commit(tree, &[tip], &message)?;
+    let head = git.write_commit(tree, &[tip], &message, target.signing.as_ref())?;
     Ok(Built {
         head: Some(head),
         repairs: repairs
