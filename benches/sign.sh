@@ -28,8 +28,8 @@ RESET="git update-ref refs/heads/env/dev $BEFORE"
 git log -1 --format=%B > $W/message
 # The same promotion unsigned: a clone whose dev does not require signatures.
 git clone -q . ../b && git -C ../b update-ref refs/heads/env/dev $BEFORE
-git -C ../b revert -q --no-edit HEAD
-hyperfine -N --style basic --warmup 3 --runs 60 --export-markdown $W/sign.md \
+git -C ../b revert --no-edit HEAD >/dev/null
+hyperfine -N --style basic --warmup 3 --runs ${RUNS:-60} --export-markdown $W/sign.md \
   --prepare "sh -c 'git config user.signingKey $W/ada && $RESET'" \
   -n "promote, signed with a key file" "$BERTH promote 682cc9b82324 --to dev" \
   --prepare "sh -c 'git config user.signingKey $W/ada.pub && $RESET'" \
@@ -39,3 +39,12 @@ hyperfine -N --style basic --warmup 3 --runs 60 --export-markdown $W/sign.md \
   --prepare "sh -c 'cd ../b && $RESET'" \
   -n "promote, unsigned" "$BERTH -C ../b promote 682cc9b82324 --to dev"
 cat "$W/sign.md"
+# The processes each promotion starts (strace, when installed): signing adds one.
+if command -v strace >/dev/null; then
+  for key in $W/ada $W/ada.pub; do
+    git config user.signingKey $key && sh -c "$RESET"
+    echo "promote signed with $key starts: $(strace -f -e trace=execve -o $W/trace $BERTH promote 682cc9b82324 --to dev >/dev/null && grep -c 'execve(.* = 0$' $W/trace) programs run (berth itself included):"
+    grep 'execve(.* = 0$' $W/trace | grep -o 'execve("[^"]*"' | sed 's/execve("/  /; s/"$//'
+  done
+  (cd ../b && sh -c "$RESET" && echo "promote unsigned starts: $(strace -f -e trace=execve -o $W/trace $BERTH promote 682cc9b82324 --to dev >/dev/null && grep -c 'execve(.* = 0$' $W/trace) programs run")
+fi

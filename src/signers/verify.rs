@@ -175,7 +175,7 @@ fn read_signature(armored: &[u8]) -> Result<(SshSig, KeyData), String> {
         .map_err(|error| format!("the SSH signature does not read: {error}"))?;
     let key = sig.public_key().clone();
     let supported = match &key {
-        KeyData::Ed25519(_) => true,
+        KeyData::Ed25519(_) | KeyData::Rsa(_) => true,
         KeyData::Ecdsa(ecdsa) => matches!(
             ecdsa,
             EcdsaPublicKey::NistP256(_) | EcdsaPublicKey::NistP384(_)
@@ -184,7 +184,7 @@ fn read_signature(armored: &[u8]) -> Result<(SshSig, KeyData), String> {
     };
     if !supported {
         return Err(format!(
-            "a signature by a {} key, which berth cannot verify (it verifies ed25519 and ecdsa nistp256 and nistp384 keys)",
+            "a signature by a {} key, which berth cannot verify (it verifies ed25519, ecdsa nistp256 and nistp384, and RSA keys)",
             key.algorithm()
         ));
     }

@@ -110,7 +110,7 @@ pub(crate) fn check(repo: &Repo) -> (i32, Vec<String>) {
 #[test]
 fn commits_signed_by_allowed_keys_pass_as_git_verify_commit_says() {
     let keys = tempfile::tempdir().unwrap();
-    for kind in ["ed25519", "ecdsa"] {
+    for kind in ["ed25519", "ecdsa", "rsa"] {
         let key = keygen(keys.path(), kind, kind);
         let repo = signed_dev(&format!(
             "# the team\nalice@example.com namespaces=\"git\" {}\n",
