@@ -18,12 +18,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use ssh_key::public::KeyData;
-use ssh_key::{HashAlg, PrivateKey, PublicKey};
+use ssh_key::{Certificate, PrivateKey, PublicKey};
 
 use super::Git;
 use super::error::{CommitError, GitError};
-use crate::signers::{AllowedSigners, Verdict};
+use crate::signers::{AllowedSigners, SignatureKey, Verdict};
 
 /// The program git signs with when `gpg.ssh.program` is not set.
 const DEFAULT_PROGRAM: &str = "ssh-keygen";
@@ -255,48 +254,56 @@ impl Git {
 }
 
 impl SigningKey {
-    /// The public key: the literal, or read from the key file (a public key; a
-    /// private key's public half, which OpenSSH keeps unencrypted; or the
-    /// `.pub` file beside it).
-    pub fn public_key(&self) -> Result<KeyData, SignError> {
+    /// The public key: the literal, or read from the key file (a public key or
+    /// a certificate; a private key's public half, which OpenSSH keeps
+    /// unencrypted; or the `.pub` file beside it).
+    pub fn public_key(&self) -> Result<SignatureKey, SignError> {
         match &self.key {
-            KeySource::Literal(literal) => PublicKey::from_openssh(literal)
-                .map(|key| key.key_data().clone())
-                .map_err(|error| SignError::NoKey {
-                    reason: format!("the signing key `{literal}` does not read: {error}"),
-                }),
+            KeySource::Literal(literal) => {
+                read_public_text(literal).ok_or_else(|| SignError::NoKey {
+                    reason: format!(
+                        "the signing key `{literal}` does not read as an SSH public key"
+                    ),
+                })
+            }
             KeySource::File(path) => read_public(path),
         }
     }
-
-    /// The key's SHA-256 fingerprint, as ssh-keygen prints it.
-    pub fn fingerprint(&self) -> Result<String, SignError> {
-        Ok(self.public_key()?.fingerprint(HashAlg::Sha256).to_string())
-    }
 }
 
-fn read_public(path: &Path) -> Result<KeyData, SignError> {
+/// A public key or certificate in OpenSSH's one-line format.
+fn read_public_text(text: &str) -> Option<SignatureKey> {
+    let text = text.trim();
+    if let Ok(key) = PublicKey::from_openssh(text) {
+        return Some(SignatureKey::Plain(key.key_data().clone()));
+    }
+    Certificate::from_openssh(text)
+        .ok()
+        .map(|certificate| SignatureKey::Certificate(Box::new(certificate)))
+}
+
+fn read_public(path: &Path) -> Result<SignatureKey, SignError> {
     let unreadable = |error: &dyn std::fmt::Display| SignError::NoKey {
-        reason: format!("the signing key `{}` cannot be read: {error}", path.display()),
+        reason: format!(
+            "the signing key `{}` cannot be read: {error}",
+            path.display()
+        ),
     };
     let bytes = std::fs::read(path).map_err(|error| unreadable(&error))?;
-    let text = String::from_utf8_lossy(&bytes);
-    if let Ok(key) = PublicKey::from_openssh(text.trim()) {
-        return Ok(key.key_data().clone());
+    if let Some(key) = read_public_text(&String::from_utf8_lossy(&bytes)) {
+        return Ok(key);
     }
     if let Ok(key) = PrivateKey::from_openssh(&bytes) {
-        return Ok(key.public_key().key_data().clone());
+        return Ok(SignatureKey::Plain(key.public_key().key_data().clone()));
     }
     let mut beside = path.as_os_str().to_owned();
     beside.push(".pub");
-    match std::fs::read_to_string(&beside) {
-        Ok(text) => PublicKey::from_openssh(text.trim())
-            .map(|key| key.key_data().clone())
-            .map_err(|error| unreadable(&error)),
-        Err(_) => Err(unreadable(
-            &"it is neither an OpenSSH public key nor an OpenSSH private key, and no `.pub` file is beside it",
-        )),
-    }
+    std::fs::read_to_string(&beside)
+        .ok()
+        .and_then(|text| read_public_text(&text))
+        .ok_or_else(|| {
+            unreadable(&"it is neither an OpenSSH public key, certificate nor private key, and no `.pub` file beside it reads")
+        })
 }
 
 /// The key of a `user.signingKey` that git reads as a literal: `key::` and

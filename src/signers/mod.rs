@@ -7,4 +7,4 @@ mod file;
 mod verify;
 
 pub use file::{AllowedSigners, Entry, LineError, parse_time};
-pub use verify::{NAMESPACE, Signer, Verdict, match_list};
+pub use verify::{NAMESPACE, SignatureKey, Signer, Verdict, match_list};

@@ -136,7 +136,10 @@ fn an_environment_opened_rolled_back_and_repaired_gets_only_signed_commits() {
         "[environments.dev]\nrequire_signed = true\nallowed_signers = \"signers/dev\"\n",
     );
     repo.write("berth.toml", &settings);
-    repo.write("signers/dev", &format!("alice@example.com {}\n", public(&key)));
+    repo.write(
+        "signers/dev",
+        &format!("alice@example.com {}\n", public(&key)),
+    );
     repo.git_commit_all("dev accepts only signed commits");
     sign_with(&repo, path(&key));
     let [one, two] = [1, 2].map(|n| repo.put_version_set("billing", n));
@@ -161,7 +164,12 @@ fn an_environment_opened_rolled_back_and_repaired_gets_only_signed_commits() {
     repo.git_command(&["update-ref", "refs/heads/env/dev", &forged, &tip]);
     let repaired = repo.ok(&["repair", "dev", "--reason", "INC-7: a commit by hand"]);
     let root = repo
-        .git_command(&["rev-list", "--first-parent", "--max-parents=0", "refs/heads/env/dev"])
+        .git_command(&[
+            "rev-list",
+            "--first-parent",
+            "--max-parents=0",
+            "refs/heads/env/dev",
+        ])
         .trim()
         .to_owned();
     for commit in [
@@ -176,7 +184,9 @@ fn an_environment_opened_rolled_back_and_repaired_gets_only_signed_commits() {
         statuses(&repo),
         (
             1,
-            ["good", "unsigned", "good", "good", "good", "good"].map(str::to_owned).to_vec()
+            ["good", "unsigned", "good", "good", "good", "good"]
+                .map(str::to_owned)
+                .to_vec()
         )
     );
     let (code, report) = repo.json(&["check"]);
@@ -345,5 +355,87 @@ fn git_s_commit_gpgsign_signs_every_commit_berth_writes() {
             .status()
             .unwrap();
         assert!(verified.success(), "{signed}");
+    }
+}
+
+/// Certifies `key` for `principal` with the authority `ca`, valid over
+/// `validity` (`ssh-keygen -V`); the certificate's path.
+fn certify(ca: &Path, key: &Path, principal: &str, validity: &str) -> std::path::PathBuf {
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-s"])
+        .arg(ca)
+        .args(["-I", principal, "-n", principal, "-V", validity])
+        .arg(key.with_extension("pub"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let name = format!("{}-cert.pub", key.file_name().unwrap().to_str().unwrap());
+    key.with_file_name(name)
+}
+
+#[test]
+fn a_certificate_of_a_trusted_authority_signs_and_verifies_as_in_git() {
+    let keys = tempfile::tempdir().unwrap();
+    let ca = keygen(keys.path(), "ca", "ed25519");
+    let alice = keygen(keys.path(), "alice", "ed25519");
+    let bob = keygen(keys.path(), "bob", "ecdsa");
+    let carol = keygen(keys.path(), "carol", "ed25519");
+    // Commits are made at 1700000000 (2023-11-14).
+    let alice_cert = certify(&ca, &alice, "alice@example.com", "20230101:20300101");
+    let bob_cert = certify(&ca, &bob, "bob@elsewhere.org", "20230101:20300101");
+    let carol_cert = certify(&ca, &carol, "carol@example.com", "20200101:20210101");
+    let repo = signed_dev(&format!(
+        "*@example.com cert-authority,namespaces=\"git\" {}\n",
+        public(&ca)
+    ));
+    sign_with(&repo, path(&alice_cert));
+    let two = repo.put_version_set("billing", 2);
+    let outcome = repo.ok(&["promote", &two.object, "--to", "dev"]);
+    let commit = promoted(&outcome, 0);
+    assert!(git_verifies(&repo, &commit));
+    assert_eq!(check(&repo), (0, vec![]));
+    let (_, verified) = repo.json(&["verify", "dev"]);
+    assert_eq!(
+        verified["commits"][0]["signature"],
+        serde_json::json!({
+            "status": "good",
+            "signer": {"principals": ["alice@example.com"], "fingerprint": fingerprint(&alice)},
+        })
+    );
+
+    // A principal the line does not cover, and a certificate expired at the
+    // commit's time: refused before writing, and not allowed when git signs.
+    let three = repo.put_version_set("billing", 3);
+    for (name, certificate, reason) in [
+        (
+            "principal",
+            &bob_cert,
+            "for none of the certificate's principals (bob@elsewhere.org)",
+        ),
+        (
+            "expired",
+            &carol_cert,
+            "the certificate is not valid at 2023-11-14T22:13:20Z",
+        ),
+    ] {
+        sign_with(&repo, path(certificate));
+        let report = refused(
+            &repo,
+            &["promote", &three.object, "--to", "dev"],
+            1,
+            "berth::key-not-allowed",
+        );
+        let message = report["error"]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{name}: {message}");
+        let tip = repo.env_tip("dev").unwrap();
+        let by_git = git_commit_tree_signed(&repo, &tip, path(certificate));
+        repo.git_command(&["update-ref", "refs/heads/env/dev", &by_git, &tip]);
+        assert!(!git_verifies(&repo, &by_git), "{name}");
+        assert_eq!(
+            check(&repo),
+            (1, vec!["signer-not-allowed".to_owned()]),
+            "{name}"
+        );
+        repo.git_command(&["update-ref", "refs/heads/env/dev", &tip, &by_git]);
     }
 }

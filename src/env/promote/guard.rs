@@ -17,8 +17,8 @@ use crate::env::provenance::{Anchors, Hop, Provenance};
 use crate::env::state::State;
 use crate::kinds::event::{self, Latest, Status};
 use crate::repo::{CommitError, Git, GitError, Oid, Signing};
-use crate::signers::Verdict;
 use crate::settings::EnvironmentSection;
+use crate::signers::Verdict;
 use crate::store::{EVENTS, OBJECTS_DIR, ObjectRef};
 use crate::workspace::Workspace;
 
@@ -49,7 +49,7 @@ pub(super) fn signing(
     };
     let Some(allowed) = workspace.settings.allowed_signers(environment) else {
         return Err(refused(
-            key.fingerprint().map_err(CommitError::from)?,
+            public.fingerprint(),
             "berth.toml names no allowed-signers file for it".to_owned(),
         ));
     };
@@ -62,7 +62,7 @@ pub(super) fn signing(
             fingerprint,
             reason,
         } => Err(refused(fingerprint, reason)),
-        Verdict::Bad(reason) => Err(refused(key.fingerprint().map_err(CommitError::from)?, reason)),
+        Verdict::Bad(reason) => Err(refused(public.fingerprint(), reason)),
     }
 }
 

@@ -219,9 +219,13 @@ fn promote_to(
         skip_path: skip_path.as_deref(),
         ..request.clone()
     };
-    publish::land_on(workspace, request.to, &target.refname, remote, |landing, tip| {
-        promote_on(workspace, request, &target, &tags, landing, tip)
-    })
+    publish::land_on(
+        workspace,
+        request.to,
+        &target.refname,
+        remote,
+        |landing, tip| promote_on(workspace, request, &target, &tags, landing, tip),
+    )
 }
 
 /// Plans, guards and lands a promotion on `tip`, the environment's tip where it
@@ -299,9 +303,13 @@ fn rollback_to(
     workspace.kinds.prepare_promotable();
     git.require_identity()?;
     let target = Target::new(workspace, environment)?;
-    publish::land_on(workspace, environment, &target.refname, remote, |landing, tip| {
-        rollback_on(workspace, package, &target, landing, tip)
-    })
+    publish::land_on(
+        workspace,
+        environment,
+        &target.refname,
+        remote,
+        |landing, tip| rollback_on(workspace, package, &target, landing, tip),
+    )
 }
 
 /// Plans, guards and lands a rollback on `tip`, the environment's tip where it

@@ -18,9 +18,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::guard::one_line_reason;
-use super::{PromoteError, Target};
 use super::land::{ATTEMPTS, backoff};
 use super::publish::{Attempt, Landing, Outcome, land_on};
+use super::{PromoteError, Target};
 use crate::env::log::{self, ACTION, Action, EnvCommit, REASON, REPAIRS, Repaired, first_parents};
 use crate::env::objects::Finder;
 use crate::env::provenance::{Anchors, Provenance, changed, state_of};
@@ -97,9 +97,13 @@ pub fn repair(
     let reason = reason.as_str();
     workspace.git.require_identity()?;
     let target = Target::new(workspace, environment)?;
-    land_on(workspace, environment, &target.refname, remote, |landing, tip| {
-        repair_on(workspace, &target, reason, &landing, tip)
-    })
+    land_on(
+        workspace,
+        environment,
+        &target.refname,
+        remote,
+        |landing, tip| repair_on(workspace, &target, reason, &landing, tip),
+    )
 }
 
 /// Builds the repair on `tip` and lands it, built again on the new tip when
