@@ -1,14 +1,15 @@
 //! Commits berth signs: with the key git would use (a key file, a key held only
-//! by an ssh-agent, a `key::` literal), accepted by `git verify-commit` and by
-//! berth's audit, the very object `git commit-tree -S` makes; and a key the
-//! environment would not accept refused before anything is written.
+//! by an ssh-agent, a `key::` literal, a certificate), accepted by `git
+//! verify-commit` and by berth's audit, locally and pushed, the very object
+//! `git commit-tree -S` makes; and a key the environment would not accept
+//! refused before anything is written.
 
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::signatures::{Agent, check, fingerprint, git_verifies, keygen, public, signed_dev};
-use crate::support::{Repo, refused, run_json, run_ok};
+use crate::support::{Daemon, Repo, refused, run_json, run_ok};
 
 /// Configures git in `repo` to sign with `key` (a path, or `key::...`).
 fn sign_with(repo: &Repo, key: &str) {
@@ -438,4 +439,33 @@ fn a_certificate_of_a_trusted_authority_signs_and_verifies_as_in_git() {
         );
         repo.git_command(&["update-ref", "refs/heads/env/dev", &tip, &by_git]);
     }
+}
+
+#[test]
+fn a_signed_promotion_pushed_verifies_in_a_fresh_clone() {
+    let keys = tempfile::tempdir().unwrap();
+    let key = keygen(keys.path(), "alice", "ed25519");
+    let daemon = Daemon::start();
+    let a = daemon.seeded();
+    let settings = a.read("berth.toml").replace(
+        "[environments.dev]\n",
+        "[environments.dev]\nrequire_signed = true\nallowed_signers = \"signers/dev\"\n",
+    );
+    a.write("berth.toml", &settings);
+    a.write(
+        "signers/dev",
+        &format!("alice@example.com {}\n", public(&key)),
+    );
+    a.git_commit_all("dev accepts only signed commits");
+    let one = a.put_version_set("billing", 1);
+    a.git_command(&["push", "-q", "origin", "main"]);
+    sign_with(&a, path(&key));
+    let outcome = a.ok(&["promote", &one.object, "--to", "dev", "--push"]);
+    assert_eq!(outcome["pushed_to"], "origin");
+    let tip = daemon.env_tip("dev").unwrap();
+    assert_eq!(promoted(&outcome, 0), tip);
+    let b = daemon.clone_repo();
+    b.ok(&["fetch"]);
+    assert!(git_verifies(&b, &tip));
+    assert_eq!(check(&b), (0, vec![]));
 }
