@@ -112,7 +112,9 @@ pub struct EnvironmentSection {
     pub require_ready: bool,
     /// Every commit that sets an entry must carry an SSH signature that
     /// verifies, by a key the allowed-signers file (`allowed_signers`, else
-    /// `[repo] allowed_signers`) lists at the commit's time.
+    /// `[repo] allowed_signers`) lists at the commit's time. berth signs the
+    /// commits it writes here with git's signing key (`user.signingKey`), and
+    /// refuses one the file does not allow.
     #[serde(default)]
     pub require_signed: bool,
     /// Path, from the repository root, of the allowed-signers file (git's
