@@ -31,6 +31,13 @@ pub(crate) fn signed_dev(lines: &str) -> Repo {
     let repo = Repo::init();
     let one = repo.put_version_set("billing", 1);
     repo.ok(&["promote", &one.object, "--to", "dev"]);
+    require_signatures(&repo, lines);
+    repo
+}
+
+/// Makes `repo`'s dev require commits signed by a key of `signers/dev`, whose
+/// lines are `lines`, and commits that.
+pub(crate) fn require_signatures(repo: &Repo, lines: &str) {
     let settings = repo.read("berth.toml").replace(
         "[environments.dev]\n",
         "[environments.dev]\nrequire_signed = true\nallowed_signers = \"signers/dev\"\n",
@@ -38,7 +45,6 @@ pub(crate) fn signed_dev(lines: &str) -> Repo {
     repo.write("berth.toml", &settings);
     repo.write("signers/dev", lines);
     repo.git_commit_all("dev accepts only signed commits");
-    repo
 }
 
 /// Makes dev's tip again, the same commit signed by git with `key`.

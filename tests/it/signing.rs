@@ -8,7 +8,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::signatures::{Agent, check, fingerprint, git_verifies, keygen, public, signed_dev};
+use crate::signatures::{
+    Agent, check, fingerprint, git_verifies, keygen, public, require_signatures, signed_dev,
+};
 use crate::support::{Daemon, Repo, refused, run_json, run_ok};
 
 /// Configures git in `repo` to sign with `key` (a path, or `key::...`).
@@ -132,16 +134,7 @@ fn an_environment_opened_rolled_back_and_repaired_gets_only_signed_commits() {
     let keys = tempfile::tempdir().unwrap();
     let key = keygen(keys.path(), "alice", "ed25519");
     let repo = Repo::init();
-    let settings = repo.read("berth.toml").replace(
-        "[environments.dev]\n",
-        "[environments.dev]\nrequire_signed = true\nallowed_signers = \"signers/dev\"\n",
-    );
-    repo.write("berth.toml", &settings);
-    repo.write(
-        "signers/dev",
-        &format!("alice@example.com {}\n", public(&key)),
-    );
-    repo.git_commit_all("dev accepts only signed commits");
+    require_signatures(&repo, &format!("alice@example.com {}\n", public(&key)));
     sign_with(&repo, path(&key));
     let [one, two] = [1, 2].map(|n| repo.put_version_set("billing", n));
     let opened = repo.ok(&["promote", &one.object, "--to", "dev"]);
@@ -447,16 +440,7 @@ fn a_signed_promotion_pushed_verifies_in_a_fresh_clone() {
     let key = keygen(keys.path(), "alice", "ed25519");
     let daemon = Daemon::start();
     let a = daemon.seeded();
-    let settings = a.read("berth.toml").replace(
-        "[environments.dev]\n",
-        "[environments.dev]\nrequire_signed = true\nallowed_signers = \"signers/dev\"\n",
-    );
-    a.write("berth.toml", &settings);
-    a.write(
-        "signers/dev",
-        &format!("alice@example.com {}\n", public(&key)),
-    );
-    a.git_commit_all("dev accepts only signed commits");
+    require_signatures(&a, &format!("alice@example.com {}\n", public(&key)));
     let one = a.put_version_set("billing", 1);
     a.git_command(&["push", "-q", "origin", "main"]);
     sign_with(&a, path(&key));
