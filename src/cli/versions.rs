@@ -97,11 +97,11 @@ struct SyncArgs {
     max_requests: Option<u64>,
 }
 
-/// Record a registry's tags in components/<name>.versions.toml
+/// Record tags and digests from a file in components/<name>.versions.toml
 ///
 /// FILE is a JSON array of {"tag", "digest"} objects, or text with one `tag
-/// digest` pair per line (as `crane ls` with `crane digest`, or `skopeo list-tags`
-/// with `skopeo inspect`, give them). New tags are read by the component's rules
+/// digest` pair per line (`berth versions sync` reads them from the registry
+/// itself). New tags are read by the component's rules
 /// (version, channel, prerelease, build metadata) and appended; tags already
 /// recorded with the same digest are skipped. A recorded tag listed with another
 /// digest means the image behind it was replaced: the import writes nothing and

@@ -68,7 +68,7 @@ pub enum RegistryError {
         path: String,
     },
     /// Tags that the map records with other digests.
-    #[error("{} moved: nothing was imported", crate::diagnostic::finding::plural(.0.len(), "recorded tag"))]
+    #[error("{} moved: nothing was written", crate::diagnostic::finding::plural(.0.len(), "recorded tag"))]
     #[diagnostic(
         code("berth::tag-moved"),
         help(
@@ -274,7 +274,7 @@ fn bad_digest(file: &str, tag: &str, digest: &str) -> Finding {
         format!("tag `{tag}` is listed with `{digest}`, which is not a sha256 digest"),
     )
     .with_label("not a digest")
-    .with_help("list each tag with its image digest, `sha256:` and 64 lowercase hex digits (`crane digest <image>:<tag>`)")
+    .with_help("list each tag with its image digest, `sha256:` and 64 lowercase hex digits (`berth versions sync` reads them from the registry)")
 }
 
 /// What `berth versions import` did.
