@@ -16,7 +16,7 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
 use super::credentials::{Basic, Credentials};
 use super::manifest::{self, Kind, Resolved};
-use super::reference::{ImageRef, is_plain_http};
+use super::reference::{ImageRef, is_loopback, is_named, is_plain_http};
 use super::OciError;
 use crate::canonical::{ObjectHash, is_lower_hex};
 
@@ -160,13 +160,13 @@ impl Client {
         self.requests
     }
 
-    /// `https://host`, or `http://host` for loopback and insecure hosts.
+    /// `https://host`, or `http://host` for a host named insecure, and for a
+    /// loopback address unless a CA file is given (a registry with a private
+    /// CA serves HTTPS).
     fn base(&self, image: &ImageRef) -> String {
-        let scheme = if is_plain_http(&image.host, &self.options.insecure) {
-            "http"
-        } else {
-            "https"
-        };
+        let plain = is_named(&image.host, &self.options.insecure)
+            || is_loopback(&image.host) && self.options.extra_roots.is_empty();
+        let scheme = if plain { "http" } else { "https" };
         format!("{scheme}://{}", image.host)
     }
 

@@ -84,21 +84,28 @@ fn name_pattern() -> Option<&'static Regex> {
         .as_ref()
 }
 
-/// Whether a registry is reached over plain HTTP: a loopback address
+/// Whether a registry may be reached over plain HTTP: a loopback address
 /// (`127.0.0.1`, `[::1]`, `localhost`) or a host the user names as insecure
 /// (`host` for every port, or `host:port`), as container tools decide.
 pub fn is_plain_http(host: &str, insecure: &[String]) -> bool {
+    is_loopback(host) || is_named(host, insecure)
+}
+
+/// Whether a host is a loopback address or `localhost`.
+pub fn is_loopback(host: &str) -> bool {
     let name = host_name(host);
-    let loopback = name == "localhost"
+    name == "localhost"
         || name
             .trim_start_matches('[')
             .trim_end_matches(']')
             .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    loopback
-        || insecure
-            .iter()
-            .any(|named| named == host || named == name)
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether the user names a host (`host` for every port, or `host:port`).
+pub fn is_named(host: &str, names: &[String]) -> bool {
+    let name = host_name(host);
+    names.iter().any(|named| named == host || named == name)
 }
 
 /// A host without its port.
