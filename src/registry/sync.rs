@@ -121,19 +121,24 @@ pub fn sync(
             let is_recorded = recorded.iter().any(|entry| &entry.tag == tag);
             if is_recorded && !options.refresh {
                 known = known.saturating_add(1);
-            } else if let Err(skip) = rules.read(tag) {
-                skipped.push(SkippedTag {
-                    tag: tag.clone(),
-                    reason: skip.to_string(),
-                });
             } else {
-                wanted.push(tag);
+                match rules.read(tag) {
+                    Ok(reading) => wanted.push((reading.semver, tag)),
+                    Err(skip) => skipped.push(SkippedTag {
+                        tag: tag.clone(),
+                        reason: skip.to_string(),
+                    }),
+                }
             }
         }
+        // A registry lists tags in an order of its own (distribution 2.8 as its
+        // storage walks them): new tags are resolved and appended in version
+        // order, then by tag, so the same tags write the same map.
+        wanted.sort();
         let matched = tags.len().saturating_sub(skipped.len());
         progress.resolving(name, wanted.len());
         let mut list = Vec::with_capacity(wanted.len());
-        for tag in &wanted {
+        for (_, tag) in &wanted {
             let resolved = client.resolve(&image, tag)?;
             list.push(TagDigest {
                 tag: (*tag).clone(),
