@@ -65,7 +65,8 @@ impl Syncing {
 
 impl berth::registry::SyncProgress for Syncing {
     fn listing(&self, component: &str, listed: usize) {
-        self.0.set_message(format!("listing the tags of {component}: {listed}"));
+        self.0
+            .set_message(format!("listing the tags of {component}: {listed}"));
     }
 
     fn resolving(&self, component: &str, total: usize) {

@@ -6,9 +6,9 @@ use berth::diagnostic::finding::plural;
 use berth::kinds::component::Registry;
 use berth::kinds::component::VersionEntry;
 use berth::oci;
-use berth::source::Source;
 use berth::registry::{self, RegistryError};
 use berth::report::short::short_commit;
+use berth::source::Source;
 use berth::workspace::Workspace;
 use clap::Subcommand;
 
@@ -241,8 +241,12 @@ fn run_sync(
     let ca = match (&args.registry_ca, &settings.ca_file) {
         (Some(file), _) => {
             let name = file.display().to_string();
-            let bytes = berth::source::read_input(&cwd.join(file))
-                .map_err(|error| RegistryError::Read { file: name.clone(), error })?;
+            let bytes = berth::source::read_input(&cwd.join(file)).map_err(|error| {
+                RegistryError::Read {
+                    file: name.clone(),
+                    error,
+                }
+            })?;
             Some((name, bytes))
         }
         (None, Some(path)) => match workspace.tree.read(path, berth::source::MAX_INPUT_BYTES)? {
@@ -332,7 +336,10 @@ fn run_sync(
     let requests = &outcome.requests;
     out.note(format!(
         "{} to the registry: {} listing tags, {} HEAD, {} GET, {} for tokens",
-        plural(usize::try_from(requests.total).unwrap_or(usize::MAX), "request"),
+        plural(
+            usize::try_from(requests.total).unwrap_or(usize::MAX),
+            "request"
+        ),
         requests.list,
         requests.head,
         requests.get,

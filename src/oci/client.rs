@@ -14,10 +14,10 @@ use ureq::Agent;
 use ureq::http::{HeaderMap, Response};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
+use super::OciError;
 use super::credentials::{Basic, Credentials};
 use super::manifest::{self, Kind, Resolved};
 use super::reference::{ImageRef, is_loopback, is_named, is_plain_http};
-use super::OciError;
 use crate::canonical::{ObjectHash, is_lower_hex};
 
 /// How many tags a list page asks for.
@@ -192,11 +192,12 @@ impl Client {
             if answer.status != 200 {
                 return Err(refused(image, &url, "GET", &answer));
             }
-            let page: Page = serde_json::from_slice(&answer.body).map_err(|error| OciError::Refused {
-                host: image.host.clone(),
-                request: describe("GET", &url),
-                reason: format!("its tag list does not read: {error}"),
-            })?;
+            let page: Page =
+                serde_json::from_slice(&answer.body).map_err(|error| OciError::Refused {
+                    host: image.host.clone(),
+                    request: describe("GET", &url),
+                    reason: format!("its tag list does not read: {error}"),
+                })?;
             tags.extend(page.tags.unwrap_or_default());
             on_page(tags.len());
             match answer.header("link").and_then(next_link) {
@@ -322,7 +323,10 @@ impl Client {
             let answer = self.send(image, purpose, url, accept, authorization.as_deref())?;
             match answer.status {
                 401 if !authorized => {
-                    let challenge = answer.header("www-authenticate").unwrap_or_default().to_owned();
+                    let challenge = answer
+                        .header("www-authenticate")
+                        .unwrap_or_default()
+                        .to_owned();
                     let header = self.authorize(image, &challenge)?;
                     self.authorization.insert(key.clone(), header);
                     authorized = true;
@@ -366,13 +370,15 @@ impl Client {
                 .map(|(_, value)| value.as_str())
         };
         if scheme.eq_ignore_ascii_case("basic") {
-            return credentials.map(|basic| basic.header()).ok_or_else(|| OciError::Auth {
-                host: image.host.clone(),
-                reason: format!(
-                    "it asks for a user and password (HTTP basic), and none are set for {}",
-                    image.registry
-                ),
-            });
+            return credentials
+                .map(|basic| basic.header())
+                .ok_or_else(|| OciError::Auth {
+                    host: image.host.clone(),
+                    reason: format!(
+                        "it asks for a user and password (HTTP basic), and none are set for {}",
+                        image.registry
+                    ),
+                });
         }
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(OciError::Auth {
@@ -402,9 +408,18 @@ impl Client {
         if let Some(service) = param("service") {
             url.push_str(&format!("service={}&", encode(service)));
         }
-        url.push_str(&format!("scope={}", encode(param("scope").unwrap_or(&scope))));
+        url.push_str(&format!(
+            "scope={}",
+            encode(param("scope").unwrap_or(&scope))
+        ));
         let basic = credentials.as_ref().map(Basic::header);
-        let answer = self.send(image, Purpose::Token, &url, "application/json", basic.as_deref())?;
+        let answer = self.send(
+            image,
+            Purpose::Token,
+            &url,
+            "application/json",
+            basic.as_deref(),
+        )?;
         if matches!(answer.status, 401 | 403) {
             return Err(OciError::Auth {
                 host: image.host.clone(),
@@ -424,10 +439,11 @@ impl Client {
             #[serde(default)]
             access_token: Option<String>,
         }
-        let token: Token = serde_json::from_slice(&answer.body).map_err(|error| OciError::Auth {
-            host: image.host.clone(),
-            reason: format!("its token service's answer does not read: {error}"),
-        })?;
+        let token: Token =
+            serde_json::from_slice(&answer.body).map_err(|error| OciError::Auth {
+                host: image.host.clone(),
+                reason: format!("its token service's answer does not read: {error}"),
+            })?;
         token
             .token
             .or(token.access_token)
@@ -693,7 +709,9 @@ mod tests {
         );
         assert_eq!(next_link(r#"</x>; rel="prev""#), None);
         assert_eq!(
-            challenge_params(r#"realm="https://auth.io/token",service="reg.io",scope="repository:a/b:pull""#),
+            challenge_params(
+                r#"realm="https://auth.io/token",service="reg.io",scope="repository:a/b:pull""#
+            ),
             [
                 ("realm".to_owned(), "https://auth.io/token".to_owned()),
                 ("service".to_owned(), "reg.io".to_owned()),
@@ -701,7 +719,10 @@ mod tests {
             ]
         );
         assert_eq!(encode("repository:a/b:pull"), "repository%3Aa%2Fb%3Apull");
-        assert_eq!(describe("GET", "http://h:1/v2/a/tags/list?n=100"), "GET /v2/a/tags/list?n=100");
+        assert_eq!(
+            describe("GET", "http://h:1/v2/a/tags/list?n=100"),
+            "GET /v2/a/tags/list?n=100"
+        );
         assert_eq!(absolute("http://h", "/v2/x"), "http://h/v2/x");
         assert_eq!(origin("https://h:5/v2/x"), "https://h:5");
         assert!(is_tag("v1.2.3-rc_1") && !is_tag("-x") && !is_tag("a/b") && !is_tag(""));

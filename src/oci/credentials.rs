@@ -78,7 +78,8 @@ impl Credentials {
                     continue;
                 }
                 let parsed = line.split_once('=').and_then(|(host, pair)| {
-                    pair.split_once(':').map(|(user, password)| (host, user, password))
+                    pair.split_once(':')
+                        .map(|(user, password)| (host, user, password))
                 });
                 let Some((host, username, password)) = parsed else {
                     return Err(OciError::Auth {
@@ -132,9 +133,15 @@ impl Credentials {
                 let decoded = Base64::decode_vec(encoded.trim())
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| refused(format!("the `auth` of {registry} is not base64 of `user:password`")))?;
+                    .ok_or_else(|| {
+                        refused(format!(
+                            "the `auth` of {registry} is not base64 of `user:password`"
+                        ))
+                    })?;
                 let (username, password) = decoded.split_once(':').ok_or_else(|| {
-                    refused(format!("the `auth` of {registry} is not base64 of `user:password`"))
+                    refused(format!(
+                        "the `auth` of {registry} is not base64 of `user:password`"
+                    ))
                 })?;
                 return Ok(Some(Basic {
                     username: username.to_owned(),
@@ -192,7 +199,9 @@ fn same_registry(key: &str, registry: &str) -> bool {
         .trim_start_matches("https://")
         .trim_start_matches("http://");
     let key = key.split('/').next().unwrap_or(key);
-    let hub = |name: &str| name == DOCKER_HUB || name == "index.docker.io" || name == "registry-1.docker.io";
+    let hub = |name: &str| {
+        name == DOCKER_HUB || name == "index.docker.io" || name == "registry-1.docker.io"
+    };
     key == registry || (hub(key) && hub(registry))
 }
 
@@ -269,12 +278,18 @@ mod tests {
             docker_config: None,
         };
         let found = credentials.for_registry("a.io").unwrap().unwrap();
-        assert_eq!((found.username.as_str(), found.password.as_str()), ("ann", "pa:ss"));
+        assert_eq!(
+            (found.username.as_str(), found.password.as_str()),
+            ("ann", "pa:ss")
+        );
         assert_eq!(credentials.for_registry("c.io").unwrap(), None);
         let broken = Credentials {
             variable: Some("a.io".to_owned()),
             docker_config: None,
         };
-        assert!(matches!(broken.for_registry("a.io"), Err(OciError::Auth { .. })));
+        assert!(matches!(
+            broken.for_registry("a.io"),
+            Err(OciError::Auth { .. })
+        ));
     }
 }

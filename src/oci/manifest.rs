@@ -114,10 +114,16 @@ mod tests {
     #[test]
     fn media_types_read_as_kinds() {
         assert_eq!(kind(OCI_INDEX), Some(Kind::Index));
-        assert_eq!(kind("application/vnd.docker.distribution.manifest.list.v2+json; charset=utf-8"), Some(Kind::Index));
+        assert_eq!(
+            kind("application/vnd.docker.distribution.manifest.list.v2+json; charset=utf-8"),
+            Some(Kind::Index)
+        );
         assert_eq!(kind(DOCKER_MANIFEST), Some(Kind::Image));
         assert_eq!(kind(OCI_MANIFEST), Some(Kind::Image));
-        assert_eq!(kind("application/vnd.docker.distribution.manifest.v1+prettyjws"), None);
+        assert_eq!(
+            kind("application/vnd.docker.distribution.manifest.v1+prettyjws"),
+            None
+        );
     }
 
     #[test]
@@ -130,9 +136,22 @@ mod tests {
         let found = platforms(body).unwrap();
         let short: Vec<(&str, &str, Option<&str>, &str)> = found
             .iter()
-            .map(|p| (p.os.as_str(), p.architecture.as_str(), p.variant.as_deref(), p.digest.as_str()))
+            .map(|p| {
+                (
+                    p.os.as_str(),
+                    p.architecture.as_str(),
+                    p.variant.as_deref(),
+                    p.digest.as_str(),
+                )
+            })
             .collect();
-        assert_eq!(short, [("linux", "amd64", None, "sha256:a"), ("linux", "arm", Some("v7"), "sha256:b")]);
+        assert_eq!(
+            short,
+            [
+                ("linux", "amd64", None, "sha256:a"),
+                ("linux", "arm", Some("v7"), "sha256:b")
+            ]
+        );
         assert!(platforms(b"{}").is_err());
     }
 }

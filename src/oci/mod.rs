@@ -75,7 +75,9 @@ pub enum OciError {
         reason: String,
     },
     /// The registry kept answering 429 or 503 after the retries.
-    #[error("the registry {host} is limiting requests: {request} still answered {status} after {tries} tries")]
+    #[error(
+        "the registry {host} is limiting requests: {request} still answered {status} after {tries} tries"
+    )]
     #[diagnostic(
         code("berth::registry-rate-limited"),
         help(

@@ -47,11 +47,16 @@ impl ImageRef {
             Some(_) => (DOCKER_HUB.to_owned(), reference.to_owned()),
             None => (DOCKER_HUB.to_owned(), format!("library/{reference}")),
         };
-        let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+        let host_chars =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
         if registry.is_empty() || !registry.chars().all(host_chars) {
             return Err(bad("its registry is not a host name or address"));
         }
-        if path.rsplit('/').next().is_some_and(|last| last.contains(':')) {
+        if path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'))
+        {
             return Err(bad("it names a tag; name the repository alone"));
         }
         if !name_pattern().is_some_and(|pattern| pattern.is_match(&path)) {
@@ -111,7 +116,10 @@ pub fn is_named(host: &str, names: &[String]) -> bool {
 /// A host without its port.
 fn host_name(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split_once(']').map_or(host, |(name, _)| name).trim_start_matches('[');
+        return host
+            .split_once(']')
+            .map_or(host, |(name, _)| name)
+            .trim_start_matches('[');
     }
     host.split_once(':').map_or(host, |(name, _)| name)
 }
@@ -123,11 +131,23 @@ mod tests {
     #[test]
     fn references_read_as_docker_reads_them() {
         let cases = [
-            ("nginx", Some(("docker.io", "registry-1.docker.io", "library/nginx"))),
-            ("bitnami/redis", Some(("docker.io", "registry-1.docker.io", "bitnami/redis"))),
-            ("127.0.0.1:5000/shop/api", Some(("127.0.0.1:5000", "127.0.0.1:5000", "shop/api"))),
+            (
+                "nginx",
+                Some(("docker.io", "registry-1.docker.io", "library/nginx")),
+            ),
+            (
+                "bitnami/redis",
+                Some(("docker.io", "registry-1.docker.io", "bitnami/redis")),
+            ),
+            (
+                "127.0.0.1:5000/shop/api",
+                Some(("127.0.0.1:5000", "127.0.0.1:5000", "shop/api")),
+            ),
             ("localhost/api", Some(("localhost", "localhost", "api"))),
-            ("ghcr.io/o/a.b_c-d", Some(("ghcr.io", "ghcr.io", "o/a.b_c-d"))),
+            (
+                "ghcr.io/o/a.b_c-d",
+                Some(("ghcr.io", "ghcr.io", "o/a.b_c-d")),
+            ),
             ("ghcr.io/o/api:v1", None),
             ("ghcr.io/o/api@sha256:00", None),
             ("ghcr.io/O/api", None),

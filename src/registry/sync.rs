@@ -210,7 +210,10 @@ pub fn sync(
             // The new tags were read against the components' rules.
             options.push.as_ref().map(|remote| Push {
                 remote: remote.clone(),
-                guard: which.iter().map(|name| component::component_path(name)).collect(),
+                guard: which
+                    .iter()
+                    .map(|name| component::component_path(name))
+                    .collect(),
             }),
         )?
     };

@@ -61,8 +61,16 @@ fn refused(repo: &Repo, args: &[&str], env: &[(&str, &str)], code: i32, error: &
     let map = std::fs::read(repo.path().join(MAP)).ok();
     let head = repo.tip("HEAD");
     let (exit, report) = sync_with(repo, args, env);
-    assert_eq!((exit, report["error"]["code"].as_str()), (code, Some(error)), "{report:#}");
-    assert_eq!(std::fs::read(repo.path().join(MAP)).ok(), map, "the map changed");
+    assert_eq!(
+        (exit, report["error"]["code"].as_str()),
+        (code, Some(error)),
+        "{report:#}"
+    );
+    assert_eq!(
+        std::fs::read(repo.path().join(MAP)).ok(),
+        map,
+        "the map changed"
+    );
     assert_eq!(repo.tip("HEAD"), head, "a commit was made");
     assert!(repo.changed().is_empty(), "{:?}", repo.changed());
     report
@@ -113,7 +121,13 @@ fn one_platform_tags_are_recorded_as_import_records_them() {
     assert_eq!(repo.read(MAP), expected);
     let one = &outcome["components"][0];
     assert_eq!(
-        (&one["seen"], &one["matched"], &one["known"], &one["resolved"], &one["moved"]),
+        (
+            &one["seen"],
+            &one["matched"],
+            &one["known"],
+            &one["resolved"],
+            &one["moved"]
+        ),
         (&json!(3), &json!(2), &json!(0), &json!(2), &json!(0))
     );
     assert_eq!(one["skipped"][0]["tag"], "latest");
@@ -121,7 +135,10 @@ fn one_platform_tags_are_recorded_as_import_records_them() {
     assert_eq!(outcome["requests"], requests(1, 2, 0, 0));
     assert_eq!(outcome["written"]["files"], json!([MAP]));
     let head = repo.head().unwrap();
-    assert_eq!(head.message.trim(), "Record 2 tags of api from the registry");
+    assert_eq!(
+        head.message.trim(),
+        "Record 2 tags of api from the registry"
+    );
     assert_eq!(outcome["written"]["commit"], json!(head.id));
 
     // `versions import` of the same tags and digests writes the same bytes.
@@ -199,27 +216,54 @@ fn a_multi_arch_tag_records_its_index_and_each_platform_and_either_can_be_pinned
             {"os": "linux", "architecture": "arm64", "variant": "v8", "digest": index_platforms[1].1},
         ])
     );
-    let output = repo.berth().args(["versions", "ls", "api"]).output().unwrap();
+    let output = repo
+        .berth()
+        .args(["versions", "ls", "api"])
+        .output()
+        .unwrap();
     let shown = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = shown.lines().map(str::trim_end).collect();
     assert_eq!(lines.len(), 7, "{shown}");
     assert!(lines[1].starts_with("v2.1.0 ") && lines[1].contains(&list) && lines[1].ends_with('*'));
-    assert!(lines[2].starts_with("  linux/amd64 ") && lines[2].ends_with(list_platforms[0].1.as_str()));
-    assert!(lines[3].starts_with("  linux/arm/v7 ") && lines[3].ends_with(list_platforms[1].1.as_str()));
-    assert!(lines[5].starts_with("  linux/amd64 ") && lines[5].ends_with(index_platforms[0].1.as_str()));
-    assert!(lines[6].starts_with("  linux/arm64/v8 ") && lines[6].ends_with(index_platforms[1].1.as_str()));
+    assert!(
+        lines[2].starts_with("  linux/amd64 ") && lines[2].ends_with(list_platforms[0].1.as_str())
+    );
+    assert!(
+        lines[3].starts_with("  linux/arm/v7 ") && lines[3].ends_with(list_platforms[1].1.as_str())
+    );
+    assert!(
+        lines[5].starts_with("  linux/amd64 ") && lines[5].ends_with(index_platforms[0].1.as_str())
+    );
+    assert!(
+        lines[6].starts_with("  linux/arm64/v8 ")
+            && lines[6].ends_with(index_platforms[1].1.as_str())
+    );
 
     // A release pins the index by tag, or one platform's image by its digest.
     let arm = &index_platforms[1].1;
     let by_platform = repo.ok(&[
-        "release", "create", "shop", "--version", "1.0.0", "--pin", &format!("api={arm}"), "--commit",
+        "release",
+        "create",
+        "shop",
+        "--version",
+        "1.0.0",
+        "--pin",
+        &format!("api={arm}"),
+        "--commit",
     ]);
     assert_eq!(
         by_platform["components"][0],
         json!({"name": "api", "digest": arm, "tag": "v2.0.0", "semver": "2.0.0", "how": "pinned linux/arm64/v8 of v2.0.0"})
     );
     let by_tag = repo.ok(&[
-        "release", "create", "shop", "--version", "1.0.1", "--pin", "api=v2.0.0", "--commit",
+        "release",
+        "create",
+        "shop",
+        "--version",
+        "1.0.1",
+        "--pin",
+        "api=v2.0.0",
+        "--commit",
     ]);
     assert_eq!(by_tag["components"][0]["digest"], json!(index));
     // The validator takes a platform's digest as recorded.
@@ -243,11 +287,18 @@ fn pages_are_followed_and_known_tags_are_not_resolved_again() {
         .collect();
     assert_eq!(lists.len(), 3, "{lists:?}");
     assert_eq!(lists[0], "GET /v2/shop/api/tags/list?n=100");
-    assert!(lists[1].contains("last=") && lists[2].contains("last="), "{lists:?}");
-    let heads = requests_made.iter().filter(|line| line.starts_with("HEAD /v2/shop/api/manifests/v1.")).count();
+    assert!(
+        lists[1].contains("last=") && lists[2].contains("last="),
+        "{lists:?}"
+    );
+    let heads = requests_made
+        .iter()
+        .filter(|line| line.starts_with("HEAD /v2/shop/api/manifests/v1."))
+        .count();
     assert_eq!((heads, requests_made.len()), (250, 253));
     // Every tag is recorded with its digest, in the registry's order.
-    let map: Value = serde_json::to_value(toml::from_str::<toml::Value>(&repo.read(MAP)).unwrap()).unwrap();
+    let map: Value =
+        serde_json::to_value(toml::from_str::<toml::Value>(&repo.read(MAP)).unwrap()).unwrap();
     let versions = map["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 250);
     for (tag, digest) in tags.iter().zip(&digests) {
@@ -260,7 +311,11 @@ fn pages_are_followed_and_known_tags_are_not_resolved_again() {
     let again = synced(&repo, &["api"]);
     assert_eq!(again["requests"], requests(3, 0, 0, 0));
     assert_eq!(again["components"][0]["known"], 250);
-    assert!(log(&proxy)[before..].iter().all(|line| line.contains("/tags/list")));
+    assert!(
+        log(&proxy)[before..]
+            .iter()
+            .all(|line| line.contains("/tags/list"))
+    );
 
     // One new tag: the pages and one HEAD.
     let new = registry.push_image("shop/api", "v2.0.0", "new", Media::Oci);
@@ -294,7 +349,13 @@ fn a_moved_tag_is_refused_with_both_digests_and_nothing_is_written() {
     std::fs::write(repo.path().join(MAP), &map).unwrap();
 
     // With it, the moved tag refuses every component's sync.
-    let report = refused(&repo, &["--all", "--refresh", "--commit"], &[], 3, "berth::tag-moved");
+    let report = refused(
+        &repo,
+        &["--all", "--refresh", "--commit"],
+        &[],
+        3,
+        "berth::tag-moved",
+    );
     assert_eq!(codes(&report), ["tag-moved"]);
     assert_eq!(report["findings"][0]["file"], MAP);
     assert_eq!(
@@ -313,7 +374,10 @@ fn a_registry_that_refuses_head_is_asked_with_get() {
         "shop/api",
         "v1.1.0",
         "two",
-        &[platform("linux", "amd64", None), platform("linux", "arm64", Some("v8"))],
+        &[
+            platform("linux", "amd64", None),
+            platform("linux", "arm64", Some("v8")),
+        ],
         Media::Oci,
     );
     let proxy = Proxy::start(&registry, Fault::NoHead);
@@ -332,7 +396,11 @@ fn a_registry_that_refuses_head_is_asked_with_get() {
     assert_eq!(outcome["requests"], requests(1, 2, 2, 0));
     assert_eq!(
         repo.read(MAP),
-        [entry("v1.0.0", &image, &[]), entry("v1.1.0", &index, &platforms)].join("\n")
+        [
+            entry("v1.0.0", &image, &[]),
+            entry("v1.1.0", &index, &platforms)
+        ]
+        .join("\n")
     );
 }
 
@@ -340,11 +408,21 @@ fn a_registry_that_refuses_head_is_asked_with_get() {
 fn too_many_requests_is_retried_after_retry_after() {
     let registry = Registry::start();
     let image = registry.push_image("shop/api", "v1.0.0", "one", Media::Oci);
-    let proxy = Proxy::start(&registry, Fault::TooManyRequests { first: 2, retry_after_secs: 1 });
+    let proxy = Proxy::start(
+        &registry,
+        Fault::TooManyRequests {
+            first: 2,
+            retry_after_secs: 1,
+        },
+    );
     let repo = repo_with("api", &format!("{}/shop/api", proxy.host()));
     let started = Instant::now();
     let outcome = synced(&repo, &["api"]);
-    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(
         log(&proxy),
         [
@@ -362,9 +440,21 @@ fn too_many_requests_is_retried_after_retry_after() {
 fn a_registry_that_keeps_limiting_fails_the_sync_and_writes_nothing() {
     let registry = Registry::start();
     registry.push_image("shop/api", "v1.0.0", "one", Media::Oci);
-    let proxy = Proxy::start(&registry, Fault::TooManyRequests { first: 1000, retry_after_secs: 1 });
+    let proxy = Proxy::start(
+        &registry,
+        Fault::TooManyRequests {
+            first: 1000,
+            retry_after_secs: 1,
+        },
+    );
     let repo = repo_with("api", &format!("{}/shop/api", proxy.host()));
-    let report = refused(&repo, &["api", "--commit"], &[], 4, "berth::registry-rate-limited");
+    let report = refused(
+        &repo,
+        &["api", "--commit"],
+        &[],
+        4,
+        "berth::registry-rate-limited",
+    );
     assert_eq!(
         report["error"]["message"],
         format!(
@@ -385,12 +475,21 @@ fn a_registry_stopped_before_or_during_a_sync_fails_it_and_writes_nothing() {
     // The connection breaks after the tag list and the first HEAD.
     let proxy = Proxy::start(&registry, Fault::DieAfter(2));
     let broken = repo_with("api", &format!("{}/shop/api", proxy.host()));
-    let report = refused(&broken, &["api", "--commit"], &[], 4, "berth::registry-unreachable");
+    let report = refused(
+        &broken,
+        &["api", "--commit"],
+        &[],
+        4,
+        "berth::registry-unreachable",
+    );
     assert!(
         report["error"]["message"]
             .as_str()
             .unwrap()
-            .starts_with(&format!("could not reach the registry {}: HEAD /v2/shop/api/manifests/v1.1.0", proxy.host())),
+            .starts_with(&format!(
+                "could not reach the registry {}: HEAD /v2/shop/api/manifests/v1.1.0",
+                proxy.host()
+            )),
         "{report:#}"
     );
     assert_eq!(proxy.requests().len(), 3);
@@ -405,7 +504,13 @@ fn a_registry_stopped_before_or_during_a_sync_fails_it_and_writes_nothing() {
         .success();
     std::fs::remove_file(repo.path().join("tags.txt")).unwrap();
     registry.stop();
-    refused(&repo, &["api", "--commit"], &[], 4, "berth::registry-unreachable");
+    refused(
+        &repo,
+        &["api", "--commit"],
+        &[],
+        4,
+        "berth::registry-unreachable",
+    );
 }
 
 /// A Docker config file in a directory of its own: `DOCKER_CONFIG` names it.
@@ -426,17 +531,33 @@ fn a_registry_with_tls_and_basic_auth_takes_credentials_as_container_tools_give_
     // With another CA, the certificate is not trusted.
     let other = Registry::start_tls_basic("x", "y");
     let other_ca = other.ca_file().unwrap().display().to_string();
-    let report = refused(&repo, &["api", "--registry-ca", &other_ca], &[], 4, "berth::registry-unreachable");
+    let report = refused(
+        &repo,
+        &["api", "--registry-ca", &other_ca],
+        &[],
+        4,
+        "berth::registry-unreachable",
+    );
     let message = report["error"]["message"].as_str().unwrap();
     assert!(
-        message.starts_with(&format!("could not reach the registry {host}: GET /v2/shop/api/tags/list?n=100: ")),
+        message.starts_with(&format!(
+            "could not reach the registry {host}: GET /v2/shop/api/tags/list?n=100: "
+        )),
         "{message}"
     );
     // Anonymous: the registry asks for credentials berth has not got.
-    let report = refused(&repo, &["api", "--registry-ca", &ca], &[], 4, "berth::registry-auth");
+    let report = refused(
+        &repo,
+        &["api", "--registry-ca", &ca],
+        &[],
+        4,
+        "berth::registry-auth",
+    );
     assert_eq!(
         report["error"]["message"],
-        format!("the registry {host} refused access: it asks for a user and password (HTTP basic), and none are set for {host}")
+        format!(
+            "the registry {host} refused access: it asks for a user and password (HTTP basic), and none are set for {host}"
+        )
     );
     // Wrong credentials are refused by the registry.
     let wrong = format!("{host}=ann:wrong");
@@ -449,7 +570,9 @@ fn a_registry_with_tls_and_basic_auth_takes_credentials_as_container_tools_give_
     );
     assert_eq!(
         report["error"]["message"],
-        format!("the registry {host} refused access: GET /v2/shop/api/tags/list?n=100 answered 401 for `ann`")
+        format!(
+            "the registry {host} refused access: GET /v2/shop/api/tags/list?n=100 answered 401 for `ann`"
+        )
     );
     // Credentials for another host are not sent.
     let elsewhere = "registry.example.com=ann:s3cret";
@@ -475,11 +598,17 @@ fn a_registry_with_tls_and_basic_auth_takes_credentials_as_container_tools_give_
     let repo = repo_with("api", &format!("{host}/shop/api"));
     std::fs::copy(&ca, repo.path().join("registry-ca.pem")).unwrap();
     let settings = repo.read("berth.toml");
-    repo.write("berth.toml", &format!("{settings}\n[registries]\nca_file = \"registry-ca.pem\"\n"));
+    repo.write(
+        "berth.toml",
+        &format!("{settings}\n[registries]\nca_file = \"registry-ca.pem\"\n"),
+    );
     repo.berth().args(["validate"]).assert().success();
     let config_dir = tempfile::tempdir().unwrap();
     let auth = Base64::encode_string(b"ann:s3cret");
-    let dir = docker_config(config_dir.path(), &json!({"auths": {format!("https://{host}"): {"auth": auth}}}));
+    let dir = docker_config(
+        config_dir.path(),
+        &json!({"auths": {format!("https://{host}"): {"auth": auth}}}),
+    );
     let (code, outcome) = sync_with(&repo, &["api"], &[("DOCKER_CONFIG", &dir)]);
     assert_eq!(code, 0, "{outcome:#}");
     assert_eq!(repo.read(MAP), expected);
@@ -498,8 +627,15 @@ fn a_registry_with_tls_and_basic_auth_takes_credentials_as_container_tools_give_
     let mut permissions = std::fs::metadata(&helper).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
     std::fs::set_permissions(&helper, permissions).unwrap();
-    let dir = docker_config(config_dir.path(), &json!({"credHelpers": {host.clone(): "berthtest"}}));
-    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    let dir = docker_config(
+        config_dir.path(),
+        &json!({"credHelpers": {host.clone(): "berthtest"}}),
+    );
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let (code, outcome) = sync_with(
         &repo,
         &["api", "--registry-ca", &ca],
@@ -517,7 +653,13 @@ fn the_request_budget_stops_a_sync_before_it_is_exceeded() {
     }
     let proxy = Proxy::start(&registry, Fault::None);
     let repo = repo_with("api", &format!("{}/shop/api", proxy.host()));
-    let report = refused(&repo, &["api", "--max-requests", "3", "--commit"], &[], 4, "berth::request-budget");
+    let report = refused(
+        &repo,
+        &["api", "--max-requests", "3", "--commit"],
+        &[],
+        4,
+        "berth::request-budget",
+    );
     assert_eq!(
         report["error"]["message"],
         "the request budget of 3 requests is spent: HEAD /v2/shop/api/manifests/v1.2.0 was not sent"
@@ -525,7 +667,10 @@ fn the_request_budget_stops_a_sync_before_it_is_exceeded() {
     assert_eq!(proxy.requests().len(), 3);
     // berth.toml's budget, when no flag is given.
     let settings = repo.read("berth.toml");
-    repo.write("berth.toml", &format!("{settings}\n[registries]\nmax_requests = 1\n"));
+    repo.write(
+        "berth.toml",
+        &format!("{settings}\n[registries]\nmax_requests = 1\n"),
+    );
     repo.git_command(&["commit", "-qam", "A budget of one request"]);
     refused(&repo, &["api"], &[], 4, "berth::request-budget");
     // Enough budget: the sync goes through.
@@ -557,16 +702,40 @@ fn after_a_sync_a_release_from_the_channel_takes_the_new_versions() {
     registry.push_image("shop/api", "v1.2.0-rc.1", "rc", Media::Oci);
     let repo = repo_with("api", &format!("{}/shop/api", registry.host()));
     synced(&repo, &["api", "--commit"]);
-    let release = repo.ok(&["release", "create", "shop", "--version", "1.0.0", "--channel", "stable", "--commit"]);
+    let release = repo.ok(&[
+        "release",
+        "create",
+        "shop",
+        "--version",
+        "1.0.0",
+        "--channel",
+        "stable",
+        "--commit",
+    ]);
     assert_eq!(
-        (&release["components"][0]["tag"], &release["components"][0]["digest"]),
+        (
+            &release["components"][0]["tag"],
+            &release["components"][0]["digest"]
+        ),
         (&json!("v1.1.0"), &json!(v110))
     );
     let v120 = registry.push_image("shop/api", "v1.2.0", "three", Media::Oci);
     synced(&repo, &["api", "--commit"]);
-    let release = repo.ok(&["release", "create", "shop", "--version", "1.1.0", "--channel", "stable", "--commit"]);
+    let release = repo.ok(&[
+        "release",
+        "create",
+        "shop",
+        "--version",
+        "1.1.0",
+        "--channel",
+        "stable",
+        "--commit",
+    ]);
     assert_eq!(
-        (&release["components"][0]["tag"], &release["components"][0]["digest"]),
+        (
+            &release["components"][0]["tag"],
+            &release["components"][0]["digest"]
+        ),
         (&json!("v1.2.0"), &json!(v120))
     );
 }
@@ -582,7 +751,11 @@ fn the_demo_syncs_its_components_from_a_registry_when_given_one() {
         ("shop/worker", "v3.2.1"),
         ("shop/worker", "v3.3.0-rc.1"),
     ] {
-        pushed.push((repo, tag, registry.push_image(repo, tag, &format!("{repo}:{tag}"), Media::Oci)));
+        pushed.push((
+            repo,
+            tag,
+            registry.push_image(repo, tag, &format!("{repo}:{tag}"), Media::Oci),
+        ));
     }
     let place = Repo::empty();
     let output = place
@@ -593,13 +766,21 @@ fn the_demo_syncs_its_components_from_a_registry_when_given_one() {
     let shown = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{shown}");
     assert!(
-        shown.contains(&format!("$ berth versions sync api --insecure-registry {} --commit\n", registry.host())),
+        shown.contains(&format!(
+            "$ berth versions sync api --insecure-registry {} --commit\n",
+            registry.host()
+        )),
         "{shown}"
     );
     let walk = place.path().join("walk");
     for (repo, tag, digest) in pushed {
         let component = repo.trim_start_matches("shop/");
-        let map = std::fs::read_to_string(walk.join(format!("components/{component}.versions.toml"))).unwrap();
-        assert!(map.contains(&format!("tag = \"{tag}\"\ndigest = \"{digest}\"")), "{map}");
+        let map =
+            std::fs::read_to_string(walk.join(format!("components/{component}.versions.toml")))
+                .unwrap();
+        assert!(
+            map.contains(&format!("tag = \"{tag}\"\ndigest = \"{digest}\"")),
+            "{map}"
+        );
     }
 }
