@@ -784,3 +784,32 @@ fn the_demo_syncs_its_components_from_a_registry_when_given_one() {
         );
     }
 }
+
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let registry = Registry::start();
+    let tags: Vec<String> = (0..400).map(|n| format!("v1.{n}.0")).collect();
+    registry.push_many("shop/api", &tags, "many");
+    let repo = repo_with("api", &format!("{}/shop/api", registry.host()));
+    // With -q over a pipe: the table of new tags on stdout, nothing on stderr.
+    let output = repo
+        .berth()
+        .args(["versions", "sync", "api", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 401);
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    // On a terminal, a bar of the tags resolved.
+    let repo = repo_with("api", &format!("{}/shop/api", registry.host()));
+    let output = crate::progress::on_a_terminal(&repo, "versions sync api");
+    assert_eq!(output.status.code(), Some(0));
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        terminal.contains("resolving the new tags of api ") && terminal.contains("/400 ["),
+        "{terminal}"
+    );
+    assert!(
+        terminal.contains("api: 400 tags seen, 400 matched, 400 new, 0 known, 0 skipped, 0 moved")
+    );
+}
