@@ -813,3 +813,23 @@ fn progress_shows_on_a_terminal_only() {
         terminal.contains("api: 400 tags seen, 400 matched, 400 new, 0 known, 0 skipped, 0 moved")
     );
 }
+
+#[test]
+fn a_sync_with_push_lands_on_the_remote() {
+    let registry = Registry::start();
+    let image = registry.push_image("shop/api", "v1.0.0", "one", Media::Oci);
+    let repo = repo_with("api", &format!("{}/shop/api", registry.host()));
+    let daemon = crate::support::Daemon::start();
+    repo.git_command(&["remote", "add", "origin", &daemon.url()]);
+    repo.git_command(&["push", "-q", "origin", "main"]);
+    repo.git_command(&["fetch", "-q", "origin"]);
+    let outcome = synced(&repo, &["api", "--push"]);
+    let tip = repo.tip("refs/heads/main").unwrap();
+    assert_eq!(daemon.tip("refs/heads/main"), Some(tip.clone()));
+    assert_eq!(outcome["written"]["commit"], json!(tip));
+    assert_eq!(outcome["written"]["pushed"]["remote"], "origin");
+    assert_eq!(
+        repo.git_command(&["show", &format!("{tip}:{MAP}")]),
+        entry("v1.0.0", &image, &[])
+    );
+}
