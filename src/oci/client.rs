@@ -627,7 +627,7 @@ fn is_tag(tag: &str) -> bool {
 }
 
 /// The `next` link of a `Link` header.
-fn next_link(header: &str) -> Option<String> {
+pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|link| {
         let (target, params) = link.split_once(';')?;
         let is_next = params.split(';').any(|param| {
@@ -661,7 +661,7 @@ fn absolute(base: &str, link: &str) -> String {
 }
 
 /// The `key="value"` parameters of a challenge.
-fn challenge_params(text: &str) -> Vec<(String, String)> {
+pub fn challenge_params(text: &str) -> Vec<(String, String)> {
     let mut params = Vec::new();
     let mut rest = text.trim();
     while let Some((key, after)) = rest.split_once('=') {

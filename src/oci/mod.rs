@@ -21,9 +21,11 @@ mod credentials;
 mod manifest;
 mod reference;
 
-pub use client::{Client, Options, PAGE_SIZE, Requests, Retry, pem_certificates};
+pub use client::{
+    Client, Options, PAGE_SIZE, Requests, Retry, challenge_params, next_link, pem_certificates,
+};
 pub use credentials::{Basic, Credentials};
-pub use manifest::{Platform, Resolved};
+pub use manifest::{Platform, Resolved, platforms};
 pub use reference::{ImageRef, is_plain_http};
 
 /// Why a registry could not be read.

@@ -97,11 +97,18 @@ pub fn sync(
     options: SyncOptions,
     progress: &dyn SyncProgress,
 ) -> Result<SyncOutcome, RegistryError> {
-    let names = if options.components.is_empty() {
+    let names: Vec<String> = if options.components.is_empty() {
         let (registry, _) = Registry::load(&workspace.tree)?;
         registry.components.keys().cloned().collect()
     } else {
-        options.components.clone()
+        // Each once, in the order first given.
+        let mut seen = std::collections::BTreeSet::new();
+        options
+            .components
+            .iter()
+            .filter(|name| seen.insert(name.as_str()))
+            .cloned()
+            .collect()
     };
     let mut client = Client::new(options.client.clone());
     let mut synced = Vec::new();
