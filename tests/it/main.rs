@@ -39,6 +39,7 @@ mod lifecycle;
 mod ls;
 mod man;
 mod matrix;
+mod oci;
 mod r#override;
 mod pr_workflow;
 mod precommit;

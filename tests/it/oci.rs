@@ -1,0 +1,1645 @@
+//! A real OCI distribution registry on loopback, for the tests of `berth
+//! versions sync`: Debian's `docker-registry` (distribution 2.8) started by the
+//! test on 127.0.0.1 with its storage in a temporary directory, images pushed into
+//! it through its HTTP API from here, and a loopback [`Proxy`] in front of it that
+//! counts requests and injects faults.
+//!
+//! distribution 2.8 ignores `?n=` and `?last=` on a tag list: it answers every
+//! tag at once, with no `Link` header (`bare_registry_answers_every_tag_in_one_page`
+//! asserts it). Registries people use (Docker Hub, GHCR, distribution 3) page the
+//! list as the distribution spec says, and the [`Proxy`] does so too: its tag
+//! lists are the registry's, sorted, cut at `n` after `last`, with a `Link` to the
+//! next page. A test of pagination goes through the proxy.
+//!
+//! Nothing here talks to any address but 127.0.0.1: the HTTP client ignores the
+//! environment's proxy settings and trusts only the test's own CA.
+
+// The harness serves the tests of several topics; not each uses every part.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The program Debian's `docker-registry` package installs.
+pub const REGISTRY_PROGRAM: &str = "/usr/bin/docker-registry";
+
+/// An OCI image manifest.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// An OCI image index (multi-platform).
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// An OCI image configuration.
+pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+/// An OCI layer: a gzipped tar.
+pub const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+/// A Docker image manifest, schema 2.
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// A Docker manifest list (multi-platform).
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// A Docker image configuration.
+pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+/// A Docker layer: a gzipped tar.
+pub const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+
+/// Which family of media types an image is pushed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// OCI image manifests and indexes.
+    Oci,
+    /// Docker v2 manifests and manifest lists.
+    Docker,
+}
+
+impl Media {
+    /// The media type of one platform's manifest.
+    pub fn manifest(self) -> &'static str {
+        match self {
+            Media::Oci => OCI_MANIFEST,
+            Media::Docker => DOCKER_MANIFEST,
+        }
+    }
+
+    /// The media type of a multi-platform index.
+    pub fn index(self) -> &'static str {
+        match self {
+            Media::Oci => OCI_INDEX,
+            Media::Docker => DOCKER_LIST,
+        }
+    }
+
+    fn config(self) -> &'static str {
+        match self {
+            Media::Oci => OCI_CONFIG,
+            Media::Docker => DOCKER_CONFIG,
+        }
+    }
+
+    fn layer(self) -> &'static str {
+        match self {
+            Media::Oci => OCI_LAYER,
+            Media::Docker => DOCKER_LAYER,
+        }
+    }
+}
+
+/// An image's platform, as an index lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Platform {
+    /// `linux`, `windows`...
+    pub os: String,
+    /// `amd64`, `arm64`...
+    pub architecture: String,
+    /// `v7`, `v8`...
+    pub variant: Option<String>,
+}
+
+/// A platform: `platform("linux", "arm64", Some("v8"))`.
+pub fn platform(os: &str, architecture: &str, variant: Option<&str>) -> Platform {
+    Platform {
+        os: os.to_owned(),
+        architecture: architecture.to_owned(),
+        variant: variant.map(str::to_owned),
+    }
+}
+
+impl Platform {
+    /// The platform as an index and a configuration write it.
+    pub fn json(&self) -> Value {
+        let mut value = json!({"architecture": self.architecture, "os": self.os});
+        if let Some(variant) = &self.variant {
+            value["variant"] = json!(variant);
+        }
+        value
+    }
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The headers, names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The first header of that name (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// An HTTP client for loopback: no proxy from the environment, no redirects,
+/// statuses returned rather than errors, and for TLS only `ca` as a root (none:
+/// the webpki roots, which no test certificate chains to).
+pub fn client(ca: Option<&Path>) -> ureq::Agent {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).unwrap();
+        let cert = ureq::tls::Certificate::from_pem(&pem).unwrap().to_owned();
+        tls = tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![cert])));
+    }
+    ureq::Agent::config_builder()
+        .proxy(None)
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .tls_config(tls.build())
+        .build()
+        .into()
+}
+
+/// One request: `headers` as given, `body` sent when there is one. An error is a
+/// failure to get any answer (refused, reset, TLS).
+pub fn http(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<Answer, ureq::Error> {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = match body {
+        Some(body) => agent.run(request.body(body).unwrap())?,
+        None => agent.run(request.body(()).unwrap())?,
+    };
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = response.into_body();
+    let body = if method == "HEAD" {
+        Vec::new()
+    } else {
+        body.with_config().limit(64 << 20).read_to_vec()?
+    };
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// `user:password` as an HTTP basic `Authorization` value.
+pub fn basic(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{user}:{password}");
+    let mut out = String::from("Basic ");
+    for chunk in input.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// TLS and basic auth of a registry.
+struct Secured {
+    ca: PathBuf,
+    authorization: String,
+}
+
+/// A `docker-registry` serving on 127.0.0.1, its storage in a temporary
+/// directory. Dropping it stops the server and removes the directory.
+pub struct Registry {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    port: u16,
+    secured: Option<Secured>,
+    /// The configuration's lines after `http.addr`: TLS and auth.
+    extra: String,
+    agent: ureq::Agent,
+}
+
+impl Registry {
+    /// Plain HTTP, anonymous, deletes enabled.
+    pub fn start() -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        Registry::launch(dir, None, "")
+    }
+
+    /// HTTPS with a certificate for the IP 127.0.0.1 from a CA made here (see
+    /// [`Registry::ca_file`]), and HTTP basic auth from an htpasswd file (bcrypt)
+    /// with one user.
+    pub fn start_tls_basic(user: &str, password: &str) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = make_certificates(dir.path());
+        let htpasswd =
+            tool(Command::new("htpasswd").args(["-n", "-b", "-B", "-C", "5", user, password]));
+        std::fs::write(dir.path().join("htpasswd"), htpasswd.trim_end()).unwrap();
+        let d = dir.path().display();
+        let config = format!(
+            "  tls:\n    certificate: {d}/server.pem\n    key: {d}/server.key\n\
+             auth:\n  htpasswd:\n    realm: berth-test\n    path: {d}/htpasswd\n"
+        );
+        let secured = Secured {
+            ca,
+            authorization: basic(user, password),
+        };
+        Registry::launch(dir, Some(secured), &config)
+    }
+
+    fn launch(dir: tempfile::TempDir, secured: Option<Secured>, extra: &str) -> Registry {
+        let agent = client(secured.as_ref().map(|s| s.ca.as_path()));
+        let mut registry = Registry {
+            dir,
+            child: None,
+            port: 0,
+            secured,
+            extra: extra.to_owned(),
+            agent,
+        };
+        // A port another test takes between our probe and the registry's bind
+        // makes the registry exit: try another.
+        for _ in 0..20 {
+            let port = free_port();
+            if registry.serve(port) {
+                return registry;
+            }
+        }
+        panic!("docker-registry found no free port");
+    }
+
+    /// A plain-HTTP registry someone else started (a benchmark's): pushed to
+    /// like the others, never stopped from here.
+    pub fn at(host: &str) -> Registry {
+        let port = host
+            .strip_prefix("127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{host}: not 127.0.0.1:PORT"));
+        Registry {
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+            port,
+            secured: None,
+            extra: String::new(),
+            agent: client(None),
+        }
+    }
+
+    /// Starts the server on `port`, waits until `/v2/` answers: false when the
+    /// port was taken, a panic with the server's output on any other failure.
+    fn serve(&mut self, port: u16) -> bool {
+        let dir = self.dir.path();
+        let config = dir.join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\n\
+                 log:\n  level: warn\n  accesslog:\n    disabled: true\n\
+                 storage:\n  filesystem:\n    rootdirectory: {}/storage\n  \
+                 delete:\n    enabled: true\n\
+                 http:\n  addr: 127.0.0.1:{port}\n  secret: berth-test-secret\n{}",
+                dir.display(),
+                self.extra
+            ),
+        )
+        .unwrap();
+        let log = dir.join("registry.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let mut child = Command::new(REGISTRY_PROGRAM)
+            .arg("serve")
+            .arg(&config)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {REGISTRY_PROGRAM} ({e}): install docker-registry")
+            });
+        self.port = port;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().unwrap() {
+                let output = std::fs::read_to_string(&log).unwrap_or_default();
+                if output.contains("address already in use") {
+                    return false;
+                }
+                panic!("docker-registry exited ({status}):\n{output}");
+            }
+            if let Ok(answer) = http(&self.agent, "GET", &self.url("/v2/"), &[], None)
+                && (answer.status == 200 || answer.status == 401)
+            {
+                self.child = Some(child);
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("docker-registry did not answer on port {port} in 10 s:\n{output}");
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The test CA's certificate (PEM) when it serves HTTPS.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.secured.as_ref().map(|s| s.ca.as_path())
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.secured.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The URL of `path` (which starts with `/`) on this registry.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}://{}{path}", self.scheme(), self.host())
+    }
+
+    /// The directory the registry stores blobs and repositories in.
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
+    /// One request with the registry's credentials, if it has any; `url` is a
+    /// path on the registry or a whole URL (an upload's `Location`).
+    pub fn call(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Answer {
+        let url = if url.starts_with('/') {
+            self.url(url)
+        } else {
+            url.to_owned()
+        };
+        let mut all = headers.to_vec();
+        if let Some(secured) = &self.secured {
+            all.push(("Authorization", secured.authorization.as_str()));
+        }
+        http(&self.agent, method, &url, &all, body)
+            .unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+    }
+
+    /// Uploads a blob unless the repository has it; its digest.
+    pub fn put_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = digest(bytes);
+        let head = self.call("HEAD", &format!("/v2/{repo}/blobs/{digest}"), &[], None);
+        if head.status == 200 {
+            return digest;
+        }
+        let start = self.call(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/"),
+            &[],
+            Some(b""),
+        );
+        assert_eq!(start.status, 202, "start of an upload: {start:?}");
+        let location = start.header("location").unwrap();
+        let location = if location.starts_with('/') {
+            self.url(location)
+        } else {
+            location.to_owned()
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let put = self.call(
+            "PUT",
+            &format!("{location}{separator}digest={digest}"),
+            &[("Content-Type", "application/octet-stream")],
+            Some(bytes),
+        );
+        assert_eq!(put.status, 201, "blob upload: {put:?}");
+        assert_eq!(put.header("docker-content-digest"), Some(digest.as_str()));
+        digest
+    }
+
+    /// PUTs a manifest under `reference` (a tag or its digest); its digest,
+    /// checked against the one the registry answers.
+    pub fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> String {
+        let digest = digest(bytes);
+        let put = self.call(
+            "PUT",
+            &format!("/v2/{repo}/manifests/{reference}"),
+            &[("Content-Type", media_type)],
+            Some(bytes),
+        );
+        assert_eq!(
+            put.status,
+            201,
+            "manifest {reference}: {put:?}\n{}",
+            String::from_utf8_lossy(&put.body)
+        );
+        assert_eq!(put.header("docker-content-digest"), Some(digest.as_str()));
+        digest
+    }
+
+    /// Pushes one platform's image (configuration and layer) and returns the
+    /// manifest's bytes and digest, not tagged.
+    fn push_platform(
+        &self,
+        repo: &str,
+        seed: &str,
+        platform: &Platform,
+        media: Media,
+        annotations: Option<&Value>,
+    ) -> (Vec<u8>, String) {
+        let (config, layer, diff_id) = image_blobs(seed, platform);
+        let config_digest = self.put_blob(repo, &config);
+        let layer_digest = self.put_blob(repo, &layer);
+        let _ = diff_id;
+        let manifest = manifest_bytes(
+            media,
+            (&config_digest, config.len()),
+            (&layer_digest, layer.len()),
+            annotations,
+        );
+        let digest = digest(&manifest);
+        (manifest, digest)
+    }
+
+    /// A one-platform image (linux/amd64) made from `seed` under `repo:tag`: a
+    /// configuration and one layer (a gzipped tar holding a file with the seed),
+    /// so that different seeds give different digests and the same seed the same
+    /// one. Returns the manifest's digest.
+    pub fn push_image(&self, repo: &str, tag: &str, seed: &str, media: Media) -> String {
+        let (manifest, _) =
+            self.push_platform(repo, seed, &platform("linux", "amd64", None), media, None);
+        self.put_manifest(repo, tag, media.manifest(), &manifest)
+    }
+
+    /// A multi-platform image under `repo:tag`: one image per platform (pushed by
+    /// digest, each from `seed` and its platform) and an OCI image index or a
+    /// Docker manifest list over them. Returns the index's digest and each
+    /// platform's manifest digest, in the order given.
+    pub fn push_index(
+        &self,
+        repo: &str,
+        tag: &str,
+        seed: &str,
+        platforms: &[Platform],
+        media: Media,
+    ) -> (String, Vec<(Platform, String)>) {
+        let mut entries = Vec::new();
+        let mut digests = Vec::new();
+        for platform in platforms {
+            let (manifest, digest) = self.push_platform(repo, seed, platform, media, None);
+            self.put_manifest(repo, &digest, media.manifest(), &manifest);
+            entries.push(json!({
+                "mediaType": media.manifest(),
+                "digest": digest,
+                "size": manifest.len(),
+                "platform": platform.json(),
+            }));
+            digests.push((platform.clone(), digest));
+        }
+        let index = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": media.index(),
+            "manifests": entries,
+        }))
+        .unwrap();
+        (self.put_manifest(repo, tag, media.index(), &index), digests)
+    }
+
+    /// Many tags at once: one configuration and layer from `seed`, uploaded once,
+    /// then one OCI manifest per tag, each with the tag in an annotation so that
+    /// every tag has a digest of its own. Returns the digests, in the order of
+    /// `tags`.
+    pub fn push_many(&self, repo: &str, tags: &[String], seed: &str) -> Vec<String> {
+        let platform = platform("linux", "amd64", None);
+        let (config, layer, _) = image_blobs(seed, &platform);
+        let config = (self.put_blob(repo, &config), config.len());
+        let layer = (self.put_blob(repo, &layer), layer.len());
+        // A few connections at once: the registry writes a handful of small
+        // files per manifest.
+        let chunk = tags.len().div_ceil(4).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = tags
+                .chunks(chunk)
+                .map(|tags| {
+                    let (config, layer) = (&config, &layer);
+                    scope.spawn(move || {
+                        tags.iter()
+                            .map(|tag| {
+                                let annotations = json!({ TAG_ANNOTATION: tag });
+                                let manifest = manifest_bytes(
+                                    Media::Oci,
+                                    (&config.0, config.1),
+                                    (&layer.0, layer.1),
+                                    Some(&annotations),
+                                );
+                                self.put_manifest(repo, tag, OCI_MANIFEST, &manifest)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        })
+    }
+
+    /// Deletes a manifest by digest (which untags every tag pointing at it).
+    pub fn delete_manifest(&self, repo: &str, digest: &str) {
+        let answer = self.call(
+            "DELETE",
+            &format!("/v2/{repo}/manifests/{digest}"),
+            &[],
+            None,
+        );
+        assert_eq!(answer.status, 202, "{answer:?}");
+    }
+
+    /// The digest a tag resolves to now (a HEAD, as a client does).
+    pub fn resolve(&self, repo: &str, tag: &str) -> Option<String> {
+        let accept = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST].join(", ");
+        let answer = self.call(
+            "HEAD",
+            &format!("/v2/{repo}/manifests/{tag}"),
+            &[("Accept", &accept)],
+            None,
+        );
+        (answer.status == 200).then(|| answer.header("docker-content-digest").unwrap().to_owned())
+    }
+
+    /// Stops the server now (kill and wait); the storage stays until drop.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port with the same storage.
+    pub fn restart(&mut self) {
+        self.stop();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.serve(self.port) {
+            assert!(Instant::now() < deadline, "port {} stayed taken", self.port);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The annotation that makes each of [`Registry::push_many`]'s manifests unique.
+pub const TAG_ANNOTATION: &str = "org.berth.test.tag";
+
+/// A port nothing listened on a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs a program, panics with its output unless it succeeds; its stdout.
+fn tool(command: &mut Command) -> String {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?}: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A CA (`ca.pem`) and a server certificate for the IP 127.0.0.1 signed by it
+/// (`server.pem`, `server.key`), P-256, made with the `openssl` command in
+/// `dir`. Returns the CA's path.
+fn make_certificates(dir: &Path) -> PathBuf {
+    let openssl = |args: &[&str]| {
+        tool(
+            Command::new("openssl")
+                .current_dir(dir)
+                .args(args)
+                .env("OPENSSL_CONF", "/dev/null"),
+        );
+    };
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509", "-new"][..],
+            &key[..],
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "3",
+                "-subj",
+                "/CN=berth test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ][..],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req", "-new"][..],
+            &key[..],
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ][..],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=critical,CA:FALSE\n\
+         keyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=serverAuth\n\
+         subjectAltName=IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "3",
+        "-extfile",
+        "server.ext",
+    ]);
+    dir.join("ca.pem")
+}
+
+/// An image's configuration, its one layer (a gzipped tar with the file
+/// `seed.txt`) and the layer's diff id, all from `seed` and the platform.
+fn image_blobs(seed: &str, platform: &Platform) -> (Vec<u8>, Vec<u8>, String) {
+    let tar = tar_with_file(
+        "seed.txt",
+        format!("{seed}\n{}\n", platform.json()).as_bytes(),
+    );
+    let diff_id = digest(&tar);
+    let mut config = platform.json();
+    config["config"] = json!({"Labels": {"org.berth.test.seed": seed}});
+    config["rootfs"] = json!({"type": "layers", "diff_ids": [diff_id]});
+    config["history"] = json!([{"created_by": "berth's test registry harness"}]);
+    (
+        serde_json::to_vec(&config).unwrap(),
+        gzip_stored(&tar),
+        diff_id,
+    )
+}
+
+/// A schema 2 manifest (OCI or Docker) over one configuration and one layer.
+fn manifest_bytes(
+    media: Media,
+    config: (&str, usize),
+    layer: (&str, usize),
+    annotations: Option<&Value>,
+) -> Vec<u8> {
+    let mut manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": media.manifest(),
+        "config": {"mediaType": media.config(), "digest": config.0, "size": config.1},
+        "layers": [{"mediaType": media.layer(), "digest": layer.0, "size": layer.1}],
+    });
+    if let Some(annotations) = annotations {
+        manifest["annotations"] = annotations.clone();
+    }
+    serde_json::to_vec(&manifest).unwrap()
+}
+
+/// A POSIX tar (ustar) of one regular file, mode 0644, time 0.
+fn tar_with_file(name: &str, contents: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    let mut field = |offset: usize, value: &[u8]| {
+        header[offset..offset + value.len()].copy_from_slice(value);
+    };
+    field(0, name.as_bytes());
+    field(100, b"0000644\0");
+    field(108, b"0000000\0");
+    field(116, b"0000000\0");
+    field(124, format!("{:011o}\0", contents.len()).as_bytes());
+    field(136, b"00000000000\0");
+    field(148, b"        ");
+    field(156, b"0");
+    field(257, b"ustar\0");
+    field(263, b"00");
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut tar = header.to_vec();
+    tar.extend_from_slice(contents);
+    tar.resize(tar.len().div_ceil(512) * 512, 0);
+    tar.resize(tar.len() + 1024, 0);
+    tar
+}
+
+/// `data` as a gzip member of stored (uncompressed) deflate blocks: what
+/// `gunzip` reads, with no compressor needed.
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    let mut blocks = data.chunks(65_535).peekable();
+    if blocks.peek().is_none() {
+        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(block) = blocks.next() {
+        out.push(u8::from(blocks.peek().is_none()));
+        let len = block.len() as u16;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out.extend_from_slice(&crc32(data).to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+/// CRC-32 (IEEE), as gzip checks it.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// What a [`Proxy`] does wrong on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Nothing: every request is forwarded.
+    None,
+    /// The first `first` requests are answered `429 Too Many Requests` with
+    /// `Retry-After: retry_after_secs` (and the spec's `TOOMANYREQUESTS` error);
+    /// the ones after are forwarded.
+    TooManyRequests {
+        /// How many requests are refused.
+        first: usize,
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+    },
+    /// `HEAD` on a manifest is answered `405 Method Not Allowed` (with `Allow:
+    /// GET`), so that a client must `GET` it; the rest is forwarded.
+    NoHead,
+    /// The first N requests are forwarded; on every later one the connection is
+    /// closed without an answer.
+    DieAfter(usize),
+}
+
+/// A loopback HTTP proxy in front of a plain-HTTP [`Registry`]: it records every
+/// request, answers some with a [`Fault`], pages tag lists as the distribution
+/// spec says (distribution 2.8 does not: see the module's documentation), and
+/// forwards the rest, one request per connection (`Connection: close`).
+/// Dropping it stops it.
+pub struct Proxy {
+    port: u16,
+    state: Arc<ProxyState>,
+    accept: Option<JoinHandle<()>>,
+}
+
+struct ProxyState {
+    upstream: String,
+    fault: Fault,
+    received: AtomicUsize,
+    requests: Mutex<Vec<(String, String)>>,
+    stopping: AtomicBool,
+    agent: ureq::Agent,
+    /// Where each request is also written, one `METHOD TARGET` line each.
+    log: Mutex<Option<std::fs::File>>,
+}
+
+impl Proxy {
+    /// Listens on a free loopback port, forwarding to `upstream`.
+    pub fn start(upstream: &Registry, fault: Fault) -> Proxy {
+        assert!(
+            upstream.secured.is_none(),
+            "the proxy forwards to plain HTTP only"
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(ProxyState {
+            upstream: upstream.host(),
+            fault,
+            received: AtomicUsize::new(0),
+            requests: Mutex::new(Vec::new()),
+            stopping: AtomicBool::new(false),
+            agent: client(None),
+            log: Mutex::new(None),
+        });
+        let shared = Arc::clone(&state);
+        let accept = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if shared.stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let state = Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    let _ = state.handle(stream);
+                });
+            }
+        });
+        Proxy {
+            port,
+            state,
+            accept: Some(accept),
+        }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.host())
+    }
+
+    /// (method, path and query) of every request received, in order.
+    pub fn requests(&self) -> Vec<(String, String)> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// How many requests received had this method and a path starting with
+    /// `prefix` and containing `part`.
+    pub fn count(&self, method: &str, part: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|(m, p)| m == method && p.contains(part))
+            .count()
+    }
+
+    /// Also appends each request from now on to `path`, a `METHOD TARGET` line
+    /// each (for a benchmark's shell script).
+    pub fn log_to(&self, path: &Path) {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        *self.state.log.lock().unwrap() = Some(file);
+    }
+
+    /// Forgets the requests received so far (the fault's count goes on).
+    pub fn clear(&self) {
+        self.state.requests.lock().unwrap().clear();
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.state.stopping.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+/// A request's head: the request line and the headers, as received.
+struct Head {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+}
+
+impl ProxyState {
+    fn handle(&self, mut client: TcpStream) -> std::io::Result<()> {
+        client.set_read_timeout(Some(Duration::from_secs(60)))?;
+        let Some((head, rest)) = read_head(&mut client)? else {
+            return Ok(());
+        };
+        let number = self.received.fetch_add(1, Ordering::SeqCst);
+        self.requests
+            .lock()
+            .unwrap()
+            .push((head.method.clone(), head.target.clone()));
+        if let Some(log) = self.log.lock().unwrap().as_mut() {
+            writeln!(log, "{} {}", head.method, head.target)?;
+        }
+        let path = head.target.split('?').next().unwrap_or("");
+        match self.fault {
+            Fault::DieAfter(n) if number >= n => {
+                return client.shutdown(Shutdown::Both);
+            }
+            Fault::TooManyRequests {
+                first,
+                retry_after_secs,
+            } if number < first => {
+                let body = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests","detail":null}]}"#;
+                return answer(
+                    &mut client,
+                    "429 Too Many Requests",
+                    &[
+                        ("Retry-After", &retry_after_secs.to_string()),
+                        ("Content-Type", "application/json"),
+                    ],
+                    body,
+                    head.method == "HEAD",
+                );
+            }
+            Fault::NoHead if head.method == "HEAD" && path.contains("/manifests/") => {
+                let body = br#"{"errors":[{"code":"UNSUPPORTED","message":"HEAD is not served","detail":null}]}"#;
+                return answer(
+                    &mut client,
+                    "405 Method Not Allowed",
+                    &[("Allow", "GET"), ("Content-Type", "application/json")],
+                    body,
+                    true,
+                );
+            }
+            _ => {}
+        }
+        if head.method == "GET"
+            && path.starts_with("/v2/")
+            && path.ends_with("/tags/list")
+            && let Some(page) = self.tags_page(&head, path)
+        {
+            let headers: Vec<(&str, &str)> = page
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let reason = if page.status == 200 { "OK" } else { "Upstream" };
+            let status = format!("{} {reason}", page.status);
+            return answer(&mut client, &status, &headers, &page.body, false);
+        }
+        self.forward(client, &head, &rest)
+    }
+
+    /// A page of the tag list when the request asks for one (`n`), from the
+    /// registry's whole list: sorted, after `last`, at most `n`, and a `Link` to
+    /// the next page when there is more. None when it asks for no page.
+    fn tags_page(&self, head: &Head, path: &str) -> Option<Answer> {
+        let query = head.target.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                .map(percent_decode)
+        };
+        let n: usize = param("n")?.parse().ok()?;
+        let last = param("last");
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        let auth;
+        if let Some(value) = head
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            auth = value.1.clone();
+            headers.push(("Authorization", &auth));
+        }
+        let whole = http(
+            &self.agent,
+            "GET",
+            &format!("http://{}{path}", self.upstream),
+            &headers,
+            None,
+        )
+        .ok()?;
+        let content_type = whole
+            .header("content-type")
+            .unwrap_or("application/json")
+            .to_owned();
+        if whole.status != 200 {
+            return Some(Answer {
+                status: whole.status,
+                headers: vec![("Content-Type".to_owned(), content_type)],
+                body: whole.body,
+            });
+        }
+        let list = whole.json();
+        let mut tags: Vec<String> = list["tags"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.sort();
+        tags.retain(|t| last.as_ref().is_none_or(|last| t > last));
+        let more = tags.len() > n;
+        tags.truncate(n);
+        let mut headers = vec![("Content-Type".to_owned(), content_type)];
+        if more && let Some(last) = tags.last() {
+            headers.push((
+                "Link".to_owned(),
+                format!("<{path}?last={last}&n={n}>; rel=\"next\""),
+            ));
+        }
+        let body = serde_json::to_vec(&json!({"name": list["name"], "tags": tags})).unwrap();
+        Some(Answer {
+            status: 200,
+            headers,
+            body,
+        })
+    }
+
+    /// Sends the request on to the registry with `Connection: close`, then
+    /// copies bytes both ways until the registry closes.
+    fn forward(&self, mut client: TcpStream, head: &Head, rest: &[u8]) -> std::io::Result<()> {
+        let mut upstream = TcpStream::connect(&self.upstream)?;
+        let mut out = format!("{} {} HTTP/1.1\r\n", head.method, head.target);
+        for (name, value) in &head.headers {
+            let lower = name.to_ascii_lowercase();
+            if !matches!(
+                lower.as_str(),
+                "connection" | "keep-alive" | "proxy-connection"
+            ) {
+                out.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        out.push_str("Connection: close\r\n\r\n");
+        upstream.write_all(out.as_bytes())?;
+        upstream.write_all(rest)?;
+        let mut to_upstream = upstream.try_clone()?;
+        let mut from_client = client.try_clone()?;
+        let sender = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from_client, &mut to_upstream);
+        });
+        let _ = std::io::copy(&mut upstream, &mut client);
+        let _ = client.shutdown(Shutdown::Both);
+        let _ = upstream.shutdown(Shutdown::Both);
+        let _ = sender.join();
+        Ok(())
+    }
+}
+
+/// Reads up to the end of a request's head; the head and the bytes read after it.
+/// None when the connection closes first.
+fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<(Head, Vec<u8>)>> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        if buffer.len() > 1 << 20 {
+            return Ok(None);
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let text = String::from_utf8_lossy(&buffer[..end]).into_owned();
+    let mut lines = text.split("\r\n");
+    let mut request_line = lines.next().unwrap_or("").split(' ');
+    let method = request_line.next().unwrap_or("").to_owned();
+    let target = request_line.next().unwrap_or("").to_owned();
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let rest = buffer[end + 4..].to_vec();
+    Ok(Some((
+        Head {
+            method,
+            target,
+            headers,
+        },
+        rest,
+    )))
+}
+
+/// Writes a whole answer and closes: `head_only` leaves the body out (an answer
+/// to HEAD) but keeps its length.
+fn answer(
+    stream: &mut TcpStream,
+    status: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    head_only: bool,
+) -> std::io::Result<()> {
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    stream.write_all(out.as_bytes())?;
+    if !head_only {
+        stream.write_all(body)?;
+    }
+    stream.flush()?;
+    stream.shutdown(Shutdown::Both)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)]) -> Answer {
+        http(agent, "GET", url, headers, None).unwrap()
+    }
+
+    fn gunzip(data: &[u8]) -> Vec<u8> {
+        let mut child = Command::new("gzip")
+            .args(["-d", "-c"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(data).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        output.stdout
+    }
+
+    #[test]
+    fn a_pushed_image_is_served_under_the_digest_of_its_bytes() {
+        let registry = Registry::start();
+        for (media, tag) in [(Media::Oci, "1.0.0"), (Media::Docker, "1.0.1")] {
+            let pushed = registry.push_image("team/app", tag, "one", media);
+            let path = format!("/v2/team/app/manifests/{tag}");
+            let accept = media.manifest();
+            let got = registry.call("GET", &path, &[("Accept", accept)], None);
+            assert_eq!(got.status, 200);
+            assert_eq!(digest(&got.body), pushed);
+            assert_eq!(got.header("content-type"), Some(accept));
+            let head = registry.call("HEAD", &path, &[("Accept", accept)], None);
+            assert_eq!(head.status, 200);
+            assert_eq!(head.header("docker-content-digest"), Some(pushed.as_str()));
+            assert_eq!(registry.resolve("team/app", tag), Some(pushed.clone()));
+            // The blobs are there, and the layer is the gzipped tar of the seed.
+            let manifest = got.json();
+            assert_eq!(manifest["config"]["mediaType"], media.config());
+            let config = registry.call(
+                "GET",
+                &format!(
+                    "/v2/team/app/blobs/{}",
+                    manifest["config"]["digest"].as_str().unwrap()
+                ),
+                &[],
+                None,
+            );
+            assert_eq!(config.status, 200);
+            assert_eq!(config.json()["architecture"], "amd64");
+            let layer_digest = manifest["layers"][0]["digest"].as_str().unwrap();
+            let layer = registry.call(
+                "GET",
+                &format!("/v2/team/app/blobs/{layer_digest}"),
+                &[],
+                None,
+            );
+            assert_eq!(digest(&layer.body), layer_digest);
+            let tar = gunzip(&layer.body);
+            assert_eq!(
+                format!("\"{}\"", digest(&tar)),
+                config.json()["rootfs"]["diff_ids"][0].to_string()
+            );
+            let listing = Command::new("tar")
+                .args(["-t", "-v"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut listing = listing;
+            listing.stdin.take().unwrap().write_all(&tar).unwrap();
+            let listing = String::from_utf8(listing.wait_with_output().unwrap().stdout).unwrap();
+            assert!(listing.contains("seed.txt"), "{listing}");
+        }
+        // The same seed gives the same digest, another seed another one; a tag
+        // pushed again with another seed moves.
+        let again = registry.push_image("team/app", "again", "one", Media::Oci);
+        assert_eq!(Some(again.clone()), registry.resolve("team/app", "1.0.0"));
+        let moved = registry.push_image("team/app", "1.0.0", "two", Media::Oci);
+        assert_ne!(moved, again);
+        assert_eq!(registry.resolve("team/app", "1.0.0"), Some(moved));
+        assert_eq!(registry.resolve("team/app", "9.9.9"), None);
+        let tags = registry
+            .call("GET", "/v2/team/app/tags/list", &[], None)
+            .json();
+        let mut tags: Vec<&str> = tags["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        tags.sort_unstable();
+        assert_eq!(tags, ["1.0.0", "1.0.1", "again"]);
+    }
+
+    #[test]
+    fn an_index_lists_its_platforms() {
+        let registry = Registry::start();
+        let platforms = [
+            platform("linux", "amd64", None),
+            platform("linux", "arm64", Some("v8")),
+            platform("linux", "arm", Some("v7")),
+        ];
+        for (media, tag) in [(Media::Oci, "2.0.0"), (Media::Docker, "2.0.1")] {
+            let (index, each) = registry.push_index("multi", tag, "s", &platforms, media);
+            let got = registry.call(
+                "GET",
+                &format!("/v2/multi/manifests/{tag}"),
+                &[("Accept", media.index())],
+                None,
+            );
+            assert_eq!(got.status, 200);
+            assert_eq!(got.header("content-type"), Some(media.index()));
+            assert_eq!(digest(&got.body), index);
+            let listed: Vec<(Value, String, String)> = got.json()["manifests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    (
+                        m["platform"].clone(),
+                        m["digest"].as_str().unwrap().to_owned(),
+                        m["mediaType"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            let expected: Vec<(Value, String, String)> = each
+                .iter()
+                .map(|(p, d)| (p.json(), d.clone(), media.manifest().to_owned()))
+                .collect();
+            assert_eq!(listed, expected);
+            assert_eq!(
+                listed[1].0,
+                json!({"os": "linux", "architecture": "arm64", "variant": "v8"})
+            );
+            for (platform, digest) in &each {
+                let one = registry.call(
+                    "GET",
+                    &format!("/v2/multi/manifests/{digest}"),
+                    &[("Accept", media.manifest())],
+                    None,
+                );
+                assert_eq!(one.status, 200);
+                assert_eq!(super::digest(&one.body), *digest);
+                let config = one.json()["config"]["digest"].as_str().unwrap().to_owned();
+                let config = registry
+                    .call("GET", &format!("/v2/multi/blobs/{config}"), &[], None)
+                    .json();
+                assert_eq!(config["architecture"], platform.architecture);
+                assert_eq!(
+                    config.get("variant").and_then(Value::as_str),
+                    platform.variant.as_deref()
+                );
+            }
+            let distinct: std::collections::BTreeSet<&String> =
+                each.iter().map(|(_, d)| d).collect();
+            assert_eq!(distinct.len(), 3);
+        }
+    }
+
+    #[test]
+    fn bare_registry_answers_every_tag_in_one_page() {
+        let registry = Registry::start();
+        let tags: Vec<String> = (0..30).map(|i| format!("1.0.{i}")).collect();
+        let digests = registry.push_many("many", &tags, "m");
+        assert_eq!(digests.len(), 30);
+        let page = registry.call("GET", "/v2/many/tags/list?n=10", &[], None);
+        assert_eq!(page.status, 200);
+        assert_eq!(page.json()["tags"].as_array().unwrap().len(), 30);
+        assert_eq!(page.header("link"), None);
+    }
+
+    #[test]
+    fn many_tags_are_listed_in_pages_through_the_proxy() {
+        let registry = Registry::start();
+        let tags: Vec<String> = (0..250)
+            .map(|i| format!("1.{}.{}", i / 10, i % 10))
+            .collect();
+        let digests = registry.push_many("big/app", &tags, "seed");
+        let distinct: std::collections::BTreeSet<&String> = digests.iter().collect();
+        assert_eq!(distinct.len(), 250);
+        for (tag, digest) in tags.iter().zip(&digests).step_by(50) {
+            assert_eq!(registry.resolve("big/app", tag).as_ref(), Some(digest));
+        }
+        let proxy = Proxy::start(&registry, Fault::None);
+        let agent = client(None);
+        let mut url = proxy.url("/v2/big/app/tags/list?n=100");
+        let mut pages = Vec::new();
+        let mut seen = Vec::new();
+        loop {
+            let page = get(&agent, &url, &[]);
+            assert_eq!(page.status, 200);
+            assert_eq!(page.json()["name"], "big/app");
+            let tags: Vec<String> = page.json()["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_owned())
+                .collect();
+            pages.push(tags.len());
+            seen.extend(tags);
+            let Some(link) = page.header("link") else {
+                break;
+            };
+            let next = link
+                .strip_prefix('<')
+                .unwrap()
+                .split_once(">; rel=\"next\"")
+                .unwrap()
+                .0;
+            url = proxy.url(next);
+        }
+        assert_eq!(pages, [100, 100, 50]);
+        let mut sorted = tags.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted);
+        assert_eq!(
+            proxy.requests(),
+            [
+                ("GET".to_owned(), "/v2/big/app/tags/list?n=100".to_owned()),
+                (
+                    "GET".to_owned(),
+                    format!("/v2/big/app/tags/list?last={}&n=100", sorted[99])
+                ),
+                (
+                    "GET".to_owned(),
+                    format!("/v2/big/app/tags/list?last={}&n=100", sorted[199])
+                ),
+            ]
+        );
+        // No `n`: the registry's answer as it is.
+        let whole = get(&agent, &proxy.url("/v2/big/app/tags/list"), &[]);
+        assert_eq!(whole.json()["tags"].as_array().unwrap().len(), 250);
+        assert_eq!(proxy.count("GET", "/tags/list"), 4);
+    }
+
+    #[test]
+    fn tls_and_basic_auth_need_the_ca_and_the_password() {
+        let registry = Registry::start_tls_basic("ci", "s3cret pass");
+        let ca = registry.ca_file().unwrap();
+        assert!(
+            std::fs::read_to_string(ca)
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+        let url = format!("https://{}/v2/", registry.host());
+        let trusted = client(Some(ca));
+        let anonymous = get(&trusted, &url, &[]);
+        assert_eq!(anonymous.status, 401);
+        assert_eq!(
+            anonymous.header("www-authenticate"),
+            Some("Basic realm=\"berth-test\"")
+        );
+        let wrong = get(&trusted, &url, &[("Authorization", &basic("ci", "wrong"))]);
+        assert_eq!(wrong.status, 401);
+        let right = get(
+            &trusted,
+            &url,
+            &[("Authorization", &basic("ci", "s3cret pass"))],
+        );
+        assert_eq!(right.status, 200);
+        // Without the CA, no answer at all; nor over plain HTTP.
+        let error = http(&client(None), "GET", &url, &[], None).unwrap_err();
+        assert!(
+            error.to_string().to_lowercase().contains("certificate"),
+            "{error}"
+        );
+        let plain = http(
+            &client(None),
+            "GET",
+            &format!("http://{}/v2/", registry.host()),
+            &[],
+            None,
+        );
+        assert!(
+            plain.map_or(true, |a| a.status == 400),
+            "plain HTTP to a TLS port"
+        );
+        // The harness pushes with the credentials.
+        let pushed = registry.push_image("secure/app", "1.0.0", "x", Media::Oci);
+        let head = get(
+            &trusted,
+            &format!("https://{}/v2/secure/app/manifests/1.0.0", registry.host()),
+            &[
+                ("Authorization", &basic("ci", "s3cret pass")),
+                ("Accept", OCI_MANIFEST),
+            ],
+        );
+        assert_eq!(digest(&head.body), pushed);
+        // openssl agrees: the certificate is for 127.0.0.1, signed by the CA.
+        let verify = Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(ca)
+            .arg("-verify_ip")
+            .arg("127.0.0.1")
+            .arg(ca.with_file_name("server.pem"))
+            .output()
+            .unwrap();
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
+    }
+
+    #[test]
+    fn the_proxy_answers_429_with_retry_after_then_forwards() {
+        let registry = Registry::start();
+        let pushed = registry.push_image("app", "1.0.0", "a", Media::Oci);
+        let proxy = Proxy::start(
+            &registry,
+            Fault::TooManyRequests {
+                first: 2,
+                retry_after_secs: 7,
+            },
+        );
+        let agent = client(None);
+        let url = proxy.url("/v2/app/manifests/1.0.0");
+        let accept = [("Accept", OCI_MANIFEST)];
+        for _ in 0..2 {
+            let refused = http(&agent, "HEAD", &url, &accept, None).unwrap();
+            assert_eq!(refused.status, 429);
+            assert_eq!(refused.header("retry-after"), Some("7"));
+        }
+        let refused_count = proxy.requests().len();
+        let through = http(&agent, "HEAD", &url, &accept, None).unwrap();
+        assert_eq!(through.status, 200);
+        assert_eq!(
+            through.header("docker-content-digest"),
+            Some(pushed.as_str())
+        );
+        let body = get(&agent, &url, &accept);
+        assert_eq!(digest(&body.body), pushed);
+        assert_eq!(refused_count, 2);
+        assert_eq!(
+            proxy.requests(),
+            vec![("HEAD".to_owned(), "/v2/app/manifests/1.0.0".to_owned()); 3]
+                .into_iter()
+                .chain([("GET".to_owned(), "/v2/app/manifests/1.0.0".to_owned())])
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn the_proxy_can_refuse_head_on_manifests() {
+        let registry = Registry::start();
+        let pushed = registry.push_image("app", "1.0.0", "a", Media::Docker);
+        let proxy = Proxy::start(&registry, Fault::NoHead);
+        let agent = client(None);
+        let accept = [("Accept", DOCKER_MANIFEST)];
+        let head = http(
+            &agent,
+            "HEAD",
+            &proxy.url("/v2/app/manifests/1.0.0"),
+            &accept,
+            None,
+        )
+        .unwrap();
+        assert_eq!(head.status, 405);
+        assert_eq!(head.header("allow"), Some("GET"));
+        // HEAD on anything else is forwarded.
+        let base = http(&agent, "HEAD", &proxy.url("/v2/"), &[], None).unwrap();
+        assert_eq!(base.status, 200);
+        let got = get(&agent, &proxy.url("/v2/app/manifests/1.0.0"), &accept);
+        assert_eq!(got.status, 200);
+        assert_eq!(got.header("docker-content-digest"), Some(pushed.as_str()));
+        assert_eq!(digest(&got.body), pushed);
+        assert_eq!(proxy.count("HEAD", "/manifests/"), 1);
+        assert_eq!(proxy.count("GET", "/manifests/"), 1);
+    }
+
+    #[test]
+    fn the_proxy_can_die_after_some_requests_and_the_registry_can_stop() {
+        let mut registry = Registry::start();
+        registry.push_image("app", "1.0.0", "a", Media::Oci);
+        let proxy = Proxy::start(&registry, Fault::DieAfter(2));
+        let agent = client(None);
+        for _ in 0..2 {
+            assert_eq!(
+                get(&agent, &proxy.url("/v2/app/tags/list"), &[]).status,
+                200
+            );
+        }
+        assert!(http(&agent, "GET", &proxy.url("/v2/app/tags/list"), &[], None).is_err());
+        assert!(http(&agent, "GET", &proxy.url("/v2/"), &[], None).is_err());
+        assert_eq!(proxy.requests().len(), 4);
+        // A stopped registry refuses connections; restarted, it has its images.
+        let direct = registry.url("/v2/");
+        registry.stop();
+        assert!(http(&agent, "GET", &direct, &[], None).is_err());
+        registry.restart();
+        assert!(registry.resolve("app", "1.0.0").is_some());
+    }
+}
