@@ -504,17 +504,15 @@ impl Registry {
         seed: &str,
         platform: &Platform,
         media: Media,
-        annotations: Option<&Value>,
     ) -> (Vec<u8>, String) {
-        let (config, layer, diff_id) = image_blobs(seed, platform);
+        let (config, layer) = image_blobs(seed, platform);
         let config_digest = self.put_blob(repo, &config);
         let layer_digest = self.put_blob(repo, &layer);
-        let _ = diff_id;
         let manifest = manifest_bytes(
             media,
             (&config_digest, config.len()),
             (&layer_digest, layer.len()),
-            annotations,
+            None,
         );
         let digest = digest(&manifest);
         (manifest, digest)
@@ -526,7 +524,7 @@ impl Registry {
     /// one. Returns the manifest's digest.
     pub fn push_image(&self, repo: &str, tag: &str, seed: &str, media: Media) -> String {
         let (manifest, _) =
-            self.push_platform(repo, seed, &platform("linux", "amd64", None), media, None);
+            self.push_platform(repo, seed, &platform("linux", "amd64", None), media);
         self.put_manifest(repo, tag, media.manifest(), &manifest)
     }
 
@@ -545,7 +543,7 @@ impl Registry {
         let mut entries = Vec::new();
         let mut digests = Vec::new();
         for platform in platforms {
-            let (manifest, digest) = self.push_platform(repo, seed, platform, media, None);
+            let (manifest, digest) = self.push_platform(repo, seed, platform, media);
             self.put_manifest(repo, &digest, media.manifest(), &manifest);
             entries.push(json!({
                 "mediaType": media.manifest(),
@@ -570,7 +568,7 @@ impl Registry {
     /// `tags`.
     pub fn push_many(&self, repo: &str, tags: &[String], seed: &str) -> Vec<String> {
         let platform = platform("linux", "amd64", None);
-        let (config, layer, _) = image_blobs(seed, &platform);
+        let (config, layer) = image_blobs(seed, &platform);
         let config = (self.put_blob(repo, &config), config.len());
         let layer = (self.put_blob(repo, &layer), layer.len());
         // A few connections at once: the registry writes a handful of small
@@ -762,9 +760,10 @@ fn make_certificates(dir: &Path) -> PathBuf {
     dir.join("ca.pem")
 }
 
-/// An image's configuration, its one layer (a gzipped tar with the file
-/// `seed.txt`) and the layer's diff id, all from `seed` and the platform.
-fn image_blobs(seed: &str, platform: &Platform) -> (Vec<u8>, Vec<u8>, String) {
+/// An image's configuration and its one layer (a gzipped tar with the file
+/// `seed.txt`; the configuration names the tar's digest as its diff id), both
+/// from `seed` and the platform.
+fn image_blobs(seed: &str, platform: &Platform) -> (Vec<u8>, Vec<u8>) {
     let tar = tar_with_file(
         "seed.txt",
         format!("{seed}\n{}\n", platform.json()).as_bytes(),
@@ -774,11 +773,7 @@ fn image_blobs(seed: &str, platform: &Platform) -> (Vec<u8>, Vec<u8>, String) {
     config["config"] = json!({"Labels": {"org.berth.test.seed": seed}});
     config["rootfs"] = json!({"type": "layers", "diff_ids": [diff_id]});
     config["history"] = json!([{"created_by": "berth's test registry harness"}]);
-    (
-        serde_json::to_vec(&config).unwrap(),
-        gzip_stored(&tar),
-        diff_id,
-    )
+    (serde_json::to_vec(&config).unwrap(), gzip_stored(&tar))
 }
 
 /// A schema 2 manifest (OCI or Docker) over one configuration and one layer.
@@ -1257,16 +1252,17 @@ mod tests {
         http(agent, "GET", url, headers, None).unwrap()
     }
 
-    fn gunzip(data: &[u8]) -> Vec<u8> {
-        let mut child = Command::new("gzip")
-            .args(["-d", "-c"])
+    /// What `program` prints when `input` is its standard input.
+    fn piped(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+        let mut child = Command::new(program)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(data).unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
         let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
+        assert!(output.status.success(), "{program} {args:?}");
         output.stdout
     }
 
@@ -1307,21 +1303,17 @@ mod tests {
                 None,
             );
             assert_eq!(digest(&layer.body), layer_digest);
-            let tar = gunzip(&layer.body);
-            assert_eq!(
-                format!("\"{}\"", digest(&tar)),
-                config.json()["rootfs"]["diff_ids"][0].to_string()
+            let tar = piped("gzip", &["-d", "-c"], &layer.body);
+            assert_eq!(config.json()["rootfs"]["diff_ids"], json!([digest(&tar)]));
+            let file = piped(
+                "tar",
+                &["-x", "-z", "-O", "-f", "-", "seed.txt"],
+                &layer.body,
             );
-            let listing = Command::new("tar")
-                .args(["-t", "-v"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut listing = listing;
-            listing.stdin.take().unwrap().write_all(&tar).unwrap();
-            let listing = String::from_utf8(listing.wait_with_output().unwrap().stdout).unwrap();
-            assert!(listing.contains("seed.txt"), "{listing}");
+            assert_eq!(
+                String::from_utf8(file).unwrap(),
+                "one\n{\"architecture\":\"amd64\",\"os\":\"linux\"}\n"
+            );
         }
         // The same seed gives the same digest, another seed another one; a tag
         // pushed again with another seed moves.
@@ -1539,18 +1531,11 @@ mod tests {
         );
         assert_eq!(digest(&head.body), pushed);
         // openssl agrees: the certificate is for 127.0.0.1, signed by the CA.
-        let verify = Command::new("openssl")
-            .args(["verify", "-CAfile"])
-            .arg(ca)
-            .arg("-verify_ip")
-            .arg("127.0.0.1")
-            .arg(ca.with_file_name("server.pem"))
-            .output()
-            .unwrap();
-        assert!(
-            verify.status.success(),
-            "{}",
-            String::from_utf8_lossy(&verify.stderr)
+        tool(
+            Command::new("openssl")
+                .args(["verify", "-verify_ip", "127.0.0.1", "-CAfile"])
+                .arg(ca)
+                .arg(ca.with_file_name("server.pem")),
         );
     }
 
