@@ -2,7 +2,14 @@
 //! versions sync`: Debian's `docker-registry` (distribution 2.8) started by the
 //! test on 127.0.0.1 with its storage in a temporary directory, images pushed into
 //! it through its HTTP API from here, and a loopback [`Proxy`] in front of it that
-//! counts requests and injects faults.
+//! counts requests and injects faults. Three ways in: anonymous
+//! ([`Registry::start`]), TLS with a test CA and basic auth
+//! ([`Registry::start_tls_basic`]), and the bearer-token flow with a
+//! [`TokenServer`] on loopback ([`Registry::start_token`]).
+//!
+//! The parts, in `oci/`: `proxy` (the [`Proxy`] and its [`Fault`]s), `token`
+//! (the token server), `server` (the loopback HTTP server both are built on).
+//! `examples/push-tags.rs` includes this file as it is, for benches/sync.sh.
 //!
 //! distribution 2.8 ignores `?n=` and `?last=` on a tag list: it answers every
 //! tag at once, with no `Link` header (`bare_registry_answers_every_tag_in_one_page`
@@ -17,17 +24,26 @@
 // The harness serves the tests of several topics; not each uses every part.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+#[path = "oci/proxy.rs"]
+mod proxy;
+#[path = "oci/server.rs"]
+mod server;
+#[path = "oci/token.rs"]
+mod token;
+
+pub use proxy::{Fault, Proxy};
+pub use token::{ISSUER, SERVICE, TokenServer};
 
 /// The program Debian's `docker-registry` package installs.
 pub const REGISTRY_PROGRAM: &str = "/usr/bin/docker-registry";
@@ -221,10 +237,22 @@ pub fn http(
 
 /// `user:password` as an HTTP basic `Authorization` value.
 pub fn basic(user: &str, password: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let input = format!("{user}:{password}");
-    let mut out = String::from("Basic ");
-    for chunk in input.as_bytes().chunks(3) {
+    format!(
+        "Basic {}",
+        base64(format!("{user}:{password}").as_bytes(), false)
+    )
+}
+
+/// Base64 of `bytes`: the standard alphabet with padding, or (`url`) the URL
+/// alphabet without, as JWTs have it.
+pub fn base64(bytes: &[u8], url: bool) -> String {
+    let alphabet: &[u8; 64] = if url {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    } else {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    };
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
         let b = [
             chunk[0],
             chunk.get(1).copied().unwrap_or(0),
@@ -233,8 +261,8 @@ pub fn basic(user: &str, password: &str) -> String {
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
+                out.push(char::from(alphabet[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else if !url {
                 out.push('=');
             }
         }
@@ -258,13 +286,16 @@ pub struct Registry {
     /// The configuration's lines after `http.addr`: TLS and auth.
     extra: String,
     agent: ureq::Agent,
+    /// The token server of the bearer-token flow, and the tokens the harness
+    /// took from it, by repository.
+    token: Option<(TokenServer, Mutex<HashMap<String, String>>)>,
 }
 
 impl Registry {
     /// Plain HTTP, anonymous, deletes enabled.
     pub fn start() -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        Registry::launch(dir, None, "")
+        Registry::launch(dir, None, "", None)
     }
 
     /// HTTPS with a certificate for the IP 127.0.0.1 from a CA made here (see
@@ -285,10 +316,44 @@ impl Registry {
             ca,
             authorization: basic(user, password),
         };
-        Registry::launch(dir, Some(secured), &config)
+        Registry::launch(dir, Some(secured), &config, None)
     }
 
-    fn launch(dir: tempfile::TempDir, secured: Option<Secured>, extra: &str) -> Registry {
+    /// Plain HTTP with the bearer-token flow: the registry answers 401 with
+    /// `WWW-Authenticate: Bearer realm=…,service=…,scope=…` and takes the JWTs
+    /// of a [`TokenServer`] started here on loopback, which grants `user` what
+    /// it asks and anyone else `pull`.
+    pub fn start_token(user: &str, password: &str) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let server = TokenServer::start(dir.path(), user, password);
+        let config = format!(
+            "auth:\n  token:\n    realm: {}\n    service: {SERVICE}\n    \
+             issuer: {ISSUER}\n    rootcertbundle: {}\n",
+            server.realm(),
+            server.certificate().display()
+        );
+        Registry::launch(dir, None, &config, Some(server))
+    }
+
+    /// The token server's realm, for the bearer-token flow.
+    pub fn token_realm(&self) -> Option<String> {
+        self.token.as_ref().map(|(server, _)| server.realm())
+    }
+
+    /// The path and query of every request the token server received.
+    pub fn token_requests(&self) -> Vec<String> {
+        self.token
+            .as_ref()
+            .map(|(server, _)| server.requests())
+            .unwrap_or_default()
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        secured: Option<Secured>,
+        extra: &str,
+        token: Option<TokenServer>,
+    ) -> Registry {
         let agent = client(secured.as_ref().map(|s| s.ca.as_path()));
         let mut registry = Registry {
             dir,
@@ -297,6 +362,7 @@ impl Registry {
             secured,
             extra: extra.to_owned(),
             agent,
+            token: token.map(|server| (server, Mutex::new(HashMap::new()))),
         };
         // A port another test takes between our probe and the registry's bind
         // makes the registry exit: try another.
@@ -323,6 +389,7 @@ impl Registry {
             secured: None,
             extra: String::new(),
             agent: client(None),
+            token: None,
         }
     }
 
@@ -433,6 +500,17 @@ impl Registry {
         let mut all = headers.to_vec();
         if let Some(secured) = &self.secured {
             all.push(("Authorization", secured.authorization.as_str()));
+        }
+        let bearer;
+        if let Some((server, tokens)) = &self.token {
+            let name = repository_of(&url);
+            let mut tokens = tokens.lock().unwrap();
+            let token = tokens.entry(name.clone()).or_insert_with(|| {
+                let access = json!({"type": "repository", "name": name, "actions": ["pull", "push", "delete"]});
+                server.issuer().issue("harness", &[access])
+            });
+            bearer = format!("Bearer {token}");
+            all.push(("Authorization", bearer.as_str()));
         }
         http(&self.agent, method, &url, &all, body)
             .unwrap_or_else(|e| panic!("{method} {url}: {e}"))
@@ -653,6 +731,19 @@ impl Drop for Registry {
 /// The annotation that makes each of [`Registry::push_many`]'s manifests unique.
 pub const TAG_ANNOTATION: &str = "org.berth.test.tag";
 
+/// The repository a registry URL is about: what comes between `/v2/` and
+/// `/manifests/`, `/blobs/` or `/tags/` (empty for `/v2/` itself).
+fn repository_of(url: &str) -> String {
+    let path = url.split_once("/v2/").map_or("", |(_, p)| p);
+    ["/manifests/", "/blobs/", "/tags/"]
+        .iter()
+        .filter_map(|part| path.find(part))
+        .min()
+        .and_then(|end| path.get(..end))
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// A port nothing listened on a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -662,19 +753,29 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Runs a program, panics with its output unless it succeeds; its stdout.
-fn tool(command: &mut Command) -> String {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
+/// Runs a program with `input` as its standard input; its standard output. A
+/// failure panics with its standard error.
+fn run(command: &mut Command, input: &[u8]) -> Vec<u8> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
         "{command:?}: {}\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).unwrap()
+    output.stdout
+}
+
+/// Runs a program with nothing on its standard input; its standard output.
+fn tool(command: &mut Command) -> String {
+    String::from_utf8(run(command, b"")).unwrap()
 }
 
 /// A CA (`ca.pem`) and a server certificate for the IP 127.0.0.1 signed by it
@@ -856,414 +957,12 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-/// What a [`Proxy`] does wrong on purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// Nothing: every request is forwarded.
-    None,
-    /// The first `first` requests are answered `429 Too Many Requests` with
-    /// `Retry-After: retry_after_secs` (and the spec's `TOOMANYREQUESTS` error);
-    /// the ones after are forwarded.
-    TooManyRequests {
-        /// How many requests are refused.
-        first: usize,
-        /// The `Retry-After` value, in seconds.
-        retry_after_secs: u64,
-    },
-    /// `HEAD` on a manifest is answered `405 Method Not Allowed` (with `Allow:
-    /// GET`), so that a client must `GET` it; the rest is forwarded.
-    NoHead,
-    /// The first N requests are forwarded; on every later one the connection is
-    /// closed without an answer.
-    DieAfter(usize),
-}
-
-/// A loopback HTTP proxy in front of a plain-HTTP [`Registry`]: it records every
-/// request, answers some with a [`Fault`], pages tag lists as the distribution
-/// spec says (distribution 2.8 does not: see the module's documentation), and
-/// forwards the rest, one request per connection (`Connection: close`).
-/// Dropping it stops it.
-pub struct Proxy {
-    port: u16,
-    state: Arc<ProxyState>,
-    accept: Option<JoinHandle<()>>,
-}
-
-struct ProxyState {
-    upstream: String,
-    fault: Fault,
-    received: AtomicUsize,
-    requests: Mutex<Vec<(String, String)>>,
-    stopping: AtomicBool,
-    agent: ureq::Agent,
-    /// Where each request is also written, one `METHOD TARGET` line each.
-    log: Mutex<Option<std::fs::File>>,
-}
-
-impl Proxy {
-    /// Listens on a free loopback port, forwarding to `upstream`.
-    pub fn start(upstream: &Registry, fault: Fault) -> Proxy {
-        assert!(
-            upstream.secured.is_none(),
-            "the proxy forwards to plain HTTP only"
-        );
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(ProxyState {
-            upstream: upstream.host(),
-            fault,
-            received: AtomicUsize::new(0),
-            requests: Mutex::new(Vec::new()),
-            stopping: AtomicBool::new(false),
-            agent: client(None),
-            log: Mutex::new(None),
-        });
-        let shared = Arc::clone(&state);
-        let accept = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if shared.stopping.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let state = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    let _ = state.handle(stream);
-                });
-            }
-        });
-        Proxy {
-            port,
-            state,
-            accept: Some(accept),
-        }
-    }
-
-    /// `127.0.0.1:PORT`.
-    pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// `http://127.0.0.1:PORT{path}`.
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.host())
-    }
-
-    /// (method, path and query) of every request received, in order.
-    pub fn requests(&self) -> Vec<(String, String)> {
-        self.state.requests.lock().unwrap().clone()
-    }
-
-    /// How many requests received had this method and a path starting with
-    /// `prefix` and containing `part`.
-    pub fn count(&self, method: &str, part: &str) -> usize {
-        self.requests()
-            .iter()
-            .filter(|(m, p)| m == method && p.contains(part))
-            .count()
-    }
-
-    /// Also appends each request from now on to `path`, a `METHOD TARGET` line
-    /// each (for a benchmark's shell script).
-    pub fn log_to(&self, path: &Path) {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .unwrap();
-        *self.state.log.lock().unwrap() = Some(file);
-    }
-
-    /// Forgets the requests received so far (the fault's count goes on).
-    pub fn clear(&self) {
-        self.state.requests.lock().unwrap().clear();
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.state.stopping.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
-    }
-}
-
-/// A request's head: the request line and the headers, as received.
-struct Head {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-}
-
-impl ProxyState {
-    fn handle(&self, mut client: TcpStream) -> std::io::Result<()> {
-        client.set_read_timeout(Some(Duration::from_secs(60)))?;
-        let Some((head, rest)) = read_head(&mut client)? else {
-            return Ok(());
-        };
-        let number = self.received.fetch_add(1, Ordering::SeqCst);
-        self.requests
-            .lock()
-            .unwrap()
-            .push((head.method.clone(), head.target.clone()));
-        if let Some(log) = self.log.lock().unwrap().as_mut() {
-            writeln!(log, "{} {}", head.method, head.target)?;
-        }
-        let path = head.target.split('?').next().unwrap_or("");
-        match self.fault {
-            Fault::DieAfter(n) if number >= n => {
-                return client.shutdown(Shutdown::Both);
-            }
-            Fault::TooManyRequests {
-                first,
-                retry_after_secs,
-            } if number < first => {
-                let body = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests","detail":null}]}"#;
-                return answer(
-                    &mut client,
-                    "429 Too Many Requests",
-                    &[
-                        ("Retry-After", &retry_after_secs.to_string()),
-                        ("Content-Type", "application/json"),
-                    ],
-                    body,
-                    head.method == "HEAD",
-                );
-            }
-            Fault::NoHead if head.method == "HEAD" && path.contains("/manifests/") => {
-                let body = br#"{"errors":[{"code":"UNSUPPORTED","message":"HEAD is not served","detail":null}]}"#;
-                return answer(
-                    &mut client,
-                    "405 Method Not Allowed",
-                    &[("Allow", "GET"), ("Content-Type", "application/json")],
-                    body,
-                    true,
-                );
-            }
-            _ => {}
-        }
-        if head.method == "GET"
-            && path.starts_with("/v2/")
-            && path.ends_with("/tags/list")
-            && let Some(page) = self.tags_page(&head, path)
-        {
-            let headers: Vec<(&str, &str)> = page
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            let reason = if page.status == 200 { "OK" } else { "Upstream" };
-            let status = format!("{} {reason}", page.status);
-            return answer(&mut client, &status, &headers, &page.body, false);
-        }
-        self.forward(client, &head, &rest)
-    }
-
-    /// A page of the tag list when the request asks for one (`n`), from the
-    /// registry's whole list: sorted, after `last`, at most `n`, and a `Link` to
-    /// the next page when there is more. None when it asks for no page.
-    fn tags_page(&self, head: &Head, path: &str) -> Option<Answer> {
-        let query = head.target.split_once('?').map(|(_, q)| q).unwrap_or("");
-        let param = |name: &str| {
-            query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-                .map(percent_decode)
-        };
-        let n: usize = param("n")?.parse().ok()?;
-        let last = param("last");
-        let mut headers: Vec<(&str, &str)> = Vec::new();
-        let auth;
-        if let Some(value) = head
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        {
-            auth = value.1.clone();
-            headers.push(("Authorization", &auth));
-        }
-        let whole = http(
-            &self.agent,
-            "GET",
-            &format!("http://{}{path}", self.upstream),
-            &headers,
-            None,
-        )
-        .ok()?;
-        let content_type = whole
-            .header("content-type")
-            .unwrap_or("application/json")
-            .to_owned();
-        if whole.status != 200 {
-            return Some(Answer {
-                status: whole.status,
-                headers: vec![("Content-Type".to_owned(), content_type)],
-                body: whole.body,
-            });
-        }
-        let list = whole.json();
-        let mut tags: Vec<String> = list["tags"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .filter_map(|t| t.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        tags.sort();
-        tags.retain(|t| last.as_ref().is_none_or(|last| t > last));
-        let more = tags.len() > n;
-        tags.truncate(n);
-        let mut headers = vec![("Content-Type".to_owned(), content_type)];
-        if more && let Some(last) = tags.last() {
-            headers.push((
-                "Link".to_owned(),
-                format!("<{path}?last={last}&n={n}>; rel=\"next\""),
-            ));
-        }
-        let body = serde_json::to_vec(&json!({"name": list["name"], "tags": tags})).unwrap();
-        Some(Answer {
-            status: 200,
-            headers,
-            body,
-        })
-    }
-
-    /// Sends the request on to the registry with `Connection: close`, then
-    /// copies bytes both ways until the registry closes.
-    fn forward(&self, mut client: TcpStream, head: &Head, rest: &[u8]) -> std::io::Result<()> {
-        let mut upstream = TcpStream::connect(&self.upstream)?;
-        let mut out = format!("{} {} HTTP/1.1\r\n", head.method, head.target);
-        for (name, value) in &head.headers {
-            let lower = name.to_ascii_lowercase();
-            if !matches!(
-                lower.as_str(),
-                "connection" | "keep-alive" | "proxy-connection"
-            ) {
-                out.push_str(&format!("{name}: {value}\r\n"));
-            }
-        }
-        out.push_str("Connection: close\r\n\r\n");
-        upstream.write_all(out.as_bytes())?;
-        upstream.write_all(rest)?;
-        let mut to_upstream = upstream.try_clone()?;
-        let mut from_client = client.try_clone()?;
-        let sender = std::thread::spawn(move || {
-            let _ = std::io::copy(&mut from_client, &mut to_upstream);
-        });
-        let _ = std::io::copy(&mut upstream, &mut client);
-        let _ = client.shutdown(Shutdown::Both);
-        let _ = upstream.shutdown(Shutdown::Both);
-        let _ = sender.join();
-        Ok(())
-    }
-}
-
-/// Reads up to the end of a request's head; the head and the bytes read after it.
-/// None when the connection closes first.
-fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<(Head, Vec<u8>)>> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let end = loop {
-        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at;
-        }
-        if buffer.len() > 1 << 20 {
-            return Ok(None);
-        }
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    };
-    let text = String::from_utf8_lossy(&buffer[..end]).into_owned();
-    let mut lines = text.split("\r\n");
-    let mut request_line = lines.next().unwrap_or("").split(' ');
-    let method = request_line.next().unwrap_or("").to_owned();
-    let target = request_line.next().unwrap_or("").to_owned();
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let rest = buffer[end + 4..].to_vec();
-    Ok(Some((
-        Head {
-            method,
-            target,
-            headers,
-        },
-        rest,
-    )))
-}
-
-/// Writes a whole answer and closes: `head_only` leaves the body out (an answer
-/// to HEAD) but keeps its length.
-fn answer(
-    stream: &mut TcpStream,
-    status: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    head_only: bool,
-) -> std::io::Result<()> {
-    let mut out = format!("HTTP/1.1 {status}\r\n");
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    stream.write_all(out.as_bytes())?;
-    if !head_only {
-        stream.write_all(body)?;
-    }
-    stream.flush()?;
-    stream.shutdown(Shutdown::Both)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn get(agent: &ureq::Agent, url: &str, headers: &[(&str, &str)]) -> Answer {
         http(agent, "GET", url, headers, None).unwrap()
-    }
-
-    /// What `program` prints when `input` is its standard input.
-    fn piped(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
-        let mut child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "{program} {args:?}");
-        output.stdout
     }
 
     #[test]
@@ -1303,11 +1002,10 @@ mod tests {
                 None,
             );
             assert_eq!(digest(&layer.body), layer_digest);
-            let tar = piped("gzip", &["-d", "-c"], &layer.body);
+            let tar = run(Command::new("gzip").args(["-d", "-c"]), &layer.body);
             assert_eq!(config.json()["rootfs"]["diff_ids"], json!([digest(&tar)]));
-            let file = piped(
-                "tar",
-                &["-x", "-z", "-O", "-f", "-", "seed.txt"],
+            let file = run(
+                Command::new("tar").args(["-x", "-z", "-O", "-f", "-", "seed.txt"]),
                 &layer.body,
             );
             assert_eq!(
@@ -1536,6 +1234,130 @@ mod tests {
                 .args(["verify", "-verify_ip", "127.0.0.1", "-CAfile"])
                 .arg(ca)
                 .arg(ca.with_file_name("server.pem")),
+        );
+    }
+
+    #[test]
+    fn bearer_tokens_come_from_the_token_server() {
+        let registry = Registry::start_token("ci", "pw");
+        let pushed = registry.push_image("team/app", "1.0.0", "t", Media::Oci);
+        let realm = registry.token_realm().unwrap();
+        assert!(
+            registry.token_requests().is_empty(),
+            "the harness signs its own"
+        );
+        let agent = client(None);
+        let tags = registry.url("/v2/team/app/tags/list");
+        let anonymous = get(&agent, &tags, &[]);
+        assert_eq!(anonymous.status, 401);
+        assert_eq!(
+            anonymous.header("www-authenticate").unwrap(),
+            format!(
+                "Bearer realm=\"{realm}\",service=\"{SERVICE}\",scope=\"repository:team/app:pull\""
+            )
+        );
+        let token_for = |scope: &str, authorization: Option<&str>| {
+            let url = format!("{realm}?service={SERVICE}&scope={scope}");
+            let headers: Vec<(&str, &str)> = authorization
+                .map(|a| ("Authorization", a))
+                .into_iter()
+                .collect();
+            let answer = get(&agent, &url, &headers);
+            (
+                answer.status,
+                answer.json()["token"]
+                    .as_str()
+                    .map(|t| format!("Bearer {t}")),
+            )
+        };
+        // Anonymous: pull, and only pull.
+        let (status, pull) = token_for("repository:team/app:pull,push", None);
+        assert_eq!(status, 200);
+        let pull = pull.unwrap();
+        let listed = get(&agent, &tags, &[("Authorization", &pull)]);
+        assert_eq!(listed.status, 200);
+        assert_eq!(listed.json()["tags"], json!(["1.0.0"]));
+        let head = http(
+            &agent,
+            "HEAD",
+            &registry.url("/v2/team/app/manifests/1.0.0"),
+            &[("Authorization", &pull), ("Accept", OCI_MANIFEST)],
+            None,
+        )
+        .unwrap();
+        assert_eq!(head.header("docker-content-digest"), Some(pushed.as_str()));
+        let upload = registry.url("/v2/team/app/blobs/uploads/");
+        let refused = http(
+            &agent,
+            "POST",
+            &upload,
+            &[("Authorization", &pull)],
+            Some(b""),
+        )
+        .unwrap();
+        assert_eq!(refused.status, 401);
+        // Another repository's token opens nothing here.
+        let (_, other) = token_for("repository:team/other:pull", None);
+        assert_eq!(
+            get(&agent, &tags, &[("Authorization", &other.unwrap())]).status,
+            401
+        );
+        // The user gets push.
+        let (status, push) = token_for("repository:team/app:pull,push", Some(&basic("ci", "pw")));
+        assert_eq!(status, 200);
+        let started = http(
+            &agent,
+            "POST",
+            &upload,
+            &[("Authorization", &push.unwrap())],
+            Some(b""),
+        )
+        .unwrap();
+        assert_eq!(started.status, 202);
+        // Wrong credentials get no token; a token changed after signing is refused.
+        assert_eq!(
+            token_for("repository:team/app:pull", Some(&basic("ci", "no"))),
+            (401, None)
+        );
+        let forged = pull.replacen(".", ".e", 1);
+        assert_eq!(
+            get(&agent, &tags, &[("Authorization", &forged)]).status,
+            401
+        );
+        // A token signed by a key the registry does not trust is refused.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let stranger = TokenServer::start(elsewhere.path(), "ci", "pw");
+        let access = json!({"type": "repository", "name": "team/app", "actions": ["pull"]});
+        let untrusted = format!(
+            "Bearer {}",
+            stranger.issuer().issue("ci", std::slice::from_ref(&access))
+        );
+        assert_eq!(
+            get(&agent, &tags, &[("Authorization", &untrusted)]).status,
+            401
+        );
+        let trusted = format!(
+            "Bearer {}",
+            registry
+                .token
+                .as_ref()
+                .unwrap()
+                .0
+                .issuer()
+                .issue("ci", &[access])
+        );
+        assert_eq!(
+            get(&agent, &tags, &[("Authorization", &trusted)]).status,
+            200
+        );
+        assert_eq!(
+            registry.token_requests(),
+            [
+                format!("/token?service={SERVICE}&scope=repository:team/app:pull,push"),
+                format!("/token?service={SERVICE}&scope=repository:team/other:pull"),
+                format!("/token?service={SERVICE}&scope=repository:team/app:pull,push"),
+                format!("/token?service={SERVICE}&scope=repository:team/app:pull"),
+            ]
         );
     }
 
