@@ -833,3 +833,45 @@ fn a_sync_with_push_lands_on_the_remote() {
         entry("v1.0.0", &image, &[])
     );
 }
+
+#[test]
+fn a_registry_with_a_token_service_is_read_with_its_bearer_token() {
+    let registry = Registry::start_token("ci", "pw");
+    let image = registry.push_image("shop/api", "v1.0.0", "one", Media::Oci);
+    let host = registry.host();
+    let repo = repo_with("api", &format!("{host}/shop/api"));
+
+    // Anonymous: the token service grants pull; one token for the repository.
+    let before = registry.token_requests().len();
+    let outcome = synced(&repo, &["api"]);
+    assert_eq!(outcome["requests"], requests(2, 1, 0, 1));
+    let asked = registry.token_requests()[before..].to_vec();
+    assert_eq!(
+        asked,
+        [format!(
+            "/token?service={}&scope=repository%3Ashop%2Fapi%3Apull",
+            crate::oci::SERVICE
+        )]
+    );
+    assert_eq!(repo.read(MAP), entry("v1.0.0", &image, &[]));
+
+    // With credentials from the variable, the token is asked with them.
+    let repo = repo_with("api", &format!("{host}/shop/api"));
+    let auth = format!("{host}=ci:pw");
+    let (code, outcome) = sync_with(&repo, &["api"], &[("BERTH_REGISTRY_AUTH", &auth)]);
+    assert_eq!(code, 0, "{outcome:#}");
+    assert_eq!(repo.read(MAP), entry("v1.0.0", &image, &[]));
+    // Wrong ones are refused by the token service.
+    let wrong = format!("{host}=ci:nope");
+    let report = refused(
+        &repo,
+        &["api", "--refresh"],
+        &[("BERTH_REGISTRY_AUTH", &wrong)],
+        4,
+        "berth::registry-auth",
+    );
+    assert_eq!(
+        report["error"]["message"],
+        format!("the registry {host} refused access: its token service refused `ci`")
+    );
+}
