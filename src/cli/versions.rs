@@ -57,10 +57,6 @@ enum Command {
     ("Every registered component", "berth versions sync --all --commit"),
     ("Check that no recorded tag moved", "berth versions sync --all --refresh"),
     (
-        "A registry on the local network, over plain HTTP",
-        "berth versions sync api --insecure-registry registry.lan:5000",
-    ),
-    (
         "A registry with a private CA, and a larger request budget",
         "berth versions sync api --registry-ca ca.pem --max-requests 5000",
     ),
