@@ -1142,16 +1142,19 @@ pub fn oci(data: &[u8]) {
     match control % 4 {
         0 => {
             if let Ok(image) = berth::oci::ImageRef::parse(&text) {
-                assert!(!image.host.is_empty() && !image.name.is_empty(), "{image:?}");
                 assert!(
-                    image
-                        .name
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b)),
+                    !image.host.is_empty() && !image.name.is_empty(),
                     "{image:?}"
                 );
-                let again = berth::oci::ImageRef::parse(&format!("{}/{}", image.registry, image.name))
-                    .expect("a repository read reads again from its registry and name");
+                assert!(
+                    image.name.bytes().all(|b| b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b"._-/".contains(&b)),
+                    "{image:?}"
+                );
+                let again =
+                    berth::oci::ImageRef::parse(&format!("{}/{}", image.registry, image.name))
+                        .expect("a repository read reads again from its registry and name");
                 assert_eq!(again, image);
             }
         }
@@ -1162,7 +1165,10 @@ pub fn oci(data: &[u8]) {
         }
         2 => {
             for (key, value) in berth::oci::challenge_params(&text) {
-                assert!(text.contains(&key) && text.contains(&value), "{key:?}={value:?}");
+                assert!(
+                    text.contains(&key) && text.contains(&value),
+                    "{key:?}={value:?}"
+                );
             }
         }
         _ => {

@@ -467,6 +467,7 @@ impl Client {
     ) -> Result<Answer, OciError> {
         let method = method(purpose);
         let mut url = url.to_owned();
+        let mut authorization = authorization;
         let mut tries: u32 = 0;
         let mut redirects: u32 = 0;
         loop {
@@ -517,7 +518,13 @@ impl Client {
                     let Some(location) = answer.header("location") else {
                         return Ok(answer);
                     };
-                    url = absolute(&origin(&url), location);
+                    let next = absolute(&origin(&url), location);
+                    // Credentials go to the registry, never to where it sends
+                    // the client (a blob store's signed URL).
+                    if origin(&next) != origin(&url) {
+                        authorization = None;
+                    }
+                    url = next;
                     redirects = redirects.saturating_add(1);
                     tries = 0;
                 }
