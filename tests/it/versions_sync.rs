@@ -494,6 +494,16 @@ fn a_registry_stopped_before_or_during_a_sync_fails_it_and_writes_nothing() {
     );
     assert_eq!(proxy.requests().len(), 3);
     assert!(!broken.path().join(MAP).exists());
+    assert!(
+        report["error"]["help"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(
+                "\na private CA: --registry-ca <pem>; plain HTTP: --insecure-registry {}",
+                proxy.host()
+            )),
+        "{report:#}"
+    );
 
     // A map recorded earlier is left as it was when the registry is gone.
     let repo = repo_with("api", &format!("{}/shop/api", registry.host()));
@@ -663,6 +673,13 @@ fn the_request_budget_stops_a_sync_before_it_is_exceeded() {
     assert_eq!(
         report["error"]["message"],
         "the request budget of 3 requests is spent: HEAD /v2/shop/api/manifests/v1.2.0 was not sent"
+    );
+    // The command line says which flag raises it.
+    assert!(
+        report["error"]["help"].as_str().unwrap().ends_with(
+            "\nraise it with --max-requests 6, or [registries] max_requests in berth.toml"
+        ),
+        "{report:#}"
     );
     assert_eq!(proxy.requests().len(), 3);
     // berth.toml's budget, when no flag is given.
