@@ -569,6 +569,15 @@ fn a_registry_with_tls_and_basic_auth_takes_credentials_as_container_tools_give_
             "the registry {host} refused access: it asks for a user and password (HTTP basic), and none are set for {host}"
         )
     );
+    assert!(
+        report["error"]["help"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(
+                "\nfor CI: BERTH_REGISTRY_AUTH='{host}=<user>:<password>'"
+            )),
+        "{report:#}"
+    );
     // Wrong credentials are refused by the registry.
     let wrong = format!("{host}=ann:wrong");
     let report = refused(
