@@ -192,3 +192,45 @@ fn a_registry_with_a_token_service_is_read_with_its_bearer_token() {
         format!("the registry {host} refused access: its token service refused `ci`")
     );
 }
+
+#[test]
+fn a_host_named_insecure_is_asked_over_plain_http() {
+    let registry = Registry::start_tls_basic("ann", "s3cret");
+    registry.push_image("shop/api", "v1.0.0", "one", Media::Oci);
+    let host = registry.host();
+    let ca = registry.ca_file().unwrap().display().to_string();
+    let repo = repo_with("api", &format!("{host}/shop/api"));
+    let auth = format!("{host}=ann:s3cret");
+    let env = [("BERTH_REGISTRY_AUTH", auth.as_str())];
+    // With its CA, the loopback registry is asked over HTTPS...
+    let (code, outcome) = sync_with(&repo, &["api", "--registry-ca", &ca], &env);
+    assert_eq!(code, 0, "{outcome:#}");
+    std::fs::remove_file(repo.path().join(MAP)).unwrap();
+    // ...unless the flag names it insecure: plain HTTP, which its TLS port
+    // answers with 400.
+    let plain_http =
+        format!("the registry {host} refused GET /v2/shop/api/tags/list?n=100: it answered 400");
+    let report = refused(
+        &repo,
+        &["api", "--registry-ca", &ca, "--insecure-registry", &host],
+        &env,
+        4,
+        "berth::registry-refused",
+    );
+    assert_eq!(report["error"]["message"], plain_http);
+    // berth.toml's list does the same, by host name for every port.
+    let settings = repo.read("berth.toml");
+    repo.write(
+        "berth.toml",
+        &format!("{settings}\n[registries]\ninsecure = [\"127.0.0.1\"]\n"),
+    );
+    repo.git_command(&["commit", "-qam", "The loopback registry is insecure"]);
+    let report = refused(
+        &repo,
+        &["api", "--registry-ca", &ca],
+        &env,
+        4,
+        "berth::registry-refused",
+    );
+    assert_eq!(report["error"]["message"], plain_http);
+}
