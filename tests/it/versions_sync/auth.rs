@@ -149,6 +149,17 @@ fn a_registry_with_tls_and_basic_auth_takes_credentials_as_container_tools_give_
     );
     assert_eq!(code, 0, "{outcome:#}");
     assert_eq!(repo.read(MAP), expected);
+
+    // From the helper that stores every registry's credentials (`credsStore`).
+    let repo = repo_with("api", &format!("{host}/shop/api"));
+    let dir = docker_config(config_dir.path(), &json!({"credsStore": "berthtest"}));
+    let (code, outcome) = sync_with(
+        &repo,
+        &["api", "--registry-ca", &ca],
+        &[("DOCKER_CONFIG", &dir), ("PATH", &path)],
+    );
+    assert_eq!(code, 0, "{outcome:#}");
+    assert_eq!(repo.read(MAP), expected);
 }
 
 #[test]
