@@ -122,7 +122,8 @@ pub fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
 }
 
 impl Client {
-    /// A client trusting the system's roots and the extra ones.
+    /// A client trusting the system's roots and the extra ones (Mozilla's,
+    /// when there are none).
     pub fn new(options: Options) -> Client {
         let mut roots: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
             .certs
@@ -135,9 +136,14 @@ impl Client {
                 .iter()
                 .map(|der| Certificate::from_der(der).to_owned()),
         );
-        let tls = TlsConfig::builder()
-            .root_certs(RootCerts::Specific(Arc::new(roots)))
-            .build();
+        // A system without a certificate store (a bare container) trusts
+        // Mozilla's roots, as ureq does by default.
+        let roots = if roots.is_empty() {
+            RootCerts::WebPki
+        } else {
+            RootCerts::Specific(Arc::new(roots))
+        };
+        let tls = TlsConfig::builder().root_certs(roots).build();
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
