@@ -209,6 +209,14 @@ impl Client {
             match answer.header("link").and_then(next_link) {
                 Some(next) => {
                     let next = absolute(&base, &next);
+                    // The next page is the registry's: credentials go nowhere else.
+                    if origin(&next) != base {
+                        return Err(OciError::Refused {
+                            host: image.host.clone(),
+                            request: describe("GET", &url),
+                            reason: format!("its next page is on another host: {next}"),
+                        });
+                    }
                     if visited.contains(&next) {
                         break;
                     }
