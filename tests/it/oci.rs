@@ -478,11 +478,6 @@ impl Registry {
         format!("{}://{}{path}", self.scheme(), self.host())
     }
 
-    /// The directory the registry stores blobs and repositories in.
-    pub fn storage(&self) -> PathBuf {
-        self.dir.path().join("storage")
-    }
-
     /// One request with the registry's credentials, if it has any; `url` is a
     /// path on the registry or a whole URL (an upload's `Location`).
     pub fn call(
@@ -678,6 +673,20 @@ impl Registry {
                 .flat_map(|h| h.join().unwrap())
                 .collect()
         })
+    }
+
+    /// Every tag of `repo`, sorted (the registry's one answer to a tag list).
+    pub fn tags(&self, repo: &str) -> Vec<String> {
+        let answer = self.call("GET", &format!("/v2/{repo}/tags/list"), &[], None);
+        assert_eq!(answer.status, 200, "{answer:?}");
+        let mut tags: Vec<String> = answer.json()["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect();
+        tags.sort_unstable();
+        tags
     }
 
     /// Deletes a manifest by digest (which untags every tag pointing at it).
@@ -1021,17 +1030,13 @@ mod tests {
         assert_ne!(moved, again);
         assert_eq!(registry.resolve("team/app", "1.0.0"), Some(moved));
         assert_eq!(registry.resolve("team/app", "9.9.9"), None);
-        let tags = registry
-            .call("GET", "/v2/team/app/tags/list", &[], None)
-            .json();
-        let mut tags: Vec<&str> = tags["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t.as_str().unwrap())
-            .collect();
-        tags.sort_unstable();
+        let tags = registry.tags("team/app");
         assert_eq!(tags, ["1.0.0", "1.0.1", "again"]);
+        // Deleting the manifest untags it.
+        registry.delete_manifest("team/app", &again);
+        assert_eq!(registry.resolve("team/app", "again"), None);
+        let tags = registry.tags("team/app");
+        assert_eq!(tags, ["1.0.0", "1.0.1"]);
     }
 
     #[test]

@@ -92,8 +92,8 @@ impl Proxy {
         self.state.requests.lock().unwrap().clone()
     }
 
-    /// How many requests received had this method and a path starting with
-    /// `prefix` and containing `part`.
+    /// How many requests received had this method and a target (path and
+    /// query) containing `part`.
     pub fn count(&self, method: &str, part: &str) -> usize {
         self.requests()
             .iter()
