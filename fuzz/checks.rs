@@ -47,6 +47,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("set-value", set_value),
     ("time", time),
     ("signers", signers),
+    ("oci", oci),
 ];
 
 // ---------------------------------------------------------------------------
@@ -1123,4 +1124,59 @@ pub fn signers(data: &[u8]) {
     let signature = parts.next().unwrap_or_default();
     let payload = parts.next().unwrap_or_default();
     let _ = signers.verify(signature, payload, 1_700_000_000);
+}
+
+// ---------------------------------------------------------------------------
+// oci: what `versions sync` reads from a component and from a registry.
+
+/// The first byte chooses the parser: a component's image repository, a `Link`
+/// header, a `WWW-Authenticate` challenge's parameters, or a manifest index's
+/// platforms. An image repository that reads has a host and a lowercase name
+/// without tag or digest, and reads the same from its registry and name; a link
+/// and a challenge's parameters are pieces of the text they came from.
+pub fn oci(data: &[u8]) {
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    match control % 4 {
+        0 => {
+            if let Ok(image) = berth::oci::ImageRef::parse(&text) {
+                assert!(
+                    !image.host.is_empty() && !image.name.is_empty(),
+                    "{image:?}"
+                );
+                assert!(
+                    image.name.bytes().all(|b| b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b"._-/".contains(&b)),
+                    "{image:?}"
+                );
+                let again =
+                    berth::oci::ImageRef::parse(&format!("{}/{}", image.registry, image.name))
+                        .expect("a repository read reads again from its registry and name");
+                assert_eq!(again, image);
+            }
+        }
+        1 => {
+            if let Some(link) = berth::oci::next_link(&text) {
+                assert!(text.contains(&link), "{link:?} is not in {text:?}");
+            }
+        }
+        2 => {
+            for (key, value) in berth::oci::challenge_params(&text) {
+                assert!(
+                    text.contains(&key) && text.contains(&value),
+                    "{key:?}={value:?}"
+                );
+            }
+        }
+        _ => {
+            if let Ok(platforms) = berth::oci::platforms(rest) {
+                for platform in platforms {
+                    assert!(platform.os != "unknown" && platform.architecture != "unknown");
+                }
+            }
+        }
+    }
 }

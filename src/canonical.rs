@@ -31,7 +31,12 @@ impl ObjectHash {
         ObjectHash(hasher.0.finalize().into())
     }
 
-    /// The hash of raw bytes (used for canonical bytes computed elsewhere).
+    /// The hash of raw bytes (used for canonical bytes computed elsewhere, and
+    /// for an image manifest's digest).
+    pub fn of_bytes(bytes: &[u8]) -> ObjectHash {
+        ObjectHash(Sha256::digest(bytes).into())
+    }
+
     /// The lowercase hex form, 64 characters.
     pub fn to_hex(&self) -> String {
         self.to_string()

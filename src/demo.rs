@@ -17,6 +17,10 @@ use crate::workspace::Workspace;
 /// The directory, inside the demo repository, that holds the files to put.
 pub const INBOX: &str = "inbox";
 
+/// The registry the demo's components are images of, unless `berth demo
+/// --registry` names a real one to sync them from.
+pub const IMAGE_REGISTRY: &str = "registry.example.com";
+
 /// The demo's input files: name and contents.
 pub const FILES: &[(&str, &str)] = &[
     (

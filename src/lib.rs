@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod lifecycle;
 pub mod names;
 pub mod objects;
+pub mod oci;
 pub mod registry;
 pub mod release;
 pub mod repo;

@@ -242,7 +242,7 @@ pub fn check_releases(registry: &Registry, objects: &[Versioned]) -> Vec<Finding
             let Some(digest) = item.get("digest").and_then(Value::as_str) else {
                 continue;
             };
-            if release::is_digest(digest) && !map.versions.iter().any(|e| e.digest == digest) {
+            if release::is_digest(digest) && !map.versions.iter().any(|e| e.records(digest)) {
                 findings.push(
                     Finding::new(
                         Code::UnknownDigest,

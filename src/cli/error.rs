@@ -354,6 +354,9 @@ fn registry_code(error: &RegistryError) -> u8 {
         RegistryError::Io { .. } => CANNOT_RUN,
         RegistryError::Source(error) => source_code(error),
         RegistryError::Commit(error) => commit_code(error),
+        RegistryError::Oci(berth::oci::OciError::Reference { .. }) => INVALID,
+        // The registry, the network or its credentials: like a remote that fails.
+        RegistryError::Oci(_) => CANNOT_RUN,
     }
 }
 

@@ -7,6 +7,7 @@ use std::fmt;
 
 use berth::config::ConfigError;
 use berth::env::promote::PromoteError;
+use berth::oci::OciError;
 use berth::registry::RegistryError;
 use berth::release::ReleaseError;
 use miette::{Diagnostic, LabeledSpan, Severity, SourceCode};
@@ -24,8 +25,25 @@ pub fn hint(error: &CliError) -> Option<String> {
             "`berth component add {name} --image <repository>` registers it"
         )),
         CliError::Promote(error) => promote_hint(error),
+        CliError::Registry(RegistryError::Oci(error)) => oci_hint(error),
         _ => None,
     }
+}
+
+fn oci_hint(error: &OciError) -> Option<String> {
+    Some(match error {
+        OciError::Unreachable { host, .. } => {
+            format!("a private CA: --registry-ca <pem>; plain HTTP: --insecure-registry {host}")
+        }
+        OciError::Budget { budget, .. } => format!(
+            "raise it with --max-requests {}, or [registries] max_requests in berth.toml",
+            budget.saturating_mul(2)
+        ),
+        OciError::Auth { host, .. } => {
+            format!("for CI: BERTH_REGISTRY_AUTH='{host}=<user>:<password>'")
+        }
+        _ => return None,
+    })
 }
 
 fn config_hint(error: &ConfigError) -> Option<String> {

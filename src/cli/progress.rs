@@ -47,6 +47,42 @@ impl Progress for Checking {
     }
 }
 
+/// A bar of the tags a sync has resolved, after a spinner while it lists them;
+/// it clears itself when dropped.
+pub struct Syncing(ProgressBar);
+
+impl Syncing {
+    /// A bar for `out`: drawn if progress is shown there, hidden otherwise.
+    pub fn new(out: &Output) -> Syncing {
+        let bar = new_bar(out, None);
+        bar.set_style(style("{spinner} {msg} {elapsed}"));
+        if !bar.is_hidden() {
+            bar.enable_steady_tick(TICK);
+        }
+        Syncing(bar)
+    }
+}
+
+impl berth::registry::SyncProgress for Syncing {
+    fn listing(&self, component: &str, listed: usize) {
+        self.0
+            .set_message(format!("listing the tags of {component}: {listed}"));
+    }
+
+    fn resolving(&self, component: &str, total: usize) {
+        self.0.set_style(style(
+            "{spinner} resolving {msg} {pos}/{len} [{bar:30}] {elapsed}",
+        ));
+        self.0.set_message(format!("the new tags of {component}"));
+        self.0.set_length(u64::try_from(total).unwrap_or(u64::MAX));
+        self.0.set_position(0);
+    }
+
+    fn resolved(&self) {
+        self.0.inc(1);
+    }
+}
+
 /// A spinner saying what is being done (`putting 3000 files`), turning until it
 /// is dropped, which clears it.
 pub fn spinner(out: &Output, doing: String) -> ProgressBar {

@@ -126,6 +126,12 @@ error_codes! {
     RemoteNotPlain = "remote-not-plain": "Bringing the branch to the remote's tip would write a link, an executable or a submodule, or write through a link; git itself brings those.";
     PushedNotFollowed = "pushed-not-followed": "The remote took a pushed commit, but the local branch could not be moved to it; `git pull --ff-only` brings it there.";
     RemoteMoved = "remote-moved": "A ref on the remote moved since it was fetched, so a push without force was rejected; fetching again may succeed.";
+    BadImageRepository = "bad-image-repository": "A component's `image_repository` is not a repository `versions sync` can reach: no tag or digest, a host and a lowercase name.";
+    RegistryUnreachable = "registry-unreachable": "An image registry could not be reached, or the connection broke (a TLS certificate not trusted, a stopped registry); nothing was written.";
+    RegistryRefused = "registry-refused": "An image registry answered with an error (no such repository or tag) or with something the distribution API does not answer; nothing was written.";
+    RegistryRateLimited = "registry-rate-limited": "An image registry kept answering 429 or 503 after the bounded retries that honor `Retry-After`; nothing was written.";
+    RegistryAuth = "registry-auth": "An image registry asks for credentials berth has not got (BERTH_REGISTRY_AUTH, the Docker config file or its credential helper), or refused them; nothing was written.";
+    RequestBudget = "request-budget": "A sync would send more requests than its budget (`--max-requests`, berth.toml's `[registries] max_requests`, default 2000); nothing was written.";
 }
 
 impl ErrorCode {

@@ -287,12 +287,23 @@ fn choose(
                 }
                 let entry = registry.resolve(component, pin);
                 let chosen_one = match entry {
-                    Some(entry) => Chosen {
-                        name: component.clone(),
-                        digest: entry.digest.clone(),
-                        tag: Some(entry.tag.clone()),
-                        semver: entry.semver.clone(),
-                        how: format!("pinned {pin}"),
+                    // A platform's digest of a multi-arch tag pins that platform's
+                    // image; the tag and version are the tag's.
+                    Some(entry) => match entry.platform(pin) {
+                        Some(platform) => Chosen {
+                            name: component.clone(),
+                            digest: platform.digest.clone(),
+                            tag: Some(entry.tag.clone()),
+                            semver: entry.semver.clone(),
+                            how: format!("pinned {} of {}", platform.name(), entry.tag),
+                        },
+                        None => Chosen {
+                            name: component.clone(),
+                            digest: entry.digest.clone(),
+                            tag: Some(entry.tag.clone()),
+                            semver: entry.semver.clone(),
+                            how: format!("pinned {pin}"),
+                        },
                     },
                     // A digest the component has no map for is taken as given.
                     None if is_digest(pin) && registry.entries(component).is_empty() => Chosen {

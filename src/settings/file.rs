@@ -32,6 +32,28 @@ pub struct SettingsFile {
     /// Severity per finding code, for the codes whose severity may change.
     #[serde(default)]
     pub checks: BTreeMap<String, CheckLevel>,
+    /// How `berth versions sync` reaches image registries.
+    #[serde(default)]
+    pub registries: RegistriesSection,
+}
+
+/// `[registries]`: how `berth versions sync` reaches image registries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistriesSection {
+    /// Registries (`host` for every port, or `host:port`) reached over plain
+    /// HTTP. Loopback addresses always are; every other registry is reached
+    /// over HTTPS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub insecure: Vec<String>,
+    /// Path, from the repository root, of a PEM file of CA certificates trusted
+    /// besides the system's roots (a private registry's CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// How many requests one sync may send (default 2000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_requests: Option<u64>,
 }
 
 /// `[repo]`: repository-wide settings.

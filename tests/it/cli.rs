@@ -185,6 +185,7 @@ fn the_command_walk_finds_every_command() {
         "hook install",
         "release history",
         "versions import",
+        "versions sync",
         "completions",
         "man",
     ] {
@@ -193,7 +194,7 @@ fn the_command_walk_finds_every_command() {
             "{expected} in {commands:?}"
         );
     }
-    assert_eq!(commands.len(), 40, "{commands:?}");
+    assert_eq!(commands.len(), 41, "{commands:?}");
 }
 
 /// Each example of a long help's Examples section: the line saying what it does

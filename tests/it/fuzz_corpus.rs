@@ -116,6 +116,11 @@ fn versions_corpus_and_regressions_replay() {
 }
 
 #[test]
+fn oci_corpus_and_regressions_replay() {
+    replay("oci");
+}
+
+#[test]
 fn set_value_corpus_and_regressions_replay() {
     replay("set-value");
 }

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "schema",
             "source",
             "signers",
+            "oci",
         ],
     ),
     ("repo", &["repo"]),

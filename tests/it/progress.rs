@@ -28,7 +28,7 @@ fn large_repository() -> Repo {
 
 /// `berth <args>` run by `script` (util-linux, on every Debian) on a
 /// pseudo-terminal: everything the terminal was sent, stdout and stderr alike.
-fn on_a_terminal(repo: &Repo, args: &str) -> Output {
+pub fn on_a_terminal(repo: &Repo, args: &str) -> Output {
     let berth = assert_cmd::cargo::cargo_bin("berth");
     repo.hermetic("script")
         .args([

@@ -75,6 +75,10 @@ fn published() -> Vec<(&'static str, serde_json::Value)> {
             output_schema_of::<berth::registry::ImportOutcome>(),
         ),
         (
+            "output/versions-sync.schema.json",
+            output_schema_of::<berth::registry::SyncOutcome>(),
+        ),
+        (
             "output/diff.schema.json",
             output_schema_of::<env::query::EnvDiff>(),
         ),

@@ -27,10 +27,20 @@ use super::render::Output;
 /// Each step runs the berth binary itself, as you would, and checks that it
 /// behaves as described; what it prints, errors included, follows its command on
 /// standard output. The repository is left in place to explore.
+///
+/// Without --registry, the components' tags come from tag lists the demo
+/// writes; with it, the components are HOST/shop/api and HOST/shop/worker, and
+/// every step that imports a tag list syncs from the registry instead (`berth
+/// versions sync`), so the registry must hold the tour's version tags (api:
+/// v1.0.0, v1.0.1; worker: v3.2.0, v3.2.1, v3.3.0-rc.1).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to build the repository (new or empty) [default: a new temporary directory]
     dir: Option<PathBuf>,
+    /// Sync the components' tags from this image registry (HOST or HOST:PORT,
+    /// reached over plain HTTP) instead of importing tag lists
+    #[arg(long, value_name = "HOST")]
+    registry: Option<String>,
 }
 
 mod steps;
@@ -80,6 +90,7 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
         dir: &dir,
         git: &git,
         made: Vec::new(),
+        registry: args.registry.as_deref(),
     };
     let mut report = DemoReport {
         dir: dir.display().to_string(),
@@ -108,6 +119,8 @@ struct Walk<'a> {
     dir: &'a Path,
     git: &'a Git,
     made: Vec<(Made, ObjectPath)>,
+    /// The image registry the components' tags are synced from, if one is given.
+    registry: Option<&'a str>,
 }
 
 impl Walk<'_> {
@@ -127,6 +140,10 @@ impl Walk<'_> {
             .iter()
             .map(|arg| self.arg(*arg))
             .collect::<Result<Vec<String>, LookupError>>()?;
+        let args = match self.registry {
+            Some(host) => from_registry(args, host),
+            None => args,
+        };
         let shown: Vec<String> = args.iter().map(|arg| shell_quoted(arg)).collect();
         let command = format!("berth {}", shown.join(" "));
         if !out.is_json() {
@@ -227,6 +244,33 @@ fn run_berth(
     }
     let status = child.wait().map_err(io_error)?;
     Ok((exit_code(status), Value::Null))
+}
+
+/// A step's arguments when the tags come from a registry: the images are the
+/// registry's, and a tag list imported is a sync from it.
+fn from_registry(args: Vec<String>, host: &str) -> Vec<String> {
+    let mut args: Vec<String> = args
+        .into_iter()
+        .map(|arg| match arg.strip_prefix(demo::IMAGE_REGISTRY) {
+            Some(rest) if rest.starts_with('/') => format!("{host}{rest}"),
+            _ => arg,
+        })
+        .collect();
+    if let [first, second, component, _file, rest @ ..] = args.as_slice()
+        && first == "versions"
+        && second == "import"
+    {
+        let mut synced = vec![
+            "versions".to_owned(),
+            "sync".to_owned(),
+            component.clone(),
+            "--insecure-registry".to_owned(),
+            host.to_owned(),
+        ];
+        synced.extend(rest.iter().cloned());
+        args = synced;
+    }
+    args
 }
 
 /// An argument as a shell would need it typed.

@@ -164,6 +164,39 @@ pub struct VersionEntry {
     pub resolved_at: String,
     /// `auto` for imported tags, `manual` for versions assigned by hand.
     pub source: EntrySource,
+    /// For a multi-arch tag (an OCI image index or a Docker manifest list),
+    /// each platform's image digest; `digest` is the index's. A release may pin
+    /// either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<PlatformDigest>,
+}
+
+/// One platform's image of a multi-arch tag.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformDigest {
+    /// The operating system, such as `linux`.
+    #[schemars(length(min = 1))]
+    pub os: String,
+    /// The CPU architecture, such as `amd64` or `arm64`.
+    #[schemars(length(min = 1))]
+    pub architecture: String,
+    /// The architecture's variant, such as `v7` or `v8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// The platform image's manifest digest.
+    #[schemars(regex(pattern = DIGEST_PATTERN))]
+    pub digest: String,
+}
+
+impl PlatformDigest {
+    /// `linux/arm64/v8`.
+    pub fn name(&self) -> String {
+        match &self.variant {
+            Some(variant) => format!("{}/{}/{variant}", self.os, self.architecture),
+            None => format!("{}/{}", self.os, self.architecture),
+        }
+    }
 }
 
 /// How a version map entry was made.
@@ -180,6 +213,16 @@ impl VersionEntry {
     /// The entry's version, if it has one that parses.
     pub fn version(&self) -> Option<semver::Version> {
         self.semver.as_deref()?.parse().ok()
+    }
+
+    /// Whether the entry records a digest: its own, or one of its platforms'.
+    pub fn records(&self, digest: &str) -> bool {
+        self.digest == digest || self.platforms.iter().any(|p| p.digest == digest)
+    }
+
+    /// The platform whose image has a digest.
+    pub fn platform(&self, digest: &str) -> Option<&PlatformDigest> {
+        self.platforms.iter().find(|p| p.digest == digest)
     }
 }
 

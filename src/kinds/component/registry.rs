@@ -87,10 +87,11 @@ impl Registry {
         channel_head(self.entries(component), channel, stable)
     }
 
-    /// The entry recording a tag or a digest of a component.
+    /// The entry recording a tag or a digest of a component (a multi-arch
+    /// tag's index digest or one of its platforms').
     pub fn resolve(&self, component: &str, tag_or_digest: &str) -> Option<&VersionEntry> {
         self.entries(component)
             .iter()
-            .find(|entry| entry.tag == tag_or_digest || entry.digest == tag_or_digest)
+            .find(|entry| entry.tag == tag_or_digest || entry.records(tag_or_digest))
     }
 }

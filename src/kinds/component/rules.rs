@@ -320,6 +320,7 @@ mod tests {
             build_metadata: None,
             resolved_at: "2025-05-01T12:00:00Z".to_owned(),
             source: EntrySource::Auto,
+            platforms: Vec::new(),
         };
         let entries = vec![
             entry("v1.9.0", "1.9.0", "stable", false),

@@ -1,7 +1,17 @@
-//! What changes the component registry: `component add` and `versions import`
-//! (the release manager's component registry and version manager, kept as files).
-//! Reading the registry is [`crate::kinds::component`]'s, shared with the
-//! validator, so a command refuses what `berth validate` would report.
+//! What changes the component registry: `component add`, `versions import` and
+//! `versions sync` (the release manager's component registry and version
+//! manager, kept as files). Reading the registry is [`crate::kinds::component`]'s,
+//! shared with the validator, so a command refuses what `berth validate` would
+//! report.
+//!
+//! This file holds the errors, `component add`, `versions import` and what
+//! both version-map writers share: which entries a list of tags and digests adds
+//! ([`plan`]) and appending them. `sync` reads the tags and digests from an
+//! image registry ([`crate::oci`]).
+
+mod sync;
+
+pub use sync::{SyncOptions, SyncOutcome, SyncProgress, SyncedComponent, Unwatched, sync};
 
 use std::path::Path;
 
@@ -13,8 +23,8 @@ use crate::diagnostic::finding::{Finding, shown_text};
 use crate::document::{self, Format};
 use crate::fs::{UnsafePath, WriteError};
 use crate::kinds::component::{
-    self, Component, EntrySource, MAX_FILE_BYTES, Registry, RegistryFile, VersionEntry, VersionMap,
-    parse_component,
+    self, Component, EntrySource, MAX_FILE_BYTES, PlatformDigest, Registry, RegistryFile, Rules,
+    VersionEntry, VersionMap, parse_component,
 };
 use crate::kinds::release::is_digest;
 use crate::repo::{CommitError, FileToCommit, Onto, Push, Pushed};
@@ -58,7 +68,7 @@ pub enum RegistryError {
         path: String,
     },
     /// Tags that the map records with other digests.
-    #[error("{} moved: nothing was imported", crate::diagnostic::finding::plural(.0.len(), "recorded tag"))]
+    #[error("{} moved: nothing was written", crate::diagnostic::finding::plural(.0.len(), "recorded tag"))]
     #[diagnostic(
         code("berth::tag-moved"),
         help(
@@ -101,6 +111,10 @@ pub enum RegistryError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Commit(#[from] CommitError),
+    /// An image registry could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Oci(#[from] crate::oci::OciError),
 }
 
 /// What a registry command wrote.
@@ -156,6 +170,10 @@ pub struct TagDigest {
     pub tag: String,
     /// The digest.
     pub digest: String,
+    /// For a multi-arch tag read from a registry, each platform's digest (a tag
+    /// list file gives none).
+    #[serde(skip)]
+    pub platforms: Vec<PlatformDigest>,
 }
 
 /// Reads a tag list: a JSON array of `{tag, digest}`, or text with one `tag digest`
@@ -230,6 +248,7 @@ pub fn read_tag_list(file: &str, bytes: &[u8]) -> Result<Vec<TagDigest>, Vec<Fin
                         TagDigest {
                             tag: (*tag).to_owned(),
                             digest: (*digest).to_owned(),
+                            platforms: Vec::new(),
                         },
                         String::new(),
                     ));
@@ -255,7 +274,7 @@ fn bad_digest(file: &str, tag: &str, digest: &str) -> Finding {
         format!("tag `{tag}` is listed with `{digest}`, which is not a sha256 digest"),
     )
     .with_label("not a digest")
-    .with_help("list each tag with its image digest, `sha256:` and 64 lowercase hex digits (`crane digest <image>:<tag>`)")
+    .with_help("list each tag with its image digest, `sha256:` and 64 lowercase hex digits (`berth versions sync` reads them from the registry)")
 }
 
 /// What `berth versions import` did.
@@ -293,8 +312,53 @@ pub fn import(
     commit: bool,
     push: Option<&str>,
 ) -> Result<ImportOutcome, RegistryError> {
+    let (registry, rules) = component_rules(workspace, name)?;
+    let plan = plan(
+        &component::versions_path(name),
+        registry.entries(name),
+        &rules,
+        list,
+        resolved_at,
+        "the list",
+    );
+    if !plan.moved.is_empty() {
+        return Err(RegistryError::TagMoved(plan.moved));
+    }
+    let written = match appended(workspace, name, &plan.added)? {
+        None => Written {
+            files: Vec::new(),
+            commit: None,
+            pushed: None,
+        },
+        Some(file) => write_files(
+            workspace,
+            vec![file],
+            commit.then(|| {
+                format!(
+                    "Record {} of {name}",
+                    crate::diagnostic::finding::plural(plan.added.len(), "tag")
+                )
+            }),
+            // The new tags were read against the component's rules.
+            push.map(|remote| Push {
+                remote: remote.to_owned(),
+                guard: vec![component::component_path(name)],
+            }),
+        )?,
+    };
+    Ok(ImportOutcome {
+        component: name.to_owned(),
+        added: plan.added,
+        known: plan.known,
+        skipped: plan.skipped,
+        written,
+    })
+}
+
+/// The registry, with a component's rules: refused if the component's files
+/// have problems, it is not registered or its rules do not compile.
+fn component_rules(workspace: &Workspace, name: &str) -> Result<(Registry, Rules), RegistryError> {
     let (registry, findings) = Registry::load(&workspace.tree)?;
-    let path = component::versions_path(name);
     let mine: Vec<Finding> = findings
         .into_iter()
         .filter(|f| RegistryFile::parse(&f.file).is_some_and(|file| file.component() == name))
@@ -319,27 +383,53 @@ pub fn import(
                 .collect(),
         )
     })?;
-    let recorded = registry.entries(name);
-    let mut moved = Vec::new();
-    let mut added: Vec<VersionEntry> = Vec::new();
-    let mut skipped = Vec::new();
-    let mut known: usize = 0;
+    Ok((registry, rules))
+}
+
+/// What a list of tags and digests does to a version map.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The entries to append, in the list's order.
+    pub added: Vec<VersionEntry>,
+    /// Tags recorded with the same digest.
+    pub known: usize,
+    /// Tags that are no versions of the component, or whose digest is recorded
+    /// under another tag.
+    pub skipped: Vec<SkippedTag>,
+    /// Recorded tags the list gives another digest (`tag-moved`).
+    pub moved: Vec<Finding>,
+}
+
+/// The entries a list adds to a version map (`recorded`, at `path`): a new tag
+/// is read by the component's rules; a recorded tag with the same digest is
+/// known, with another it moved (`from` says where the new digest came from).
+/// Both `versions import` and `versions sync` decide with this, so both write
+/// the same entries.
+pub fn plan(
+    path: &str,
+    recorded: &[VersionEntry],
+    rules: &Rules,
+    list: &[TagDigest],
+    resolved_at: &str,
+    from: &str,
+) -> Plan {
+    let mut plan = Plan::default();
     for pair in list {
         let same_tag = recorded
             .iter()
-            .chain(added.iter())
+            .chain(plan.added.iter())
             .find(|entry| entry.tag == pair.tag);
         match same_tag {
             Some(entry) if entry.digest == pair.digest => {
-                known = known.saturating_add(1);
+                plan.known = plan.known.saturating_add(1);
                 continue;
             }
             Some(entry) => {
-                moved.push(Finding::new(
+                plan.moved.push(Finding::new(
                     Code::TagMoved,
-                    &path,
+                    path,
                     format!(
-                        "tag `{}` is recorded with {} and the list has {}",
+                        "tag `{}` is recorded with {} and {from} has {}",
                         pair.tag, entry.digest, pair.digest
                     ),
                 ));
@@ -349,17 +439,17 @@ pub fn import(
         }
         if let Some(entry) = recorded
             .iter()
-            .chain(added.iter())
+            .chain(plan.added.iter())
             .find(|e| e.digest == pair.digest)
         {
-            skipped.push(SkippedTag {
+            plan.skipped.push(SkippedTag {
                 tag: pair.tag.clone(),
                 reason: format!("its digest is recorded as `{}`", entry.tag),
             });
             continue;
         }
         match rules.read(&pair.tag) {
-            Ok(reading) => added.push(VersionEntry {
+            Ok(reading) => plan.added.push(VersionEntry {
                 tag: pair.tag.clone(),
                 digest: pair.digest.clone(),
                 build_metadata: reading
@@ -372,64 +462,48 @@ pub fn import(
                 prerelease: reading.prerelease,
                 resolved_at: resolved_at.to_owned(),
                 source: EntrySource::Auto,
+                platforms: pair.platforms.clone(),
             }),
-            Err(skip) => skipped.push(SkippedTag {
+            Err(skip) => plan.skipped.push(SkippedTag {
                 tag: pair.tag.clone(),
                 reason: skip.to_string(),
             }),
         }
     }
-    if !moved.is_empty() {
-        return Err(RegistryError::TagMoved(moved));
+    plan
+}
+
+/// A component's version map with entries appended (none to append: nothing
+/// to write).
+fn appended(
+    workspace: &Workspace,
+    name: &str,
+    added: &[VersionEntry],
+) -> Result<Option<FileWrite>, RegistryError> {
+    if added.is_empty() {
+        return Ok(None);
     }
-    let written = if added.is_empty() {
-        Written {
-            files: Vec::new(),
-            commit: None,
-            pushed: None,
-        }
-    } else {
-        let previous = match workspace.tree.read(&path, MAX_FILE_BYTES)? {
-            Some(Content::Bytes(bytes)) => Some(bytes),
-            _ => None,
-        };
-        let mut bytes = previous.clone().unwrap_or_default();
-        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-            bytes.push(b'\n');
-        }
-        if !bytes.is_empty() {
-            bytes.push(b'\n');
-        }
-        let appended = toml::to_string(&VersionMap {
-            versions: added.clone(),
-        })
-        .map_err(|error| RegistryError::Io {
-            path: path.clone(),
-            error: std::io::Error::other(error),
-        })?;
-        bytes.extend_from_slice(appended.as_bytes());
-        let message = format!(
-            "Record {} of {name}",
-            crate::diagnostic::finding::plural(added.len(), "tag")
-        );
-        write_files(
-            workspace,
-            vec![(path, previous, bytes)],
-            commit.then_some(message),
-            // The new tags were read against the component's rules.
-            push.map(|remote| Push {
-                remote: remote.to_owned(),
-                guard: vec![component::component_path(name)],
-            }),
-        )?
+    let path = component::versions_path(name);
+    let previous = match workspace.tree.read(&path, MAX_FILE_BYTES)? {
+        Some(Content::Bytes(bytes)) => Some(bytes),
+        _ => None,
     };
-    Ok(ImportOutcome {
-        component: name.to_owned(),
-        added,
-        known,
-        skipped,
-        written,
+    let mut bytes = previous.clone().unwrap_or_default();
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    if !bytes.is_empty() {
+        bytes.push(b'\n');
+    }
+    let appended = toml::to_string(&VersionMap {
+        versions: added.to_vec(),
     })
+    .map_err(|error| RegistryError::Io {
+        path: path.clone(),
+        error: std::io::Error::other(error),
+    })?;
+    bytes.extend_from_slice(appended.as_bytes());
+    Ok(Some((path, previous, bytes)))
 }
 
 /// A registry file to write: its path, what it held before (if it existed) and
