@@ -348,8 +348,10 @@ fn registry_code(error: &RegistryError) -> u8 {
         RegistryError::Invalid(_)
         | RegistryError::Unsafe(_)
         | RegistryError::UnknownComponent { .. }
-        | RegistryError::Exists { .. } => INVALID,
-        RegistryError::TagMoved(_) => CONFLICT,
+        | RegistryError::Exists { .. }
+        // A tag that names other bytes is tampering, not a race: trying again
+        // cannot succeed.
+        | RegistryError::TagMoved(_) => INVALID,
         RegistryError::Read { error, .. } => input_code(error),
         RegistryError::Io { .. } => CANNOT_RUN,
         RegistryError::Source(error) => source_code(error),

@@ -101,7 +101,7 @@ struct SyncArgs {
 /// (version, channel, prerelease, build metadata) and appended; tags already
 /// recorded with the same digest are skipped. A recorded tag listed with another
 /// digest means the image behind it was replaced: the import writes nothing and
-/// exits 3 with `tag-moved`.
+/// exits 1 with `tag-moved`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = super::examples(&[
     ("Tags from a file of `tag digest` lines", "berth versions import api api-tags.txt --commit"),

@@ -353,7 +353,7 @@ fn a_moved_tag_is_refused_with_both_digests_and_nothing_is_written() {
         &repo,
         &["--all", "--refresh", "--commit"],
         &[],
-        3,
+        1,
         "berth::tag-moved",
     );
     assert_eq!(codes(&report), ["tag-moved"]);
