@@ -296,9 +296,17 @@ impl Git {
     /// or with a `*` on both sides). Tags are not fetched, and FETCH_HEAD is not
     /// written. A refspec without `*` whose source the remote lacks is
     /// [`RemoteError::MissingRef`].
+    ///
+    /// What arrives is kept as a pack (`fetch.unpackLimit=1`), never exploded
+    /// into loose objects: a pack appears whole when its index is renamed into
+    /// place, while loose objects appear one by one in no particular order, and
+    /// another command here (a `git push` that finds the remote's tip already
+    /// present, say) would walk from a commit whose parents are not written yet.
     pub fn fetch(&self, remote: &str, refspecs: &[String]) -> Result<(), RemoteError> {
         self.check_remote(remote)?;
         let mut args = vec![
+            "-c".to_owned(),
+            "fetch.unpackLimit=1".to_owned(),
             "fetch".to_owned(),
             "--quiet".to_owned(),
             "--no-tags".to_owned(),
