@@ -318,3 +318,26 @@ fn refuses_a_directory_that_is_not_empty() {
     assert_eq!(report["error"]["code"], "berth::demo-dir-not-empty");
     assert_eq!(home.read("walk/keep.txt"), "mine\n");
 }
+
+#[test]
+fn a_user_who_signs_every_commit_gets_an_unsigned_throwaway_demo() {
+    let home = Repo::empty();
+    // Git set, for the user, to sign every commit with a key that does not
+    // exist: a commit signed with it would fail.
+    for (key, value) in [
+        ("commit.gpgSign", "true"),
+        ("gpg.format", "ssh"),
+        ("user.signingKey", "/nonexistent/key"),
+    ] {
+        home.git_command(&["config", "--global", key, value]);
+    }
+    let output = home.berth().args(["demo", "walk"]).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let log = home.git_command(&["-C", "walk", "log", "--all", "--format=%G?"]);
+    assert!(log.lines().all(|line| line == "N"), "{log}");
+}

@@ -75,6 +75,9 @@ pub fn run(args: &Args, cwd: &Path, global: &GlobalArgs, out: &mut Output) -> Re
         git.set_local_config("user.name", "berth demo")?;
         git.set_local_config("user.email", "demo@berth.invalid")?;
     }
+    // A throwaway repository: its commits are not signed with the user's key
+    // even where git signs every commit (`commit.gpgSign`).
+    git.set_local_config("commit.gpgSign", "false")?;
     demo::write_inbox(&dir).map_err(|error| CliError::Io {
         path: dir.clone(),
         error,
