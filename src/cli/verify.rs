@@ -19,7 +19,9 @@ use super::render::{Output, table};
 /// `gpg.ssh.allowedSignersFile`. A merge commit that brought a berth commit
 /// stands for that commit, whose signature is checked. Exits 1 when the
 /// environment has `require_signed = true` and any commit but its opening is
-/// unsigned, badly signed or signed by a key not allowed.
+/// unsigned, badly signed or signed by a key not allowed; a commit whose
+/// changes `berth repair` restored is shown with its repair and no longer
+/// counts.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = super::examples(&[
     ("Every commit production ever had, with who signed it", "berth verify production"),
@@ -75,10 +77,10 @@ pub fn run(args: &Args, cwd: &Path, out: &mut Output) -> Result<u8, CliError> {
             Signed::Bad { reason } => format!("bad: {reason}"),
             Signed::NotAllowed { reason, .. } => format!("not allowed: {reason}"),
         };
-        let marked = if commit.required && !commit.signature.is_good() {
-            format!("✗ {shown}")
-        } else {
-            shown
+        let marked = match &commit.repaired_by {
+            _ if commit.required && !commit.signature.is_good() => format!("✗ {shown}"),
+            Some(repair) => format!("{shown} (repaired by {})", short_commit(repair)),
+            None => shown,
         };
         rows.push(vec![
             short_commit(&commit.commit).to_owned(),

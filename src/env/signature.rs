@@ -126,8 +126,12 @@ pub struct VerifiedCommit {
     pub package: Option<String>,
     /// Its subject line.
     pub subject: String,
-    /// Whether it must be signed: every commit but the environment's opening,
-    /// where berth.toml requires signatures.
+    /// The repair that restored what this commit changed (`berth repair`),
+    /// when one did: such a commit no longer counts, as in the audit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repaired_by: Option<String>,
+    /// Whether it must be signed: every commit but the environment's opening
+    /// and those repaired since, where berth.toml requires signatures.
     pub required: bool,
     /// What its signature proves.
     pub signature: Signed,
@@ -152,23 +156,31 @@ pub fn verify_log(
     // Reading is git's, one commit after another; verifying is arithmetic,
     // spread over the cores.
     let mut read = Vec::new();
+    let mut repaired = super::log::Repaired::default();
     for commit in super::log::first_parents(git, view.commit.as_ref().map(|c| c.id)) {
         let commit = commit?;
         if Some(commit.on_log()) == since {
             break;
         }
+        // A repair is newer than what it repairs: noted before the walk
+        // reaches them.
+        repaired.note(&commit);
+        let repaired_by = repaired.of(&commit).map(|repair| repair.commit.to_string());
         let signature = git.signature(commit.info.id)?;
-        read.push((commit, signature));
+        read.push((commit, repaired_by, signature));
     }
     let commits: Vec<VerifiedCommit> = read
-        .par_iter()
-        .map(|(commit, signature)| VerifiedCommit {
+        .into_par_iter()
+        .map(|(commit, repaired_by, signature)| VerifiedCommit {
             commit: commit.info.id.to_string(),
             merged_by: commit.merged.as_ref().map(|merge| merge.id.to_string()),
             action: commit.action,
             package: commit.package.clone(),
             subject: commit.subject().to_owned(),
-            required: require_signed && commit.action != Some(super::log::Action::Open),
+            required: require_signed
+                && commit.action != Some(super::log::Action::Open)
+                && repaired_by.is_none(),
+            repaired_by,
             signature: judge(signers, signature.as_ref(), commit.info.committed.seconds),
         })
         .collect();

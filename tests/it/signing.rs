@@ -177,11 +177,27 @@ fn an_environment_opened_rolled_back_and_repaired_gets_only_signed_commits() {
     assert_eq!(
         statuses(&repo),
         (
-            1,
+            0,
             ["good", "unsigned", "good", "good", "good", "good"]
                 .map(str::to_owned)
                 .to_vec()
         )
+    );
+    // The commit made by hand is the repair's, and counts no more.
+    let verified = repo.ok(&["verify", "dev", "--all"]);
+    let commits = verified["commits"].as_array().unwrap();
+    assert_eq!(commits[1]["commit"], forged.as_str());
+    assert_eq!(commits[1]["repaired_by"], repaired["commit"]);
+    assert_eq!(commits[1]["required"], false);
+    assert!(commits[0].get("repaired_by").is_none());
+    let text = repo.berth().args(["verify", "dev"]).assert().code(0);
+    let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains(&format!(
+            "unsigned (repaired by {})",
+            &repaired["commit"].as_str().unwrap()[..12]
+        )),
+        "{text}"
     );
     let (code, report) = repo.json(&["check"]);
     assert_eq!(code, 0, "{report:#}");
