@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
 use ssh_key::certificate::CertType;
-use ssh_key::public::{EcdsaPublicKey, KeyData};
+use ssh_key::public::KeyData;
 use ssh_key::{Certificate, Fingerprint, HashAlg, PublicKey, Signature, SshSig};
 
 use super::file::{AllowedSigners, Entry};
@@ -303,17 +303,13 @@ fn read_signature(armored: &[u8]) -> Result<(SshSig, Option<Certificate>), Strin
         },
     };
     let key = sig.public_key();
-    let supported = match key {
-        KeyData::Ed25519(_) | KeyData::Rsa(_) => true,
-        KeyData::Ecdsa(ecdsa) => matches!(
-            ecdsa,
-            EcdsaPublicKey::NistP256(_) | EcdsaPublicKey::NistP384(_)
-        ),
-        _ => false,
-    };
+    let supported = matches!(
+        key,
+        KeyData::Ed25519(_) | KeyData::Ecdsa(_) | KeyData::Rsa(_)
+    );
     if !supported {
         return Err(format!(
-            "a signature by a {} key, which berth cannot verify (it verifies ed25519, ecdsa nistp256 and nistp384, and RSA keys)",
+            "a signature by a {} key, which berth cannot verify (it verifies ed25519, ecdsa and RSA keys)",
             key.algorithm()
         ));
     }

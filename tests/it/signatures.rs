@@ -6,11 +6,20 @@ use std::path::{Path, PathBuf};
 
 use crate::support::Repo;
 
-/// Makes a key pair with ssh-keygen in `dir`; the private key's path.
+/// Makes a key pair with ssh-keygen in `dir`; the private key's path. `kind`
+/// is a key type, or `ecdsa-384` and `ecdsa-521` for those curves.
 pub(crate) fn keygen(dir: &Path, name: &str, kind: &str) -> PathBuf {
     let path = dir.join(name);
+    let (kind, bits) = kind.split_once('-').unwrap_or((kind, "0"));
+    let bits = if bits == "0" {
+        Vec::new()
+    } else {
+        vec!["-b", bits]
+    };
     let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
+        .args(["-q", "-t", kind])
+        .args(bits)
+        .args(["-N", "", "-C", name, "-f"])
         .arg(&path)
         .status()
         .unwrap();
@@ -116,7 +125,7 @@ pub(crate) fn check(repo: &Repo) -> (i32, Vec<String>) {
 #[test]
 fn commits_signed_by_allowed_keys_pass_as_git_verify_commit_says() {
     let keys = tempfile::tempdir().unwrap();
-    for kind in ["ed25519", "ecdsa", "rsa"] {
+    for kind in ["ed25519", "ecdsa", "ecdsa-384", "ecdsa-521", "rsa"] {
         let key = keygen(keys.path(), kind, kind);
         let repo = signed_dev(&format!(
             "# the team\nalice@example.com namespaces=\"git\" {}\n",
