@@ -1,14 +1,17 @@
 //! `berth promote` and `berth rollback`: one commit per package on the
 //! environment's ref, the ref moved once, by compare-and-swap.
 //!
-//! Everything is planned and guarded first: what each package gets, from which
-//! source commit, and whether the object exists, validates, came along an allowed
-//! path and is ready. A hotfix may skip the path where berth.toml allows it for
-//! the environment (`allow_override`): the commit then says so, with the reason,
-//! and every other guard applies as ever. Then the commits are built on the tip that was read, touching
-//! only the paths that change. If the ref moved meanwhile and no promoted
-//! package's entry changed, the commits are rebuilt on the new tip and the move is
-//! retried; otherwise nothing moves and the conflict names both objects.
+//! Everything is planned and guarded first: the signing key, where the
+//! environment requires signed commits (one its allowed signers accept, or
+//! nothing is written); what each package gets, from which source commit, and
+//! whether the object exists, validates, came along an allowed path and is
+//! ready. A hotfix may skip the path where berth.toml allows it for the
+//! environment (`allow_override`): the commit then says so, with the reason, and
+//! every other guard applies as ever. Then the commits are built on the tip that
+//! was read, touching only the paths that change, and signed where they must
+//! be. If the ref moved meanwhile and no promoted package's entry changed, the
+//! commits are rebuilt on the new tip and the move is retried; otherwise nothing
+//! moves and the conflict names both objects.
 
 mod error;
 mod guard;
