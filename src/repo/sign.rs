@@ -191,7 +191,7 @@ impl Git {
         at: i64,
     ) -> Result<String, SignError> {
         let key = &signing.key;
-        let scratch = Scratch::new(self.repo.path());
+        let mut scratch = Scratch::new(self.repo.path());
         let failed = |reason: String| SignError::Failed {
             program: key.program.clone(),
             reason,
@@ -345,7 +345,7 @@ fn default_key(command: &str) -> Result<String, SignError> {
 struct Scratch {
     dir: PathBuf,
     prefix: String,
-    made: std::cell::RefCell<Vec<PathBuf>>,
+    made: Vec<PathBuf>,
 }
 
 impl Scratch {
@@ -355,21 +355,21 @@ impl Scratch {
         Scratch {
             dir: git_dir.to_owned(),
             prefix: format!("berth-sign-{}-{count}", std::process::id()),
-            made: std::cell::RefCell::new(Vec::new()),
+            made: Vec::new(),
         }
     }
 
-    /// A path for one file; it and its name with `.sig` added are removed on drop.
-    fn path(&self, name: &str) -> PathBuf {
+    /// A path for one file, removed on drop.
+    fn path(&mut self, name: &str) -> PathBuf {
         let path = self.dir.join(format!("{}.{name}", self.prefix));
-        self.made.borrow_mut().push(path.clone());
+        self.made.push(path.clone());
         path
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        for path in self.made.borrow().iter() {
+        for path in &self.made {
             let _ = std::fs::remove_file(path);
         }
     }

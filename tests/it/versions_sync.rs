@@ -586,43 +586,28 @@ fn after_a_sync_a_release_from_the_channel_takes_the_new_versions() {
     let v110 = registry.push_image("shop/api", "v1.1.0", "two", Media::Oci);
     registry.push_image("shop/api", "v1.2.0-rc.1", "rc", Media::Oci);
     let repo = repo_with("api", &format!("{}/shop/api", registry.host()));
-    synced(&repo, &["api", "--commit"]);
-    let release = repo.ok(&[
-        "release",
-        "create",
-        "shop",
-        "--version",
-        "1.0.0",
-        "--channel",
-        "stable",
-        "--commit",
-    ]);
-    assert_eq!(
+    // A release from the stable channel: its one component's tag and digest.
+    let release = |version: &str| {
+        let release = repo.ok(&[
+            "release",
+            "create",
+            "shop",
+            "--version",
+            version,
+            "--channel",
+            "stable",
+            "--commit",
+        ]);
         (
-            &release["components"][0]["tag"],
-            &release["components"][0]["digest"]
-        ),
-        (&json!("v1.1.0"), &json!(v110))
-    );
+            release["components"][0]["tag"].clone(),
+            release["components"][0]["digest"].clone(),
+        )
+    };
+    synced(&repo, &["api", "--commit"]);
+    assert_eq!(release("1.0.0"), (json!("v1.1.0"), json!(v110)));
     let v120 = registry.push_image("shop/api", "v1.2.0", "three", Media::Oci);
     synced(&repo, &["api", "--commit"]);
-    let release = repo.ok(&[
-        "release",
-        "create",
-        "shop",
-        "--version",
-        "1.1.0",
-        "--channel",
-        "stable",
-        "--commit",
-    ]);
-    assert_eq!(
-        (
-            &release["components"][0]["tag"],
-            &release["components"][0]["digest"]
-        ),
-        (&json!("v1.2.0"), &json!(v120))
-    );
+    assert_eq!(release("1.1.0"), (json!("v1.2.0"), json!(v120)));
 }
 
 #[test]
